@@ -1,0 +1,50 @@
+/**
+ * Opens the endpoint client for one side of a job: LocalRPC (direct calls, no framing) for a
+ * local dataset, or the framed RPC over ssh to `zferry serve --stdio` on the remote host.
+ */
+import os from 'node:os';
+import type { Logger } from 'pino';
+import { connect, localClient } from '../rpc/index.js';
+import { sshConnector } from '../rpc/transport/index.js';
+import { endpointContract } from '../replication/contract.js';
+import { createZfsEndpoint } from '../replication/endpoint/zfs-endpoint.js';
+import type { EndpointClient } from '../replication/job/types.js';
+import { ZfsDriver } from '../replication/zfs/index.js';
+import { formatLocation, type Location } from './location.js';
+
+export interface SshSettings {
+  identityFile?: string;
+  options: string[];
+  remoteCommand: string[];
+}
+
+export interface OpenedEndpoint {
+  client: EndpointClient;
+  /** Names this side in logs and cursor tags. */
+  identity: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_REMOTE_COMMAND = ['zferry', 'serve', '--stdio'];
+
+export async function openEndpoint(location: Location, ssh: SshSettings, logger: Logger): Promise<OpenedEndpoint> {
+  if (location.kind === 'local') {
+    const implementation = createZfsEndpoint({ driver: new ZfsDriver({ logger }), logger });
+    const client = localClient(endpointContract, implementation);
+    return { client, identity: `${os.hostname()}:${location.dataset}`, close: () => client.close() };
+  }
+  const connector = sshConnector({
+    host: location.host,
+    ...(location.user !== undefined ? { user: location.user } : {}),
+    ...(location.port !== undefined ? { port: location.port } : {}),
+    ...(ssh.identityFile !== undefined ? { identityFile: ssh.identityFile } : {}),
+    options: ssh.options,
+    remoteCommand: ssh.remoteCommand,
+    onStderr: (text) => {
+      for (const line of text.split('\n')) if (line.trim()) logger.debug({ host: location.host }, `remote: ${line}`);
+    },
+  });
+  const connection = await connector.connect();
+  const client = await connect(connection, endpointContract);
+  return { client, identity: formatLocation(location), close: () => client.close() };
+}

@@ -1,0 +1,44 @@
+/** CLI-level errors and the mapping of any error to an exit code. */
+
+/** Exit codes: 0 everything replicated, 1 something failed, 2 usage or configuration error. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+/** A job ran but at least one filesystem failed; its summary was already printed. */
+export class JobFailedError extends Error {
+  readonly code = 'JOB_FAILED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobFailedError';
+  }
+}
+
+const USAGE_CODES = new Set([
+  'USAGE',
+  'CONFIG',
+  'INVALID_ARGUMENT',
+  'ZFS_INVALID_NAME',
+  'commander.unknownOption',
+  'commander.missingArgument',
+  'commander.invalidArgument',
+  'commander.excessArguments',
+  'commander.unknownCommand',
+  'commander.missingMandatoryOptionValue',
+  'commander.optionMissingArgument',
+  'commander.conflictingOption',
+]);
+
+export function exitCodeFor(error: unknown): number {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && USAGE_CODES.has(code)) return EXIT_USAGE;
+  return EXIT_FAILED;
+}

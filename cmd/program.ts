@@ -1,0 +1,18 @@
+/** The `zferry` command tree. Each command lives in its own module. */
+import { Command } from 'commander';
+import { registerReplicate } from './replicate.js';
+import { registerServe } from './serve.js';
+import { VERSION } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('zferry')
+    .description('Replicate ZFS snapshots between pools and hosts.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => process.stderr.write(text), writeErr: (text) => process.stderr.write(text) })
+    .showHelpAfterError();
+  registerReplicate(program, 'push');
+  registerReplicate(program, 'pull');
+  registerServe(program);
+  return program;
+}

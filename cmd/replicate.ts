@@ -1,0 +1,154 @@
+/**
+ * `zferry push SRC DST` and `zferry pull SRC DST`: one-shot replication. Push runs the sender
+ * here and the receiver wherever DST is; pull the other way round. Either side may be local
+ * (LocalRPC) or remote (ssh to `zferry serve --stdio`).
+ */
+import { Option, type Command } from 'commander';
+import type { Logger } from 'pino';
+import { runReplicationJob } from '../replication/job/run-job.js';
+import type { JobSummary } from '../replication/job/types.js';
+import { snapshotNameFor, type DivergedPolicy, type InitialPolicy } from '../replication/planner/index.js';
+import { validateFilesystemName } from '../replication/zfs/index.js';
+import { splitCommand } from './command-words.js';
+import { openEndpoint, DEFAULT_REMOTE_COMMAND, type OpenedEndpoint, type SshSettings } from './endpoint-client.js';
+import { JobFailedError, UsageError } from './errors.js';
+import { parseLocation, type Location } from './location.js';
+import { createLogger, type Verbosity } from './logger.js';
+import { humanSummary } from './output.js';
+import { createProgressDisplay } from './progress.js';
+import { collect } from './serve.js';
+
+type Direction = 'push' | 'pull';
+
+interface ReplicateOptions {
+  recursive?: boolean;
+  snapshot?: boolean;
+  initial: InitialPolicy;
+  onDiverged: DivergedPolicy;
+  batch?: boolean;
+  include: string[];
+  exclude: string[];
+  jobs: string;
+  dryRun?: boolean;
+  json?: boolean;
+  verbose?: number;
+  quiet?: boolean;
+  name: string;
+  sshKey?: string;
+  sshOption: string[];
+  remoteCmd?: string;
+}
+
+export function registerReplicate(program: Command, direction: Direction): void {
+  const description =
+    direction === 'push'
+      ? 'replicate SRC (a local dataset) to DST (local or [user@]host:pool/fs)'
+      : 'replicate SRC (local or [user@]host:pool/fs) to DST (a local dataset)';
+  program
+    .command(direction)
+    .description(description)
+    .argument('<src>', 'source dataset')
+    .argument('<dst>', 'target dataset')
+    .option('-r, --recursive', 'replicate the tree below SRC too (same relative paths under DST)')
+    .option('--snapshot', 'take a fresh zferry_<UTC time> snapshot of SRC first (atomic across the tree)')
+    .addOption(new Option('--initial <policy>', 'empty target: send all snapshots, the most recent only, or fail').choices(['all', 'most-recent', 'fail']).default('all'))
+    .addOption(
+      new Option('--on-diverged <policy>', 'target moved past the common snapshot: fail, roll it back, or rename it aside and replicate fresh')
+        .choices(['fail', 'rollback', 'rename'])
+        .default('fail'),
+    )
+    .option('--batch', 'one `zfs send -I` per run of snapshots instead of one `-i` per snapshot')
+    .option('--include <glob>', 'only send snapshots whose name matches (repeatable)', collect, [])
+    .option('--exclude <glob>', 'never send snapshots whose name matches (repeatable)', collect, [])
+    .option('-j, --jobs <n>', 'filesystems replicated at once', '4')
+    .option('-n, --dry-run', 'print the plan; change nothing')
+    .option('--json', 'print a machine-readable summary on stdout')
+    .option('-v, --verbose', 'more logging (repeat for debug)', (_value: string, previous: number) => previous + 1, 0)
+    .option('-q, --quiet', 'only errors')
+    .option('--name <job>', 'job name used in hold tags and cursor properties', direction)
+    .option('--ssh-key <file>', 'ssh identity file')
+    .option('--ssh-option <key=value>', 'extra ssh -o option (repeatable)', collect, [])
+    .option('--remote-cmd <command>', `command that serves zferry on the remote (default: ${DEFAULT_REMOTE_COMMAND.join(' ')})`)
+    .action(async (src: string, dst: string, options: ReplicateOptions) => {
+      await replicate(direction, src, dst, options);
+    });
+}
+
+async function replicate(direction: Direction, src: string, dst: string, options: ReplicateOptions): Promise<void> {
+  const verbosity: Verbosity = options.quiet ? 'quiet' : (options.verbose ?? 0) >= 2 ? 'debug' : options.verbose ? 'verbose' : 'normal';
+  const logger = createLogger(verbosity);
+  const source = parseLocation(src);
+  const target = parseLocation(dst);
+  const local = direction === 'push' ? source : target;
+  if (local.kind !== 'local') {
+    throw new UsageError(
+      direction === 'push' ? `push replicates a local source; ${src} is remote (use pull)` : `pull replicates into a local target; ${dst} is remote (use push)`,
+    );
+  }
+  for (const location of [source, target]) validateFilesystemName(location.dataset);
+  const jobs = Number(options.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new UsageError(`--jobs must be an integer from 1 to 64, not ${options.jobs}`);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.name)) throw new UsageError(`--name may only hold letters, digits, _ . - (got ${options.name})`);
+  const ssh: SshSettings = {
+    options: options.sshOption,
+    remoteCommand: options.remoteCmd !== undefined ? splitCommand(options.remoteCmd) : DEFAULT_REMOTE_COMMAND,
+    ...(options.sshKey !== undefined ? { identityFile: options.sshKey } : {}),
+  };
+
+  const now = new Date();
+  const opened: OpenedEndpoint[] = [];
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = process.stderr.isTTY && !options.quiet && !options.json ? createProgressDisplay(process.stderr) : undefined;
+  let summary: JobSummary;
+  try {
+    const sender = await openSide(source, ssh, logger, opened);
+    const receiver = await openSide(target, ssh, logger, opened);
+    summary = await runReplicationJob({
+      name: options.name,
+      destination: receiver.identity,
+      sender: sender.client,
+      receiver: receiver.client,
+      source: source.dataset,
+      target: target.dataset,
+      recursive: options.recursive === true,
+      plan: {
+        initial: options.initial,
+        onDiverged: options.onDiverged,
+        batch: options.batch === true,
+        include: options.include,
+        exclude: options.exclude,
+      },
+      concurrency: jobs,
+      dryRun: options.dryRun === true,
+      ...(options.snapshot ? { snapshotName: snapshotNameFor(now) } : {}),
+      now,
+      logger,
+      ...(progress ? { onProgress: progress.onProgress } : {}),
+      signal: controller.signal,
+    });
+  } finally {
+    progress?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await Promise.allSettled(opened.map((side) => side.close()));
+  }
+
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  } else if (!options.quiet || summary.outcome === 'failed') {
+    process.stderr.write(`${humanSummary(summary).join('\n')}\n`);
+  }
+  if (summary.outcome === 'failed') {
+    const failed = summary.filesystems.filter((fs) => fs.outcome === 'failed').map((fs) => fs.source);
+    throw new JobFailedError(`replication failed for ${failed.join(', ')}`);
+  }
+}
+
+async function openSide(location: Location, ssh: SshSettings, logger: Logger, opened: OpenedEndpoint[]): Promise<OpenedEndpoint> {
+  const side = await openEndpoint(location, ssh, logger);
+  opened.push(side);
+  return side;
+}

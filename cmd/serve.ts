@@ -1,0 +1,46 @@
+/**
+ * `zferry serve --stdio`: the remote side of a push or pull over ssh. Serves the endpoint
+ * contract on stdin/stdout; nothing else may be written to stdout.
+ */
+import type { Command } from 'commander';
+import { RpcServer } from '../rpc/index.js';
+import { stdioConnection } from '../rpc/transport/index.js';
+import { endpointContract } from '../replication/contract.js';
+import { createZfsEndpoint } from '../replication/endpoint/zfs-endpoint.js';
+import { ZfsDriver, validateFilesystemName } from '../replication/zfs/index.js';
+import { UsageError } from './errors.js';
+import { createLogger, type Verbosity } from './logger.js';
+
+interface ServeOptions {
+  stdio?: boolean;
+  root: string[];
+  verbose?: boolean;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the replication endpoint on stdin/stdout (run by push/pull through ssh)')
+    .option('--stdio', 'talk the framed RPC on stdin/stdout')
+    .option('--root <dataset>', 'only allow datasets at or below this one (repeatable)', collect, [])
+    .option('-v, --verbose', 'debug logging on stderr')
+    .action(async (options: ServeOptions) => {
+      if (!options.stdio) throw new UsageError('serve needs --stdio (the only listener for now)');
+      for (const root of options.root) validateFilesystemName(root);
+      const verbosity: Verbosity = options.verbose ? 'verbose' : 'normal';
+      const logger = createLogger(verbosity, 'zferry-serve');
+      const server = new RpcServer({ logger });
+      server.register(
+        endpointContract,
+        createZfsEndpoint({ driver: new ZfsDriver({ logger }), logger, ...(options.root.length > 0 ? { roots: options.root } : {}) }),
+      );
+      const connection = server.serve(stdioConnection());
+      await connection.closed.catch((error: unknown) => {
+        logger.debug({ err: error }, 'connection ended');
+      });
+    });
+}
+
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * The zferry CLI entry point: runs one command and maps any error to an exit code
+ * (0 success, 1 failure, 2 usage or configuration error). This is the only catch-all.
+ */
+import { CommanderError } from 'commander';
+import { EXIT_OK, exitCodeFor, JobFailedError } from './errors.js';
+import { buildProgram } from './program.js';
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed the message (and help); only the exit code is left.
+      return error.exitCode === 0 ? EXIT_OK : exitCodeFor(error);
+    }
+    if (!(error instanceof JobFailedError)) {
+      const code = (error as { code?: unknown }).code;
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`zferry: ${typeof code === 'string' ? `[${code}] ` : ''}${message}\n`);
+      if (process.env.ZFERRY_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    }
+    return exitCodeFor(error);
+  }
+}
+
+process.exitCode = await main(process.argv);
+// Let pending output drain; if a stray handle kept the loop alive, do not hang forever.
+setTimeout(() => process.exit(), 5000).unref();

@@ -1,0 +1,145 @@
+/**
+ * The RPC contract of a replication endpoint: what a job asks of the side that holds a pool.
+ * One contract serves both roles (sender and receiver), so `zferry serve` registers it once
+ * and a push, a pull and a same-host job all talk to it the same way.
+ *
+ * Responses are validated on the caller's side too: a remote may be hostile, so every name it
+ * returns must look like a dataset name (never an option) before anything uses it.
+ */
+
+import { z } from 'zod';
+import { defineContract, endpoint } from '../rpc/index.js';
+
+/** Dataset names as zfs allows them; never starting with `-` (it would read as an option). */
+const componentPattern = '[A-Za-z0-9_.:][A-Za-z0-9_.: -]*';
+const filesystemPattern = new RegExp(`^[A-Za-z0-9_.:](?:[A-Za-z0-9_.: -]*)(?:/${componentPattern})*$`);
+const shortNamePattern = new RegExp(`^${componentPattern}$`);
+
+export const filesystemName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(filesystemPattern, 'not a valid filesystem name')
+  .refine((name) => !name.split('/').some((part) => part === '.' || part === '..'), 'contains a . or .. component');
+export const shortName = z.string().min(1).max(255).regex(shortNamePattern, 'not a valid snapshot name');
+export const guid = z.string().regex(/^[0-9]{1,20}$/, 'guid must be a decimal string');
+export const snapshotName = z
+  .string()
+  .max(255)
+  .refine((name) => {
+    const at = name.indexOf('@');
+    return at > 0 && filesystemName.safeParse(name.slice(0, at)).success && shortName.safeParse(name.slice(at + 1)).success;
+  }, 'not a valid snapshot name (fs@snap)');
+export const versionName = z
+  .string()
+  .max(255)
+  .refine((name) => {
+    const sep = Math.max(name.indexOf('@'), name.indexOf('#'));
+    return sep > 0 && filesystemName.safeParse(name.slice(0, sep)).success && shortName.safeParse(name.slice(sep + 1)).success;
+  }, 'not a valid snapshot or bookmark name');
+
+export const filesystemVersion = z
+  .object({
+    type: z.enum(['snapshot', 'bookmark']),
+    filesystem: filesystemName,
+    name: shortName,
+    fullName: versionName,
+    guid,
+    createtxg: z.number().int().nonnegative(),
+    creation: z.number().int().nonnegative(),
+  })
+  .refine((v) => v.fullName === `${v.filesystem}${v.type === 'snapshot' ? '@' : '#'}${v.name}`, 'fullName does not match filesystem and name');
+
+const capabilities = z.object({
+  bookmarks: z.boolean(),
+  resumable: z.boolean(),
+  sendCompressed: z.boolean(),
+  sendRaw: z.boolean(),
+  sendLargeBlocks: z.boolean(),
+  listParsable: z.boolean(),
+  batchDestroy: z.boolean(),
+  holds: z.boolean(),
+  receiveProperties: z.boolean(),
+  reasons: z.record(z.string(), z.string()),
+});
+
+const cursorMove = z.object({
+  filesystem: filesystemName,
+  /** Short name of the snapshot that becomes the incremental base. */
+  snapshot: shortName,
+  guid,
+});
+
+export const endpointContract = defineContract('zferry.endpoint.v1', {
+  /** The filesystem and (with recursive) its descendants; `exists: false` when it is missing. */
+  listFilesystems: endpoint({
+    request: z.object({ root: filesystemName, recursive: z.boolean() }),
+    response: z.object({ exists: z.boolean(), filesystems: z.array(filesystemName) }),
+  }),
+  /** Snapshots (and bookmarks where supported) of one filesystem; `versions: null` when it is missing. */
+  listVersions: endpoint({
+    request: z.object({ filesystem: filesystemName }),
+    response: z.object({
+      versions: z.array(filesystemVersion).nullable(),
+      /** Resume token of an interrupted receive into this filesystem, where supported. */
+      resumeToken: z.string().max(8192).optional(),
+    }),
+  }),
+  capabilities: endpoint({
+    request: z.object({ filesystem: filesystemName }),
+    response: capabilities,
+  }),
+  /** Take snapshots atomically (one `zfs snapshot` command). */
+  snapshot: endpoint({
+    request: z.object({ snapshots: z.array(snapshotName).min(1).max(10000), recursive: z.boolean() }),
+    response: z.object({}),
+  }),
+  send: endpoint({
+    stream: 'response',
+    request: z.object({
+      snapshot: snapshotName,
+      from: versionName.optional(),
+      intermediates: z.boolean(),
+      resumeToken: z.string().max(8192).optional(),
+    }),
+    response: z.object({}),
+  }),
+  receive: endpoint({
+    stream: 'request',
+    request: z.object({
+      target: filesystemName,
+      snapshotName: shortName,
+      expectedGuid: guid,
+      incrementalBase: z.object({ guid }).optional(),
+      force: z.boolean(),
+      resumable: z.boolean(),
+    }),
+    response: z.object({ version: filesystemVersion }),
+  }),
+  /** Roll the filesystem back to a snapshot, destroying the newer ones (`zfs rollback -r`). */
+  rollback: endpoint({
+    request: z.object({ snapshot: snapshotName, expectedGuid: guid }),
+    response: z.object({}),
+  }),
+  /** Move a filesystem aside (diverged target kept under a new name). */
+  rename: endpoint({
+    request: z.object({ from: filesystemName, to: filesystemName }),
+    response: z.object({}),
+  }),
+  /** Make sure a filesystem's parent exists, so a first full receive into it can land. */
+  ensureParent: endpoint({
+    request: z.object({ filesystem: filesystemName }),
+    response: z.object({ created: z.array(filesystemName) }),
+  }),
+  /**
+   * Move the replication cursors of one job+destination: hold each new base snapshot under
+   * `tag`, record it, and release the tag from the previous base.
+   */
+  moveCursors: endpoint({
+    request: z.object({ tag: z.string().regex(/^zferry_[A-Za-z0-9_.:-]{1,200}$/), moves: z.array(cursorMove).max(100000) }),
+    response: z.object({ released: z.number().int().nonnegative() }),
+  }),
+});
+
+export type EndpointContract = typeof endpointContract;
+export type FilesystemVersionMessage = z.infer<typeof filesystemVersion>;

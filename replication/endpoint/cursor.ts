@@ -1,0 +1,31 @@
+/**
+ * Replication cursors: the newest snapshot a job has replicated to one destination is the
+ * next incremental base, so it must survive pruning on both sides. It is protected by a
+ * `zfs hold` under a tag naming the job and the destination (one source can feed several
+ * targets, each with its own tag), and recorded in a user property on the filesystem so the
+ * previous base can be released without `zfs holds` (broken on some builds).
+ */
+
+import { createHash } from 'node:crypto';
+
+/** The hold tag for a job and destination: `zferry_<job>_<hash of destination>`. */
+export function cursorTag(jobName: string, destination: string): string {
+  const digest = createHash('sha256').update(destination).digest('hex').slice(0, 12);
+  return `zferry_${jobName.toLowerCase().replace(/[^a-z0-9_.-]/g, '-')}_${digest}`;
+}
+
+/** The user property recording a tag's current base on a filesystem. */
+export function cursorProperty(tag: string): string {
+  return `zferry:cursor.${tag.toLowerCase()}`;
+}
+
+/** Property value: `<guid>@<short snapshot name>`. */
+export function formatCursorValue(guid: string, snapshot: string): string {
+  return `${guid}@${snapshot}`;
+}
+
+export function parseCursorValue(value: string): { guid: string; snapshot: string } | undefined {
+  const match = /^([0-9]{1,20})@(.+)$/.exec(value);
+  if (!match?.[1] || !match[2]) return undefined;
+  return { guid: match[1], snapshot: match[2] };
+}

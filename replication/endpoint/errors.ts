@@ -1,0 +1,38 @@
+/** Errors an endpoint raises before touching ZFS. They travel to the caller by `code`. */
+
+export class EndpointError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A name outside the roots this endpoint serves (e.g. a client reaching beyond its tree). */
+export class OutsideRootError extends EndpointError {
+  constructor(name: string, roots: readonly string[]) {
+    super('ENDPOINT_OUTSIDE_ROOT', `${name} is outside the datasets this endpoint serves (${roots.join(', ')})`);
+  }
+}
+
+/** A full receive with -F would overwrite a target that holds data but no snapshots. */
+export class TargetNotEmptyError extends EndpointError {
+  constructor(target: string, referencedBytes: number) {
+    super(
+      'ENDPOINT_TARGET_NOT_EMPTY',
+      `${target} exists without snapshots but holds ${referencedBytes} bytes; refusing to overwrite it. ` +
+        'Rename or destroy it, or use --on-diverged rename to keep it aside',
+    );
+  }
+}
+
+/** The snapshot to roll back to is not the one the plan was made for. */
+export class RollbackMismatchError extends EndpointError {
+  constructor(snapshot: string, expectedGuid: string, actualGuid: string | undefined) {
+    super(
+      'ENDPOINT_ROLLBACK_MISMATCH',
+      `refusing to roll back to ${snapshot}: expected guid ${expectedGuid}, found ${actualGuid ?? 'no such snapshot'}`,
+    );
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Replicates one filesystem: read both sides' versions, plan, then carry the plan out step by
+ * step, verifying after each step that the receiver holds exactly the snapshot that was sent.
+ */
+
+import { pipeline } from 'node:stream/promises';
+import type { FilesystemVersion } from '../zfs/types.js';
+import { describePlan, describeStep, planFilesystem, type FilesystemPlan, type Step } from '../planner/index.js';
+import { countingStream } from './counting-stream.js';
+import { StepVerificationError, UntrustedAnswerError } from './errors.js';
+import type { FilesystemResult, ReplicationJob, StepResult } from './types.js';
+
+export interface FilesystemTask {
+  source: string;
+  target: string;
+}
+
+/** What the job needs back to move the replication cursors once everything is done. */
+export interface FilesystemRun {
+  result: FilesystemResult;
+  /** The newest snapshot both sides now share (the next incremental base), if any. */
+  base?: FilesystemVersion;
+}
+
+export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): Promise<FilesystemRun> {
+  const started = Date.now();
+  const result: FilesystemResult = {
+    source: task.source,
+    target: task.target,
+    outcome: 'failed',
+    plan: [],
+    steps: [],
+    bytes: 0,
+    durationMs: 0,
+    actions: [],
+  };
+  const finish = (): FilesystemRun['result'] => {
+    result.durationMs = Date.now() - started;
+    result.bytes = result.steps.reduce((sum, step) => sum + step.bytes, 0);
+    return result;
+  };
+  try {
+    const [senderAnswer, receiverAnswer] = await Promise.all([
+      job.sender.listVersions({ filesystem: task.source }, signalOption(job)),
+      job.receiver.listVersions({ filesystem: task.target }, signalOption(job)),
+    ]);
+    if (senderAnswer.versions === null) {
+      throw new UntrustedAnswerError(`the sender listed ${task.source} but then reported it missing`);
+    }
+    checkOwnership(task.source, senderAnswer.versions, 'sender');
+    if (receiverAnswer.versions) checkOwnership(task.target, receiverAnswer.versions, 'receiver');
+
+    const plan = planFilesystem(
+      {
+        source: task.source,
+        target: task.target,
+        sender: senderAnswer.versions,
+        receiver: receiverAnswer.versions,
+      },
+      { ...job.plan, now: job.now },
+    );
+    result.plan = describePlan(plan);
+    const base = await execute(job, plan, result);
+    finish();
+    return base ? { result, base } : { result };
+  } catch (error) {
+    result.outcome = 'failed';
+    result.error = describeError(error);
+    finish();
+    return { result };
+  }
+}
+
+async function execute(job: ReplicationJob, plan: FilesystemPlan, result: FilesystemResult): Promise<FilesystemVersion | undefined> {
+  switch (plan.action) {
+    case 'up-to-date':
+      result.outcome = 'up-to-date';
+      return plan.common.type === 'snapshot' ? plan.common : undefined;
+    case 'skip':
+      result.outcome = 'skipped';
+      result.error = { code: plan.code, message: plan.reason };
+      return undefined;
+    case 'refuse':
+      result.outcome = 'failed';
+      result.error = { code: plan.error.code, message: plan.error.message };
+      return undefined;
+    case 'replicate':
+      break;
+  }
+  if (job.dryRun) {
+    result.outcome = 'planned';
+    return undefined;
+  }
+  if (plan.renameTarget) {
+    await job.receiver.rename({ from: plan.target, to: plan.renameTarget.to }, signalOption(job));
+    result.actions.push(`renamed diverged ${plan.target} to ${plan.renameTarget.to}`);
+  }
+  if (plan.rollback) {
+    await job.receiver.rollback(
+      { snapshot: plan.rollback.to.fullName, expectedGuid: plan.rollback.to.guid },
+      signalOption(job),
+    );
+    const destroyed = plan.rollback.destroys.map((v) => v.fullName);
+    result.actions.push(
+      `rolled ${plan.target} back to @${plan.rollback.to.name}` + (destroyed.length ? `, destroying ${destroyed.join(', ')}` : ''),
+    );
+  }
+  let base = plan.common?.type === 'snapshot' ? plan.common : undefined;
+  for (const [index, step] of plan.steps.entries()) {
+    const stepResult = await runStep(job, plan, step, index, plan.steps.length, index === 0 && plan.forceFullReceive === true);
+    result.steps.push(stepResult);
+    base = step.to;
+  }
+  result.outcome = 'replicated';
+  return base;
+}
+
+async function runStep(
+  job: ReplicationJob,
+  plan: FilesystemPlan & { action: 'replicate' },
+  step: Step,
+  index: number,
+  total: number,
+  force: boolean,
+): Promise<StepResult> {
+  const label = describeStep(step);
+  const started = Date.now();
+  job.onProgress?.({ type: 'step-start', filesystem: plan.source, step: label, index, total });
+  job.logger.debug({ source: plan.source, target: plan.target, step: label }, 'step start');
+
+  const { stream } = await job.sender.send(
+    {
+      snapshot: step.to.fullName,
+      ...(step.from ? { from: step.from.fullName } : {}),
+      intermediates: step.intermediates,
+    },
+    signalOption(job),
+  );
+  const counter = countingStream((bytes) => job.onProgress?.({ type: 'bytes', filesystem: plan.source, bytes }));
+  // The counter sits between the two endpoints; pipeline() tears both down if either fails.
+  const piped = pipeline(stream, counter).catch(() => undefined);
+  const received = await job.receiver.receive(
+    {
+      target: plan.target,
+      snapshotName: step.to.name,
+      expectedGuid: step.to.guid,
+      ...(step.from ? { incrementalBase: { guid: step.from.guid } } : {}),
+      force,
+      resumable: false,
+    },
+    counter,
+    signalOption(job),
+  );
+  await piped;
+  if (received.version.guid !== step.to.guid || received.version.name !== step.to.name || received.version.filesystem !== plan.target) {
+    throw new StepVerificationError(
+      `receiver reports ${received.version.fullName} (guid ${received.version.guid}) after sending ${step.to.fullName} (guid ${step.to.guid})`,
+    );
+  }
+  const durationMs = Date.now() - started;
+  job.onProgress?.({ type: 'step-done', filesystem: plan.source, step: label, bytes: counter.total, durationMs });
+  return {
+    kind: step.from ? 'incremental' : 'full',
+    ...(step.from ? { from: step.from.fullName } : {}),
+    to: step.to.fullName,
+    guid: step.to.guid,
+    intermediates: step.intermediates,
+    bytes: counter.total,
+    durationMs,
+  };
+}
+
+/** A remote must only report versions of the filesystem it was asked about. */
+function checkOwnership(filesystem: string, versions: readonly FilesystemVersion[], side: string): void {
+  for (const version of versions) {
+    if (version.filesystem !== filesystem) {
+      throw new UntrustedAnswerError(`the ${side} answered ${version.fullName} when asked for versions of ${filesystem}; refusing`);
+    }
+  }
+}
+
+function signalOption(job: ReplicationJob): { signal?: AbortSignal } {
+  return job.signal ? { signal: job.signal } : {};
+}
+
+/** `{code, message}` of any error, preferring the remote's own code when an RPC carried it. */
+export function describeError(error: unknown): { code: string; message: string } {
+  if (error instanceof Error) {
+    const withCode = error as Error & { code?: unknown; remoteCode?: unknown };
+    const code = typeof withCode.remoteCode === 'string' ? withCode.remoteCode : typeof withCode.code === 'string' ? withCode.code : 'ERROR';
+    return { code, message: error.message };
+  }
+  return { code: 'ERROR', message: String(error) };
+}

@@ -1,0 +1,146 @@
+/**
+ * A push or pull run over a source tree: optional fresh snapshot, list both sides, map the
+ * tree, replicate each filesystem (parents before children, several at once), then move the
+ * replication cursors. One filesystem failing never stops the others.
+ */
+
+import { cursorTag } from '../endpoint/cursor.js';
+import { findTargetsMissingOnSender, mapFilesystemTree, type FilesystemMapping } from '../planner/index.js';
+import { parentOf } from '../zfs/index.js';
+import type { FilesystemVersion } from '../zfs/types.js';
+import { SourceNotFoundError } from './errors.js';
+import { describeError, runFilesystem, type FilesystemRun } from './run-filesystem.js';
+import type { EndpointClient, FilesystemResult, JobSummary, ReplicationJob } from './types.js';
+
+export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary> {
+  const started = Date.now();
+  const summary: JobSummary = {
+    source: job.source,
+    target: job.target,
+    dryRun: job.dryRun,
+    outcome: 'ok',
+    filesystems: [],
+    orphanedTargets: [],
+    bytes: 0,
+    durationMs: 0,
+    warnings: [],
+  };
+  const signal = job.signal ? { signal: job.signal } : {};
+
+  const sourceListing = await job.sender.listFilesystems({ root: job.source, recursive: job.recursive }, signal);
+  if (!sourceListing.exists) throw new SourceNotFoundError(job.source);
+  const mappings = mapFilesystemTree(sourceListing.filesystems, job.source, job.target);
+
+  if (job.snapshotName !== undefined) {
+    const snapshot = `${job.source}@${job.snapshotName}`;
+    summary.snapshot = snapshot;
+    if (!job.dryRun) {
+      await job.sender.snapshot({ snapshots: [snapshot], recursive: job.recursive }, signal);
+      job.logger.info({ snapshot, recursive: job.recursive }, 'snapshot taken');
+    }
+  }
+
+  const targetListing = await job.receiver.listFilesystems({ root: job.target, recursive: job.recursive }, signal);
+  if (targetListing.exists) {
+    summary.orphanedTargets = findTargetsMissingOnSender(targetListing.filesystems, sourceListing.filesystems, job.source, job.target).map(
+      (m) => m.target,
+    );
+    for (const orphan of summary.orphanedTargets) {
+      summary.warnings.push(`${orphan} exists on the target but its source no longer exists (left as it is)`);
+    }
+  } else if (!job.dryRun && parentOf(job.target) !== undefined) {
+    const { created } = await job.receiver.ensureParent({ filesystem: job.target }, signal);
+    for (const name of created) job.logger.info({ filesystem: name }, 'created missing parent on the target');
+  }
+
+  const runs = await runTree(job, mappings);
+  summary.filesystems = runs.map((run) => run.result);
+
+  if (!job.dryRun) {
+    await moveCursors(job, runs, summary);
+  }
+
+  summary.bytes = summary.filesystems.reduce((sum, fs) => sum + fs.bytes, 0);
+  summary.outcome = summary.filesystems.some((fs) => fs.outcome === 'failed') ? 'failed' : 'ok';
+  summary.durationMs = Date.now() - started;
+  return summary;
+}
+
+/**
+ * Runs every filesystem with at most `job.concurrency` at once; a child starts only after its
+ * parent is done (its target must exist first), and is failed without running when the
+ * parent failed.
+ */
+async function runTree(job: ReplicationJob, mappings: FilesystemMapping[]): Promise<FilesystemRun[]> {
+  const runs = new Map<string, Promise<FilesystemRun>>();
+  const limit = createLimiter(Math.max(1, job.concurrency));
+  for (const mapping of mappings) {
+    const parentRun = runs.get(parentOf(mapping.source) ?? '');
+    const run = (async (): Promise<FilesystemRun> => {
+      if (parentRun) {
+        const parent = await parentRun;
+        if (parent.result.outcome === 'failed' && !job.dryRun) {
+          return { result: failedResult(mapping, 'PARENT_FAILED', `not replicated: its parent ${parent.result.source} failed`) };
+        }
+      }
+      const run = await limit(() => runFilesystem(job, mapping));
+      job.onProgress?.({ type: 'filesystem-done', result: run.result });
+      return run;
+    })();
+    runs.set(mapping.source, run);
+  }
+  return Promise.all(runs.values());
+}
+
+function failedResult(mapping: FilesystemMapping, code: string, message: string): FilesystemResult {
+  return {
+    source: mapping.source,
+    target: mapping.target,
+    outcome: 'failed',
+    plan: [],
+    steps: [],
+    bytes: 0,
+    durationMs: 0,
+    actions: [],
+    error: { code, message },
+  };
+}
+
+/** Holds the new incremental bases on both sides, releasing the previous ones. */
+async function moveCursors(job: ReplicationJob, runs: FilesystemRun[], summary: JobSummary): Promise<void> {
+  const tag = cursorTag(job.name, job.destination);
+  const moves = (side: 'source' | 'target') =>
+    runs
+      .filter((run): run is FilesystemRun & { base: FilesystemVersion } => run.base !== undefined && run.result.outcome !== 'failed')
+      .map((run) => ({ filesystem: run.result[side], snapshot: run.base.name, guid: run.base.guid }));
+  const sides: [string, EndpointClient, ReturnType<typeof moves>][] = [
+    ['sender', job.sender, moves('source')],
+    ['receiver', job.receiver, moves('target')],
+  ];
+  for (const [side, client, sideMoves] of sides) {
+    if (sideMoves.length === 0) continue;
+    try {
+      await client.moveCursors({ tag, moves: sideMoves }, job.signal ? { signal: job.signal } : {});
+    } catch (error) {
+      const { message } = describeError(error);
+      summary.warnings.push(`could not move the replication cursor on the ${side}: ${message}`);
+      job.logger.warn({ side, tag, err: error }, 'replication cursor not moved');
+    }
+  }
+}
+
+/** A tiny concurrency limiter: at most `max` of the given tasks run at once. */
+function createLimiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    active += 1;
+    try {
+      return await task();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
+    }
+  };
+}

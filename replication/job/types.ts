@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { Client } from '../../rpc/index.js';
+import type { EndpointContract } from '../contract.js';
+import type { PlanOptions } from '../planner/index.js';
+
+export type EndpointClient = Client<EndpointContract>;
+
+/** One run of a push or pull: a source tree on the sender replicated to the receiver. */
+export interface ReplicationJob {
+  /** Names the job in hold tags and properties (with the destination). */
+  name: string;
+  /** Identifies the destination (host and target) for the cursor tag. */
+  destination: string;
+  sender: EndpointClient;
+  receiver: EndpointClient;
+  source: string;
+  target: string;
+  recursive: boolean;
+  plan: Omit<PlanOptions, 'now'>;
+  /** Filesystems replicated at once. */
+  concurrency: number;
+  dryRun: boolean;
+  /** Take this snapshot (short name) of the source first, atomically across the tree. */
+  snapshotName?: string;
+  now: Date;
+  logger: Logger;
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+export type ProgressEvent =
+  | { type: 'step-start'; filesystem: string; step: string; index: number; total: number }
+  | { type: 'bytes'; filesystem: string; bytes: number }
+  | { type: 'step-done'; filesystem: string; step: string; bytes: number; durationMs: number }
+  | { type: 'filesystem-done'; result: FilesystemResult };
+
+export type FilesystemOutcome = 'replicated' | 'up-to-date' | 'skipped' | 'planned' | 'failed';
+
+export interface StepResult {
+  kind: 'full' | 'incremental';
+  from?: string;
+  to: string;
+  guid: string;
+  intermediates: boolean;
+  bytes: number;
+  durationMs: number;
+}
+
+export interface FilesystemResult {
+  source: string;
+  target: string;
+  outcome: FilesystemOutcome;
+  /** The plan in words (what `--dry-run` prints). */
+  plan: string[];
+  steps: StepResult[];
+  bytes: number;
+  durationMs: number;
+  /** Diverged target renamed aside / rolled back: what happened to it. */
+  actions: string[];
+  error?: { code: string; message: string };
+}
+
+export interface JobSummary {
+  source: string;
+  target: string;
+  dryRun: boolean;
+  /** ok: every filesystem succeeded; failed: at least one failed (the others still ran). */
+  outcome: 'ok' | 'failed';
+  snapshot?: string;
+  filesystems: FilesystemResult[];
+  /** Target filesystems whose source no longer exists (reported, never destroyed). */
+  orphanedTargets: string[];
+  bytes: number;
+  durationMs: number;
+  warnings: string[];
+}

@@ -1,0 +1,91 @@
+import type { FilesystemVersion } from '../zfs/types.js';
+
+/** Why the planner refused to plan a filesystem; the user has to decide something first. */
+export type PlanErrorCode =
+  /** The target has snapshots newer than the newest common one, or was modified since it. */
+  | 'DIVERGED'
+  /** The target has snapshots, but none shares a guid with the source. */
+  | 'NO_COMMON_SNAPSHOT'
+  /** A full send is needed and the initial replication policy is 'fail'. */
+  | 'INITIAL_REFUSED';
+
+export interface PlanErrorDetails {
+  source: string;
+  target: string;
+  /** The newest common snapshot as the target knows it (DIVERGED, and INITIAL_REFUSED after a divergence). */
+  common?: FilesystemVersion | undefined;
+  /** Target snapshots newer than the common one, oldest first. */
+  divergingSnapshots?: readonly FilesystemVersion[] | undefined;
+  /** The target was written to since its newest snapshot (the common one). */
+  targetModified?: boolean | undefined;
+  /** The target's newest snapshot (NO_COMMON_SNAPSHOT). */
+  targetNewest?: FilesystemVersion | undefined;
+}
+
+/**
+ * A refusal, carried inside a `refuse` plan rather than thrown: in a recursive job one refused
+ * filesystem must not stop the plans of the others. `message` is written for people and names
+ * the snapshots involved; the fields carry the same facts for programs.
+ */
+export class PlanError extends Error {
+  override readonly name = 'PlanError';
+  readonly code: PlanErrorCode;
+  readonly source: string;
+  readonly target: string;
+  readonly common: FilesystemVersion | undefined;
+  readonly divergingSnapshots: readonly FilesystemVersion[];
+  readonly targetModified: boolean;
+  readonly targetNewest: FilesystemVersion | undefined;
+  override readonly cause?: unknown;
+
+  constructor(code: PlanErrorCode, message: string, details: PlanErrorDetails, options?: { cause?: unknown }) {
+    super(message);
+    this.code = code;
+    this.source = details.source;
+    this.target = details.target;
+    this.common = details.common;
+    this.divergingSnapshots = details.divergingSnapshots ?? [];
+    this.targetModified = details.targetModified ?? false;
+    this.targetNewest = details.targetNewest;
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/** A caller passed something the planner cannot work with (a programming or configuration error). */
+export class PlanArgumentError extends Error {
+  override readonly name = 'PlanArgumentError';
+  readonly code = 'INVALID_ARGUMENT';
+  override readonly cause?: unknown;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+export type FilesystemListingErrorCode =
+  /** Not a syntactically valid ZFS filesystem name. */
+  | 'INVALID_NAME'
+  /** A listed filesystem is not the root nor below it. */
+  | 'OUTSIDE_ROOT'
+  /** The same filesystem is listed twice. */
+  | 'DUPLICATE';
+
+/**
+ * A filesystem listing (possibly from a remote, untrusted peer) that cannot be trusted.
+ * The whole listing is rejected: a peer that lies about one name may lie about others.
+ */
+export class FilesystemListingError extends Error {
+  override readonly name = 'FilesystemListingError';
+  readonly code: FilesystemListingErrorCode;
+  /** The offending name, as received. */
+  readonly filesystem: string;
+  override readonly cause?: unknown;
+
+  constructor(code: FilesystemListingErrorCode, filesystem: string, message: string, options?: { cause?: unknown }) {
+    super(message);
+    this.code = code;
+    this.filesystem = filesystem;
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}

@@ -1,0 +1,545 @@
+/**
+ * ZfsDriver: every interaction with the `zfs`/`zpool` command line tools.
+ *
+ * Names are validated before any process runs; commands are argument arrays (no shell);
+ * failures become typed errors parsed from stderr; capabilities are probed once per pool.
+ */
+
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino, { type Logger } from 'pino';
+import type { FilesystemVersion, VersionType, ZfsCapabilities } from './types.js';
+import { ZfsExec } from './exec.js';
+import {
+  InvalidNameError,
+  DatasetBusyError,
+  DatasetNotFoundError,
+  DestinationExistsError,
+  IncrementalSourceMissingError,
+  ReceiveVerificationError,
+  ZfsAbortedError,
+} from './errors.js';
+import {
+  isWithin,
+  parseDatasetName,
+  poolOf,
+  validateFilesystemName,
+  validateHoldTag,
+  validatePropertyName,
+  validatePropertyValue,
+  validateShortName,
+  validateSnapshotName,
+  validateUserPropertyName,
+} from './names.js';
+import { parseHolds, parseNameList, parseProperties, parseVersions, valueOrUndefined, type PropertyValue } from './parse.js';
+import { combineCapabilities, probeBinary, probePool, type BinaryProbe, type CapabilityName } from './capabilities.js';
+import { buildSendArgs, startSend, type SendOptions, type SendProcess } from './send.js';
+import { buildReceiveArgs, feedReceive, validateReceiveOptions, type ReceiveOptions, type ReceiveResult } from './receive.js';
+import { errorFromResult } from './exec.js';
+
+export interface ZfsDriverOptions {
+  zfsBin?: string;
+  zpoolBin?: string;
+  logger?: Logger;
+}
+
+/** `zfs destroy fs@a,b,c` argument length cap: far below ARG_MAX, one chunk for typical prunes. */
+const BATCH_DESTROY_MAX_CHARS = 64 * 1024;
+/** The FUSE "dataset is busy" right after a mount clears within a second or two. */
+const BUSY_RETRIES = 4;
+const BUSY_RETRY_DELAY_MS = 500;
+
+export class ZfsDriver {
+  private readonly exec: ZfsExec;
+  private readonly logger: Logger;
+  private binaryProbe: Promise<BinaryProbe> | undefined;
+  private readonly poolCapabilities = new Map<string, Promise<ZfsCapabilities>>();
+  private readonly resolvedCapabilities = new Map<string, ZfsCapabilities>();
+
+  constructor(options: ZfsDriverOptions = {}) {
+    this.logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'zfs' });
+    this.exec = new ZfsExec({
+      zfsBin: options.zfsBin ?? 'zfs',
+      zpoolBin: options.zpoolBin ?? 'zpool',
+      logger: this.logger,
+    });
+  }
+
+  // ---------------------------------------------------------------- capabilities
+
+  /** What the pool of `datasetOrPool` and this zfs build support; probed once per pool. */
+  capabilities(datasetOrPool: string): Promise<ZfsCapabilities> {
+    const pool = poolOf(datasetOrPool);
+    let pending = this.poolCapabilities.get(pool);
+    if (!pending) {
+      pending = this.probeCapabilities(pool);
+      this.poolCapabilities.set(pool, pending);
+      // A failed probe (pool missing, daemon down) must not be cached.
+      pending.catch(() => {
+        if (this.poolCapabilities.get(pool) === pending) this.poolCapabilities.delete(pool);
+      });
+    }
+    return pending;
+  }
+
+  /** Capabilities already probed for this pool, without probing. */
+  cachedCapabilities(datasetOrPool: string): ZfsCapabilities | undefined {
+    return this.resolvedCapabilities.get(poolOf(datasetOrPool));
+  }
+
+  private async probeCapabilities(pool: string): Promise<ZfsCapabilities> {
+    if (!this.binaryProbe) {
+      this.binaryProbe = probeBinary(this.exec);
+      this.binaryProbe.catch(() => {
+        this.binaryProbe = undefined;
+      });
+    }
+    const [binary, poolProbe] = await Promise.all([this.binaryProbe, probePool(this.exec, pool)]);
+    const caps = combineCapabilities(binary, poolProbe);
+    for (const [name, reason] of Object.entries(caps.reasons) as Array<[CapabilityName, string]>) {
+      this.logger.info({ pool, capability: name, reason }, `zfs capability ${name} is off`);
+    }
+    this.logger.debug({ pool, capabilities: { ...caps, reasons: undefined } }, 'zfs capabilities probed');
+    this.resolvedCapabilities.set(pool, caps);
+    return caps;
+  }
+
+  // ---------------------------------------------------------------- listing
+
+  /**
+   * Filesystems (and volumes) at and below `root`, parents before children. `recursive`
+   * defaults to true; `filter` sees every name (root included). Missing root: DatasetNotFoundError.
+   */
+  async listFilesystems(
+    root: string,
+    opts: { recursive?: boolean; filter?: (name: string) => boolean } = {},
+  ): Promise<string[]> {
+    validateFilesystemName(root);
+    const args = ['list', '-H', '-o', 'name', '-t', 'filesystem,volume'];
+    if (opts.recursive ?? true) args.push('-r');
+    args.push(root);
+    const names = parseNameList(await this.exec.zfs(args)).filter((name) => isWithin(root, name));
+    names.sort(compareByComponents);
+    return opts.filter ? names.filter(opts.filter) : names;
+  }
+
+  /** Whether a filesystem, volume, snapshot or bookmark exists. */
+  async exists(name: string): Promise<boolean> {
+    const parsed = parseDatasetName(name);
+    let type = 'filesystem,volume';
+    if (parsed.kind === 'snapshot') type = 'snapshot';
+    if (parsed.kind === 'bookmark') {
+      if (!(await this.capabilities(name)).bookmarks) return false;
+      type = 'bookmark';
+    }
+    try {
+      await this.exec.zfs(['list', '-H', '-o', 'name', '-t', type, name]);
+      return true;
+    } catch (error) {
+      if (error instanceof DatasetNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  /** Snapshots (and bookmarks where supported) of one filesystem, sorted by createtxg. */
+  async listVersions(filesystem: string, opts: { types?: VersionType[] } = {}): Promise<FilesystemVersion[]> {
+    validateFilesystemName(filesystem);
+    const caps = await this.capabilities(filesystem);
+    const wanted = (opts.types ?? ['snapshot', 'bookmark']).filter((t) => t === 'snapshot' || caps.bookmarks);
+    if (wanted.length === 0) {
+      // Still fail for a missing filesystem, like the listing would.
+      if (!(await this.exists(filesystem))) throw notFound(filesystem);
+      return [];
+    }
+    const args = ['get', '-H', '-p', '-o', 'name,property,value', '-d', '1'];
+    if (caps.getTypeFilter) args.push('-t', wanted.join(','));
+    args.push('guid,createtxg,creation', filesystem);
+    return parseVersions(await this.exec.zfs(args), filesystem, wanted);
+  }
+
+  /**
+   * Property values and sources (`-p`: exact numbers). An unset user property reads as
+   * value `-`, source `-`, as zfs prints it.
+   */
+  async getProperties(name: string, props: string[]): Promise<Record<string, PropertyValue>> {
+    parseDatasetName(name);
+    if (props.length === 0) return {};
+    props.forEach(validatePropertyName);
+    const stdout = await this.exec.zfs(['get', '-H', '-p', '-o', 'name,property,value,source', props.join(','), name]);
+    return parseProperties(stdout, name);
+  }
+
+  /** `receive_resume_token` of a filesystem where the pool supports it, else undefined. */
+  async getResumeToken(filesystem: string): Promise<string | undefined> {
+    validateFilesystemName(filesystem);
+    if (!(await this.capabilities(filesystem)).resumable) return undefined;
+    const props = await this.getProperties(filesystem, ['receive_resume_token']);
+    return valueOrUndefined(props['receive_resume_token']?.value);
+  }
+
+  /** User holds on a snapshot; null where `zfs holds` does not work (read `userrefs` then). */
+  async listHolds(snapshot: string): Promise<string[] | null> {
+    validateSnapshotName(snapshot);
+    if (!(await this.capabilities(snapshot)).holds) return null;
+    return parseHolds(await this.exec.zfs(['holds', '-H', snapshot]), snapshot);
+  }
+
+  // ---------------------------------------------------------------- changes
+
+  /**
+   * Creates snapshots, atomically in one `zfs snapshot` where the zfs build takes several;
+   * otherwise (zfs-fuse) one after the other, logged as not atomic.
+   */
+  async snapshot(
+    fullNames: string[],
+    opts: { recursive?: boolean; properties?: Record<string, string> } = {},
+  ): Promise<void> {
+    if (fullNames.length === 0) return;
+    const pools = new Set(fullNames.map((name) => (validateSnapshotName(name), poolOf(name))));
+    if (new Set(fullNames).size !== fullNames.length) {
+      throw new InvalidNameError(fullNames.join(' '), 'the same snapshot is listed twice');
+    }
+    const flags: string[] = [];
+    if (opts.recursive) flags.push('-r');
+    for (const [prop, value] of Object.entries(opts.properties ?? {})) {
+      validatePropertyName(prop);
+      validatePropertyValue(prop, value);
+      flags.push('-o', `${prop}=${value}`);
+    }
+    if (fullNames.length === 1) {
+      await this.exec.zfs(['snapshot', ...flags, ...fullNames]);
+      return;
+    }
+    const firstPool = [...pools][0] as string;
+    const caps = await this.capabilities(firstPool);
+    if (caps.multiSnapshot && pools.size === 1) {
+      await this.exec.zfs(['snapshot', ...flags, ...fullNames]);
+      return;
+    }
+    this.logger.info(
+      { snapshots: fullNames, reason: pools.size > 1 ? 'snapshots span several pools' : caps.reasons.multiSnapshot },
+      'creating snapshots one by one (not atomic)',
+    );
+    for (const name of fullNames) await this.exec.zfs(['snapshot', ...flags, name]);
+  }
+
+  /**
+   * Destroys snapshots of one filesystem: `fs@a,b,c` batches where supported, one call each
+   * otherwise. Snapshots that are already gone are not an error; a missing filesystem is.
+   */
+  async destroySnapshots(filesystem: string, names: string[]): Promise<void> {
+    validateFilesystemName(filesystem);
+    const unique = [...new Set(names)];
+    unique.forEach((name) => validateShortName(name, 'snapshot'));
+    if (unique.length === 0) return;
+    const caps = await this.capabilities(filesystem);
+    const batches: string[][] = [];
+    if (caps.batchDestroy) {
+      let current: string[] = [];
+      let length = 0;
+      for (const name of unique) {
+        if (current.length > 0 && length + name.length + 1 > BATCH_DESTROY_MAX_CHARS) {
+          batches.push(current);
+          current = [];
+          length = 0;
+        }
+        current.push(name);
+        length += name.length + 1;
+      }
+      batches.push(current);
+    } else {
+      batches.push(...unique.map((name) => [name]));
+    }
+    for (const batch of batches) {
+      try {
+        await this.exec.zfs(['destroy', `${filesystem}@${batch.join(',')}`]);
+      } catch (error) {
+        if (error instanceof DatasetNotFoundError && (await this.exists(filesystem))) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** Destroys a filesystem, volume, snapshot or bookmark (`-r`: with descendants/children). */
+  async destroy(name: string, opts: { recursive?: boolean } = {}): Promise<void> {
+    const parsed = parseDatasetName(name);
+    const args = ['destroy'];
+    if (opts.recursive) args.push('-r');
+    args.push(name);
+    await this.retryBusy(() => this.exec.zfs(args), parsed.kind === 'filesystem');
+  }
+
+  /** `zfs rollback [-r]`: with destroyNewer, snapshots newer than the target are destroyed. */
+  async rollback(snapshotFullName: string, opts: { destroyNewer?: boolean } = {}): Promise<void> {
+    validateSnapshotName(snapshotFullName);
+    const args = ['rollback'];
+    if (opts.destroyNewer) args.push('-r');
+    args.push(snapshotFullName);
+    await this.exec.zfs(args);
+  }
+
+  async hold(tag: string, snapshots: string[]): Promise<void> {
+    validateHoldTag(tag);
+    snapshots.forEach((s) => validateSnapshotName(s));
+    if (snapshots.length === 0) return;
+    await this.exec.zfs(['hold', tag, ...snapshots]);
+  }
+
+  async release(tag: string, snapshots: string[]): Promise<void> {
+    validateHoldTag(tag);
+    snapshots.forEach((s) => validateSnapshotName(s));
+    if (snapshots.length === 0) return;
+    await this.exec.zfs(['release', tag, ...snapshots]);
+  }
+
+  /** Sets a user property (`module:name`) on a filesystem or snapshot. */
+  async setUserProperty(name: string, prop: string, value: string): Promise<void> {
+    parseDatasetName(name);
+    validateUserPropertyName(prop);
+    validatePropertyValue(prop, value);
+    await this.exec.zfs(['set', `${prop}=${value}`, name]);
+  }
+
+  /** `zfs inherit`: removes a local value (for a user property: removes it). */
+  async inheritProperty(name: string, prop: string): Promise<void> {
+    parseDatasetName(name);
+    validatePropertyName(prop);
+    await this.exec.zfs(['inherit', prop, name]);
+  }
+
+  /**
+   * Renames a filesystem or a snapshot (within its filesystem). zfs-fuse refuses to rename a
+   * mounted filesystem ("dataset is busy"): then the tree is unmounted, renamed and what was
+   * mounted is mounted again.
+   */
+  async rename(from: string, to: string): Promise<void> {
+    const src = parseDatasetName(from);
+    const dst = parseDatasetName(to);
+    if (src.kind !== dst.kind || src.kind === 'bookmark') {
+      throw new InvalidNameError(to, `cannot rename a ${src.kind} to a ${dst.kind}`);
+    }
+    if (src.kind === 'snapshot' && src.filesystem !== dst.filesystem) {
+      throw new InvalidNameError(to, 'a snapshot can only be renamed within its filesystem');
+    }
+    if (src.kind === 'filesystem' && isWithin(from, to)) {
+      throw new InvalidNameError(to, 'cannot rename a filesystem below itself');
+    }
+    try {
+      await this.exec.zfs(['rename', from, to]);
+      return;
+    } catch (error) {
+      if (!(error instanceof DatasetBusyError) || src.kind !== 'filesystem') throw error;
+    }
+    const mounted = await this.mountedWithin(from);
+    if (mounted.length === 0) {
+      await this.retryBusy(() => this.exec.zfs(['rename', from, to]), true);
+      return;
+    }
+    this.logger.debug({ from, to, mounted }, 'unmounting before rename');
+    await this.retryBusy(() => this.exec.zfs(['unmount', from]), true);
+    await this.exec.zfs(['rename', from, to]);
+    for (const name of mounted) {
+      const renamed = to + name.slice(from.length);
+      try {
+        await this.exec.zfs(['mount', renamed]);
+      } catch (error) {
+        this.logger.warn({ dataset: renamed, err: error }, 'renamed, but mounting it again failed');
+      }
+    }
+  }
+
+  /** `zfs create [-p] [-o k=v]...`. */
+  async create(name: string, opts: { properties?: Record<string, string>; parents?: boolean } = {}): Promise<void> {
+    validateFilesystemName(name);
+    const args = ['create'];
+    if (opts.parents) args.push('-p');
+    for (const [prop, value] of Object.entries(opts.properties ?? {})) {
+      validatePropertyName(prop);
+      validatePropertyValue(prop, value);
+      args.push('-o', `${prop}=${value}`);
+    }
+    args.push(name);
+    await this.exec.zfs(args);
+  }
+
+  // ---------------------------------------------------------------- streams
+
+  /**
+   * Starts `zfs send`. Throws synchronously (InvalidNameError, ZfsUnsupportedError when the
+   * pool's capabilities are already known and rule a flag out); everything else arrives
+   * through `done`.
+   */
+  send(opts: SendOptions): SendProcess {
+    const args = buildSendArgs(opts, this.cachedCapabilities(opts.snapshot));
+    return startSend(this.exec.zfsBin, args, this.logger, opts.signal);
+  }
+
+  /**
+   * Receives `stream` into `opts.target` and verifies by guid that the expected snapshot
+   * arrived (the exit code of `zfs recv` is not trusted either way). Owns `stream`: on any
+   * failure it is destroyed, and the `zfs recv` process is gone when this settles.
+   */
+  async receive(opts: ReceiveOptions, stream: Readable): Promise<ReceiveResult> {
+    try {
+      validateReceiveOptions(opts);
+      if (opts.signal?.aborted) throw abortedBeforeStart(opts);
+      const caps = await this.capabilities(opts.target);
+      const args = buildReceiveArgs(opts, caps, this.logger);
+      await this.checkReceiveTarget(opts);
+      if (opts.signal?.aborted) throw abortedBeforeStart(opts);
+
+      const outcome = await feedReceive(this.exec.zfsBin, args, stream, this.logger, opts.signal);
+      const { command } = outcome;
+      if (outcome.aborted) {
+        throw new ZfsAbortedError(`zfs receive into ${opts.target} aborted${reasonText(outcome.abortReason)}`, {
+          stderr: outcome.stderr,
+          exitCode: outcome.exitCode,
+          command,
+          cause: outcome.abortReason,
+        });
+      }
+
+      const landed = await this.findReceived(opts);
+      if (landed && landed.name === opts.snapshotName) {
+        if (outcome.exitCode !== 0) {
+          this.logger.warn(
+            { target: opts.target, snapshot: landed.fullName, exitCode: outcome.exitCode, stderr: outcome.stderr.trim() },
+            'zfs recv reported failure but the snapshot arrived (verified by guid)',
+          );
+        }
+        const result: ReceiveResult = { version: landed };
+        if (opts.resumable) {
+          const token = await this.getResumeToken(opts.target).catch(() => undefined);
+          if (token !== undefined) result.resumeToken = token;
+        }
+        return result;
+      }
+      if (landed) {
+        throw new ReceiveVerificationError(
+          `received guid ${opts.expectedGuid} into ${landed.fullName}, expected the name ${opts.snapshotName}`,
+          { stderr: outcome.stderr, exitCode: outcome.exitCode, command },
+        );
+      }
+      if (outcome.inputError !== undefined && outcome.exitCode !== 0) {
+        throw new ZfsAbortedError(
+          `zfs receive into ${opts.target} aborted: the input stream failed${reasonText(outcome.inputError)}`,
+          { stderr: outcome.stderr, exitCode: outcome.exitCode, command, cause: outcome.inputError },
+        );
+      }
+      if (outcome.exitCode !== 0 || outcome.spawnError) {
+        const error = errorFromResult({ ...outcome, stdout: '' });
+        if (opts.resumable) {
+          const token = await this.getResumeToken(opts.target).catch(() => undefined);
+          if (token !== undefined) error.resumeToken = token;
+        }
+        throw error;
+      }
+      throw new ReceiveVerificationError(
+        `zfs recv exited 0 but ${opts.target}@${opts.snapshotName} with guid ${opts.expectedGuid} is not there`,
+        { stderr: outcome.stderr, exitCode: outcome.exitCode, command },
+      );
+    } catch (error) {
+      if (!stream.destroyed) stream.destroy();
+      throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /**
+   * Refuses receives that zfs would misdirect or that are already done:
+   * an incremental needs the target and a snapshot with the base guid on it; a snapshot with
+   * the expected guid must not already be there.
+   */
+  private async checkReceiveTarget(opts: ReceiveOptions): Promise<void> {
+    let versions: FilesystemVersion[] | undefined;
+    try {
+      versions = await this.listVersions(opts.target, { types: ['snapshot'] });
+    } catch (error) {
+      if (!(error instanceof DatasetNotFoundError)) throw error;
+    }
+    const command = ['zfs', 'receive', opts.target];
+    if (opts.incrementalBase) {
+      if (!versions) {
+        throw new DatasetNotFoundError(
+          `refusing incremental receive: target ${opts.target} does not exist (zfs could apply the stream to another dataset holding the base)`,
+          { command },
+        );
+      }
+      const base = opts.incrementalBase.guid;
+      if (!versions.some((v) => v.guid === base)) {
+        throw new IncrementalSourceMissingError(
+          `refusing incremental receive: ${opts.target} has no snapshot with the base guid ${base}`,
+          { command },
+        );
+      }
+    }
+    const already = versions?.find((v) => v.guid === opts.expectedGuid);
+    if (already) {
+      throw new DestinationExistsError(
+        `refusing receive: ${already.fullName} already has guid ${opts.expectedGuid}`,
+        { command },
+      );
+    }
+  }
+
+  private async findReceived(opts: ReceiveOptions): Promise<FilesystemVersion | undefined> {
+    try {
+      const versions = await this.listVersions(opts.target, { types: ['snapshot'] });
+      return versions.find((v) => v.guid === opts.expectedGuid);
+    } catch (error) {
+      if (error instanceof DatasetNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Mounted filesystems at and below `root`, parents first. */
+  private async mountedWithin(root: string): Promise<string[]> {
+    const stdout = await this.exec.zfs(['get', '-H', '-r', '-o', 'name,property,value,source', 'mounted', root]);
+    const mounted: string[] = [];
+    for (const line of stdout.split('\n')) {
+      const [name, , value] = line.split('\t');
+      if (name && value === 'yes' && isWithin(root, name) && !name.includes('@')) mounted.push(name);
+    }
+    return mounted.sort(compareByComponents);
+  }
+
+  private async retryBusy<T>(operation: () => Promise<T>, enabled: boolean): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (!enabled || !(error instanceof DatasetBusyError) || attempt >= BUSY_RETRIES) throw error;
+        this.logger.debug({ attempt, err: error.message }, 'dataset busy; retrying');
+        await sleep(BUSY_RETRY_DELAY_MS);
+      }
+    }
+  }
+}
+
+function compareByComponents(a: string, b: string): number {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const x = pa[i] as string;
+    const y = pb[i] as string;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+
+function notFound(name: string): DatasetNotFoundError {
+  return new DatasetNotFoundError(`${name}: dataset does not exist`, { command: ['zfs', 'list', name] });
+}
+
+function abortedBeforeStart(opts: ReceiveOptions): ZfsAbortedError {
+  return new ZfsAbortedError(`zfs receive into ${opts.target} aborted before it started${reasonText(opts.signal?.reason)}`, {
+    cause: opts.signal?.reason,
+  });
+}
+
+function reasonText(reason: unknown): string {
+  if (reason === undefined) return '';
+  return `: ${reason instanceof Error ? reason.message : String(reason)}`;
+}
+

@@ -1,0 +1,97 @@
+/**
+ * Runs `zfs`/`zpool` with argument arrays (never a shell) and turns failures into typed errors.
+ */
+
+import { execa } from 'execa';
+import type { Logger } from 'pino';
+import { classifyZfsError, ZfsUnknownError, type ZfsError } from './errors.js';
+
+/** The C locale keeps messages in English, which the error classifier depends on. */
+export const ZFS_ENV: Readonly<Record<string, string>> = { LC_ALL: 'C', LANG: 'C' };
+
+export interface RunResult {
+  command: readonly string[];
+  exitCode: number | undefined;
+  signal: string | undefined;
+  stdout: string;
+  stderr: string;
+  /** Set when the process could not be started at all (missing binary, ...). */
+  spawnError?: Error;
+}
+
+export interface ZfsExecOptions {
+  zfsBin: string;
+  zpoolBin: string;
+  logger: Logger;
+}
+
+export class ZfsExec {
+  readonly zfsBin: string;
+  readonly zpoolBin: string;
+  readonly logger: Logger;
+
+  constructor(options: ZfsExecOptions) {
+    this.zfsBin = options.zfsBin;
+    this.zpoolBin = options.zpoolBin;
+    this.logger = options.logger;
+  }
+
+  /** Runs a command to completion and reports the outcome without throwing. */
+  async run(bin: string, args: readonly string[]): Promise<RunResult> {
+    const command = [bin, ...args];
+    const started = performance.now();
+    const result = await execa(bin, args, {
+      stdin: 'ignore',
+      reject: false,
+      env: ZFS_ENV,
+      stripFinalNewline: false,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    const ms = Math.round(performance.now() - started);
+    const out: RunResult = {
+      command,
+      exitCode: result.exitCode,
+      signal: result.signal,
+      stdout: typeof result.stdout === 'string' ? result.stdout : '',
+      stderr: typeof result.stderr === 'string' ? result.stderr : '',
+    };
+    // execa reports spawn failures (ENOENT, EACCES on the binary) with no exit code and a cause.
+    if (result.failed && result.exitCode === undefined && result.signal === undefined && result.cause instanceof Error) {
+      out.spawnError = result.cause;
+    }
+    this.logger.debug({ cmd: command, exitCode: out.exitCode, ms }, 'zfs command');
+    return out;
+  }
+
+  /** Runs a command and returns stdout; throws a typed ZfsError on failure. */
+  async check(bin: string, args: readonly string[]): Promise<string> {
+    const result = await this.run(bin, args);
+    if (result.exitCode === 0) return result.stdout;
+    throw errorFromResult(result);
+  }
+
+  zfs(args: readonly string[]): Promise<string> {
+    return this.check(this.zfsBin, args);
+  }
+
+  zpool(args: readonly string[]): Promise<string> {
+    return this.check(this.zpoolBin, args);
+  }
+}
+
+export function errorFromResult(result: RunResult): ZfsError {
+  if (result.spawnError) {
+    return new ZfsUnknownError(`cannot run ${result.command[0] ?? 'zfs'}: ${result.spawnError.message}`, {
+      command: result.command,
+      stderr: result.stderr,
+      exitCode: undefined,
+      cause: result.spawnError,
+    });
+  }
+  return classifyZfsError({
+    stderr: result.stderr,
+    exitCode: result.exitCode,
+    command: result.command,
+    signal: result.signal,
+  });
+}

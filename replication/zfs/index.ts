@@ -1,0 +1,51 @@
+/** The `zfs` command line driver: public surface. */
+
+export { ZfsDriver, type ZfsDriverOptions } from './driver.js';
+export type { FilesystemVersion, VersionType, ZfsCapabilities } from './types.js';
+export type { SendOptions, SendProcess } from './send.js';
+export type { ReceiveOptions, ReceiveResult } from './receive.js';
+export type { PropertyValue } from './parse.js';
+export {
+  ZfsError,
+  DatasetNotFoundError,
+  DestinationExistsError,
+  TargetModifiedError,
+  IncrementalMismatchError,
+  IncrementalSourceMissingError,
+  InvalidStreamError,
+  PartialReceiveStateError,
+  OutOfSpaceError,
+  DatasetBusyError,
+  PermissionDeniedError,
+  DaemonNotRunningError,
+  HoldExistsError,
+  HoldNotFoundError,
+  ZfsUnsupportedError,
+  ReceiveVerificationError,
+  ZfsAbortedError,
+  ZfsUnknownError,
+  InvalidNameError,
+  classifyZfsError,
+  normalizeStderr,
+  type ZfsErrorDetails,
+} from './errors.js';
+export {
+  MAX_NAME_LENGTH,
+  parseDatasetName,
+  validateFilesystemName,
+  validateSnapshotName,
+  validateBookmarkName,
+  validateVersionName,
+  validateShortName,
+  validatePropertyName,
+  validateUserPropertyName,
+  validateHoldTag,
+  validateGuid,
+  validateResumeToken,
+  isValidName,
+  isWithin,
+  poolOf,
+  parentOf,
+  type DatasetKind,
+  type ParsedName,
+} from './names.js';

@@ -1,0 +1,121 @@
+/**
+ * Lifecycle of a long-running `zfs send`/`zfs recv` child.
+ *
+ * Killing the zfs client is not enough on zfs-fuse: the client hands its pipe to the daemon,
+ * which keeps transferring. What stops a transfer is closing our end of the pipe (the daemon
+ * then sees EPIPE or EOF and gives up), after which the client exits by itself. So an abort
+ * closes the pipe first, waits, and only then escalates to SIGTERM and SIGKILL.
+ */
+
+import type { Readable, Writable } from 'node:stream';
+import { execa } from 'execa';
+import type { Logger } from 'pino';
+import { ZFS_ENV } from './exec.js';
+
+/** Time the client gets to notice the closed pipe before SIGTERM, then SIGKILL. */
+export const ABORT_TERM_AFTER_MS = 3000;
+export const ABORT_KILL_AFTER_MS = 6000;
+const STDERR_LIMIT = 1024 * 1024;
+
+export interface StreamChildExit {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  stderr: string;
+  /** Set when the process could not be started. */
+  spawnError?: Error;
+}
+
+export interface StreamChild {
+  readonly command: readonly string[];
+  readonly pid: number | undefined;
+  readonly stdout: Readable | null;
+  readonly stdin: Writable | null;
+  /** stderr collected so far. */
+  readonly stderr: string;
+  /** Resolves (never rejects) once the process has exited and its stdio is closed. */
+  readonly exited: Promise<StreamChildExit>;
+  readonly hasExited: boolean;
+  /** Closes the pipes, then escalates to SIGTERM/SIGKILL if the process lingers. */
+  terminate(): void;
+}
+
+export function spawnStreamChild(
+  bin: string,
+  args: readonly string[],
+  io: { stdin: 'pipe' | 'ignore'; stdout: 'pipe' | 'ignore' },
+  logger: Logger,
+): StreamChild {
+  const command = [bin, ...args];
+  let stderr = '';
+  let hasExited = false;
+  const timers: NodeJS.Timeout[] = [];
+
+  const subprocess = execa(bin, args, {
+    stdin: io.stdin,
+    stdout: io.stdout,
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    env: ZFS_ENV,
+    // execa's own cleanup kills the child if this process exits first.
+    cleanup: true,
+    forceKillAfterDelay: false,
+  });
+  logger.debug({ cmd: command, pid: subprocess.pid }, 'zfs stream command started');
+
+  subprocess.stderr?.setEncoding('utf8');
+  subprocess.stderr?.on('data', (chunk: string) => {
+    if (stderr.length < STDERR_LIMIT) stderr += chunk.slice(0, STDERR_LIMIT - stderr.length);
+  });
+  // EPIPE and friends on our pipe ends are expected during aborts; the exit status tells.
+  subprocess.stdin?.on('error', () => undefined);
+  subprocess.stdout?.on('error', () => undefined);
+
+  const exited = (async (): Promise<StreamChildExit> => {
+    try {
+      const result = await subprocess;
+      const exit: StreamChildExit = { exitCode: result.exitCode, signal: result.signal, stderr };
+      if (result.failed && result.exitCode === undefined && result.signal === undefined && result.cause instanceof Error) {
+        exit.spawnError = result.cause;
+      }
+      return exit;
+    } catch (error) {
+      // reject:false makes this unreachable in practice; keep the contract "never rejects".
+      return { exitCode: undefined, signal: undefined, stderr, spawnError: error instanceof Error ? error : new Error(String(error)) };
+    } finally {
+      hasExited = true;
+      for (const timer of timers) clearTimeout(timer);
+      logger.debug({ cmd: command, pid: subprocess.pid }, 'zfs stream command exited');
+    }
+  })();
+
+  let terminating = false;
+  return {
+    command,
+    pid: subprocess.pid,
+    stdout: subprocess.stdout,
+    stdin: subprocess.stdin,
+    get stderr() {
+      return stderr;
+    },
+    exited,
+    get hasExited() {
+      return hasExited;
+    },
+    terminate() {
+      if (terminating || hasExited) return;
+      terminating = true;
+      subprocess.stdin?.destroy();
+      subprocess.stdout?.destroy();
+      const term = setTimeout(() => {
+        if (!hasExited) subprocess.kill('SIGTERM');
+      }, ABORT_TERM_AFTER_MS);
+      const kill = setTimeout(() => {
+        if (!hasExited) subprocess.kill('SIGKILL');
+      }, ABORT_KILL_AFTER_MS);
+      term.unref();
+      kill.unref();
+      timers.push(term, kill);
+    },
+  };
+}

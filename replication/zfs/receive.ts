@@ -1,0 +1,172 @@
+/**
+ * `zfs receive`: argument building and feeding a stream into the process.
+ * The pre-flight checks and the guid verification live in the driver, which can list versions.
+ */
+
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { FilesystemVersion, ZfsCapabilities } from './types.js';
+import {
+  validateFilesystemName,
+  validateGuid,
+  validatePropertyName,
+  validatePropertyValue,
+  validateShortName,
+} from './names.js';
+import { ZfsUnsupportedError } from './errors.js';
+import { spawnStreamChild, type StreamChildExit } from './process.js';
+
+export interface ReceiveOptions {
+  /** The filesystem to receive into. */
+  target: string;
+  /** Short name of the snapshot the stream carries. */
+  snapshotName: string;
+  /** Guid of that snapshot: the receive only counts when a snapshot with it appears. */
+  expectedGuid: string;
+  /**
+   * Set for incremental streams. The driver refuses before running zfs when the target does
+   * not exist or has no snapshot with this guid: zfs itself may otherwise apply the stream
+   * to another dataset of the pool that has the base (the silent-misdirect hazard).
+   */
+  incrementalBase?: { guid: string };
+  /** `-F`. */
+  force?: boolean;
+  /** `-u`; default true (a mounted target gets modified by reads with atime on). */
+  unmounted?: boolean;
+  /** `-s` where supported (otherwise ignored, with a log line). */
+  resumable?: boolean;
+  /** `-o prop=value`; ZfsUnsupportedError where unsupported. */
+  properties?: Record<string, string>;
+  /** `-x prop`; ZfsUnsupportedError where unsupported. */
+  excludeProperties?: string[];
+  signal?: AbortSignal;
+}
+
+export interface ReceiveResult {
+  /** The received snapshot, found on the target by guid. */
+  version: FilesystemVersion;
+  /** Present only when the target still holds a partial receive state afterwards. */
+  resumeToken?: string;
+}
+
+/** Validates the options that do not need ZFS (names, guids). */
+export function validateReceiveOptions(opts: ReceiveOptions): void {
+  validateFilesystemName(opts.target);
+  validateShortName(opts.snapshotName, 'snapshot');
+  validateGuid(opts.expectedGuid);
+  if (opts.incrementalBase) validateGuid(opts.incrementalBase.guid);
+  for (const [prop, value] of Object.entries(opts.properties ?? {})) {
+    validatePropertyName(prop);
+    validatePropertyValue(prop, value);
+  }
+  for (const prop of opts.excludeProperties ?? []) validatePropertyName(prop);
+}
+
+/** The argv after `zfs`; degrades `-u`/`-s` with a log line, refuses `-o`/`-x` if unsupported. */
+export function buildReceiveArgs(opts: ReceiveOptions, caps: ZfsCapabilities, logger?: Logger): string[] {
+  validateReceiveOptions(opts);
+  const args = ['receive'];
+  if (opts.unmounted ?? true) {
+    if (caps.receiveUnmounted) args.push('-u');
+    else logger?.info({ target: opts.target, reason: caps.reasons.receiveUnmounted }, 'zfs recv -u unsupported; receiving mounted');
+  }
+  if (opts.force) args.push('-F');
+  if (opts.resumable) {
+    if (caps.resumable) args.push('-s');
+    else logger?.debug({ target: opts.target, reason: caps.reasons.resumable }, 'resumable receive unsupported; an interruption restarts from zero');
+  }
+  const props = Object.entries(opts.properties ?? {});
+  const excluded = opts.excludeProperties ?? [];
+  if ((props.length > 0 || excluded.length > 0) && !caps.receiveProperties) {
+    throw new ZfsUnsupportedError(
+      `zfs recv -o/-x is not supported here${caps.reasons.receiveProperties ? `: ${caps.reasons.receiveProperties}` : ''}`,
+    );
+  }
+  for (const [prop, value] of props) args.push('-o', `${prop}=${value}`);
+  for (const prop of excluded) args.push('-x', prop);
+  args.push(opts.target);
+  return args;
+}
+
+export interface FeedOutcome extends StreamChildExit {
+  command: readonly string[];
+  /** The signal fired (or was already aborted). */
+  aborted: boolean;
+  abortReason?: unknown;
+  /** The input stream failed (error, or closed before its end) before zfs did. */
+  inputError?: unknown;
+}
+
+/**
+ * Runs `zfs receive` with `args` and feeds it `input`. Resolves once the process is gone.
+ * Ownership: on every failure path `input` is destroyed (so its producer notices) and the
+ * child's stdin is closed.
+ */
+export function feedReceive(
+  zfsBin: string,
+  args: readonly string[],
+  input: Readable,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<FeedOutcome> {
+  const child = spawnStreamChild(zfsBin, args, { stdin: 'pipe', stdout: 'ignore' }, logger);
+  const stdin = child.stdin;
+  let aborted = false;
+  let abortReason: unknown;
+  let inputError: unknown;
+  let inputEnded = false;
+  let zfsClosedFirst = false;
+
+  const stopInput = (): void => {
+    input.unpipe();
+    if (!input.destroyed) input.destroy();
+  };
+
+  const onInputEnd = (): void => {
+    inputEnded = true;
+  };
+  const onInputError = (error: unknown): void => {
+    if (!zfsClosedFirst && !aborted) inputError ??= error;
+    child.terminate();
+  };
+  const onInputClose = (): void => {
+    if (!inputEnded) {
+      if (!zfsClosedFirst && !aborted) inputError ??= new Error('the input stream closed before its end');
+      child.terminate();
+    }
+  };
+  const onStdinError = (): void => {
+    // zfs closed its end (it failed or finished early): stop the producer.
+    zfsClosedFirst = true;
+    stopInput();
+  };
+  const onAbort = (): void => {
+    if (child.hasExited) return;
+    aborted = true;
+    abortReason = signal?.reason;
+    logger.debug({ cmd: child.command }, 'aborting zfs receive');
+    stopInput();
+    child.terminate();
+  };
+
+  input.on('end', onInputEnd);
+  input.on('error', onInputError);
+  input.on('close', onInputClose);
+  stdin?.on('error', onStdinError);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  if (!aborted && stdin) input.pipe(stdin);
+
+  return child.exited.then((exit) => {
+    signal?.removeEventListener('abort', onAbort);
+    input.off('end', onInputEnd);
+    input.off('error', onInputError);
+    input.off('close', onInputClose);
+    // Whatever happened, nothing may keep writing into a dead process or keep a producer blocked.
+    if (!inputEnded) stopInput();
+    const outcome: FeedOutcome = { ...exit, command: child.command, aborted };
+    if (aborted) outcome.abortReason = abortReason;
+    if (inputError !== undefined) outcome.inputError = inputError;
+    return outcome;
+  });
+}

@@ -1,0 +1,18 @@
+export type { PeerIdentity, TransportConnection, Connector, Listener, ConnectionHandler } from './types.js';
+export { TransportError } from './errors.js';
+export type { TransportErrorCode } from './errors.js';
+export type { ListenerErrorHandler } from './socket-listener.js';
+export { tcpConnector, listenTcp } from './tcp.js';
+export type { TcpAddress, TcpListenOptions, TcpListener } from './tcp.js';
+export { unixConnector, listenUnix } from './unix.js';
+export type { UnixAddress, UnixListenOptions, UnixListener } from './unix.js';
+export { tlsConnector, listenTls } from './tls.js';
+export type { PemSource, TlsCredentials, TlsConnectOptions, TlsListenOptions, TlsListener } from './tls.js';
+export { stdioConnection, guardStdout, StdoutReservedError } from './stdio.js';
+export type { StdioConnectionOptions, GuardStdoutOptions } from './stdio.js';
+export { childProcessConnector, spawnChildConnection } from './child-process.js';
+export type { ChildConnection, ChildExit, ChildProcessOptions } from './child-process.js';
+export { sshConnector, sshArguments, shellQuote, classifySshExit } from './ssh.js';
+export type { SshConnectOptions } from './ssh.js';
+export { JoinedDuplex } from './joined-duplex.js';
+export type { JoinedDuplexOptions } from './joined-duplex.js';

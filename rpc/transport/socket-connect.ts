@@ -1,0 +1,53 @@
+import type { Socket } from 'node:net';
+import { TransportError, errorMessage, systemErrorCode } from './errors.js';
+
+/**
+ * Wait until `socket` emits `readyEvent`; an error, an early close or an abort rejects with a
+ * TransportError (the socket is destroyed). `describe` turns the raw error into one for people.
+ */
+export function awaitSocketReady(
+  socket: Socket,
+  readyEvent: 'connect' | 'secureConnect',
+  describe: (err: Error) => TransportError,
+  signal?: AbortSignal,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const cleanup = (): void => {
+      socket.off(readyEvent, onReady);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (err: TransportError): void => {
+      cleanup();
+      socket.destroy();
+      reject(err);
+    };
+    const onReady = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: Error): void => fail(describe(err));
+    const onClose = (): void => fail(describe(new Error('connection closed before it was established')));
+    const onAbort = (): void => fail(new TransportError('ABORTED', 'connect aborted', { cause: signal?.reason }));
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    socket.once(readyEvent, onReady);
+    socket.once('error', onError);
+    socket.once('close', onClose);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A CONNECT_FAILED error naming the target and the system error code. */
+export function connectFailed(target: string, err: Error): TransportError {
+  const code = systemErrorCode(err);
+  const hint =
+    code === 'ECONNREFUSED' ? ' (nothing is listening there)'
+    : code === 'ENOENT' ? ' (no such socket file)'
+    : code === 'EACCES' ? ' (permission denied)'
+    : '';
+  return new TransportError('CONNECT_FAILED', `cannot connect to ${target}: ${errorMessage(err)}${hint}`, { cause: err });
+}

@@ -1,0 +1,81 @@
+import net from 'node:net';
+import type { Connector, ConnectionHandler, Listener, TransportConnection } from './types.js';
+import { TransportError } from './errors.js';
+import { awaitSocketReady, connectFailed } from './socket-connect.js';
+import { SocketListener, bindServer, formatHostPort, socketConnection } from './socket-listener.js';
+import type { ListenerErrorHandler } from './socket-listener.js';
+
+export interface TcpAddress {
+  host: string;
+  /** 0 picks a free port when listening. */
+  port: number;
+}
+
+export interface TcpListenOptions extends TcpAddress {
+  /** Problems with single incoming connections (they are dropped); the listener keeps running. */
+  onError?: ListenerErrorHandler;
+}
+
+export interface TcpListener extends Listener {
+  readonly host: string;
+  /** The bound port (the real one when 0 was asked for). */
+  readonly port: number;
+}
+
+/** Keepalive lets the kernel notice a vanished peer even when the RPC layer is idle. */
+const KEEPALIVE_MS = 30_000;
+
+function tuneSocket(socket: net.Socket): void {
+  // Frames are written header-then-payload; Nagle would hold small frames back.
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, KEEPALIVE_MS);
+}
+
+function checkPort(port: number, allowZero: boolean): void {
+  if (!Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) {
+    throw new TransportError('INVALID_ARGUMENT', `invalid TCP port: ${String(port)}`);
+  }
+}
+
+class BoundTcpListener extends SocketListener implements TcpListener {
+  constructor(
+    server: net.Server,
+    readonly host: string,
+    readonly port: number,
+  ) {
+    super(server, formatHostPort(host, port));
+  }
+}
+
+export function tcpConnector(address: TcpAddress): Connector {
+  checkPort(address.port, false);
+  const target = formatHostPort(address.host, address.port);
+  return {
+    async connect(signal?: AbortSignal): Promise<TransportConnection> {
+      const socket = net.connect({ host: address.host, port: address.port });
+      await awaitSocketReady(socket, 'connect', (err) => connectFailed(`tcp ${target}`, err), signal);
+      tuneSocket(socket);
+      return socketConnection(socket, { transport: 'tcp', name: target, detail: `tcp to ${target}` });
+    },
+  };
+}
+
+export async function listenTcp(options: TcpListenOptions, onConnection: ConnectionHandler): Promise<TcpListener> {
+  checkPort(options.port, true);
+  const server = net.createServer();
+  await bindServer(server, { host: options.host, port: options.port }, `tcp ${formatHostPort(options.host, options.port)}`);
+  const bound = server.address();
+  if (bound === null || typeof bound === 'string') {
+    server.close();
+    throw new TransportError('LISTEN_FAILED', `tcp listener on ${options.host} has no TCP address`);
+  }
+  const listener = new BoundTcpListener(server, bound.address, bound.port);
+  const address = listener.address;
+  server.on('error', (err) => options.onError?.(new TransportError('CONNECT_FAILED', `tcp listener ${address}: ${err.message}`, { cause: err })));
+  server.on('connection', (socket: net.Socket) => {
+    tuneSocket(socket);
+    const name = formatHostPort(socket.remoteAddress, socket.remotePort);
+    listener.accept(socket, { transport: 'tcp', name, detail: `tcp from ${name} to ${address}` }, onConnection, options.onError);
+  });
+  return listener;
+}

@@ -1,0 +1,32 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatLocation, parseLocation } from '../../cmd/location.js';
+import { splitCommand } from '../../cmd/command-words.js';
+
+describe('parseLocation', () => {
+  test('a plain dataset is local, colons after the first slash included', () => {
+    assert.deepEqual(parseLocation('tank/data'), { kind: 'local', dataset: 'tank/data' });
+    assert.deepEqual(parseLocation('tank/a:b'), { kind: 'local', dataset: 'tank/a:b' });
+  });
+  test('scp style with and without user', () => {
+    assert.deepEqual(parseLocation('backup@host.example:pool/fs'), { kind: 'ssh', host: 'host.example', user: 'backup', dataset: 'pool/fs' });
+    assert.deepEqual(parseLocation('host:pool'), { kind: 'ssh', host: 'host', dataset: 'pool' });
+  });
+  test('ssh:// URLs with port and IPv6', () => {
+    assert.deepEqual(parseLocation('ssh://root@127.0.0.1:2222/pool/fs'), { kind: 'ssh', host: '127.0.0.1', user: 'root', port: 2222, dataset: 'pool/fs' });
+    assert.deepEqual(parseLocation('ssh://[::1]/pool'), { kind: 'ssh', host: '::1', dataset: 'pool' });
+    assert.equal(formatLocation(parseLocation('ssh://u@h:22/p/f')), 'ssh://u@h:22/p/f');
+  });
+  test('malformed locations are usage errors', () => {
+    for (const bad of ['-oProxyCommand=x', 'ssh://host', 'ssh://h:99999/p', ':pool', 'host:', '@host:pool']) {
+      assert.throws(() => parseLocation(bad), (error: Error & { code?: string }) => error.code === 'USAGE', bad);
+    }
+  });
+});
+
+describe('splitCommand', () => {
+  test('splits words and keeps quoted groups', () => {
+    assert.deepEqual(splitCommand(`node "/opt/my dir/zferry.js" serve --stdio`), ['node', '/opt/my dir/zferry.js', 'serve', '--stdio']);
+    assert.throws(() => splitCommand('   '), /empty/);
+  });
+});

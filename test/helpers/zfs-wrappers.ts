@@ -1,0 +1,60 @@
+/**
+ * Stand-in `zfs` binaries for tests: small shell scripts in a temp directory that run the
+ * real zfs under conditions a test cannot otherwise create without disturbing the shared
+ * daemon, or that record every invocation.
+ *
+ *  - `recording`: logs each argv (one line, fields separated by \x1f) and runs the real zfs;
+ *    proves which commands a driver ran, or that it ran none.
+ *  - `no-daemon`: runs the real zfs in a private mount namespace whose /run/zfs is an empty
+ *    tmpfs, so the client finds no daemon socket (what a stopped daemon looks like).
+ *  - `unprivileged`: runs the real zfs as uid/gid 65534, which the daemon socket refuses.
+ */
+
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export type WrapperMode = 'recording' | 'no-daemon' | 'unprivileged';
+
+export interface ZfsWrapper {
+  /** Path to pass as `zfsBin`. */
+  readonly bin: string;
+  /** The argv of every invocation so far (recording mode logs; the others log too). */
+  invocations(): string[][];
+  cleanup(): void;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+export function createZfsWrapper(mode: WrapperMode, realBin = 'zfs'): ZfsWrapper {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'zferry-zfswrap-'));
+  const bin = path.join(dir, 'zfs');
+  const log = path.join(dir, 'invocations.log');
+  writeFileSync(log, '');
+  const record = `printf '%s\\037' "$@" >> ${shellQuote(log)}; printf '\\n' >> ${shellQuote(log)}`;
+  let run: string;
+  switch (mode) {
+    case 'recording':
+      run = `exec ${realBin} "$@"`;
+      break;
+    case 'no-daemon':
+      run = `exec unshare -m sh -c 'mount -t tmpfs zferry-empty /run/zfs && exec "$0" "$@"' ${realBin} "$@"`;
+      break;
+    case 'unprivileged':
+      run = `exec setpriv --reuid=65534 --regid=65534 --clear-groups ${realBin} "$@"`;
+      break;
+  }
+  writeFileSync(bin, `#!/bin/sh\n${record}\n${run}\n`);
+  chmodSync(bin, 0o755);
+  return {
+    bin,
+    invocations: () =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((line) => line.length > 0)
+        .map((line) => line.split('\x1f').slice(0, -1)),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

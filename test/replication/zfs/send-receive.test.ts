@@ -1,0 +1,392 @@
+/**
+ * send/receive against real ZFS: full, incremental, -I, guid verification, every receive
+ * error provoked for real, and the refusals that happen before zfs runs.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable, Writable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import pino from 'pino';
+import {
+  ZfsDriver,
+  DatasetNotFoundError,
+  DestinationExistsError,
+  IncrementalMismatchError,
+  IncrementalSourceMissingError,
+  InvalidNameError,
+  InvalidStreamError,
+  TargetModifiedError,
+  ZfsAbortedError,
+  ZfsUnsupportedError,
+  type ZfsError,
+} from '../../../replication/zfs/index.js';
+import {
+  createDataset,
+  datasetExists,
+  getProperty,
+  hashFile,
+  listAll,
+  listSnapshots,
+  mountpointOf,
+  snapshot,
+  usePool,
+  writeFile,
+  zfs,
+} from '../../helpers/zfs-pool.js';
+import { createZfsWrapper } from '../../helpers/zfs-wrappers.js';
+
+/** A pino logger whose records can be inspected. */
+function memoryLogger(): { logger: pino.Logger; records: Array<Record<string, unknown>> } {
+  const records: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) records.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, sink), records };
+}
+
+/** Snapshot names and guids of every dataset in the pool: proves nothing else changed. */
+async function poolState(pool: string): Promise<string> {
+  const names = await listAll(pool);
+  const guids = await Promise.all(names.map(async (name) => `${name}=${await getProperty(name, 'guid')}`));
+  return guids.join('\n');
+}
+
+describe('send and receive (real zfs)', () => {
+  const ctx = usePool({ sizeMiB: 256 });
+  const driver = new ZfsDriver();
+
+  /** A source filesystem with snapshots s1..s4, each with new data; guids by name. */
+  async function source(rel: string): Promise<{ fs: string; guid: Record<string, string> }> {
+    const fs = await createDataset(ctx.pool.dataset(rel));
+    const guid: Record<string, string> = {};
+    for (const name of ['s1', 's2', 's3', 's4']) {
+      await writeFile(fs, `${name}.bin`, 256 * 1024);
+      guid[name] = await snapshot(`${fs}@${name}`);
+    }
+    return { fs, guid };
+  }
+
+  /** A parent for targets that never mounts them. */
+  async function backupParent(rel: string): Promise<string> {
+    return createDataset(ctx.pool.dataset(rel), { properties: { mountpoint: 'none' } });
+  }
+
+  async function transfer(opts: Parameters<ZfsDriver['send']>[0], receive: Parameters<ZfsDriver['receive']>[0]) {
+    const send = driver.send(opts);
+    const [result] = await Promise.all([driver.receive(receive, send.stream), send.done]);
+    return result;
+  }
+
+  test('full, incremental (-i) and intermediates (-I), verified by guid, data intact', async () => {
+    const { fs, guid } = await source('sr1');
+    const parent = await backupParent('bk1');
+    const target = `${parent}/t`;
+
+    const full = await transfer(
+      { snapshot: `${fs}@s1` },
+      { target, snapshotName: 's1', expectedGuid: guid.s1 as string },
+    );
+    assert.equal(full.version.fullName, `${target}@s1`);
+    assert.equal(full.version.guid, guid.s1);
+    assert.equal(full.resumeToken, undefined);
+    assert.equal(await getProperty(target, 'mounted'), 'no', 'received unmounted by default');
+
+    const inc = await transfer(
+      { snapshot: `${fs}@s2`, from: `${fs}@s1` },
+      { target, snapshotName: 's2', expectedGuid: guid.s2 as string, incrementalBase: { guid: guid.s1 as string } },
+    );
+    assert.equal(inc.version.guid, guid.s2);
+
+    const batch = await transfer(
+      { snapshot: `${fs}@s4`, from: `${fs}@s2`, intermediates: true },
+      { target, snapshotName: 's4', expectedGuid: guid.s4 as string, incrementalBase: { guid: guid.s2 as string } },
+    );
+    assert.equal(batch.version.guid, guid.s4);
+    assert.deepEqual(
+      (await listSnapshots(target)).map((s) => [s.name, s.guid]),
+      ['s1', 's2', 's3', 's4'].map((n) => [n, guid[n]]),
+    );
+
+    await zfs('set', `mountpoint=${ctx.pool.scratch('bk1-t')}`, target);
+    assert.equal(await hashFile(target, 's3.bin'), await hashFile(fs, 's3.bin'));
+  });
+
+  test('a failed send ends its stream; only `done` tells (typed error, stderr kept)', async () => {
+    const fs = await createDataset(ctx.pool.dataset('sr2'));
+    await snapshot(`${fs}@s1`);
+    const send = driver.send({ snapshot: `${fs}@missing` });
+    const chunks: Buffer[] = [];
+    for await (const chunk of send.stream) chunks.push(chunk as Buffer);
+    assert.equal(Buffer.concat(chunks).length, 0);
+    await assert.rejects(send.done, (error: ZfsError) => {
+      assert.ok(error instanceof DatasetNotFoundError, String(error));
+      assert.match(error.stderr, /does not exist/);
+      assert.equal(error.exitCode, 1);
+      assert.equal(send.stderr, error.stderr);
+      return true;
+    });
+
+    const inc = driver.send({ snapshot: `${fs}@s1`, from: `${fs}@nope` });
+    inc.stream.resume();
+    await assert.rejects(inc.done, IncrementalSourceMissingError);
+  });
+
+  test('destination exists: the receive fails typed, and the sender is stopped', async () => {
+    const { fs, guid } = await source('sr3');
+    const parent = await backupParent('bk3');
+    await transfer({ snapshot: `${fs}@s1` }, { target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s1 as string });
+
+    const send = driver.send({ snapshot: `${fs}@s2` });
+    await assert.rejects(
+      driver.receive({ target: `${parent}/t`, snapshotName: 's2', expectedGuid: guid.s2 as string }, send.stream),
+      DestinationExistsError,
+    );
+    assert.equal(send.stream.destroyed, true, 'the receive owns and closes its input');
+    await assert.rejects(send.done, ZfsAbortedError);
+  });
+
+  test('target modified since its most recent snapshot', async () => {
+    const { fs, guid } = await source('sr4');
+    const parent = await backupParent('bk4');
+    const target = `${parent}/t`;
+    await transfer({ snapshot: `${fs}@s1` }, { target, snapshotName: 's1', expectedGuid: guid.s1 as string });
+    await zfs('set', `mountpoint=${ctx.pool.scratch('bk4-t')}`, target);
+    await writeFile(target, 'local-change', 'written on the target');
+
+    await assert.rejects(
+      transfer(
+        { snapshot: `${fs}@s2`, from: `${fs}@s1` },
+        { target, snapshotName: 's2', expectedGuid: guid.s2 as string, incrementalBase: { guid: guid.s1 as string } },
+      ),
+      TargetModifiedError,
+    );
+    // With -F the receive rolls the change back.
+    const forced = await transfer(
+      { snapshot: `${fs}@s2`, from: `${fs}@s1` },
+      { target, snapshotName: 's2', expectedGuid: guid.s2 as string, incrementalBase: { guid: guid.s1 as string }, force: true },
+    );
+    assert.equal(forced.version.guid, guid.s2);
+  });
+
+  test('most recent snapshot does not match the incremental source', async () => {
+    const { fs, guid } = await source('sr5');
+    const parent = await backupParent('bk5');
+    const target = `${parent}/t`;
+    await transfer({ snapshot: `${fs}@s1` }, { target, snapshotName: 's1', expectedGuid: guid.s1 as string });
+    await zfs('set', `mountpoint=${ctx.pool.scratch('bk5-t')}`, target);
+    await writeFile(target, 'diverged', 'x');
+    await snapshot(`${target}@local`);
+
+    await assert.rejects(
+      transfer(
+        { snapshot: `${fs}@s2`, from: `${fs}@s1` },
+        { target, snapshotName: 's2', expectedGuid: guid.s2 as string, incrementalBase: { guid: guid.s1 as string } },
+      ),
+      IncrementalMismatchError,
+    );
+  });
+
+  test('invalid streams: garbage and a truncated stream; nothing is created', async () => {
+    const parent = await backupParent('bk6');
+    await assert.rejects(
+      driver.receive({ target: `${parent}/g`, snapshotName: 's', expectedGuid: '1' }, Readable.from([randomBytes(256 * 1024)])),
+      InvalidStreamError,
+    );
+    await assert.rejects(
+      driver.receive({ target: `${parent}/e`, snapshotName: 's', expectedGuid: '1' }, Readable.from([])),
+      InvalidStreamError,
+    );
+
+    const { fs, guid } = await source('sr6');
+    const whole: Buffer[] = [];
+    const send = driver.send({ snapshot: `${fs}@s1` });
+    for await (const chunk of send.stream) whole.push(chunk as Buffer);
+    await send.done;
+    const truncated = Buffer.concat(whole).subarray(0, 100 * 1024);
+    await assert.rejects(
+      driver.receive({ target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s1 as string }, Readable.from([truncated])),
+      InvalidStreamError,
+    );
+    assert.deepEqual(await listAll(parent), [parent]);
+  });
+
+  test('silent-misdirect hazard: an incremental into a missing target is refused before zfs runs', async () => {
+    const { fs, guid } = await source('sr7');
+    const parent = await backupParent('bk7');
+    // Another dataset of the pool holds the base: zfs would apply the stream there (rc 0).
+    await transfer({ snapshot: `${fs}@s1` }, { target: `${parent}/other`, snapshotName: 's1', expectedGuid: guid.s1 as string });
+    const before = await poolState(ctx.pool.name);
+
+    const wrapper = createZfsWrapper('recording');
+    try {
+      const guarded = new ZfsDriver({ zfsBin: wrapper.bin });
+      const send = driver.send({ snapshot: `${fs}@s2`, from: `${fs}@s1` });
+      await assert.rejects(
+        guarded.receive(
+          { target: `${parent}/missing`, snapshotName: 's2', expectedGuid: guid.s2 as string, incrementalBase: { guid: guid.s1 as string } },
+          send.stream,
+        ),
+        (error: unknown) => {
+          assert.ok(error instanceof DatasetNotFoundError, String(error));
+          assert.match(error.message, /refusing incremental receive/);
+          assert.equal(error.exitCode, undefined, 'no zfs recv ran');
+          return true;
+        },
+      );
+      await assert.rejects(send.done, ZfsAbortedError);
+      assert.equal(
+        wrapper.invocations().some((argv) => argv[0] === 'receive' || argv[0] === 'recv'),
+        false,
+        `zfs receive must not run; ran: ${wrapper.invocations().map((a) => a.join(' ')).join(' | ')}`,
+      );
+
+      // The target exists but lacks the base: refused too.
+      const send2 = driver.send({ snapshot: `${fs}@s3`, from: `${fs}@s2` });
+      await assert.rejects(
+        guarded.receive(
+          { target: `${parent}/other`, snapshotName: 's3', expectedGuid: guid.s3 as string, incrementalBase: { guid: guid.s2 as string } },
+          send2.stream,
+        ),
+        IncrementalSourceMissingError,
+      );
+      await assert.rejects(send2.done, ZfsAbortedError);
+      assert.equal(wrapper.invocations().some((argv) => argv[0] === 'receive'), false);
+    } finally {
+      wrapper.cleanup();
+    }
+    assert.equal(await poolState(ctx.pool.name), before, 'no dataset changed');
+    assert.equal(await datasetExists(`${parent}/missing`), false);
+  });
+
+  test('an already received snapshot is refused (re-receiving would silently do nothing)', async () => {
+    const { fs, guid } = await source('sr8');
+    const parent = await backupParent('bk8');
+    const target = `${parent}/t`;
+    await transfer({ snapshot: `${fs}@s1` }, { target, snapshotName: 's1', expectedGuid: guid.s1 as string });
+    await transfer(
+      { snapshot: `${fs}@s2`, from: `${fs}@s1` },
+      { target, snapshotName: 's2', expectedGuid: guid.s2 as string, incrementalBase: { guid: guid.s1 as string } },
+    );
+    const send = driver.send({ snapshot: `${fs}@s2`, from: `${fs}@s1` });
+    await assert.rejects(
+      driver.receive({ target, snapshotName: 's2', expectedGuid: guid.s2 as string, incrementalBase: { guid: guid.s1 as string } }, send.stream),
+      DestinationExistsError,
+    );
+    await assert.rejects(send.done, ZfsAbortedError);
+  });
+
+  test('the exit code is not trusted: a failed mount after a landed receive still succeeds', async () => {
+    const { fs, guid } = await source('sr9');
+    const blocker = ctx.pool.scratch('not-a-directory');
+    writeFileSync(blocker, 'x');
+    const parent = await createDataset(ctx.pool.dataset('bk9'), {
+      properties: { mountpoint: `${blocker}/sub`, canmount: 'off' },
+    });
+    const { logger, records } = memoryLogger();
+    const logged = new ZfsDriver({ logger });
+    const send = logged.send({ snapshot: `${fs}@s1` });
+    const [result] = await Promise.all([
+      logged.receive({ target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s1 as string, unmounted: false }, send.stream),
+      send.done,
+    ]);
+    assert.equal(result.version.guid, guid.s1);
+    const warning = records.find((r) => r.level === 40 && /reported failure but the snapshot arrived/.test(String(r.msg)));
+    assert.ok(warning, 'the zfs failure is logged');
+    assert.equal(warning.exitCode, 1);
+  });
+
+  test('a stream that carries another snapshot than announced is not accepted', async () => {
+    const { fs, guid } = await source('sr10');
+    const parent = await backupParent('bk10');
+    const send = driver.send({ snapshot: `${fs}@s1` });
+    await assert.rejects(
+      Promise.all([
+        driver.receive({ target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s2 as string }, send.stream),
+        send.done,
+      ]),
+      (error: unknown) => {
+        assert.equal((error as ZfsError).code, 'ZFS_RECEIVE_UNVERIFIED');
+        return true;
+      },
+    );
+  });
+
+  test('unsupported options are refused before anything runs', async (t) => {
+    const { fs, guid } = await source('sr11');
+    const caps = await driver.capabilities(fs);
+    if (!caps.receiveProperties) {
+      const input = Readable.from([Buffer.alloc(10)]);
+      await assert.rejects(
+        driver.receive({ target: ctx.pool.dataset('bk11'), snapshotName: 's1', expectedGuid: guid.s1 as string, properties: { mountpoint: 'none' } }, input),
+        ZfsUnsupportedError,
+      );
+      assert.equal(input.destroyed, true);
+    }
+    if (!caps.sendCompressed) {
+      // Capabilities of this pool are cached now: refused synchronously.
+      assert.throws(() => driver.send({ snapshot: `${fs}@s1`, compressed: true }), ZfsUnsupportedError);
+      // Without cached capabilities zfs itself rejects the flag; still typed.
+      const fresh = new ZfsDriver();
+      const send = fresh.send({ snapshot: `${fs}@s1`, compressed: true });
+      send.stream.resume();
+      await assert.rejects(send.done, ZfsUnsupportedError);
+    }
+    if (caps.receiveProperties && caps.sendCompressed) t.diagnostic('this zfs supports recv -o and send -c');
+  });
+
+  test('hostile names never reach zfs', async () => {
+    const wrapper = createZfsWrapper('recording');
+    try {
+      const guarded = new ZfsDriver({ zfsBin: wrapper.bin, zpoolBin: wrapper.bin });
+      const p = ctx.pool.name;
+      const hostile = ['-R', '--help', `${p}/../x`, `${p}/a/./b`, `${p}//a`, `${p}/a/`, `${p}/a\nb`, `${p}/a\tb`, `${p}/a\u0000`, `${p}/$(id)`, `${p}/a;rm`, ''];
+      const attempts: Array<() => unknown> = [];
+      for (const name of hostile) {
+        attempts.push(
+          () => guarded.listFilesystems(name),
+          () => guarded.exists(name),
+          () => guarded.listVersions(name),
+          () => guarded.getProperties(name, ['guid']),
+          () => guarded.snapshot([`${name}@s`]),
+          () => guarded.destroySnapshots(name, ['s']),
+          () => guarded.destroySnapshots(`${p}/ok`, [name]),
+          () => guarded.destroy(name),
+          () => guarded.rollback(`${name}@s`),
+          () => guarded.hold(name, [`${p}/ok@s`]),
+          () => guarded.hold('tag', [`${name}@s`]),
+          () => guarded.release('tag', [`${name}@s`]),
+          () => guarded.listHolds(`${name}@s`),
+          () => guarded.setUserProperty(name, 'com.x:y', 'v'),
+          () => guarded.inheritProperty(name, 'com.x:y'),
+          () => guarded.rename(name, `${p}/ok`),
+          () => guarded.rename(`${p}/ok`, name),
+          () => guarded.create(name),
+          () => guarded.capabilities(name),
+          () => guarded.getResumeToken(name),
+          () => guarded.send({ snapshot: `${name}@s` }),
+          () => guarded.send({ snapshot: `${p}/ok@s`, from: name }),
+          () => guarded.receive({ target: name, snapshotName: 's', expectedGuid: '1' }, Readable.from([])),
+          () => guarded.receive({ target: `${p}/ok`, snapshotName: name, expectedGuid: '1' }, Readable.from([])),
+        );
+      }
+      attempts.push(
+        () => guarded.setUserProperty(`${p}/ok`, '-o', 'x'),
+        () => guarded.getProperties(`${p}/ok`, ['guid,-H']),
+        () => guarded.hold('-r', [`${p}/ok@s`]),
+        () => guarded.receive({ target: `${p}/ok`, snapshotName: 's', expectedGuid: '-1' }, Readable.from([])),
+        () => guarded.receive({ target: `${p}/ok`, snapshotName: 's', expectedGuid: '1', excludeProperties: ['-F'] }, Readable.from([])),
+        () => guarded.send({ snapshot: `${p}/ok@s`, resumeToken: '-v' }),
+      );
+      for (const attempt of attempts) {
+        await assert.rejects(async () => attempt(), InvalidNameError);
+      }
+      assert.deepEqual(wrapper.invocations(), [], 'nothing was executed');
+    } finally {
+      wrapper.cleanup();
+    }
+  });
+});
