@@ -2,7 +2,7 @@
  * The process logger. Always stderr: stdout may be the RPC channel (`serve --stdio`) or carry
  * `--json` output. Human-readable on a terminal, JSON lines otherwise.
  */
-import { pino, type Logger, type Level } from 'pino';
+import { destination, pino, type Level, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
 export type Verbosity = 'quiet' | 'normal' | 'verbose' | 'debug';
@@ -14,5 +14,5 @@ export function createLogger(verbosity: Verbosity = 'normal', name = 'zferry'): 
   if (process.stderr.isTTY) {
     return pino({ name, level }, pretty({ destination: 2, sync: true, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss' }));
   }
-  return pino({ name, level }, pino.destination({ dest: 2, sync: true }));
+  return pino({ name, level }, destination({ dest: 2, sync: true }));
 }

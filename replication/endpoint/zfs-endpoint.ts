@@ -163,8 +163,9 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
       let released = 0;
       for (const move of req.moves) {
         allow(move.filesystem);
-        const current = await driver.getProperties(move.filesystem, [property]);
-        const previous = parseCursorValue(current[property]?.value ?? '');
+        const current = (await driver.getProperties(move.filesystem, [property]))[property];
+        // User properties inherit: a parent's cursor is not this filesystem's.
+        const previous = current?.source === 'local' ? parseCursorValue(current.value) : undefined;
         if (previous?.guid === move.guid) continue;
         try {
           await driver.hold(req.tag, [`${move.filesystem}@${move.snapshot}`]);

@@ -50,17 +50,21 @@ export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): 
     checkOwnership(task.source, senderAnswer.versions, 'sender');
     if (receiverAnswer.versions) checkOwnership(task.target, receiverAnswer.versions, 'receiver');
 
-    const plan = planFilesystem(
-      {
-        source: task.source,
-        target: task.target,
-        sender: senderAnswer.versions,
-        receiver: receiverAnswer.versions,
-      },
-      { ...job.plan, now: job.now },
-    );
+    const input = { source: task.source, target: task.target, sender: senderAnswer.versions, receiver: receiverAnswer.versions };
+    const plan = planFilesystem(input, { ...job.plan, now: job.now });
     result.plan = describePlan(plan);
-    const base = await execute(job, plan, result);
+    let base: FilesystemVersion | undefined;
+    try {
+      base = await execute(job, plan, result);
+    } catch (error) {
+      // zfs-fuse cannot tell up front (no `written`) that the target was changed since its
+      // newest snapshot; zfs recv says so. Nothing was received yet: plan again knowing it.
+      if (!isTargetModified(error) || result.steps.length > 0) throw error;
+      const replan = planFilesystem({ ...input, receiverModifiedSinceLatest: true }, { ...job.plan, now: job.now });
+      result.plan = describePlan(replan);
+      job.logger.info({ target: task.target }, 'target modified since its newest snapshot; planning again');
+      base = await execute(job, replan, result);
+    }
     finish();
     return base ? { result, base } : { result };
   } catch (error) {
@@ -168,6 +172,11 @@ async function runStep(
     bytes: counter.total,
     durationMs,
   };
+}
+
+function isTargetModified(error: unknown): boolean {
+  const { code } = describeError(error);
+  return code === 'ZFS_TARGET_MODIFIED';
 }
 
 /** A remote must only report versions of the filesystem it was asked about. */

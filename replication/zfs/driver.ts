@@ -129,7 +129,11 @@ export class ZfsDriver {
     let type = 'filesystem,volume';
     if (parsed.kind === 'snapshot') type = 'snapshot';
     if (parsed.kind === 'bookmark') {
-      if (!(await this.capabilities(name)).bookmarks) return false;
+      const caps = await this.capabilities(name).catch((error: unknown) => {
+        if (error instanceof DatasetNotFoundError) return undefined; // no such pool
+        throw error;
+      });
+      if (!caps?.bookmarks) return false;
       type = 'bookmark';
     }
     try {
@@ -195,7 +199,8 @@ export class ZfsDriver {
     opts: { recursive?: boolean; properties?: Record<string, string> } = {},
   ): Promise<void> {
     if (fullNames.length === 0) return;
-    const pools = new Set(fullNames.map((name) => (validateSnapshotName(name), poolOf(name))));
+    fullNames.forEach((name) => validateSnapshotName(name));
+    const pools = new Set(fullNames.map(poolOf));
     if (new Set(fullNames).size !== fullNames.length) {
       throw new InvalidNameError(fullNames.join(' '), 'the same snapshot is listed twice');
     }

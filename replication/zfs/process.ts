@@ -7,7 +7,7 @@
  * closes the pipe first, waits, and only then escalates to SIGTERM and SIGKILL.
  */
 
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { ZFS_ENV } from './exec.js';
@@ -16,6 +16,8 @@ import { ZFS_ENV } from './exec.js';
 export const ABORT_TERM_AFTER_MS = 3000;
 export const ABORT_KILL_AFTER_MS = 6000;
 const STDERR_LIMIT = 1024 * 1024;
+/** Buffer of the stream handed to consumers; the pipe itself delivers 64 KiB reads. */
+const OUTPUT_HIGH_WATER_MARK = 1024 * 1024;
 
 export interface StreamChildExit {
   exitCode: number | undefined;
@@ -71,6 +73,21 @@ export function spawnStreamChild(
   subprocess.stdin?.on('error', () => undefined);
   subprocess.stdout?.on('error', () => undefined);
 
+  // execa resumes (and so discards) an unread stdout one tick after spawning when buffer is
+  // false. Piping it into our own stream right away keeps every byte for a consumer that
+  // attaches later, with backpressure intact.
+  let output: PassThrough | null = null;
+  const rawStdout = subprocess.stdout;
+  if (rawStdout) {
+    const pass = new PassThrough({ highWaterMark: OUTPUT_HIGH_WATER_MARK });
+    rawStdout.pipe(pass);
+    // A consumer that closes the stream early must close the pipe too, or zfs never notices.
+    pass.once('close', () => {
+      if (!pass.readableEnded) rawStdout.destroy();
+    });
+    output = pass;
+  }
+
   const exited = (async (): Promise<StreamChildExit> => {
     try {
       const result = await subprocess;
@@ -93,7 +110,7 @@ export function spawnStreamChild(
   return {
     command,
     pid: subprocess.pid,
-    stdout: subprocess.stdout,
+    stdout: output,
     stdin: subprocess.stdin,
     get stderr() {
       return stderr;
@@ -106,7 +123,8 @@ export function spawnStreamChild(
       if (terminating || hasExited) return;
       terminating = true;
       subprocess.stdin?.destroy();
-      subprocess.stdout?.destroy();
+      rawStdout?.destroy();
+      output?.destroy();
       const term = setTimeout(() => {
         if (!hasExited) subprocess.kill('SIGTERM');
       }, ABORT_TERM_AFTER_MS);

@@ -155,7 +155,17 @@ export function feedReceive(
   stdin?.on('error', onStdinError);
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
-  if (!aborted && stdin) input.pipe(stdin);
+  if (!aborted && stdin) {
+    if (input.destroyed) {
+      // Already gone: its 'close' will not come again, so zfs would wait forever.
+      inputError = new Error('the input stream was destroyed before the receive started');
+      child.terminate();
+    } else if (input.readableEnded) {
+      stdin.end();
+    } else {
+      input.pipe(stdin);
+    }
+  }
 
   return child.exited.then((exit) => {
     signal?.removeEventListener('abort', onAbort);

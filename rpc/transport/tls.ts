@@ -69,7 +69,7 @@ async function loadCredentials(options: TlsCredentials): Promise<LoadedCredentia
 function secureContext(creds: LoadedCredentials): tls.SecureContext {
   try {
     // TLS 1.3 only: its session tickets are sent after the server accepted our certificate,
-    // which lets the client tell "accepted" from "rejected" (see confirmAccepted).
+    // which lets the client tell "accepted" from "rejected" (see watchAcceptance).
     return tls.createSecureContext({ ca: creds.ca, cert: creds.cert, key: creds.key, minVersion: 'TLSv1.3' });
   } catch (err) {
     throw new TransportError('TLS_CONFIG', `invalid TLS certificate, key or CA: ${errorMessage(err)}`, { cause: err });
@@ -119,52 +119,67 @@ function clientSideHandshakeError(target: string, err: Error): TransportError {
 /**
  * Resolve once the server has accepted our client certificate. With TLS 1.3 the client's
  * handshake completes before the server has checked our certificate; the server sends its
- * session tickets only after accepting it, and closes (or alerts) when it rejects it.
+ * session tickets only after accepting it, and closes (or alerts) when it rejects it. The
+ * 'session' listener must be in place before the handshake: the ticket can arrive in the same
+ * read as the end of the handshake.
  */
-function confirmAccepted(socket: TLSSocket, target: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const ourCert = describeCert(socket.getCertificate() as PeerCertificate | undefined);
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      socket.off('session', onSession);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const fail = (err: TransportError): void => {
-      cleanup();
-      socket.destroy();
-      reject(err);
-    };
-    const onSession = (): void => {
-      cleanup();
-      resolve();
-    };
-    const onError = (err: Error): void => {
-      const code = systemErrorCode(err) ?? '';
-      if (code.startsWith('ERR_SSL_TLSV1_ALERT') || code.startsWith('ERR_SSL_SSLV3_ALERT') || code === 'ECONNRESET') {
-        fail(new TransportError('TLS_CLIENT_CERT', `TLS server ${target} rejected our client certificate (${ourCert}): ${err.message}`, { cause: err }));
-      } else {
-        fail(clientSideHandshakeError(target, err));
+function watchAcceptance(socket: TLSSocket, target: string): (timeoutMs: number, signal?: AbortSignal) => Promise<void> {
+  let accepted = false;
+  const onEarlySession = (): void => {
+    accepted = true;
+  };
+  socket.once('session', onEarlySession);
+  return (timeoutMs, signal) =>
+    new Promise<void>((resolve, reject) => {
+      socket.off('session', onEarlySession);
+      if (accepted) {
+        setImmediate(resolve); // see onSession below
+        return;
       }
-    };
-    const onClose = (): void => {
-      fail(
-        new TransportError(
-          'TLS_CLIENT_CERT',
-          `TLS server ${target} closed the connection right after the handshake: it rejected our client certificate (${ourCert}); is it signed by the CA the server trusts?`,
-        ),
-      );
-    };
-    const onAbort = (): void => fail(new TransportError('ABORTED', 'connect aborted', { cause: signal?.reason }));
-    const timer = setTimeout(() => {
-      fail(new TransportError('TLS_HANDSHAKE', `TLS server ${target} did not confirm the session within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.on('session', onSession);
-    socket.once('error', onError);
-    socket.once('close', onClose);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+      const ourCert = describeCert(socket.getCertificate() as PeerCertificate | undefined);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        socket.off('session', onSession);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const fail = (err: TransportError): void => {
+        cleanup();
+        socket.destroy();
+        reject(err);
+      };
+      const onSession = (): void => {
+        cleanup();
+        // 'session' is emitted while OpenSSL is still inside its read loop; writing from here
+        // (our caller's continuation would) corrupts the record stream ("bad record mac").
+        setImmediate(resolve);
+      };
+      const onError = (err: Error): void => {
+        const code = systemErrorCode(err) ?? '';
+        if (code.startsWith('ERR_SSL_TLSV1_ALERT') || code.startsWith('ERR_SSL_SSLV3_ALERT') || code === 'ECONNRESET') {
+          fail(new TransportError('TLS_CLIENT_CERT', `TLS server ${target} rejected our client certificate (${ourCert}): ${err.message}`, { cause: err }));
+        } else {
+          fail(clientSideHandshakeError(target, err));
+        }
+      };
+      const onClose = (): void => {
+        fail(
+          new TransportError(
+            'TLS_CLIENT_CERT',
+            `TLS server ${target} closed the connection right after the handshake: it rejected our client certificate (${ourCert}); is it signed by the CA the server trusts?`,
+          ),
+        );
+      };
+      const onAbort = (): void => fail(new TransportError('ABORTED', 'connect aborted', { cause: signal?.reason }));
+      const timer = setTimeout(() => {
+        fail(new TransportError('TLS_HANDSHAKE', `TLS server ${target} did not confirm the session within ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('session', onSession);
+      socket.once('error', onError);
+      socket.once('close', onClose);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
 }
 
 function awaitSecureConnect(socket: TLSSocket, target: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -220,8 +235,9 @@ export function tlsConnector(options: TlsConnectOptions): Connector {
       };
       if (options.servername !== undefined) connectOptions.servername = options.servername;
       const socket = tls.connect(connectOptions);
+      const confirmAccepted = watchAcceptance(socket, target);
       await awaitSecureConnect(socket, target, timeoutMs, signal);
-      await confirmAccepted(socket, target, timeoutMs, signal);
+      await confirmAccepted(timeoutMs, signal);
       socket.setNoDelay(true);
       const serverCert = socket.getPeerCertificate();
       const peer: PeerIdentity = {
@@ -288,6 +304,11 @@ export async function listenTls(options: TlsListenOptions, onConnection: Connect
     const from = formatHostPort(socket.remoteAddress, socket.remotePort);
     const cert = socket.getPeerCertificate();
     const cn = commonName(cert);
+    if (Object.keys(cert).length === 0) {
+      socket.destroy();
+      report(new TransportError('TLS_CLIENT_CERT', `rejected TLS client ${from}: it sent no client certificate`));
+      return;
+    }
     if (!socket.authorized) {
       socket.destroy();
       const reason = socket.authorizationError instanceof Error ? socket.authorizationError.message : String(socket.authorizationError);

@@ -35,7 +35,7 @@
  *   await withPool(async (pool) => { ... });            // destroyed when fn settles
  */
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -214,14 +214,12 @@ export async function createTestPool(options: TestPoolOptions = {}): Promise<Tes
 }
 
 async function destroyPool(name: string, dir: string): Promise<void> {
-  try {
-    const exists = await run('zpool', ['list', '-H', '-o', 'name', name]);
-    if (exists.exitCode === 0) await retryBusy(() => zpool('destroy', '-f', name));
-  } finally {
-    registry.delete(name);
-    unmountBelow(dir);
-    await rm(dir, { recursive: true, force: true });
-  }
+  const exists = await run('zpool', ['list', '-H', '-o', 'name', name]);
+  // On failure the pool stays registered: the exit handler (or the next sweep) retries.
+  if (exists.exitCode === 0) await retryBusy(() => zpool('destroy', '-f', name));
+  registry.delete(name);
+  unmountBelow(dir);
+  await rm(dir, { recursive: true, force: true });
 }
 
 /**
@@ -280,19 +278,46 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function destroySync(name: string, dir: string): void {
-  for (let attempt = 0; attempt <= BUSY_RETRIES; attempt++) {
-    try {
-      execFileSync('zpool', ['destroy', '-f', name], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...ENV } });
-      break;
-    } catch (error) {
-      const stderr = String((error as { stderr?: unknown }).stderr ?? '');
-      if (!/busy/i.test(stderr) || attempt === BUSY_RETRIES) break;
-      sleepSync(BUSY_DELAY_MS);
-    }
+function poolExistsSync(name: string): boolean {
+  try {
+    execFileSync('zpool', ['list', '-H', '-o', 'name', name], { stdio: 'ignore', env: { ...process.env, ...ENV } });
+    return true;
+  } catch {
+    return false;
   }
-  unmountBelow(dir);
-  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Exit path. A transfer still running in this process keeps its pipe open, and zfs-fuse keeps
+ * the pool busy until that pipe closes, which happens only once this process is gone. So try
+ * once now, and if the pool is still there hand it to a detached shell that retries after we
+ * have exited (and removes the files only once the pool is gone).
+ */
+function destroySync(name: string, dir: string): void {
+  try {
+    execFileSync('zpool', ['destroy', '-f', name], { stdio: 'ignore', env: { ...process.env, ...ENV } });
+  } catch {
+    // Handled below.
+  }
+  if (!poolExistsSync(name)) {
+    unmountBelow(dir);
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  const script = [
+    'for i in $(seq 1 60); do',
+    '  zpool list -H -o name "$1" >/dev/null 2>&1 || break',
+    '  zpool destroy -f "$1" >/dev/null 2>&1 && break',
+    '  sleep 0.5',
+    'done',
+    'if ! zpool list -H -o name "$1" >/dev/null 2>&1; then rm -rf "$2"; fi',
+  ].join('\n');
+  const child = spawn('sh', ['-c', script, 'zferry-pool-cleanup', name, dir], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, ...ENV },
+  });
+  child.unref();
 }
 
 /** Destroys every pool this process still has (exit/signal path: synchronous). */
@@ -348,7 +373,8 @@ export async function sweepStalePools(): Promise<string[]> {
     const match = POOL_NAME.exec(name.trim());
     if (!match || pidAlive(Number(match[1]))) continue;
     const dir = path.join(os.tmpdir(), `${DIR_PREFIX}${name}`);
-    await run('zpool', ['destroy', '-f', name]);
+    const result = await run('zpool', ['destroy', '-f', name]);
+    if (result.exitCode !== 0) continue; // busy (its owner may be dying): the next sweep retries
     unmountBelow(dir);
     await rm(dir, { recursive: true, force: true });
     swept.push(name);

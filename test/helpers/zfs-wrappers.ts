@@ -17,8 +17,10 @@ import path from 'node:path';
 export type WrapperMode = 'recording' | 'no-daemon' | 'unprivileged';
 
 export interface ZfsWrapper {
-  /** Path to pass as `zfsBin`. */
+  /** Path to pass as `zfsBin` (or `zpoolBin`). */
   readonly bin: string;
+  /** The directory holding the script (to put first on PATH). */
+  readonly dir: string;
   /** The argv of every invocation so far (recording mode logs; the others log too). */
   invocations(): string[][];
   cleanup(): void;
@@ -28,9 +30,13 @@ function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * `realBin`: the command wrapped (`zfs`, `zpool` or an absolute path); the script gets the
+ * same base name, so its directory can also be put first on PATH.
+ */
 export function createZfsWrapper(mode: WrapperMode, realBin = 'zfs'): ZfsWrapper {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'zferry-zfswrap-'));
-  const bin = path.join(dir, 'zfs');
+  const bin = path.join(dir, path.basename(realBin));
   const log = path.join(dir, 'invocations.log');
   writeFileSync(log, '');
   const record = `printf '%s\\037' "$@" >> ${shellQuote(log)}; printf '\\n' >> ${shellQuote(log)}`;
@@ -50,6 +56,7 @@ export function createZfsWrapper(mode: WrapperMode, realBin = 'zfs'): ZfsWrapper
   chmodSync(bin, 0o755);
   return {
     bin,
+    dir,
     invocations: () =>
       readFileSync(log, 'utf8')
         .split('\n')

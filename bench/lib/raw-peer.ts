@@ -1,0 +1,59 @@
+/**
+ * The raw baseline's two processes: a source writing 1 MiB buffers with backpressure and a
+ * sink counting bytes, over plain sockets or stdin/stdout. No framing, no RPC.
+ *   raw-peer sink tcp HOST PORT | sink unix PATH | sink stdio
+ *   raw-peer source tcp HOST PORT BYTES | source unix PATH BYTES | source stdio BYTES
+ */
+import net from 'node:net';
+import { once } from 'node:events';
+import { countBytes, writeBulk } from './bulk.js';
+import { now, report } from './report.js';
+
+async function sink(args: string[]): Promise<void> {
+  const [transport, a, b] = args;
+  if (transport === 'stdio') {
+    const bytes = await countBytes(process.stdin);
+    report({ end: now(), bytes });
+    return;
+  }
+  const server = net.createServer();
+  if (transport === 'tcp') server.listen(Number(b), a);
+  else if (transport === 'unix' && a !== undefined) server.listen(a);
+  else throw new Error(`raw-peer sink: unknown transport ${String(transport)}`);
+  await once(server, 'listening');
+  const address = server.address();
+  report({ listening: typeof address === 'string' || address === null ? address : address.port });
+  const [socket] = (await once(server, 'connection')) as [net.Socket];
+  server.close();
+  const bytes = await countBytes(socket);
+  report({ end: now(), bytes });
+  socket.destroy();
+}
+
+async function source(args: string[]): Promise<void> {
+  const [transport, a, b, c] = args;
+  if (transport === 'stdio') {
+    const total = Number(a);
+    report({ start: now() });
+    await writeBulk(process.stdout, total);
+    return;
+  }
+  const socket = transport === 'tcp' ? net.connect({ host: a ?? '127.0.0.1', port: Number(b) }) : net.connect({ path: a ?? '' });
+  const total = Number(transport === 'tcp' ? c : b);
+  await once(socket, 'connect');
+  socket.setNoDelay(true);
+  report({ start: now() });
+  await writeBulk(socket, total);
+  socket.destroy();
+}
+
+const [role, ...rest] = process.argv.slice(2);
+const run = role === 'sink' ? sink : role === 'source' ? source : undefined;
+if (!run) {
+  process.stderr.write('usage: raw-peer sink|source TRANSPORT ...\n');
+  process.exit(2);
+}
+run(rest).catch((err: unknown) => {
+  process.stderr.write(`raw-peer ${String(role)}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

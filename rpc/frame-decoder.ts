@@ -1,0 +1,212 @@
+/**
+ * Incremental frame parser. Bytes arrive in arbitrary pieces; every header is checked (version,
+ * type, flags, stream id, length against the limits) before any payload byte is buffered, so a
+ * hostile peer cannot make us allocate more than the limits allow. DATA payloads are handed on
+ * as subarrays of the incoming chunks, never copied or reassembled.
+ */
+import { RpcProtocolError } from './errors.js';
+import {
+  ALLOWED_FLAGS,
+  CONNECTION_FRAME_TYPES,
+  FRAME_HEADER_BYTES,
+  FrameType,
+  JSON_FRAME_TYPES,
+  MAX_HELLO_BYTES,
+  PING_PAYLOAD_BYTES,
+  PROTOCOL_VERSION,
+  WINDOW_PAYLOAD_BYTES,
+  frameTypeName,
+} from './frame.js';
+
+export interface FrameHandler {
+  /** A complete frame of any type but DATA. `payload` may be a view into a network buffer. */
+  onFrame(type: number, flags: number, streamId: number, payload: Buffer): void;
+  /** A DATA frame header: `length` payload bytes follow through onDataChunk. */
+  onDataStart(streamId: number, flags: number, length: number): void;
+  onDataChunk(streamId: number, chunk: Buffer): void;
+  /** After the last chunk of a DATA frame (also for empty DATA frames). */
+  onDataEnd(streamId: number, flags: number): void;
+}
+
+export interface FrameDecoderLimits {
+  maxFramePayload: number;
+  maxHeaderBytes: number;
+}
+
+const enum State {
+  Header,
+  Payload,
+  Data,
+  Failed,
+}
+
+export class FrameDecoder {
+  readonly #handler: FrameHandler;
+  readonly #limits: FrameDecoderLimits;
+  readonly #header = Buffer.alloc(FRAME_HEADER_BYTES);
+  #headerFill = 0;
+  #state = State.Header;
+  #sawHello = false;
+  #stopped = false;
+  // The frame being read.
+  #type = 0;
+  #flags = 0;
+  #streamId = 0;
+  #remaining = 0;
+  #payload: Buffer | undefined;
+  #payloadFill = 0;
+
+  constructor(handler: FrameHandler, limits: FrameDecoderLimits) {
+    this.#handler = handler;
+    this.#limits = limits;
+  }
+
+  /** Stop handing out frames (the connection is going away); later input is ignored. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** True while a frame is partly received: the input ended mid-frame if the stream ends now. */
+  get midFrame(): boolean {
+    return this.#headerFill > 0 || this.#state === State.Payload || this.#state === State.Data;
+  }
+
+  /**
+   * Feed bytes. Throws RpcProtocolError on malformed input (after which the decoder accepts
+   * nothing more); handler exceptions propagate unchanged.
+   */
+  push(chunk: Buffer): void {
+    if (this.#state === State.Failed) throw new RpcProtocolError('frame decoder already failed');
+    let offset = 0;
+    const length = chunk.length;
+    while (offset < length && !this.#stopped) {
+      switch (this.#state) {
+        case State.Header: {
+          if (this.#headerFill === 0 && length - offset >= FRAME_HEADER_BYTES) {
+            this.#startFrame(chunk, offset);
+            offset += FRAME_HEADER_BYTES;
+          } else {
+            const take = Math.min(FRAME_HEADER_BYTES - this.#headerFill, length - offset);
+            chunk.copy(this.#header, this.#headerFill, offset, offset + take);
+            this.#headerFill += take;
+            offset += take;
+            if (this.#headerFill === FRAME_HEADER_BYTES) {
+              this.#headerFill = 0;
+              this.#startFrame(this.#header, 0);
+            }
+          }
+          break;
+        }
+        case State.Data: {
+          const take = Math.min(this.#remaining, length - offset);
+          const piece = take === length ? chunk : chunk.subarray(offset, offset + take);
+          offset += take;
+          this.#remaining -= take;
+          this.#handler.onDataChunk(this.#streamId, piece);
+          if (this.#remaining === 0 && !this.#stopped) this.#finishData();
+          break;
+        }
+        case State.Payload: {
+          const take = Math.min(this.#remaining, length - offset);
+          if (this.#payload === undefined) {
+            if (take === this.#remaining) {
+              // The whole payload is in this chunk: hand out a view, no copy.
+              const payload = chunk.subarray(offset, offset + take);
+              offset += take;
+              this.#remaining = 0;
+              this.#state = State.Header;
+              this.#handler.onFrame(this.#type, this.#flags, this.#streamId, payload);
+              break;
+            }
+            this.#payload = Buffer.allocUnsafe(this.#remaining);
+            this.#payloadFill = 0;
+          }
+          chunk.copy(this.#payload, this.#payloadFill, offset, offset + take);
+          this.#payloadFill += take;
+          this.#remaining -= take;
+          offset += take;
+          if (this.#remaining === 0) {
+            const payload = this.#payload;
+            this.#payload = undefined;
+            this.#state = State.Header;
+            this.#handler.onFrame(this.#type, this.#flags, this.#streamId, payload);
+          }
+          break;
+        }
+      }
+    }
+  }
+
+  #fail(message: string): never {
+    this.#state = State.Failed;
+    this.#payload = undefined;
+    throw new RpcProtocolError(message);
+  }
+
+  #startFrame(source: Buffer, at: number): void {
+    const version = source[at] as number;
+    const type = source[at + 1] as number;
+    const flags = source.readUInt16BE(at + 2);
+    const streamId = source.readUInt32BE(at + 4);
+    const length = source.readUInt32BE(at + 8);
+
+    if (!this.#sawHello) {
+      if (version !== PROTOCOL_VERSION || type !== FrameType.HELLO || flags !== 0 || streamId !== 0 || length > MAX_HELLO_BYTES) {
+        this.#fail(`peer does not speak ${describeHelloMismatch(source.subarray(at, at + FRAME_HEADER_BYTES))}`);
+      }
+      this.#sawHello = true;
+    } else {
+      if (version !== PROTOCOL_VERSION) this.#fail(`frame with unsupported version ${version}`);
+      if (type === FrameType.HELLO) this.#fail('HELLO sent twice');
+    }
+    const allowed = ALLOWED_FLAGS[type];
+    if (allowed === undefined) this.#fail(`unknown frame type 0x${type.toString(16)}`);
+    const name = frameTypeName(type);
+    if ((flags & ~allowed) !== 0) this.#fail(`${name} frame with invalid flags 0x${flags.toString(16)}`);
+    if (CONNECTION_FRAME_TYPES.has(type)) {
+      if (streamId !== 0) this.#fail(`${name} frame on stream ${streamId} (must be 0)`);
+    } else if (streamId === 0 && type !== FrameType.WINDOW) {
+      this.#fail(`${name} frame on stream 0`);
+    }
+    if (type === FrameType.HELLO) {
+      // Checked above against MAX_HELLO_BYTES: our limits are not agreed yet.
+    } else if (length > this.#limits.maxFramePayload) {
+      this.#fail(`${name} frame of ${length} bytes exceeds the frame limit of ${this.#limits.maxFramePayload}`);
+    } else if (JSON_FRAME_TYPES.has(type) && length > this.#limits.maxHeaderBytes) {
+      this.#fail(`${name} frame of ${length} bytes exceeds the header limit of ${this.#limits.maxHeaderBytes}`);
+    }
+    if (type === FrameType.WINDOW && length !== WINDOW_PAYLOAD_BYTES) this.#fail(`WINDOW frame of ${length} bytes (must be ${WINDOW_PAYLOAD_BYTES})`);
+    if ((type === FrameType.PING || type === FrameType.PONG) && length !== PING_PAYLOAD_BYTES) {
+      this.#fail(`${name} frame of ${length} bytes (must be ${PING_PAYLOAD_BYTES})`);
+    }
+    if (type === FrameType.MESSAGE && (flags & 0x3) === 0x3) this.#fail('MESSAGE frame with both MORE and END');
+
+    this.#type = type;
+    this.#flags = flags;
+    this.#streamId = streamId;
+    this.#remaining = length;
+    if (type === FrameType.DATA) {
+      this.#state = State.Data;
+      this.#handler.onDataStart(streamId, flags, length);
+      if (length === 0 && !this.#stopped) this.#finishData();
+    } else if (length === 0) {
+      this.#state = State.Header;
+      this.#handler.onFrame(type, flags, streamId, EMPTY);
+    } else {
+      this.#state = State.Payload;
+    }
+  }
+
+  #finishData(): void {
+    this.#state = State.Header;
+    this.#handler.onDataEnd(this.#streamId, this.#flags);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Say what the first bytes looked like: a shell banner or an HTTP reply is easy to recognise. */
+function describeHelloMismatch(header: Buffer): string {
+  const printable = header.toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+  return `zferry-rpc: expected a HELLO frame, got bytes ${header.toString('hex')} ("${printable}")`;
+}

@@ -1,0 +1,270 @@
+/**
+ * The serving side of one call: finds the handler, validates the request before the handler
+ * runs, gives the handler a CallContext whose signal aborts on cancellation, deadline or a
+ * lost connection, and sends back the response (and its byte stream) or the error.
+ */
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { CallContext } from './contract.js';
+import { RpcDeadlineError, RpcInvalidRequestError, RpcUnknownEndpointError, errorMessage } from './errors.js';
+import type { RpcError } from './errors.js';
+import { decodeMessage, encodeMessage } from './message-codec.js';
+import type { Multiplexer } from './mux.js';
+import { TRAILER_OK, isReadable } from './outgoing-call.js';
+import type { HandlerRegistry, RegisteredEndpoint } from './registry.js';
+import type { RpcStream, StreamEvents } from './stream.js';
+import { IncomingByteStream } from './stream-receiver.js';
+import { StreamSender } from './stream-sender.js';
+import type { PeerIdentity } from './transport/types.js';
+import { validate } from './validation.js';
+import { encodeJson } from './wire.js';
+import type { RequestHeaders, ResponseHeaders, TrailerHeaders, WireError } from './wire.js';
+import { handlerErrorToWire, rpcErrorToWire, wireToError } from './wire-error.js';
+
+const RESPONSE_OK: Buffer = encodeJson({ kind: 'response', ok: true } satisfies ResponseHeaders);
+const REQUEST_NOT_NEEDED: WireError = { code: 'RPC_CANCELLED', message: 'response complete; the rest of the request is not needed' };
+
+export interface IncomingCallInit {
+  mux: Multiplexer;
+  stream: RpcStream;
+  headers: RequestHeaders;
+  registry: HandlerRegistry;
+  peer: PeerIdentity;
+  logger: Logger | undefined;
+  onFinished: (call: IncomingCall) => void;
+}
+
+export class IncomingCall implements StreamEvents {
+  readonly #init: IncomingCallInit;
+  readonly #mux: Multiplexer;
+  readonly #stream: RpcStream;
+  #entry: RegisteredEndpoint | undefined;
+  #controller: AbortController | undefined;
+  #deadlineTimer: NodeJS.Timeout | undefined;
+  #requestStream: IncomingByteStream | undefined;
+  #sender: StreamSender | undefined;
+  #responseSource: Readable | undefined;
+  #handlerRunning = false;
+  #responded = false;
+  #abortedWith: RpcError | undefined;
+  #finished = false;
+
+  constructor(init: IncomingCallInit) {
+    this.#init = init;
+    this.#mux = init.mux;
+    this.#stream = init.stream;
+  }
+
+  start(): void {
+    const { headers, registry } = this.#init;
+    this.#entry = registry.lookup(headers.endpoint);
+    if (this.#entry === undefined) {
+      this.#respondError(rpcErrorToWire(new RpcUnknownEndpointError(`unknown endpoint ${headers.endpoint}`)));
+      return;
+    }
+    this.#controller = new AbortController();
+    if (headers.timeoutMs !== undefined) {
+      const timeoutMs = headers.timeoutMs;
+      this.#deadlineTimer = setTimeout(() => {
+        this.#deadlineTimer = undefined;
+        const error = new RpcDeadlineError(`deadline exceeded: ${headers.endpoint} did not finish within ${timeoutMs} ms`);
+        this.#mux.reset(this.#stream, rpcErrorToWire(error));
+        this.aborted(error);
+      }, timeoutMs);
+    }
+  }
+
+  // ---- stream events ----
+
+  message(body: Buffer, end: boolean): void {
+    const value = decodeMessage(body);
+    const entry = this.#entry;
+    if (entry === undefined || this.#responded || this.#abortedWith !== undefined) return;
+    const { endpoint } = this.#init.headers;
+    const wantsStream = entry.def.stream === 'request';
+    if (wantsStream === end) {
+      const problem = wantsStream ? 'expects a request byte stream' : 'takes no request byte stream';
+      this.#respondError(rpcErrorToWire(new RpcInvalidRequestError(`${endpoint} ${problem}`)));
+      return;
+    }
+    const request = validate(entry.def.request, value, 'request');
+    if (!request.ok) {
+      this.#respondError(rpcErrorToWire(new RpcInvalidRequestError(`${endpoint}: ${request.message}`)));
+      return;
+    }
+    const controller = this.#controller as AbortController;
+    const ctx: CallContext = { signal: controller.signal, peer: this.#init.peer, metadata: this.#init.headers.metadata };
+    if (this.#init.headers.timeoutMs !== undefined) ctx.deadline = Date.now() + this.#init.headers.timeoutMs;
+    let pending: unknown;
+    this.#handlerRunning = true;
+    try {
+      if (wantsStream) {
+        const stream = this.#stream;
+        this.#requestStream = new IncomingByteStream({
+          consumed: (bytes) => this.#mux.consumed(stream, bytes),
+          // The handler gave up on the stream; its answer (and our RESET) will stop the sender.
+          abandoned: () => {},
+        });
+        pending = entry.handler.call(entry.implementation, request.value, this.#requestStream, ctx);
+      } else {
+        pending = entry.handler.call(entry.implementation, request.value, ctx);
+      }
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    Promise.resolve(pending).then(
+      (result) => this.#onResult(result),
+      (error: unknown) => this.#onHandlerError(error),
+    );
+  }
+
+  headers(headers: ResponseHeaders | TrailerHeaders): void {
+    // Only a trailer reaches a serving stream (the mux checks the order).
+    if (headers.kind !== 'trailer') return;
+    if (headers.ok) this.#requestStream?.finish();
+    else this.#requestStream?.fail(wireToError(headers.error));
+    this.#checkDone();
+  }
+
+  data(chunk: Buffer): void {
+    if (this.#requestStream !== undefined) this.#requestStream.deliver(chunk);
+    else this.#mux.consumed(this.#stream, chunk.length);
+  }
+
+  aborted(error: RpcError): void {
+    if (this.#abortedWith !== undefined) return;
+    this.#abortedWith = error;
+    this.#controller?.abort(error);
+    this.#requestStream?.fail(error);
+    this.#sender?.stop();
+    const source = this.#responseSource;
+    if (source !== undefined && !source.destroyed) {
+      source.on('error', () => {});
+      source.destroy();
+    }
+    this.#checkDone();
+  }
+
+  writable(): void {
+    this.#sender?.wake();
+  }
+
+  // ---- answering ----
+
+  #onResult(result: unknown): void {
+    this.#handlerRunning = false;
+    const entry = this.#entry as RegisteredEndpoint;
+    const endpoint = this.#init.headers.endpoint;
+    if (this.#abortedWith !== undefined || this.#stream.closed) {
+      // Nobody is listening any more; a stream the handler produced must not leak.
+      if (entry.def.stream === 'response') destroyQuietly(streamOf(result));
+      this.#checkDone();
+      return;
+    }
+    let value = result;
+    let source: Readable | undefined;
+    if (entry.def.stream === 'response') {
+      source = streamOf(result);
+      if (source === undefined) {
+        this.#respondError(handlerErrorToWire(new Error(`handler of ${endpoint} did not return { response, stream: Readable }`)));
+        return;
+      }
+      value = (result as { response: unknown }).response;
+    }
+    let body: Buffer;
+    try {
+      body = encodeMessage(value);
+    } catch (error) {
+      destroyQuietly(source);
+      this.#respondError({ code: 'RPC_REMOTE', remoteCode: 'RPC_RESPONSE_UNENCODABLE', message: `${endpoint}: response cannot be encoded: ${errorMessage(error)}` });
+      return;
+    }
+    const limit = this.#mux.peerLimits.maxMessageBytes;
+    if (body.length > limit) {
+      destroyQuietly(source);
+      this.#respondError({ code: 'RPC_REMOTE', remoteCode: 'RPC_RESPONSE_TOO_LARGE', message: `${endpoint}: response of ${body.length} bytes exceeds the caller's limit of ${limit}` });
+      return;
+    }
+    this.#mux.sendHeaders(this.#stream, RESPONSE_OK, false);
+    this.#mux.sendMessage(this.#stream, body, source === undefined);
+    if (source === undefined) this.#afterResponse();
+    else this.#sendStream(source);
+  }
+
+  #sendStream(source: Readable): void {
+    const mux = this.#mux;
+    const stream = this.#stream;
+    this.#responseSource = source;
+    mux.setSending(stream, true);
+    this.#sender = new StreamSender(source, {
+      credit: () => mux.credit(stream),
+      get maxFrame() {
+        return mux.maxDataFrame;
+      },
+      writeData: (chunks, length) => mux.sendData(stream, chunks, length),
+      writerBlocked: () => mux.writerBlocked,
+      whenWritable: (callback) => mux.whenWritable(callback),
+      finished: () => {
+        mux.sendHeaders(stream, TRAILER_OK, true);
+        this.#afterResponse();
+      },
+      failed: (error) => {
+        const message = errorMessage(error);
+        this.#init.logger?.warn({ endpoint: this.#init.headers.endpoint, peer: this.#init.peer.name, err: message }, 'rpc response stream source failed');
+        const wire: WireError = { code: 'RPC_STREAM_SOURCE', message };
+        mux.sendHeaders(stream, encodeJson({ kind: 'trailer', ok: false, error: wire } satisfies TrailerHeaders), true);
+        this.#afterResponse();
+      },
+    });
+    this.#sender.start();
+  }
+
+  #onHandlerError(error: unknown): void {
+    this.#handlerRunning = false;
+    if (this.#abortedWith !== undefined || this.#stream.closed) {
+      this.#checkDone();
+      return;
+    }
+    this.#init.logger?.debug({ endpoint: this.#init.headers.endpoint, peer: this.#init.peer.name, err: errorMessage(error) }, 'rpc handler failed');
+    this.#respondError(handlerErrorToWire(error));
+  }
+
+  #respondError(error: WireError): void {
+    this.#mux.sendHeaders(this.#stream, encodeJson({ kind: 'response', ok: false, error } satisfies ResponseHeaders), true);
+    this.#afterResponse();
+  }
+
+  /** Our half is complete: if the caller is still sending, tell it to stop. */
+  #afterResponse(): void {
+    this.#responded = true;
+    if (!this.#stream.closed && !this.#stream.receivedEnd) this.#mux.reset(this.#stream, REQUEST_NOT_NEEDED);
+    const requestStream = this.#requestStream;
+    if (requestStream !== undefined && !requestStream.destroyed && !requestStream.readableEnded && !this.#handlerRunning) {
+      requestStream.on('error', () => {});
+      requestStream.destroy();
+    }
+    this.#checkDone();
+  }
+
+  /** Finished once the stream is closed and the handler has returned. */
+  #checkDone(): void {
+    if (this.#finished || this.#handlerRunning || !this.#stream.closed) return;
+    this.#finished = true;
+    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
+    this.#mux.setSending(this.#stream, false);
+    this.#init.onFinished(this);
+  }
+}
+
+function streamOf(result: unknown): Readable | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  const stream = (result as { stream?: unknown }).stream;
+  return isReadable(stream) ? stream : undefined;
+}
+
+function destroyQuietly(stream: Readable | undefined): void {
+  if (stream === undefined || stream.destroyed) return;
+  stream.on('error', () => {});
+  stream.destroy();
+}

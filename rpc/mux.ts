@@ -1,0 +1,779 @@
+/**
+ * One multiplexed connection on a byte stream: HELLO exchange, the stream table, per-stream and
+ * per-connection flow control, keepalive, GOAWAY and teardown. It knows frames and streams, not
+ * calls: rpc/outgoing-call.ts and rpc/incoming-call.ts give the streams their meaning.
+ */
+import type { Logger } from 'pino';
+import { RpcConnectionLostError, RpcError, RpcGoawayError, RpcProtocolError, errorMessage } from './errors.js';
+import { FrameDecoder } from './frame-decoder.js';
+import type { FrameHandler } from './frame-decoder.js';
+import { FrameWriter } from './frame-writer.js';
+import { FrameFlag, FrameType, PROTOCOL_NAME, SUPPORTED_VERSIONS, frameTypeName } from './frame.js';
+import { ANNOUNCED_LIMIT_NAMES } from './limits.js';
+import type { AnnouncedLimits, RpcLimits } from './limits.js';
+import { RpcStream } from './stream.js';
+import type { StreamEvents } from './stream.js';
+import type { TransportConnection } from './transport/types.js';
+import {
+  chooseVersion,
+  decodeGoaway,
+  decodeHello,
+  decodePing,
+  decodeReset,
+  decodeStreamHeaders,
+  decodeWindow,
+  encodeJson,
+  encodePing,
+  encodeWindow,
+} from './wire.js';
+import type { ConnectionRole, Goaway, Hello, RequestHeaders, WireError } from './wire.js';
+import { wireToError } from './wire-error.js';
+
+export interface MuxOptions {
+  role: ConnectionRole;
+  limits: RpcLimits;
+  /** Announced in HELLO (for the peer's logs). */
+  identity?: string | undefined;
+  logger?: Logger | undefined;
+  /** The peer opened a stream with a request; set `stream.events` synchronously. */
+  onIncomingStream(stream: RpcStream, headers: RequestHeaders): void;
+}
+
+/** Largest DATA frame we send, even if the peer accepts larger ones. */
+const MAX_DATA_FRAME = 1024 * 1024;
+const MAX_WINDOW = 2 ** 31 - 1;
+/** GOAWAY code of a graceful shutdown; any other code reports a failure. */
+export const GOAWAY_GRACEFUL = 'RPC_GOAWAY';
+
+const NO_EVENTS: StreamEvents = {
+  headers() {},
+  message() {},
+  data() {},
+  aborted() {},
+  writable() {},
+};
+
+type SlotWaiter = (error: RpcError | undefined) => void;
+
+export class Multiplexer implements FrameHandler {
+  readonly transport: TransportConnection;
+  readonly role: ConnectionRole;
+  readonly limits: RpcLimits;
+  readonly ready: Promise<void>;
+  readonly closed: Promise<void>;
+
+  readonly #options: MuxOptions;
+  readonly #logger: Logger | undefined;
+  readonly #decoder: FrameDecoder;
+  readonly #writer: FrameWriter;
+  readonly #streams = new Map<number, RpcStream>();
+  readonly #senders = new Set<RpcStream>();
+  #slotWaiters: SlotWaiter[] = [];
+  #resolveReady!: () => void;
+  #rejectReady!: (error: RpcError) => void;
+  #resolveClosed!: () => void;
+
+  #peerHello: Hello | undefined;
+  #peerLimits: AnnouncedLimits | undefined;
+  #nextLocalId: number;
+  #lastPeerId = 0;
+  #localOpen = 0;
+  #peerOpen = 0;
+  /** Connection-level DATA credit we may use. */
+  #sendWindow = 0;
+  /** Connection-level DATA credit the peer may still use. */
+  #receiveWindow: number;
+  #receiveUnacked = 0;
+
+  #goawaySent: Goaway | undefined;
+  #goawayReceived: Goaway | undefined;
+  #ending = false;
+  #peerEnded = false;
+  #closeError: RpcError | undefined;
+  #isClosed = false;
+
+  #helloTimer: NodeJS.Timeout | undefined;
+  #keepaliveTimer: NodeJS.Timeout | undefined;
+  #closeTimer: NodeJS.Timeout | undefined;
+  #receivedSinceTick = false;
+  #lastReceivedAt = Date.now();
+  #pingOutstanding = false;
+  #nextPingToken = 1n;
+  readonly #pings = new Map<bigint, { sentAt: number; resolve: (rtt: number) => void; reject: (e: Error) => void }>();
+  /** Current DATA frame target while its payload arrives (undefined: discard). */
+  #dataTarget: RpcStream | undefined;
+
+  constructor(transport: TransportConnection, options: MuxOptions) {
+    this.transport = transport;
+    this.role = options.role;
+    this.limits = options.limits;
+    this.#options = options;
+    this.#logger = options.logger;
+    this.#nextLocalId = options.role === 'initiator' ? 1 : 2;
+    this.#receiveWindow = options.limits.connectionWindow;
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // Observed by whoever awaits it; never an unhandled rejection.
+    this.closed = new Promise<void>((resolve) => (this.#resolveClosed = resolve));
+    this.#decoder = new FrameDecoder(this, options.limits);
+    const stream = transport.stream;
+    this.#writer = new FrameWriter(stream);
+    stream.on('data', this.#onTransportData);
+    stream.on('end', this.#onTransportEnd);
+    stream.on('error', this.#onTransportError);
+    stream.on('close', this.#onTransportClose);
+    this.#sendHello();
+    this.#helloTimer = setTimeout(() => {
+      this.destroy(new RpcConnectionLostError(`no HELLO from ${transport.peer.name} within ${this.limits.helloTimeoutMs} ms`));
+    }, this.limits.helloTimeoutMs);
+    this.#helloTimer.unref();
+  }
+
+  // ---- state for callers ----
+
+  get peerHello(): Hello | undefined {
+    return this.#peerHello;
+  }
+
+  /** The peer's announced limits (after ready). */
+  get peerLimits(): AnnouncedLimits {
+    if (this.#peerLimits === undefined) throw new Error('peer limits are known only after HELLO');
+    return this.#peerLimits;
+  }
+
+  get openStreamCount(): number {
+    return this.#streams.size;
+  }
+
+  get waitingCallCount(): number {
+    return this.#slotWaiters.length;
+  }
+
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  get closeError(): RpcError | undefined {
+    return this.#closeError;
+  }
+
+  /** True once either side sent GOAWAY: no new streams. */
+  get goingAway(): boolean {
+    return this.#goawaySent !== undefined || this.#goawayReceived !== undefined;
+  }
+
+  get bytesWritten(): number {
+    return this.#writer.bytesWritten;
+  }
+
+  // ---- opening streams ----
+
+  /**
+   * Calls back once a stream may be opened (HELLO done and below the peer's stream limit), or
+   * with the error that prevents it. Returns a function that withdraws the request.
+   */
+  whenCanOpen(callback: SlotWaiter): () => void {
+    const refusal = this.#openRefusal();
+    if (refusal !== undefined) {
+      callback(refusal);
+      return () => {};
+    }
+    if (this.#peerLimits !== undefined && this.#slotWaiters.length === 0 && this.#localOpen < this.#peerLimits.maxConcurrentStreams) {
+      callback(undefined);
+      return () => {};
+    }
+    this.#slotWaiters.push(callback);
+    return () => {
+      const at = this.#slotWaiters.indexOf(callback);
+      if (at >= 0) this.#slotWaiters.splice(at, 1);
+    };
+  }
+
+  /** Open a stream now; only after whenCanOpen called back without error (same tick). */
+  openStream(events: StreamEvents): RpcStream {
+    const refusal = this.#openRefusal();
+    if (refusal !== undefined) throw refusal;
+    const id = this.#nextLocalId;
+    if (id > 0xffff_ffff) throw new RpcGoawayError('stream ids exhausted on this connection; open a new one');
+    this.#nextLocalId += 2;
+    const stream = new RpcStream(id, true, events, this.peerLimits.streamWindow, this.limits.streamWindow);
+    this.#streams.set(id, stream);
+    this.#localOpen += 1;
+    return stream;
+  }
+
+  #openRefusal(): RpcError | undefined {
+    if (this.#isClosed) return this.#closeError ?? new RpcConnectionLostError('connection is closed');
+    if (this.#goawayReceived !== undefined) return new RpcGoawayError(`peer is shutting down: ${this.#goawayReceived.message}`);
+    if (this.#goawaySent !== undefined) return new RpcGoawayError('connection is closing');
+    if (this.#nextLocalId > 0xffff_ffff) return new RpcGoawayError('stream ids exhausted on this connection; open a new one');
+    return undefined;
+  }
+
+  #wakeSlotWaiters(): void {
+    const limit = this.#peerLimits?.maxConcurrentStreams;
+    if (limit === undefined) return;
+    while (this.#slotWaiters.length > 0 && this.#localOpen < limit && !this.#isClosed) {
+      const waiter = this.#slotWaiters.shift() as SlotWaiter;
+      waiter(undefined); // opens a stream synchronously, raising #localOpen
+    }
+  }
+
+  #failSlotWaiters(error: RpcError): void {
+    const waiters = this.#slotWaiters;
+    this.#slotWaiters = [];
+    for (const waiter of waiters) waiter(error);
+  }
+
+  // ---- sending on a stream ----
+
+  /** `payload`: encoded StreamHeaders (see encodeJson), within the peer's maxHeaderBytes. */
+  sendHeaders(stream: RpcStream, payload: Buffer, end: boolean): void {
+    if (stream.closed || stream.sentEnd) return;
+    this.#writer.frame(FrameType.HEADERS, end ? FrameFlag.END : 0, stream.id, payload);
+    if (end) this.#sentEnd(stream);
+  }
+
+  /** A whole MESSAGE body, in fragments of at most the peer's frame limit. */
+  sendMessage(stream: RpcStream, body: Buffer, end: boolean): void {
+    if (stream.closed || stream.sentEnd) return;
+    const maxFrame = this.peerLimits.maxFramePayload;
+    let offset = 0;
+    do {
+      const length = Math.min(maxFrame, body.length - offset);
+      const last = offset + length >= body.length;
+      const flags = last ? (end ? FrameFlag.END : 0) : FrameFlag.MORE;
+      const fragment = length === body.length ? body : body.subarray(offset, offset + length);
+      this.#writer.frame(FrameType.MESSAGE, flags, stream.id, fragment);
+      offset += length;
+    } while (offset < body.length);
+    if (end) this.#sentEnd(stream);
+  }
+
+  /** DATA credit available to a stream right now. */
+  credit(stream: RpcStream): number {
+    if (stream.closed || stream.sentEnd) return 0;
+    return Math.min(stream.sendWindow, this.#sendWindow);
+  }
+
+  get maxDataFrame(): number {
+    return Math.min(MAX_DATA_FRAME, this.peerLimits.maxFramePayload);
+  }
+
+  /** One DATA frame; the caller stays within credit(). Returns false when the transport is full. */
+  sendData(stream: RpcStream, chunks: readonly Buffer[], length: number): boolean {
+    if (stream.closed || stream.sentEnd) return false;
+    stream.sendWindow -= length;
+    this.#sendWindow -= length;
+    return this.#writer.data(stream.id, 0, chunks, length);
+  }
+
+  get writerBlocked(): boolean {
+    return this.#writer.blocked;
+  }
+
+  whenWritable(callback: () => void): void {
+    this.#writer.whenWritable(callback);
+  }
+
+  /** Mark a stream as sending DATA, so connection-level credit wakes it. */
+  setSending(stream: RpcStream, sending: boolean): void {
+    if (sending && !stream.closed) this.#senders.add(stream);
+    else this.#senders.delete(stream);
+  }
+
+  /** Abort a stream towards the peer. Frames still in flight for it are dropped on arrival. */
+  reset(stream: RpcStream, error: WireError): void {
+    if (stream.closed) return;
+    this.#writer.frame(FrameType.RESET, 0, stream.id, encodeJson(error));
+    this.#closeStream(stream);
+  }
+
+  /** The receiver of a stream consumed `bytes`: give the credit back (in batches). */
+  consumed(stream: RpcStream, bytes: number): void {
+    if (this.#isClosed || bytes <= 0) return;
+    this.#returnConnectionCredit(bytes);
+    if (stream.closed || stream.receivedEnd) return;
+    stream.receiveUnacked += bytes;
+    if (stream.receiveUnacked >= this.limits.streamWindow / 4) {
+      const increment = stream.receiveUnacked;
+      stream.receiveUnacked = 0;
+      stream.receiveWindow += increment;
+      this.#writer.frame(FrameType.WINDOW, 0, stream.id, encodeWindow(increment));
+    }
+  }
+
+  #returnConnectionCredit(bytes: number): void {
+    this.#receiveUnacked += bytes;
+    if (this.#receiveUnacked >= this.limits.connectionWindow / 4) {
+      const increment = this.#receiveUnacked;
+      this.#receiveUnacked = 0;
+      this.#receiveWindow += increment;
+      this.#writer.frame(FrameType.WINDOW, 0, 0, encodeWindow(increment));
+    }
+  }
+
+  #sentEnd(stream: RpcStream): void {
+    stream.sentEnd = true;
+    this.#senders.delete(stream);
+    if (stream.receivedEnd) this.#closeStream(stream);
+  }
+
+  #receivedEnd(stream: RpcStream): void {
+    stream.receivedEnd = true;
+    stream.phase = 'done';
+    if (stream.sentEnd) this.#closeStream(stream);
+  }
+
+  #closeStream(stream: RpcStream): void {
+    if (stream.closed) return;
+    stream.closed = true;
+    this.#streams.delete(stream.id);
+    this.#senders.delete(stream);
+    if (this.#dataTarget === stream) this.#dataTarget = undefined;
+    if (stream.local) {
+      this.#localOpen -= 1;
+      this.#wakeSlotWaiters();
+    } else {
+      this.#peerOpen -= 1;
+    }
+    this.#maybeEnd();
+  }
+
+  // ---- connection-level operations ----
+
+  /** Round-trip time to the peer in milliseconds. */
+  ping(): Promise<number> {
+    if (this.#isClosed) return Promise.reject(this.#closeError ?? new RpcConnectionLostError('connection is closed'));
+    return new Promise<number>((resolve, reject) => {
+      const token = this.#sendPing();
+      this.#pings.set(token, { sentAt: performance.now(), resolve, reject });
+    });
+  }
+
+  /**
+   * Graceful shutdown: no new streams either way, the open ones finish, then the transport is
+   * ended. Resolves when it is closed (torn down after closeTimeoutMs if the peer lingers).
+   */
+  goaway(message = 'closing'): Promise<void> {
+    if (!this.#isClosed && this.#goawaySent === undefined) {
+      this.#goawaySent = { lastStreamId: this.#lastPeerId, code: GOAWAY_GRACEFUL, message };
+      this.#writer.frame(FrameType.GOAWAY, 0, 0, encodeJson(this.#goawaySent));
+      this.#failSlotWaiters(new RpcGoawayError('connection is closing'));
+      this.#armCloseTimer();
+      this.#maybeEnd();
+    }
+    return this.closed;
+  }
+
+  /** Tear down now: every open stream fails with `error`. */
+  destroy(error?: Error): void {
+    if (this.#isClosed) return;
+    const rpcError =
+      error === undefined
+        ? new RpcConnectionLostError('connection destroyed')
+        : error instanceof RpcError
+          ? error
+          : new RpcConnectionLostError(`connection destroyed: ${errorMessage(error)}`, { cause: error });
+    this.#teardown(rpcError);
+  }
+
+  // ---- HELLO, keepalive ----
+
+  #sendHello(): void {
+    const limits = {} as AnnouncedLimits;
+    for (const name of ANNOUNCED_LIMIT_NAMES) limits[name] = this.limits[name];
+    const hello: Hello = {
+      protocol: PROTOCOL_NAME,
+      versions: [...SUPPORTED_VERSIONS],
+      role: this.role,
+      identity: { software: 'zferry' },
+      limits,
+      features: [],
+    };
+    if (this.#options.identity !== undefined) hello.identity.name = this.#options.identity;
+    this.#writer.frame(FrameType.HELLO, 0, 0, encodeJson(hello));
+  }
+
+  #onHello(payload: Buffer): void {
+    const hello = decodeHello(payload);
+    if (hello.role === this.role) throw new RpcProtocolError(`both ends of the connection claim the ${this.role} role`);
+    const version = chooseVersion(SUPPORTED_VERSIONS, hello.versions);
+    if (version === undefined) {
+      throw new RpcProtocolError(`no common protocol version: we speak ${SUPPORTED_VERSIONS.join(',')}, the peer speaks ${hello.versions.join(',')}`);
+    }
+    this.#peerHello = hello;
+    this.#peerLimits = hello.limits;
+    this.#sendWindow = hello.limits.connectionWindow;
+    if (this.#helloTimer !== undefined) clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
+    this.#startKeepalive();
+    this.#logger?.debug({ peer: this.transport.peer.name, identity: hello.identity, version }, 'rpc connection ready');
+    this.#resolveReady();
+    this.#wakeSlotWaiters();
+  }
+
+  #startKeepalive(): void {
+    const tick = Math.max(5, Math.min(this.limits.keepaliveIntervalMs, this.limits.keepaliveTimeoutMs) / 2);
+    this.#lastReceivedAt = Date.now();
+    this.#keepaliveTimer = setInterval(this.#onKeepaliveTick, tick);
+    this.#keepaliveTimer.unref();
+  }
+
+  readonly #onKeepaliveTick = (): void => {
+    const now = Date.now();
+    if (this.#receivedSinceTick) {
+      this.#receivedSinceTick = false;
+      this.#lastReceivedAt = now;
+      this.#pingOutstanding = false;
+    }
+    const silentFor = now - this.#lastReceivedAt;
+    if (silentFor >= this.limits.keepaliveTimeoutMs) {
+      this.destroy(new RpcConnectionLostError(`peer ${this.transport.peer.name} sent nothing for ${silentFor} ms (keepalive timeout)`));
+    } else if (silentFor >= this.limits.keepaliveIntervalMs && !this.#pingOutstanding) {
+      this.#pingOutstanding = true;
+      this.#sendPing();
+    }
+  };
+
+  #sendPing(): bigint {
+    const token = this.#nextPingToken;
+    this.#nextPingToken += 1n;
+    this.#writer.frame(FrameType.PING, 0, 0, encodePing(token));
+    return token;
+  }
+
+  // ---- receiving ----
+
+  readonly #onTransportData = (chunk: Buffer | string): void => {
+    if (this.#isClosed) return;
+    this.#receivedSinceTick = true;
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+    try {
+      this.#decoder.push(buffer);
+    } catch (error) {
+      if (error instanceof RpcProtocolError) this.#protocolError(error);
+      else {
+        // A bug on our side: say so rather than hang the connection.
+        this.#logger?.error({ err: error }, 'rpc: internal error while handling a frame');
+        this.destroy(new RpcConnectionLostError(`internal error while handling a frame: ${errorMessage(error)}`, { cause: error }));
+      }
+    }
+  };
+
+  onFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
+    if (type === FrameType.HELLO) {
+      this.#onHello(payload);
+      return;
+    }
+    switch (type) {
+      case FrameType.HEADERS:
+        this.#onHeaders(streamId, flags, payload);
+        break;
+      case FrameType.MESSAGE:
+        this.#onMessage(streamId, flags, payload);
+        break;
+      case FrameType.WINDOW:
+        this.#onWindow(streamId, decodeWindow(payload));
+        break;
+      case FrameType.RESET:
+        this.#onReset(streamId, payload);
+        break;
+      case FrameType.PING:
+        this.#writer.frame(FrameType.PONG, 0, 0, Buffer.from(payload));
+        break;
+      case FrameType.PONG:
+        this.#onPong(decodePing(payload));
+        break;
+      case FrameType.GOAWAY:
+        this.#onGoaway(flags, decodeGoaway(payload));
+        break;
+      default:
+        throw new RpcProtocolError(`unexpected ${frameTypeName(type)} frame`);
+    }
+  }
+
+  #isPeerStreamId(id: number): boolean {
+    return (id % 2 === 1) === (this.role === 'acceptor');
+  }
+
+  /**
+   * The stream a frame belongs to; undefined for a stream that existed and is closed now (frames
+   * still in flight after a RESET are dropped). A stream that never existed is a protocol error.
+   */
+  #streamFor(id: number, type: number): RpcStream | undefined {
+    const stream = this.#streams.get(id);
+    if (stream !== undefined) return stream;
+    const neverOpened = this.#isPeerStreamId(id) ? id > this.#lastPeerId : id >= this.#nextLocalId;
+    if (neverOpened) throw new RpcProtocolError(`${frameTypeName(type)} frame on stream ${id}, which was never opened`);
+    return undefined;
+  }
+
+  #onHeaders(id: number, flags: number, payload: Buffer): void {
+    const end = (flags & FrameFlag.END) !== 0;
+    if (this.#isPeerStreamId(id) && id > this.#lastPeerId) {
+      this.#openPeerStream(id, end, payload);
+      return;
+    }
+    const stream = this.#streamFor(id, FrameType.HEADERS);
+    if (stream === undefined) return;
+    const headers = decodeStreamHeaders(payload);
+    if (stream.phase === 'headers') {
+      if (headers.kind !== 'response') throw new RpcProtocolError(`stream ${id}: expected response HEADERS, got ${headers.kind}`);
+      if (headers.ok === end) throw new RpcProtocolError(`stream ${id}: ${headers.ok ? 'a successful response must be followed by a MESSAGE' : 'an error response must carry END'}`);
+      if (end) this.#receivedEnd(stream);
+      else stream.phase = 'message';
+    } else if (stream.phase === 'data') {
+      if (headers.kind !== 'trailer' || !end) throw new RpcProtocolError(`stream ${id}: only a trailer with END may follow DATA`);
+      this.#receivedEnd(stream);
+    } else {
+      throw new RpcProtocolError(`stream ${id}: unexpected ${headers.kind} HEADERS`);
+    }
+    stream.events.headers(headers, end);
+  }
+
+  #openPeerStream(id: number, end: boolean, payload: Buffer): void {
+    const headers = decodeStreamHeaders(payload);
+    if (headers.kind !== 'request') throw new RpcProtocolError(`stream ${id} opened with ${headers.kind} HEADERS (must be a request)`);
+    if (end) throw new RpcProtocolError(`stream ${id}: request HEADERS must be followed by a MESSAGE (END set)`);
+    this.#lastPeerId = id;
+    if (this.#goawaySent !== undefined || this.#isClosed) {
+      // Raced with our GOAWAY: refuse; the caller may retry elsewhere.
+      this.#writer.frame(FrameType.RESET, 0, id, encodeJson({ code: 'RPC_GOAWAY', message: 'connection is closing; request not started' }));
+      return;
+    }
+    if (this.#peerOpen >= this.limits.maxConcurrentStreams) {
+      throw new RpcProtocolError(`peer opened more than ${this.limits.maxConcurrentStreams} concurrent streams`);
+    }
+    const peerWindow = this.peerLimits.streamWindow;
+    const stream = new RpcStream(id, false, NO_EVENTS, peerWindow, this.limits.streamWindow);
+    this.#streams.set(id, stream);
+    this.#peerOpen += 1;
+    this.#options.onIncomingStream(stream, headers);
+  }
+
+  #onMessage(id: number, flags: number, payload: Buffer): void {
+    const stream = this.#streamFor(id, FrameType.MESSAGE);
+    if (stream === undefined) return;
+    if (stream.phase !== 'message') throw new RpcProtocolError(`stream ${id}: unexpected MESSAGE`);
+    const total = stream.messageBytes + payload.length;
+    if (total > this.limits.maxMessageBytes) {
+      throw new RpcProtocolError(`stream ${id}: MESSAGE of more than ${this.limits.maxMessageBytes} bytes`);
+    }
+    if ((flags & FrameFlag.MORE) !== 0) {
+      // The fragment may be a view into a network buffer; keep it until the message is whole.
+      stream.messageParts.push(payload);
+      stream.messageBytes = total;
+      return;
+    }
+    const body = stream.messageParts.length === 0 ? payload : Buffer.concat([...stream.messageParts, payload], total);
+    stream.messageParts = [];
+    stream.messageBytes = 0;
+    const end = (flags & FrameFlag.END) !== 0;
+    if (end) this.#receivedEnd(stream);
+    else stream.phase = 'data';
+    stream.events.message(body, end);
+  }
+
+  onDataStart(id: number, _flags: number, length: number): void {
+    if (length > this.#receiveWindow) {
+      throw new RpcProtocolError(`flow control: peer sent ${length} bytes of DATA with ${this.#receiveWindow} bytes of connection credit`);
+    }
+    this.#receiveWindow -= length;
+    const stream = this.#streamFor(id, FrameType.DATA);
+    if (stream === undefined) {
+      // Closed stream: nobody will consume these bytes; onDataChunk gives the credit back.
+      this.#dataTarget = undefined;
+      return;
+    }
+    if (stream.phase !== 'data') throw new RpcProtocolError(`stream ${id}: unexpected DATA`);
+    if (length > stream.receiveWindow) {
+      throw new RpcProtocolError(`flow control: peer sent ${length} bytes of DATA on stream ${id} with ${stream.receiveWindow} bytes of credit`);
+    }
+    stream.receiveWindow -= length;
+    this.#dataTarget = stream;
+  }
+
+  onDataChunk(_id: number, chunk: Buffer): void {
+    const target = this.#dataTarget;
+    if (target !== undefined && !target.closed) target.events.data(chunk);
+    else this.#returnConnectionCredit(chunk.length);
+  }
+
+  onDataEnd(): void {
+    this.#dataTarget = undefined;
+  }
+
+  #onWindow(id: number, increment: number): void {
+    if (id === 0) {
+      if (this.#sendWindow + increment > MAX_WINDOW) throw new RpcProtocolError('flow control: connection window grew beyond 2^31-1');
+      this.#sendWindow += increment;
+      for (const stream of this.#senders) stream.events.writable();
+      return;
+    }
+    const stream = this.#streamFor(id, FrameType.WINDOW);
+    if (stream === undefined) return;
+    if (stream.sendWindow + increment > MAX_WINDOW) throw new RpcProtocolError(`flow control: window of stream ${id} grew beyond 2^31-1`);
+    stream.sendWindow += increment;
+    stream.events.writable();
+  }
+
+  #onReset(id: number, payload: Buffer): void {
+    const stream = this.#streamFor(id, FrameType.RESET);
+    if (stream === undefined) return;
+    const error = decodeReset(payload);
+    this.#closeStream(stream);
+    stream.events.aborted(wireToError(error));
+  }
+
+  #onPong(token: bigint): void {
+    const ping = this.#pings.get(token);
+    if (ping === undefined) return;
+    this.#pings.delete(token);
+    ping.resolve(performance.now() - ping.sentAt);
+  }
+
+  #onGoaway(flags: number, goaway: Goaway): void {
+    if (goaway.code !== GOAWAY_GRACEFUL) {
+      // The peer reports a failure (e.g. it found our frames malformed) and is closing.
+      const error = wireToError({ code: goaway.code, message: `peer closed the connection: ${goaway.message}` });
+      this.#teardown(error);
+      return;
+    }
+    if (this.#goawayReceived === undefined || goaway.lastStreamId < this.#goawayReceived.lastStreamId) this.#goawayReceived = goaway;
+    const refusal = new RpcGoawayError(`peer is shutting down (${goaway.message}); call not started`);
+    this.#failSlotWaiters(refusal);
+    for (const stream of [...this.#streams.values()]) {
+      if (stream.local && stream.id > goaway.lastStreamId) {
+        this.#closeStream(stream);
+        stream.events.aborted(refusal);
+      }
+    }
+    if (this.#goawaySent === undefined && (flags & FrameFlag.ACK) === 0) {
+      this.#goawaySent = { lastStreamId: this.#lastPeerId, code: GOAWAY_GRACEFUL, message: 'acknowledged' };
+      this.#writer.frame(FrameType.GOAWAY, FrameFlag.ACK, 0, encodeJson(this.#goawaySent));
+      this.#armCloseTimer();
+    }
+    this.#maybeEnd();
+  }
+
+  // ---- ending ----
+
+  /** After GOAWAY, once no stream is open: end our half of the transport. */
+  #maybeEnd(): void {
+    if (this.#ending || this.#isClosed || this.#streams.size > 0) return;
+    if (this.#goawaySent === undefined && this.#goawayReceived === undefined && !this.#peerEnded) return;
+    this.#ending = true;
+    this.#writer.flush();
+    this.transport.stream.end();
+    if (this.#peerEnded) this.#finishGracefully();
+  }
+
+  #armCloseTimer(): void {
+    if (this.#closeTimer !== undefined) return;
+    this.#closeTimer = setTimeout(() => {
+      this.#closeTimer = undefined;
+      this.#teardown(new RpcConnectionLostError(`graceful close did not finish within ${this.limits.closeTimeoutMs} ms`));
+    }, this.limits.closeTimeoutMs);
+    this.#closeTimer.unref();
+  }
+
+  readonly #onTransportEnd = (): void => {
+    this.#peerEnded = true;
+    if (this.#isClosed) return;
+    if (this.#decoder.midFrame) {
+      this.#teardown(new RpcConnectionLostError(`${this.transport.peer.name} closed the connection in the middle of a frame`));
+      return;
+    }
+    if (this.#peerHello === undefined) {
+      this.#teardown(new RpcConnectionLostError(`${this.transport.peer.name} closed the connection before HELLO`));
+      return;
+    }
+    if (this.#streams.size > 0) {
+      this.#teardown(new RpcConnectionLostError(`${this.transport.peer.name} closed the connection with ${this.#streams.size} streams open`));
+      return;
+    }
+    if (this.#ending) this.#finishGracefully();
+    else this.#maybeEnd();
+  };
+
+  #finishGracefully(): void {
+    // Both halves ended: the transport closes by itself; make sure of it.
+    this.#teardown(undefined);
+  }
+
+  readonly #onTransportError = (error: Error): void => {
+    this.#teardown(new RpcConnectionLostError(`connection to ${this.transport.peer.name} failed: ${error.message}`, { cause: error }));
+  };
+
+  readonly #onTransportClose = (): void => {
+    if (this.#isClosed) return;
+    const clean = this.#streams.size === 0 && (this.#ending || this.#peerEnded) && !this.#decoder.midFrame && this.#peerHello !== undefined;
+    this.#teardown(clean ? undefined : new RpcConnectionLostError(`connection to ${this.transport.peer.name} closed`));
+  };
+
+  #protocolError(error: RpcProtocolError): void {
+    if (this.#isClosed) return;
+    this.#logger?.warn({ peer: this.transport.peer.name, err: error.message }, 'rpc protocol error; closing the connection');
+    // Tell the peer why before going; it may not be able to parse it, which is fine.
+    const goaway: Goaway = { lastStreamId: this.#lastPeerId, code: error.code, message: error.message };
+    this.#writer.frame(FrameType.GOAWAY, 0, 0, encodeJson(goaway));
+    this.#writer.flush();
+    this.#teardown(error, true);
+  }
+
+  /**
+   * Close everything once. `error` undefined: a clean close. `linger`: end the transport
+   * (letting the last frames out) instead of destroying it at once.
+   */
+  #teardown(error: RpcError | undefined, linger = false): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.#closeError = error;
+    this.#decoder.stop();
+    for (const timer of [this.#helloTimer, this.#closeTimer]) if (timer !== undefined) clearTimeout(timer);
+    if (this.#keepaliveTimer !== undefined) clearInterval(this.#keepaliveTimer);
+    this.#helloTimer = this.#closeTimer = this.#keepaliveTimer = undefined;
+    const failure = error ?? new RpcConnectionLostError('connection closed');
+    this.#rejectReady(failure);
+    const streams = [...this.#streams.values()];
+    this.#streams.clear();
+    this.#senders.clear();
+    this.#dataTarget = undefined;
+    for (const stream of streams) {
+      stream.closed = true;
+      stream.events.aborted(failure);
+    }
+    this.#localOpen = this.#peerOpen = 0;
+    this.#failSlotWaiters(failure);
+    for (const ping of this.#pings.values()) ping.reject(failure);
+    this.#pings.clear();
+
+    const stream = this.transport.stream;
+    stream.off('data', this.#onTransportData);
+    stream.off('end', this.#onTransportEnd);
+    stream.off('close', this.#onTransportClose);
+    stream.off('error', this.#onTransportError);
+    stream.on('error', ignore); // a late EPIPE/ECONNRESET after we let go is not news
+    // A clean close also lingers: our last frames (GOAWAY ACK, WINDOW) should still get out.
+    if ((linger || error === undefined) && !stream.destroyed) {
+      this.#writer.close();
+      stream.end();
+      const kill = setTimeout(() => this.transport.close(), 1000);
+      kill.unref();
+      stream.once('close', () => clearTimeout(kill));
+      stream.resume(); // drain what the peer still sends so it can see our GOAWAY
+    } else {
+      this.#writer.close();
+      this.transport.close();
+    }
+    if (error !== undefined && !(error instanceof RpcProtocolError)) {
+      this.#logger?.debug({ peer: this.transport.peer.name, err: error.message }, 'rpc connection closed');
+    }
+    this.#resolveClosed();
+  }
+}
+
+function ignore(): void {}

@@ -1,0 +1,67 @@
+/** RpcServer: serves registered contracts on every connection handed to serve(). */
+import type { Logger } from 'pino';
+import type { Contract, Implementation } from './contract.js';
+import { RpcConnection } from './connection.js';
+import { resolveLimits } from './limits.js';
+import type { RpcLimits } from './limits.js';
+import { HandlerRegistry } from './registry.js';
+import type { TransportConnection } from './transport/types.js';
+
+export interface RpcServerOptions {
+  limits?: Partial<RpcLimits>;
+  logger?: Logger;
+  /** A name for this server, sent to clients in HELLO (for their logs). */
+  identity?: string;
+}
+
+export class RpcServer {
+  readonly #registry = new HandlerRegistry();
+  readonly #connections = new Set<RpcConnection>();
+  readonly #options: RpcServerOptions;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: RpcServerOptions = {}) {
+    resolveLimits(options.limits); // fail here, not on the first connection
+    this.#options = options;
+  }
+
+  register<C extends Contract>(contract: C, implementation: Implementation<C>): void {
+    this.#registry.register(contract, implementation);
+  }
+
+  /** Connections currently open. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  get connections(): ReadonlySet<RpcConnection> {
+    return this.#connections;
+  }
+
+  /** Speak RPC on an accepted transport connection (HELLO, then calls) until it closes. */
+  serve(transport: TransportConnection): RpcConnection {
+    const { limits, logger, identity } = this.#options;
+    const connection = new RpcConnection(transport, {
+      role: 'acceptor',
+      registry: this.#registry,
+      ...(limits !== undefined && { limits }),
+      ...(logger !== undefined && { logger }),
+      ...(identity !== undefined && { identity }),
+    });
+    this.#connections.add(connection);
+    void connection.closed.then(() => this.#connections.delete(connection));
+    connection.ready.then(
+      () => logger?.debug({ peer: transport.peer.name }, 'rpc client connected'),
+      (error: unknown) => logger?.info({ peer: transport.peer.name, err: error instanceof Error ? error.message : String(error) }, 'rpc connection failed to start'),
+    );
+    // A server shutting down still answers HELLO, then refuses calls with GOAWAY.
+    if (this.#closing !== undefined) void connection.close();
+    return connection;
+  }
+
+  /** GOAWAY to every connection; resolves when the calls in progress have finished and all are closed. */
+  close(): Promise<void> {
+    this.#closing ??= Promise.all([...this.#connections].map((connection) => connection.close())).then(() => undefined);
+    return this.#closing;
+  }
+}

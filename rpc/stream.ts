@@ -1,0 +1,52 @@
+/** Per-stream state of a multiplexed connection: half-close, windows, what may arrive next. */
+import type { RpcError } from './errors.js';
+import type { ResponseHeaders, TrailerHeaders } from './wire.js';
+
+/**
+ * What the peer may send next on a stream: the response HEADERS (streams we opened), the
+ * MESSAGE body, DATA then a trailer, or nothing more.
+ */
+export type ReceivePhase = 'headers' | 'message' | 'data' | 'done';
+
+/** How the call on a stream hears about what arrives. Handlers must not throw (but RpcProtocolError). */
+export interface StreamEvents {
+  /** Response headers or a trailer. */
+  headers(headers: ResponseHeaders | TrailerHeaders, end: boolean): void;
+  /** A complete MESSAGE body (fragments reassembled). */
+  message(body: Buffer, end: boolean): void;
+  /** A piece of DATA payload. */
+  data(chunk: Buffer): void;
+  /** The peer reset the stream, or the connection ended it (lost, GOAWAY, protocol error). */
+  aborted(error: RpcError): void;
+  /** Send credit arrived or the transport drained. */
+  writable(): void;
+}
+
+export class RpcStream {
+  readonly id: number;
+  /** Opened by this side. */
+  readonly local: boolean;
+  events: StreamEvents;
+  /** DATA credit we may still use towards the peer. */
+  sendWindow: number;
+  /** DATA credit the peer may still use towards us. */
+  receiveWindow: number;
+  /** Bytes consumed and not yet given back as credit. */
+  receiveUnacked = 0;
+  phase: ReceivePhase;
+  sentEnd = false;
+  receivedEnd = false;
+  closed = false;
+  /** MESSAGE fragments received so far. */
+  messageParts: Buffer[] = [];
+  messageBytes = 0;
+
+  constructor(id: number, local: boolean, events: StreamEvents, sendWindow: number, receiveWindow: number) {
+    this.id = id;
+    this.local = local;
+    this.events = events;
+    this.sendWindow = sendWindow;
+    this.receiveWindow = receiveWindow;
+    this.phase = local ? 'headers' : 'message';
+  }
+}

@@ -1,0 +1,5 @@
+// `zferry pull` with both sides on this host (LocalRPC), every scenario.
+import { localMode } from '../helpers/replication-modes.js';
+import { replicationScenarios } from '../helpers/replication-scenarios.js';
+
+replicationScenarios(localMode('pull'));

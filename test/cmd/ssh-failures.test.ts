@@ -1,0 +1,117 @@
+// Over ssh: transfers killed mid-stream, then re-run; remotes that lie; ssh that cannot connect.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { runZferry, serveCommand, sshArgs, sshLocation, zferryArgv } from '../helpers/cli.js';
+import { expectExit } from '../helpers/replication-modes.js';
+import { nodeCommand, startSshd, type Sshd } from '../helpers/sshd.js';
+import { createDataset, datasetExists, listAll, listSnapshots, snapshot, usePool, writeFile } from '../helpers/zfs-pool.js';
+import { execa } from 'execa';
+
+let sshd: Sshd | undefined;
+before(async () => {
+  sshd = await startSshd();
+  await sshd.authorize();
+});
+after(async () => {
+  await sshd?.stop();
+});
+
+const guids = async (fs: string): Promise<string[]> => (await listSnapshots(fs)).map((s) => s.guid);
+
+/** pids of processes whose command line contains every needle (and starts with `program`, if given). */
+function pids(...needles: string[]): number[] {
+  return processes((args) => needles.every((needle) => args.includes(needle)));
+}
+
+function processes(match: (args: string) => boolean): number[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null && match(m[2] ?? ''))
+    .map((m) => Number(m[1]))
+    .filter((pid) => pid !== process.pid);
+}
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('killed mid-stream, then re-run', () => {
+  const src = usePool({ sizeMiB: 512 });
+  const dst = usePool({ sizeMiB: 512 });
+
+  for (const victim of ['ssh', 'remote zferry'] as const) {
+    test(`push with ${victim} killed mid-stream leaves no partial snapshot; a re-run succeeds`, async () => {
+      const source = src.pool.dataset(victim === 'ssh' ? 'big1' : 'big2');
+      const target = dst.pool.dataset(victim === 'ssh' ? 'copy1' : 'copy2');
+      await createDataset(source);
+      await writeFile(source, 'big.bin', 240 * 1024 * 1024);
+      await snapshot(`${source}@big`);
+      // a marker in the remote command line tells this run's processes apart from others
+      const marker = `--root=${dst.pool.name}`;
+      const remote = serveCommand([marker]);
+      const child = execa(process.execPath, zferryArgv(['push', ...sshArgs(sshd!, remote), source, sshLocation(sshd!, target)]), {
+        reject: false,
+        env: { ZFERRY_LOG_LEVEL: 'warn' },
+      });
+      await waitFor('zfs recv to start', () => pids('recv', target).length > 0);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const targets =
+        victim === 'ssh'
+          ? processes((args) => /^(\S*\/)?ssh /.test(args) && args.includes(`${sshd!.port}`) && args.includes(marker))
+          : processes((args) => args.includes('serve') && args.includes(marker) && !/^(\S*\/)?(ssh|bash|sh) /.test(args) && !args.includes('push'));
+      assert.ok(targets.length > 0, `found the ${victim} process`);
+      for (const pid of targets) process.kill(pid, 'SIGKILL');
+      const result = await child;
+      assert.equal(result.exitCode, 1, `the killed run fails:\n${String(result.stderr)}`);
+      await waitFor('zfs recv to go away', () => pids('recv', target).length === 0);
+      // Never a partial or wrong snapshot: either nothing, or exactly the source's snapshot.
+      if (await datasetExists(target)) {
+        const landed = await guids(target);
+        assert.ok(landed.length === 0 || landed.join() === (await guids(source)).join(), `unexpected snapshots ${landed.join()}`);
+      }
+      expectExit(await runZferry(['push', ...sshArgs(sshd!), source, sshLocation(sshd!, target)]), 0, 're-run');
+      assert.deepEqual(await guids(target), await guids(source));
+    });
+  }
+});
+
+describe('remotes that lie are refused', () => {
+  const dst = usePool({ sizeMiB: 128 });
+  const hostile = fileURLToPath(new URL(`../fixtures/hostile-endpoint.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
+
+  for (const [mode, pattern] of [
+    ['outside-root', /outside|not .* nor below/i],
+    ['dash-name', /invalid|not a valid/i],
+    ['foreign-versions', /refusing|victim\/secret/i],
+  ] as const) {
+    test(`pull from a remote answering ${mode}`, async () => {
+      const target = dst.pool.dataset(`from-${mode}`);
+      const before = await listAll(dst.pool.name);
+      const result = await runZferry(['pull', ...sshArgs(sshd!, nodeCommand(hostile, [mode])), sshLocation(sshd!, 'tank/data'), target]);
+      assert.equal(result.exitCode, 1, `${result.stdout}\n${result.stderr}`);
+      assert.match(result.stderr, pattern);
+      assert.deepEqual(await listAll(dst.pool.name), before, 'nothing was created or changed');
+    });
+  }
+});
+
+describe('ssh that cannot connect', () => {
+  test('a closed port is a clear error, exit 1', async () => {
+    const result = await runZferry(['push', ...sshArgs(sshd!), 'tank/data', 'ssh://root@127.0.0.1:1/pool/data']);
+    assert.equal(result.exitCode, 1);
+    assert.match(result.stderr, /ssh|connect/i);
+    assert.match(result.stderr, /refused|1/);
+  });
+  test('a hostile host name is a usage error before ssh runs', async () => {
+    const result = await runZferry(['push', 'tank/data', 'ssh://-oProxyCommand=touch/pool/data']);
+    assert.equal(result.exitCode, 2, result.stderr);
+  });
+});

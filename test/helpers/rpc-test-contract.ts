@@ -1,0 +1,157 @@
+/** A small contract exercising every RPC feature, with an implementation, for the RPC tests. */
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { defineContract, endpoint } from '../../rpc/index.js';
+import type { CallContext, Implementation } from '../../rpc/index.js';
+
+export const testContract = defineContract('zferry.test.v1', {
+  echo: endpoint({
+    request: z.object({ text: z.string(), n: z.number().int().optional() }),
+    response: z.object({ text: z.string(), n: z.number().int().optional(), peer: z.string(), metadata: z.record(z.string(), z.string()) }),
+  }),
+  add: endpoint({ request: z.object({ a: z.number(), b: z.number() }), response: z.object({ sum: z.number() }) }),
+  /** Throws an error with `code` and `details`. */
+  fail: endpoint({ request: z.object({ code: z.string(), message: z.string() }), response: z.object({}) }),
+  /** Waits until cancelled (reports how it ended through `observe`), or `ms` elapsed. */
+  wait: endpoint({ request: z.object({ ms: z.number().int() }), response: z.object({ waited: z.number() }) }),
+  /** Returns something that violates its own response schema. */
+  lie: endpoint({ request: z.object({}), response: z.object({ count: z.number().int() }) }),
+  /** Consumes a request stream; answers its size and sha256. Fails early with `failAfter` bytes read. */
+  upload: endpoint({
+    stream: 'request',
+    request: z.object({ name: z.string(), failAfter: z.number().int().optional() }),
+    response: z.object({ bytes: z.number(), sha256: z.string() }),
+  }),
+  /** Produces `bytes` bytes of a deterministic pattern; `failAt` makes the source fail there. */
+  download: endpoint({
+    stream: 'response',
+    request: z.object({ bytes: z.number().int().nonnegative(), chunk: z.number().int().positive().optional(), failAt: z.number().int().optional() }),
+    response: z.object({ bytes: z.number() }),
+  }),
+});
+
+export type TestContract = typeof testContract;
+
+/** What handlers observed, for asserting the serving side. */
+export interface TestObservations {
+  /** How each `wait` ended: 'elapsed' or the class name of ctx.signal.reason. */
+  waits: string[];
+  /** Errors the upload handler saw on its request stream. */
+  uploadErrors: Error[];
+  /** How each download source ended: 'end' | 'destroyed'. */
+  downloads: string[];
+  /** Deadlines handlers were given (ctx.deadline). */
+  deadlines: Array<number | undefined>;
+  /** Emits 'wait-started' when a `wait` handler runs, 'upload-started' when an upload does. */
+  events: EventEmitter;
+}
+
+export class TestFailure extends Error {
+  readonly code: string;
+  readonly details: unknown;
+  constructor(code: string, message: string, details: unknown) {
+    super(message);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Byte `i` of the download pattern. */
+export function patternByte(i: number): number {
+  return (i * 31 + (i >>> 11)) & 0xff;
+}
+
+export function patternStream(total: number, chunk = 64 * 1024, failAt?: number, onEnd?: (how: string) => void): Readable {
+  let offset = 0;
+  const stream = new Readable({
+    highWaterMark: chunk,
+    read() {
+      if (failAt !== undefined && offset >= failAt) {
+        this.destroy(new Error(`source broke at byte ${offset}`));
+        return;
+      }
+      if (offset >= total) {
+        this.push(null);
+        return;
+      }
+      const end = Math.min(total, offset + chunk, failAt ?? Infinity);
+      const buffer = Buffer.allocUnsafe(end - offset);
+      for (let i = 0; i < buffer.length; i++) buffer[i] = patternByte(offset + i);
+      offset = end;
+      this.push(buffer);
+    },
+  });
+  stream.once('end', () => onEnd?.('end'));
+  stream.once('close', () => {
+    if (!stream.readableEnded) onEnd?.('destroyed');
+  });
+  return stream;
+}
+
+/** sha256 and length of the pattern's first `bytes` bytes. */
+export function patternDigest(bytes: number): { bytes: number; sha256: string } {
+  const hash = createHash('sha256');
+  const block = Buffer.allocUnsafe(Math.min(bytes, 1 << 20));
+  for (let offset = 0; offset < bytes; offset += block.length) {
+    const length = Math.min(block.length, bytes - offset);
+    for (let i = 0; i < length; i++) block[i] = patternByte(offset + i);
+    hash.update(block.subarray(0, length));
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+export function testImplementation(observed: TestObservations = emptyObservations()): Implementation<TestContract> {
+  return {
+    async echo(req, ctx) {
+      observed.deadlines.push(ctx.deadline);
+      return { ...req, peer: ctx.peer.name, metadata: ctx.metadata };
+    },
+    async add({ a, b }) {
+      return { sum: a + b };
+    },
+    async fail({ code, message }) {
+      throw new TestFailure(code, message, { hint: 'from the handler' });
+    },
+    async wait({ ms }, ctx: CallContext) {
+      observed.events.emit('wait-started');
+      try {
+        await sleep(ms, undefined, { signal: ctx.signal });
+        observed.waits.push('elapsed');
+        return { waited: ms };
+      } catch (error) {
+        const reason: unknown = ctx.signal.reason;
+        observed.waits.push(reason instanceof Error ? reason.constructor.name : String(error));
+        throw error;
+      }
+    },
+    async lie() {
+      return { count: 'many' } as unknown as { count: number };
+    },
+    async upload({ failAfter }, stream) {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      observed.events.emit('upload-started');
+      try {
+        for await (const chunk of stream) {
+          hash.update(chunk as Buffer);
+          bytes += (chunk as Buffer).length;
+          if (failAfter !== undefined && bytes >= failAfter) throw new TestFailure('EDISKFULL', `no space after ${bytes} bytes`, undefined);
+        }
+      } catch (error) {
+        if (!(error instanceof TestFailure)) observed.uploadErrors.push(error as Error);
+        throw error;
+      }
+      return { bytes, sha256: hash.digest('hex') };
+    },
+    async download({ bytes, chunk, failAt }) {
+      return { response: { bytes }, stream: patternStream(bytes, chunk, failAt, (how) => observed.downloads.push(how)) };
+    },
+  };
+}
+
+export function emptyObservations(): TestObservations {
+  return { waits: [], uploadErrors: [], downloads: [], deadlines: [], events: new EventEmitter() };
+}
