@@ -109,7 +109,7 @@ export async function probeBinary(exec: ZfsExec): Promise<BinaryProbe> {
   names.forEach((name, index) => {
     const result = results[index] as RunResult;
     features[name] = interpretProbe(name, result);
-    evidence[name] = `\`${['zfs', ...BINARY_PROBES[name].args].join(' ')}\`: ${firstLine(result.stderr) || `exit ${String(result.exitCode)}`}`;
+    evidence[name] = `\`${['zfs', ...BINARY_PROBES[name].args].join(' ')}\`: ${firstLine(result.stderr) || firstLine(result.stdout) || `exit ${String(result.exitCode)}`}`;
   });
   return { features, evidence };
 }

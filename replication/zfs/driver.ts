@@ -342,13 +342,19 @@ export class ZfsDriver {
     }
     this.logger.debug({ from, to, mounted }, 'unmounting before rename');
     await this.retryBusy(() => this.exec.zfs(['unmount', from]), true);
-    await this.exec.zfs(['rename', from, to]);
-    for (const name of mounted) {
-      const renamed = to + name.slice(from.length);
-      try {
-        await this.exec.zfs(['mount', renamed]);
-      } catch (error) {
-        this.logger.warn({ dataset: renamed, err: error }, 'renamed, but mounting it again failed');
+    let renamed = false;
+    try {
+      await this.exec.zfs(['rename', from, to]);
+      renamed = true;
+    } finally {
+      // Mount again what was mounted, under whichever name the tree now has.
+      for (const name of mounted) {
+        const current = renamed ? to + name.slice(from.length) : name;
+        try {
+          await this.exec.zfs(['mount', current]);
+        } catch (error) {
+          this.logger.warn({ dataset: current, err: error }, 'mounting again after rename failed');
+        }
       }
     }
   }
@@ -395,7 +401,8 @@ export class ZfsDriver {
 
       const outcome = await feedReceive(this.exec.zfsBin, args, stream, this.logger, opts.signal);
       const { command } = outcome;
-      if (outcome.aborted) {
+      // An abort that came after zfs had everything (exit 0) still gets verified below.
+      if (outcome.aborted && outcome.exitCode !== 0) {
         throw new ZfsAbortedError(`zfs receive into ${opts.target} aborted${reasonText(outcome.abortReason)}`, {
           stderr: outcome.stderr,
           exitCode: outcome.exitCode,

@@ -161,6 +161,7 @@ export function feedReceive(
       inputError = new Error('the input stream was destroyed before the receive started');
       child.terminate();
     } else if (input.readableEnded) {
+      inputEnded = true;
       stdin.end();
     } else {
       input.pipe(stdin);

@@ -44,8 +44,8 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): 
 }
 
 describe('killed mid-stream, then re-run', () => {
-  const src = usePool({ sizeMiB: 512 });
-  const dst = usePool({ sizeMiB: 512 });
+  const src = usePool({ sizeMiB: 1024 });
+  const dst = usePool({ sizeMiB: 1024 });
 
   for (const victim of ['ssh', 'remote zferry'] as const) {
     test(`push with ${victim} killed mid-stream leaves no partial snapshot; a re-run succeeds`, async () => {
@@ -61,7 +61,7 @@ describe('killed mid-stream, then re-run', () => {
         reject: false,
         env: { ZFERRY_LOG_LEVEL: 'warn' },
       });
-      await waitFor('zfs recv to start', () => pids('recv', target).length > 0);
+      await waitFor('zfs recv to start', () => pids('receive', target).length > 0);
       await new Promise((resolve) => setTimeout(resolve, 150));
       const targets =
         victim === 'ssh'
@@ -71,7 +71,7 @@ describe('killed mid-stream, then re-run', () => {
       for (const pid of targets) process.kill(pid, 'SIGKILL');
       const result = await child;
       assert.equal(result.exitCode, 1, `the killed run fails:\n${String(result.stderr)}`);
-      await waitFor('zfs recv to go away', () => pids('recv', target).length === 0);
+      await waitFor('zfs recv to go away', () => pids('receive', target).length === 0);
       // Never a partial or wrong snapshot: either nothing, or exactly the source's snapshot.
       if (await datasetExists(target)) {
         const landed = await guids(target);

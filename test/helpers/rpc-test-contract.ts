@@ -59,29 +59,41 @@ export class TestFailure extends Error {
   }
 }
 
-/** Byte `i` of the download pattern. */
-export function patternByte(i: number): number {
-  return (i * 31 + (i >>> 11)) & 0xff;
+/** The pattern repeats with a prime period, so misplaced or repeated chunks change the digest. */
+const PATTERN_PERIOD = 65_521;
+const MAX_PATTERN_CHUNK = 1024 * 1024;
+const PATTERN = Buffer.alloc(PATTERN_PERIOD + MAX_PATTERN_CHUNK);
+for (let i = 0; i < PATTERN.length; i++) PATTERN[i] = ((i % PATTERN_PERIOD) * 31 + ((i % PATTERN_PERIOD) >>> 7)) & 0xff;
+
+/** `length` pattern bytes starting at stream offset `offset` (a fresh buffer). */
+function patternSlice(offset: number, length: number): Buffer {
+  const start = offset % PATTERN_PERIOD;
+  return Buffer.from(PATTERN.subarray(start, start + length));
 }
 
 export function patternStream(total: number, chunk = 64 * 1024, failAt?: number, onEnd?: (how: string) => void): Readable {
+  if (chunk > MAX_PATTERN_CHUNK) throw new RangeError(`pattern chunks are at most ${MAX_PATTERN_CHUNK} bytes`);
   let offset = 0;
+  // Chunks come asynchronously, as from a pipe (a synchronous source would run to its end in one tick).
+  const produce = (stream: Readable): void => {
+    if (stream.destroyed) return;
+    if (failAt !== undefined && offset >= failAt) {
+      stream.destroy(new Error(`source broke at byte ${offset}`));
+      return;
+    }
+    if (offset >= total) {
+      stream.push(null);
+      return;
+    }
+    const end = Math.min(total, offset + chunk, failAt ?? Infinity);
+    const buffer = patternSlice(offset, end - offset);
+    offset = end;
+    stream.push(buffer);
+  };
   const stream = new Readable({
     highWaterMark: chunk,
     read() {
-      if (failAt !== undefined && offset >= failAt) {
-        this.destroy(new Error(`source broke at byte ${offset}`));
-        return;
-      }
-      if (offset >= total) {
-        this.push(null);
-        return;
-      }
-      const end = Math.min(total, offset + chunk, failAt ?? Infinity);
-      const buffer = Buffer.allocUnsafe(end - offset);
-      for (let i = 0; i < buffer.length; i++) buffer[i] = patternByte(offset + i);
-      offset = end;
-      this.push(buffer);
+      setImmediate(produce, this);
     },
   });
   stream.once('end', () => onEnd?.('end'));
@@ -94,11 +106,10 @@ export function patternStream(total: number, chunk = 64 * 1024, failAt?: number,
 /** sha256 and length of the pattern's first `bytes` bytes. */
 export function patternDigest(bytes: number): { bytes: number; sha256: string } {
   const hash = createHash('sha256');
-  const block = Buffer.allocUnsafe(Math.min(bytes, 1 << 20));
-  for (let offset = 0; offset < bytes; offset += block.length) {
-    const length = Math.min(block.length, bytes - offset);
-    for (let i = 0; i < length; i++) block[i] = patternByte(offset + i);
-    hash.update(block.subarray(0, length));
+  for (let offset = 0; offset < bytes; offset += MAX_PATTERN_CHUNK) {
+    const length = Math.min(MAX_PATTERN_CHUNK, bytes - offset);
+    const start = offset % PATTERN_PERIOD;
+    hash.update(PATTERN.subarray(start, start + length));
   }
   return { bytes, sha256: hash.digest('hex') };
 }

@@ -30,6 +30,7 @@ import {
   writeFile,
   zfs,
 } from '../../helpers/zfs-pool.js';
+import { LEVEL, memoryLogger } from '../../helpers/zfs-logger.js';
 
 describe('ZfsDriver basics (real zfs)', () => {
   const ctx = usePool({ sizeMiB: 128 });
@@ -43,6 +44,16 @@ describe('ZfsDriver basics (real zfs)', () => {
       if (key === 'reasons' || value === true) continue;
       assert.ok((caps.reasons as Record<string, string>)[key], `reason for ${key}`);
     }
+    // Each feature that is off is logged once with its reason.
+    const { logger, records } = memoryLogger();
+    const logged = new ZfsDriver({ logger });
+    await logged.capabilities(ctx.pool.name);
+    const off = Object.keys(caps.reasons).sort();
+    const loggedOff = records
+      .filter((r) => r.level === LEVEL.info && /zfs capability .* is off/.test(r.msg ?? ''))
+      .map((r) => String(r.capability))
+      .sort();
+    assert.deepEqual(loggedOff, off);
     // Whatever this zfs is, the answers must match what the tool itself says.
     const getT = await zfs('get', '-t', 'snapshot').catch((e: Error) => e.message);
     assert.equal(caps.getTypeFilter, !/invalid option 't'/.test(getT));

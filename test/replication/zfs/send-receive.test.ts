@@ -4,10 +4,9 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import pino from 'pino';
 import {
   ZfsDriver,
   DatasetNotFoundError,
@@ -35,18 +34,7 @@ import {
   zfs,
 } from '../../helpers/zfs-pool.js';
 import { createZfsWrapper } from '../../helpers/zfs-wrappers.js';
-
-/** A pino logger whose records can be inspected. */
-function memoryLogger(): { logger: pino.Logger; records: Array<Record<string, unknown>> } {
-  const records: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) records.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, sink), records };
-}
+import { LEVEL, memoryLogger } from '../../helpers/zfs-logger.js';
 
 /**
  * After a refused receive the send must not hang: it either finished into the pipe buffers
@@ -311,7 +299,7 @@ describe('send and receive (real zfs)', () => {
       send.done,
     ]);
     assert.equal(result.version.guid, guid.s1);
-    const warning = records.find((r) => r.level === 40 && /reported failure but the snapshot arrived/.test(String(r.msg)));
+    const warning = records.find((r) => r.level === LEVEL.warn && /reported failure but the snapshot arrived/.test(String(r.msg)));
     assert.ok(warning, 'the zfs failure is logged');
     assert.equal(warning.exitCode, 1);
   });
@@ -330,6 +318,37 @@ describe('send and receive (real zfs)', () => {
         return true;
       },
     );
+  });
+
+  test('an input that fails midway aborts the receive with that cause (source failure, not a bad stream)', async () => {
+    const { fs, guid } = await source('sr12');
+    const parent = await backupParent('bk12');
+    const chunks: Buffer[] = [];
+    const send = driver.send({ snapshot: `${fs}@s1` });
+    for await (const chunk of send.stream) chunks.push(chunk as Buffer);
+    await send.done;
+    const whole = Buffer.concat(chunks);
+
+    const failing = new Readable({ read() {} });
+    failing.push(whole.subarray(0, 64 * 1024));
+    setTimeout(() => failing.destroy(new Error('connection reset by peer')), 100);
+    await assert.rejects(
+      driver.receive({ target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s1 as string }, failing),
+      (error: unknown) => {
+        assert.ok(error instanceof ZfsAbortedError, String(error));
+        assert.match(error.message, /input stream failed: connection reset by peer/);
+        assert.equal((error.cause as Error).message, 'connection reset by peer');
+        return true;
+      },
+    );
+
+    const gone = Readable.from([whole]);
+    gone.destroy();
+    await assert.rejects(
+      driver.receive({ target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s1 as string }, gone),
+      ZfsAbortedError,
+    );
+    assert.deepEqual(await listAll(parent), [parent]);
   });
 
   test('unsupported options are refused before anything runs', async (t) => {
