@@ -96,8 +96,9 @@ export class ZfsDriver {
     }
     const [binary, poolProbe] = await Promise.all([this.binaryProbe, probePool(this.exec, pool)]);
     const caps = combineCapabilities(binary, poolProbe);
+    // Debug level: a CLI run probes every pool it touches, and the same reasons each time.
     for (const [name, reason] of Object.entries(caps.reasons) as Array<[CapabilityName, string]>) {
-      this.logger.info({ pool, capability: name, reason }, `zfs capability ${name} is off`);
+      this.logger.debug({ pool, capability: name, reason }, `zfs capability ${name} is off`);
     }
     this.logger.debug({ pool, capabilities: { ...caps, reasons: undefined } }, 'zfs capabilities probed');
     this.resolvedCapabilities.set(pool, caps);

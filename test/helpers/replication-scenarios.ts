@@ -17,6 +17,7 @@ import {
   usePool,
   writeFile,
   zfs,
+  retryBusy,
   hashFile,
 } from './zfs-pool.js';
 
@@ -124,7 +125,7 @@ export function replicationScenarios(mode: ReplicationMode, options: ScenarioOpt
 
       // A replicated source snapshot is held (the incremental base): release it, as a user must.
       await releaseZferryHolds(`${source}/b`);
-      await zfs('destroy', '-r', `${source}/b`);
+      await retryBusy(() => zfs('destroy', '-r', `${source}/b`));
       await createDataset(`${source}/c`);
       const result = expectExit(await mode.replicate(source, target, ['-r', '--snapshot', '--json']), 0, 'second tree run');
       const summary = JSON.parse(result.stdout) as JobSummary;

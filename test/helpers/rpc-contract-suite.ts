@@ -124,7 +124,7 @@ export function contractSuite(name: string, makeTarget: () => Promise<ContractSu
 
     test('a request byte stream arrives intact', async () => {
       const size = 3 * MiB + 123;
-      assert.deepEqual(await client.upload({ name: 'a' }, patternStream(size, 100_000)), patternDigest(size));
+      assert.deepEqual(await client.upload({ name: 'a' }, patternStream(size, { chunk: 100_000 })), patternDigest(size));
       assert.deepEqual(await client.upload({ name: 'empty' }, patternStream(0)), patternDigest(0));
     });
 
@@ -142,7 +142,7 @@ export function contractSuite(name: string, makeTarget: () => Promise<ContractSu
     });
 
     test('a failing request stream source fails the call with RpcStreamSourceError', async () => {
-      const source = patternStream(64 * MiB, 64 * 1024, 2 * MiB);
+      const source = patternStream(64 * MiB, { failAt: 2 * MiB });
       await assert.rejects(client.upload({ name: 'broken' }, source), (error: unknown) => {
         assert.ok(error instanceof RpcStreamSourceError, `got ${String(error)}`);
         assert.match(error.message, /source broke at byte/);

@@ -45,6 +45,8 @@ export interface TestObservations {
   downloads: string[];
   /** Deadlines handlers were given (ctx.deadline). */
   deadlines: Array<number | undefined>;
+  /** Bytes all download sources produced so far. */
+  produced: number;
   /** Emits 'wait-started' when a `wait` handler runs, 'upload-started' when an upload does. */
   events: EventEmitter;
 }
@@ -71,7 +73,18 @@ function patternSlice(offset: number, length: number): Buffer {
   return Buffer.from(PATTERN.subarray(start, start + length));
 }
 
-export function patternStream(total: number, chunk = 64 * 1024, failAt?: number, onEnd?: (how: string) => void): Readable {
+export interface PatternOptions {
+  /** Bytes per chunk (default 64 KiB). */
+  chunk?: number | undefined;
+  /** Fail (destroy with an error) once this many bytes were produced. */
+  failAt?: number | undefined;
+  /** 'end' or 'destroyed', once. */
+  onEnd?: (how: string) => void;
+  onChunk?: (bytes: number) => void;
+}
+
+export function patternStream(total: number, options: PatternOptions = {}): Readable {
+  const { chunk = 64 * 1024, failAt, onEnd, onChunk } = options;
   if (chunk > MAX_PATTERN_CHUNK) throw new RangeError(`pattern chunks are at most ${MAX_PATTERN_CHUNK} bytes`);
   let offset = 0;
   // Chunks come asynchronously, as from a pipe (a synchronous source would run to its end in one tick).
@@ -88,6 +101,7 @@ export function patternStream(total: number, chunk = 64 * 1024, failAt?: number,
     const end = Math.min(total, offset + chunk, failAt ?? Infinity);
     const buffer = patternSlice(offset, end - offset);
     offset = end;
+    onChunk?.(buffer.length);
     stream.push(buffer);
   };
   const stream = new Readable({
@@ -158,11 +172,17 @@ export function testImplementation(observed: TestObservations = emptyObservation
       return { bytes, sha256: hash.digest('hex') };
     },
     async download({ bytes, chunk, failAt }) {
-      return { response: { bytes }, stream: patternStream(bytes, chunk, failAt, (how) => observed.downloads.push(how)) };
+      const stream = patternStream(bytes, {
+        chunk,
+        failAt,
+        onEnd: (how) => observed.downloads.push(how),
+        onChunk: (length) => (observed.produced += length),
+      });
+      return { response: { bytes }, stream };
     },
   };
 }
 
 export function emptyObservations(): TestObservations {
-  return { waits: [], uploadErrors: [], downloads: [], deadlines: [], events: new EventEmitter() };
+  return { waits: [], uploadErrors: [], downloads: [], deadlines: [], produced: 0, events: new EventEmitter() };
 }

@@ -15,7 +15,7 @@
  *
  * Usage:
  *
- *   import { usePool, writeFile, snapshot, listSnapshots } from '../../helpers/zfs-pool.js';
+ *   import { usePool, createDataset, writeFile, snapshot } from '../../helpers/zfs-pool.js';
  *
  *   describe('my feature', () => {
  *     const ctx = usePool({ sizeMiB: 128 });          // before(): create, after(): destroy
@@ -33,6 +33,15 @@
  *   });
  *
  *   await withPool(async (pool) => { ... });            // destroyed when fn settles
+ *
+ * Other helpers: `zfs(...args)` / `zpool(...args)` (stdout, or ZfsCommandError with stderr),
+ * `getProperty`, `listSnapshots` (name, guid, createtxg; oldest first), `listAll`,
+ * `datasetExists`, `mountpointOf` (mounts if needed), `hashFile`, `retryBusy`,
+ * `zfsProcesses(needle)` / `waitForNoZfsProcesses(needle)` (leftover zfs clients after an
+ * abort), `pool.scratch(file)` (a temp path beside the pool, not on ZFS).
+ * Tips: receive into a parent created with `{ properties: { mountpoint: 'none' } }` so targets
+ * are never mounted (reads would modify them); pools have `atime=off`. See also
+ * zfs-wrappers.ts (stand-in zfs binaries) and zfs-logger.ts (in-memory pino logger).
  */
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -272,10 +281,6 @@ function installExitHandlers(): void {
       process.exit(128 + (os.constants.signals[signal] ?? 1));
     });
   }
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function poolExistsSync(name: string): boolean {

@@ -50,7 +50,7 @@ describe('ZfsDriver basics (real zfs)', () => {
     await logged.capabilities(ctx.pool.name);
     const off = Object.keys(caps.reasons).sort();
     const loggedOff = records
-      .filter((r) => r.level === LEVEL.info && /zfs capability .* is off/.test(r.msg ?? ''))
+      .filter((r) => r.level === LEVEL.debug && /zfs capability .* is off/.test(r.msg ?? ''))
       .map((r) => String(r.capability))
       .sort();
     assert.deepEqual(loggedOff, off);

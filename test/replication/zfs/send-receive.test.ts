@@ -27,7 +27,6 @@ import {
   hashFile,
   listAll,
   listSnapshots,
-  mountpointOf,
   snapshot,
   usePool,
   writeFile,
