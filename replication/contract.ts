@@ -76,6 +76,18 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
     request: z.object({ root: filesystemName, recursive: z.boolean() }),
     response: z.object({ exists: z.boolean(), filesystems: z.array(filesystemName) }),
   }),
+  /**
+   * The filesystem and (with recursive) its descendants, each with its snapshots (and bookmarks
+   * where supported), parents first: one `zfs get` for a whole tree. `exists: false` when the
+   * root is missing.
+   */
+  listVersionTree: endpoint({
+    request: z.object({ root: filesystemName, recursive: z.boolean() }),
+    response: z.object({
+      exists: z.boolean(),
+      filesystems: z.array(z.object({ name: filesystemName, versions: z.array(filesystemVersion) })).max(1_000_000),
+    }),
+  }),
   /** Snapshots (and bookmarks where supported) of one filesystem; `versions: null` when it is missing. */
   listVersions: endpoint({
     request: z.object({ filesystem: filesystemName }),

@@ -61,7 +61,17 @@ export class IncomingByteStream extends Readable {
   }
 
   override _read(): void {
+    // Data is pushed as it arrives; credit is reported from read(), below.
+  }
+
+  // Every way of consuming (flowing mode, pipe, async iteration, read()) goes through read().
+  // Reporting after it returns sees the buffer without what was just taken; _read would not
+  // (Readable calls it before removing the chunk), and a consumer that empties the whole
+  // buffer in one read would then never return the credit.
+  override read(size?: number): unknown {
+    const chunk: unknown = super.read(size);
     this.#report();
+    return chunk;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -19,13 +19,15 @@ export function cursorProperty(tag: string): string {
   return `zferry:cursor.${tag.toLowerCase()}`;
 }
 
-/** Property value: `<guid>@<short snapshot name>`. */
-export function formatCursorValue(guid: string, snapshot: string): string {
-  return `${guid}@${snapshot}`;
+/**
+ * The property holds the short snapshot name. Not its guid: a recursive tree then shares one
+ * value, and one `zfs set` records the cursor of every filesystem in it.
+ */
+export function formatCursorValue(snapshot: string): string {
+  return snapshot;
 }
 
-export function parseCursorValue(value: string): { guid: string; snapshot: string } | undefined {
-  const match = /^([0-9]{1,20})@(.+)$/.exec(value);
-  if (!match?.[1] || !match[2]) return undefined;
-  return { guid: match[1], snapshot: match[2] };
+/** The recorded snapshot name, or undefined for an unset (`-`) or malformed value. */
+export function parseCursorValue(value: string): string | undefined {
+  return /^[A-Za-z0-9_.:][A-Za-z0-9_.: -]{0,254}$/.test(value) && value !== '-' ? value : undefined;
 }

@@ -57,6 +57,17 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
       }
     },
 
+    async listVersionTree(req) {
+      allow(req.root);
+      try {
+        const tree = await driver.listVersionTree(req.root, { recursive: req.recursive });
+        return { exists: true, filesystems: [...tree].map(([name, versions]) => ({ name, versions })) };
+      } catch (error) {
+        if (error instanceof DatasetNotFoundError) return { exists: false, filesystems: [] };
+        throw error;
+      }
+    },
+
     async listVersions(req) {
       allow(req.filesystem);
       const caps = await driver.capabilities(req.filesystem).catch(() => undefined);
@@ -159,33 +170,75 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     },
 
     async moveCursors(req) {
-      const property = cursorProperty(req.tag);
-      let released = 0;
-      for (const move of req.moves) {
-        allow(move.filesystem);
-        const current = (await driver.getProperties(move.filesystem, [property]))[property];
-        // User properties inherit: a parent's cursor is not this filesystem's.
-        const previous = current?.source === 'local' ? parseCursorValue(current.value) : undefined;
-        if (previous?.guid === move.guid) continue;
-        try {
-          await driver.hold(req.tag, [`${move.filesystem}@${move.snapshot}`]);
-        } catch (error) {
-          if (!(error instanceof HoldExistsError)) throw error;
-        }
-        await driver.setUserProperty(move.filesystem, property, formatCursorValue(move.guid, move.snapshot));
-        if (previous) {
-          try {
-            await driver.release(req.tag, [`${move.filesystem}@${previous.snapshot}`]);
-            released += 1;
-          } catch (error) {
-            // Already gone (destroyed by hand after release, or renamed): nothing to protect.
-            if (!(error instanceof HoldNotFoundError || error instanceof DatasetNotFoundError)) throw error;
-          }
-        }
-      }
-      return { released };
+      for (const move of req.moves) allow(move.filesystem);
+      return moveCursors(driver, req.tag, req.moves);
     },
   };
+}
+
+/**
+ * Holds each new base under `tag`, records it, and releases the tag from the previous base,
+ * in a handful of zfs commands for the whole tree (the per-filesystem cost is what a cron job
+ * over hundreds of datasets pays).
+ */
+async function moveCursors(
+  driver: ZfsDriver,
+  tag: string,
+  moves: readonly { filesystem: string; snapshot: string }[],
+): Promise<{ released: number }> {
+  const property = cursorProperty(tag);
+  const current = await driver.getPropertiesOf(
+    moves.map((m) => m.filesystem),
+    [property],
+  );
+  const changes = moves
+    .map((move) => {
+      const recorded = current.get(move.filesystem)?.[property];
+      // User properties inherit: a parent's cursor is not this filesystem's.
+      const previous = recorded?.source === 'local' ? parseCursorValue(recorded.value) : undefined;
+      return { ...move, previous };
+    })
+    .filter((move) => move.previous !== move.snapshot);
+  if (changes.length === 0) return { released: 0 };
+
+  await eachOrAll(
+    changes.map((c) => `${c.filesystem}@${c.snapshot}`),
+    (snapshots) => driver.hold(tag, snapshots),
+    (error) => error instanceof HoldExistsError,
+  );
+  const bySnapshot = new Map<string, string[]>();
+  for (const change of changes) bySnapshot.set(change.snapshot, [...(bySnapshot.get(change.snapshot) ?? []), change.filesystem]);
+  for (const [snapshot, filesystems] of bySnapshot) await driver.setUserPropertyOn(filesystems, property, formatCursorValue(snapshot));
+
+  const stale = changes.filter((c) => c.previous !== undefined).map((c) => `${c.filesystem}@${c.previous}`);
+  // Already gone (destroyed by hand after a release, or renamed): nothing left to protect.
+  const released = await eachOrAll(stale, (snapshots) => driver.release(tag, snapshots), (error) => error instanceof HoldNotFoundError || error instanceof DatasetNotFoundError);
+  return { released };
+}
+
+/**
+ * Runs `operation` on all items in one command; when that fails (zfs stops at the first bad
+ * item, possibly after applying some), once per item, ignoring the failures `ignorable` accepts.
+ * Returns how many items the operation applied to without such a failure.
+ */
+async function eachOrAll(items: string[], operation: (items: string[]) => Promise<void>, ignorable: (error: unknown) => boolean): Promise<number> {
+  if (items.length === 0) return 0;
+  try {
+    await operation(items);
+    return items.length;
+  } catch (error) {
+    if (!ignorable(error)) throw error;
+  }
+  let applied = 0;
+  for (const item of items) {
+    try {
+      await operation([item]);
+      applied += 1;
+    } catch (error) {
+      if (!ignorable(error)) throw error;
+    }
+  }
+  return applied;
 }
 
 /** Refuses `recv -F` over a filesystem that has no snapshots but does hold data. */

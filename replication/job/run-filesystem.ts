@@ -13,6 +13,11 @@ import type { FilesystemResult, ReplicationJob, StepResult } from './types.js';
 export interface FilesystemTask {
   source: string;
   target: string;
+  /**
+   * Both sides' versions from the job's tree listing; absent when they may be stale (an
+   * ancestor's target was renamed aside in this run), and then listed again.
+   */
+  known?: { sender: FilesystemVersion[]; receiver: FilesystemVersion[] | null };
 }
 
 /** What the job needs back to move the replication cursors once everything is done. */
@@ -20,6 +25,8 @@ export interface FilesystemRun {
   result: FilesystemResult;
   /** The newest snapshot both sides now share (the next incremental base), if any. */
   base?: FilesystemVersion;
+  /** The target was renamed aside: its children moved with it. */
+  renamed?: boolean;
 }
 
 export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): Promise<FilesystemRun> {
@@ -40,17 +47,11 @@ export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): 
     return result;
   };
   try {
-    const [senderAnswer, receiverAnswer] = await Promise.all([
-      job.sender.listVersions({ filesystem: task.source }, signalOption(job)),
-      job.receiver.listVersions({ filesystem: task.target }, signalOption(job)),
-    ]);
-    if (senderAnswer.versions === null) {
-      throw new UntrustedAnswerError(`the sender listed ${task.source} but then reported it missing`);
-    }
-    checkOwnership(task.source, senderAnswer.versions, 'sender');
-    if (receiverAnswer.versions) checkOwnership(task.target, receiverAnswer.versions, 'receiver');
+    const { sender, receiver } = task.known ?? (await listBoth(job, task));
+    checkOwnership(task.source, sender, 'sender');
+    if (receiver) checkOwnership(task.target, receiver, 'receiver');
 
-    const input = { source: task.source, target: task.target, sender: senderAnswer.versions, receiver: receiverAnswer.versions };
+    const input = { source: task.source, target: task.target, sender, receiver };
     const plan = planFilesystem(input, { ...job.plan, now: job.now });
     result.plan = describePlan(plan);
     let base: FilesystemVersion | undefined;
@@ -66,13 +67,27 @@ export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): 
       base = await execute(job, replan, result);
     }
     finish();
-    return base ? { result, base } : { result };
+    const run: FilesystemRun = { result };
+    if (base) run.base = base;
+    if (result.actions.some((action) => action.startsWith('renamed'))) run.renamed = true;
+    return run;
   } catch (error) {
     result.outcome = 'failed';
     result.error = describeError(error);
     finish();
     return { result };
   }
+}
+
+async function listBoth(job: ReplicationJob, task: FilesystemTask): Promise<{ sender: FilesystemVersion[]; receiver: FilesystemVersion[] | null }> {
+  const [senderAnswer, receiverAnswer] = await Promise.all([
+    job.sender.listVersions({ filesystem: task.source }, signalOption(job)),
+    job.receiver.listVersions({ filesystem: task.target }, signalOption(job)),
+  ]);
+  if (senderAnswer.versions === null) {
+    throw new UntrustedAnswerError(`the sender listed ${task.source} but then reported it missing`);
+  }
+  return { sender: senderAnswer.versions, receiver: receiverAnswer.versions };
 }
 
 async function execute(job: ReplicationJob, plan: FilesystemPlan, result: FilesystemResult): Promise<FilesystemVersion | undefined> {

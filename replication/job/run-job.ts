@@ -9,7 +9,7 @@ import { findTargetsMissingOnSender, mapFilesystemTree, type FilesystemMapping }
 import { parentOf } from '../zfs/index.js';
 import type { FilesystemVersion } from '../zfs/types.js';
 import { SourceNotFoundError } from './errors.js';
-import { describeError, runFilesystem, type FilesystemRun } from './run-filesystem.js';
+import { describeError, runFilesystem, type FilesystemRun, type FilesystemTask } from './run-filesystem.js';
 import type { EndpointClient, FilesystemResult, JobSummary, ReplicationJob } from './types.js';
 
 export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary> {
@@ -27,10 +27,6 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
   };
   const signal = job.signal ? { signal: job.signal } : {};
 
-  const sourceListing = await job.sender.listFilesystems({ root: job.source, recursive: job.recursive }, signal);
-  if (!sourceListing.exists) throw new SourceNotFoundError(job.source);
-  const mappings = mapFilesystemTree(sourceListing.filesystems, job.source, job.target);
-
   if (job.snapshotName !== undefined) {
     const snapshot = `${job.source}@${job.snapshotName}`;
     summary.snapshot = snapshot;
@@ -40,11 +36,20 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
     }
   }
 
-  const targetListing = await job.receiver.listFilesystems({ root: job.target, recursive: job.recursive }, signal);
-  if (targetListing.exists) {
-    summary.orphanedTargets = findTargetsMissingOnSender(targetListing.filesystems, sourceListing.filesystems, job.source, job.target).map(
-      (m) => m.target,
-    );
+  // One listing per side for the whole tree: per-filesystem round trips are what a cron job
+  // over hundreds of datasets would otherwise pay.
+  const [sourceTree, targetTree] = await Promise.all([
+    job.sender.listVersionTree({ root: job.source, recursive: job.recursive }, signal),
+    job.receiver.listVersionTree({ root: job.target, recursive: job.recursive }, signal),
+  ]);
+  if (!sourceTree.exists) throw new SourceNotFoundError(job.source);
+  const sourceNames = sourceTree.filesystems.map((fs) => fs.name);
+  const mappings = mapFilesystemTree(sourceNames, job.source, job.target);
+  const senderVersions = new Map(sourceTree.filesystems.map((fs) => [fs.name, fs.versions]));
+  const receiverVersions = new Map(targetTree.filesystems.map((fs) => [fs.name, fs.versions]));
+
+  if (targetTree.exists) {
+    summary.orphanedTargets = findTargetsMissingOnSender([...receiverVersions.keys()], sourceNames, job.source, job.target).map((m) => m.target);
     for (const orphan of summary.orphanedTargets) {
       summary.warnings.push(`${orphan} exists on the target but its source no longer exists (left as it is)`);
     }
@@ -53,7 +58,11 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
     for (const name of created) job.logger.info({ filesystem: name }, 'created missing parent on the target');
   }
 
-  const runs = await runTree(job, mappings);
+  const tasks = mappings.map((mapping) => ({
+    ...mapping,
+    known: { sender: senderVersions.get(mapping.source) ?? [], receiver: receiverVersions.get(mapping.target) ?? null },
+  }));
+  const runs = await runTree(job, tasks);
   summary.filesystems = runs.map((run) => run.result);
 
   if (!job.dryRun) {
@@ -71,23 +80,27 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
  * parent is done (its target must exist first), and is failed without running when the
  * parent failed.
  */
-async function runTree(job: ReplicationJob, mappings: FilesystemMapping[]): Promise<FilesystemRun[]> {
-  const runs = new Map<string, Promise<FilesystemRun>>();
+async function runTree(job: ReplicationJob, tasks: FilesystemTask[]): Promise<FilesystemRun[]> {
+  const runs = new Map<string, Promise<FilesystemRun & { moved: boolean }>>();
   const limit = createLimiter(Math.max(1, job.concurrency));
-  for (const mapping of mappings) {
-    const parentRun = runs.get(parentOf(mapping.source) ?? '');
-    const run = (async (): Promise<FilesystemRun> => {
+  for (const task of tasks) {
+    const parentRun = runs.get(parentOf(task.source) ?? '');
+    const run = (async (): Promise<FilesystemRun & { moved: boolean }> => {
+      let moved = false;
       if (parentRun) {
         const parent = await parentRun;
         if (parent.result.outcome === 'failed' && !job.dryRun) {
-          return { result: failedResult(mapping, 'PARENT_FAILED', `not replicated: its parent ${parent.result.source} failed`) };
+          return { result: failedResult(task, 'PARENT_FAILED', `not replicated: its parent ${parent.result.source} failed`), moved: false };
         }
+        // A renamed-aside target took its children along: what was listed for them is gone.
+        moved = parent.moved || parent.renamed === true;
       }
-      const run = await limit(() => runFilesystem(job, mapping));
+      const { known, ...fresh } = task;
+      const run = await limit(() => runFilesystem(job, moved ? fresh : task));
       job.onProgress?.({ type: 'filesystem-done', result: run.result });
-      return run;
+      return { ...run, moved };
     })();
-    runs.set(mapping.source, run);
+    runs.set(task.source, run);
   }
   return Promise.all(runs.values());
 }

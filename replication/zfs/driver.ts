@@ -31,7 +31,16 @@ import {
   validateSnapshotName,
   validateUserPropertyName,
 } from './names.js';
-import { parseHolds, parseNameList, parseProperties, parseVersions, valueOrUndefined, type PropertyValue } from './parse.js';
+import {
+  parseHolds,
+  parseNameList,
+  parseProperties,
+  parsePropertiesByName,
+  parseVersionTree,
+  parseVersions,
+  valueOrUndefined,
+  type PropertyValue,
+} from './parse.js';
 import { combineCapabilities, probeBinary, probePool, type BinaryProbe, type CapabilityName } from './capabilities.js';
 import { buildSendArgs, startSend, type SendOptions, type SendProcess } from './send.js';
 import { buildReceiveArgs, feedReceive, validateReceiveOptions, type ReceiveOptions, type ReceiveResult } from './receive.js';
@@ -160,6 +169,40 @@ export class ZfsDriver {
     if (caps.getTypeFilter) args.push('-t', wanted.join(','));
     args.push('guid,createtxg,creation', filesystem);
     return parseVersions(await this.exec.zfs(args), filesystem, wanted);
+  }
+
+  /**
+   * Every filesystem at (and with `recursive`, below) `root` with its snapshots (and bookmarks
+   * where supported), in one `zfs get`: parents before children, versions by createtxg.
+   * Missing root: DatasetNotFoundError.
+   */
+  async listVersionTree(
+    root: string,
+    opts: { recursive?: boolean; types?: VersionType[] } = {},
+  ): Promise<Map<string, FilesystemVersion[]>> {
+    validateFilesystemName(root);
+    const caps = await this.capabilities(root);
+    const wanted = (opts.types ?? ['snapshot', 'bookmark']).filter((t) => t === 'snapshot' || caps.bookmarks);
+    const args = ['get', '-H', '-p', '-o', 'name,property,value'];
+    args.push(...(opts.recursive ?? true ? ['-r'] : ['-d', '1']));
+    if (caps.getTypeFilter) args.push('-t', ['filesystem', 'volume', ...wanted].join(','));
+    args.push('guid,createtxg,creation', root);
+    const tree = parseVersionTree(await this.exec.zfs(args), root, wanted);
+    if (!(opts.recursive ?? true)) {
+      for (const name of [...tree.keys()]) if (name !== root) tree.delete(name);
+    }
+    const sorted = new Map<string, FilesystemVersion[]>();
+    for (const name of [...tree.keys()].sort(compareByComponents)) sorted.set(name, tree.get(name) ?? []);
+    return sorted;
+  }
+
+  /** `getProperties` for several datasets in one `zfs get`. */
+  async getPropertiesOf(names: string[], props: string[]): Promise<Map<string, Record<string, PropertyValue>>> {
+    names.forEach((name) => parseDatasetName(name));
+    if (props.length === 0 || names.length === 0) return new Map();
+    props.forEach(validatePropertyName);
+    const stdout = await this.exec.zfs(['get', '-H', '-p', '-o', 'name,property,value,source', props.join(','), ...names]);
+    return parsePropertiesByName(stdout);
   }
 
   /**
@@ -300,10 +343,16 @@ export class ZfsDriver {
 
   /** Sets a user property (`module:name`) on a filesystem or snapshot. */
   async setUserProperty(name: string, prop: string, value: string): Promise<void> {
-    parseDatasetName(name);
+    await this.setUserPropertyOn([name], prop, value);
+  }
+
+  /** The same user property value on several datasets in one `zfs set`. */
+  async setUserPropertyOn(names: string[], prop: string, value: string): Promise<void> {
+    if (names.length === 0) return;
+    names.forEach((name) => parseDatasetName(name));
     validateUserPropertyName(prop);
     validatePropertyValue(prop, value);
-    await this.exec.zfs(['set', `${prop}=${value}`, name]);
+    await this.exec.zfs(['set', `${prop}=${value}`, ...names]);
   }
 
   /** `zfs inherit`: removes a local value (for a user property: removes it). */

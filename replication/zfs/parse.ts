@@ -87,6 +87,32 @@ export function parseVersions(
   return sortVersions(versions);
 }
 
+/**
+ * Pivots `zfs get -H -p -o name,property,value [-r] guid,createtxg,creation ROOT` rows into
+ * every filesystem at or below `root` (rows without `@`/`#`; volumes included) with its
+ * versions. One command lists a whole tree instead of one per filesystem.
+ */
+export function parseVersionTree(
+  stdout: string,
+  root: string,
+  types: readonly VersionType[] = ['snapshot', 'bookmark'],
+): Map<string, FilesystemVersion[]> {
+  const rowsByFilesystem = new Map<string, string[]>();
+  for (const line of stdout.split('\n')) {
+    if (line.length === 0) continue;
+    const name = line.slice(0, line.indexOf('\t'));
+    const at = name.search(/[@#]/);
+    const filesystem = at === -1 ? name : name.slice(0, at);
+    if (filesystem !== root && !filesystem.startsWith(`${root}/`)) continue;
+    const rows = rowsByFilesystem.get(filesystem) ?? [];
+    if (at !== -1) rows.push(line);
+    rowsByFilesystem.set(filesystem, rows);
+  }
+  const tree = new Map<string, FilesystemVersion[]>();
+  for (const [filesystem, rows] of rowsByFilesystem) tree.set(filesystem, parseVersions(rows.join('\n'), filesystem, types));
+  return tree;
+}
+
 /** Orders by createtxg; on a tie (bookmark of a snapshot) snapshots first, then by name. */
 export function sortVersions(versions: FilesystemVersion[]): FilesystemVersion[] {
   return versions.sort((a, b) => {
@@ -106,15 +132,21 @@ export interface PropertyValue {
  * hold a tab, so the first two fields and the last are fixed and the value is what is between.
  */
 export function parseProperties(stdout: string, name: string): Record<string, PropertyValue> {
-  const result: Record<string, PropertyValue> = {};
+  return parsePropertiesByName(stdout).get(name) ?? {};
+}
+
+/** The same rows for several datasets: name → property → value and source. */
+export function parsePropertiesByName(stdout: string): Map<string, Record<string, PropertyValue>> {
+  const result = new Map<string, Record<string, PropertyValue>>();
   for (const row of parseTabRows(stdout)) {
     if (row.length < 4) throw malformed('expected name, property, value, source', row.join('\t'));
     const rowName = row[0] as string;
     const property = row[1] as string;
     const source = row[row.length - 1] as string;
     const value = row.slice(2, -1).join('\t');
-    if (rowName !== name) continue;
-    result[property] = { value, source };
+    const props = result.get(rowName) ?? {};
+    props[property] = { value, source };
+    result.set(rowName, props);
   }
   return result;
 }

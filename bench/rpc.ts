@@ -1,0 +1,221 @@
+/**
+ * RPC benchmark: zferry's framed RPC against a raw baseline of the same transport, measured
+ * in the same run (interleaved, median of several rounds), each side in its own process.
+ *
+ *   streams  a request stream of N GiB (handler counts bytes) vs. two plain processes writing
+ *            1 MiB buffers with backpressure, over TCP loopback, a unix socket, and stdio
+ *            through `cat` (node -> cat -> node, the shape of an ssh pipe)
+ *   calls    small calls with 64 in flight over TCP: throughput, p50/p99 latency, alone and
+ *            while a bulk stream runs on the same connection
+ *
+ * Usage: node dist/bench/rpc.js [--gib 2] [--rounds 3] [--call-seconds 3] [--in-flight 64]
+ * Prints a table and one JSON summary line (last line of stdout).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { ChildProcess } from 'node:child_process';
+import { nodeShellCommand, shellWord, spawnScript, spawnShell, waitExit } from './lib/node-script.js';
+import { ReportReader, numberField } from './lib/report.js';
+import type { Report } from './lib/report.js';
+import { GIB, fixed, gibPerSecond, median, table } from './lib/stats.js';
+
+type Transport = 'tcp' | 'unix' | 'stdio';
+const TRANSPORTS: Transport[] = ['tcp', 'unix', 'stdio'];
+
+const TARGETS = { streamRatio: 0.9, callsPerSecond: 50_000, p99UnderBulkMs: 10 };
+
+const { values } = parseArgs({
+  options: {
+    gib: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
+    'call-seconds': { type: 'string', default: '3' },
+    'in-flight': { type: 'string', default: '64' },
+  },
+});
+const streamBytes = Math.round(Number(values.gib) * GIB);
+const rounds = Number(values.rounds);
+const callSeconds = Number(values['call-seconds']);
+const inFlight = Number(values['in-flight']);
+
+/** Spawn a listening peer, return its reader and the address it reported. */
+async function startListening(script: string, args: string[]): Promise<{ child: ChildProcess; reader: ReportReader; port: string }> {
+  const child = spawnScript(script, args);
+  const reader = new ReportReader(child);
+  const listening = await reader.next('listening');
+  return { child, reader, port: String(listening.listening) };
+}
+
+function listenArgs(transport: Transport, socketPath: string): string[] {
+  return transport === 'tcp' ? ['tcp', '127.0.0.1', '0'] : ['unix', socketPath];
+}
+
+function connectArgs(transport: Transport, socketPath: string, port: string): string[] {
+  return transport === 'tcp' ? ['tcp', '127.0.0.1', port] : ['unix', socketPath];
+}
+
+/** Milliseconds from the first write to the last byte counted, for `streamBytes` bytes. */
+async function rawStream(transport: Transport, dir: string): Promise<number> {
+  if (transport === 'stdio') {
+    const shell = spawnShell(
+      `${nodeShellCommand('raw-peer', ['source', 'stdio', String(streamBytes)])} | cat | ${nodeShellCommand('raw-peer', ['sink', 'stdio'])}`,
+    );
+    const reader = new ReportReader(shell);
+    const start = numberField(await reader.next('start'), 'start');
+    const end = await reader.next('end');
+    await waitExit(shell, 'raw stdio pipeline');
+    return elapsed(start, end);
+  }
+  const socketPath = path.join(dir, 'raw.sock');
+  const sink = await startListening('raw-peer', ['sink', ...listenArgs(transport, socketPath)]);
+  const source = spawnScript('raw-peer', ['source', ...connectArgs(transport, socketPath, sink.port), String(streamBytes)]);
+  const start = numberField(await new ReportReader(source).next('start'), 'start');
+  const end = await sink.reader.next('end');
+  await Promise.all([waitExit(sink.child, 'raw sink'), waitExit(source, 'raw source')]);
+  return elapsed(start, end);
+}
+
+function elapsed(start: number, end: Report): number {
+  const bytes = numberField(end, 'bytes');
+  if (bytes !== streamBytes) throw new Error(`expected ${streamBytes} bytes, counted ${bytes}`);
+  return numberField(end, 'end') - start;
+}
+
+/** Run one rpc-peer client scenario against a fresh server; returns the client's report. */
+async function rpcScenario(transport: Transport, dir: string, scenario: string[], key: string): Promise<Report> {
+  if (transport === 'stdio') {
+    // client -> cat -> server, and server -> cat -> fifo -> client: both directions through cat.
+    const fifo = path.join(dir, `fifo-${Date.now()}`);
+    const client = nodeShellCommand('rpc-peer', ['client', 'stdio', ...scenario]);
+    const server = nodeShellCommand('rpc-peer', ['server', 'stdio']);
+    const f = shellWord(fifo);
+    const shell = spawnShell(`mkfifo ${f} && ${client} < ${f} | cat | ${server} | cat > ${f}; status=$?; rm -f ${f}; exit $status`);
+    const result = await new ReportReader(shell).next(key);
+    await waitExit(shell, 'rpc stdio pipeline');
+    return result;
+  }
+  const socketPath = path.join(dir, 'rpc.sock');
+  const server = await startListening('rpc-peer', ['server', ...listenArgs(transport, socketPath)]);
+  const client = spawnScript('rpc-peer', ['client', ...connectArgs(transport, socketPath, server.port), ...scenario]);
+  const clientReader = new ReportReader(client);
+  const result = await clientReader.next(key);
+  await Promise.all([waitExit(client, 'rpc client'), waitExit(server.child, 'rpc server')]);
+  return result;
+}
+
+async function rpcStream(transport: Transport, dir: string): Promise<number> {
+  const result = await rpcScenario(transport, dir, ['upload', String(streamBytes)], 'end');
+  return elapsed(numberField(result, 'start'), result);
+}
+
+interface CallFigures {
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  bulkGiBps?: number;
+}
+
+async function callRun(withBulk: boolean, dir: string): Promise<CallFigures> {
+  const r = await rpcScenario('tcp', dir, [withBulk ? 'calls-bulk' : 'calls', String(callSeconds), String(inFlight)], 'calls');
+  const figures: CallFigures = {
+    perSecond: numberField(r, 'calls') / numberField(r, 'seconds'),
+    p50Ms: numberField(r, 'p50'),
+    p99Ms: numberField(r, 'p99'),
+    maxMs: numberField(r, 'max'),
+  };
+  if (withBulk) figures.bulkGiBps = gibPerSecond(numberField(r, 'bulkBytes'), numberField(r, 'bulkMs'));
+  return figures;
+}
+
+/** The run with the median throughput, so the figures of one row belong together. */
+function medianRun(runs: CallFigures[]): CallFigures {
+  const sorted = [...runs].sort((a, b) => a.perSecond - b.perSecond);
+  const chosen = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (!chosen) throw new Error('no call runs');
+  return chosen;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'zferry-bench-rpc-'));
+  try {
+    process.stdout.write(`zferry RPC benchmark: ${fixed(streamBytes / GIB, 1)} GiB streams, ${rounds} rounds (median), ${os.cpus().length} CPUs, node ${process.version}\n`);
+    const raw: Record<Transport, number[]> = { tcp: [], unix: [], stdio: [] };
+    const rpc: Record<Transport, number[]> = { tcp: [], unix: [], stdio: [] };
+    for (let round = 0; round < rounds; round++) {
+      for (const transport of TRANSPORTS) {
+        // Interleaved, so that a slow phase of the machine hits both sides alike.
+        raw[transport].push(gibPerSecond(streamBytes, await rawStream(transport, dir)));
+        rpc[transport].push(gibPerSecond(streamBytes, await rpcStream(transport, dir)));
+      }
+    }
+    const streams = Object.fromEntries(
+      TRANSPORTS.map((t) => {
+        const rawGiBps = median(raw[t]);
+        const rpcGiBps = median(rpc[t]);
+        return [t, { rawGiBps, rpcGiBps, ratio: rpcGiBps / rawGiBps, rawRuns: raw[t], rpcRuns: rpc[t] }];
+      }),
+    ) as Record<Transport, { rawGiBps: number; rpcGiBps: number; ratio: number; rawRuns: number[]; rpcRuns: number[] }>;
+
+    const alone: CallFigures[] = [];
+    const underBulk: CallFigures[] = [];
+    for (let round = 0; round < rounds; round++) {
+      alone.push(await callRun(false, dir));
+      underBulk.push(await callRun(true, dir));
+    }
+    const calls = { alone: medianRun(alone), underBulk: medianRun(underBulk) };
+
+    const streamRows = TRANSPORTS.map((t) => {
+      const s = streams[t];
+      return [t === 'stdio' ? 'stdio (node->cat->node)' : t, fixed(s.rawGiBps), fixed(s.rpcGiBps), fixed(s.ratio), s.ratio >= TARGETS.streamRatio ? 'ok' : 'BELOW'];
+    });
+    process.stdout.write(`\nStreams (GiB/s, target zferry/raw >= ${TARGETS.streamRatio})\n`);
+    process.stdout.write(`${table([['transport', 'raw', 'zferry', 'ratio', ''], ...streamRows])}\n`);
+
+    const callRow = (label: string, c: CallFigures): string[] => [
+      label,
+      Math.round(c.perSecond).toLocaleString('en-US'),
+      fixed(c.p50Ms, 3),
+      fixed(c.p99Ms, 3),
+      fixed(c.maxMs, 1),
+      c.bulkGiBps === undefined ? '-' : fixed(c.bulkGiBps),
+    ];
+    process.stdout.write(`\nSmall calls over tcp, ${inFlight} in flight, ${callSeconds} s (targets: >= ${TARGETS.callsPerSecond.toLocaleString('en-US')}/s; p99 under bulk <= ${TARGETS.p99UnderBulkMs} ms)\n`);
+    process.stdout.write(
+      `${table([['', 'calls/s', 'p50 ms', 'p99 ms', 'max ms', 'bulk GiB/s'], callRow('alone', calls.alone), callRow('during a bulk stream', calls.underBulk)])}\n`,
+    );
+
+    const met = {
+      streams: TRANSPORTS.every((t) => streams[t].ratio >= TARGETS.streamRatio),
+      calls: calls.alone.perSecond >= TARGETS.callsPerSecond,
+      p99UnderBulk: calls.underBulk.p99Ms <= TARGETS.p99UnderBulkMs,
+    };
+    const round2 = (n: number): number => Math.round(n * 1000) / 1000;
+    const summary = {
+      bench: 'rpc',
+      streamGiB: streamBytes / GIB,
+      rounds,
+      streams: Object.fromEntries(TRANSPORTS.map((t) => [t, { raw: round2(streams[t].rawGiBps), zferry: round2(streams[t].rpcGiBps), ratio: round2(streams[t].ratio) }])),
+      calls: {
+        alone: { perSecond: Math.round(calls.alone.perSecond), p50Ms: round2(calls.alone.p50Ms), p99Ms: round2(calls.alone.p99Ms) },
+        underBulk: {
+          perSecond: Math.round(calls.underBulk.perSecond),
+          p50Ms: round2(calls.underBulk.p50Ms),
+          p99Ms: round2(calls.underBulk.p99Ms),
+          bulkGiBps: round2(calls.underBulk.bulkGiBps ?? Number.NaN),
+        },
+      },
+      targets: TARGETS,
+      met,
+    };
+    process.stdout.write(`\n${JSON.stringify(summary)}\n`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench/rpc: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
