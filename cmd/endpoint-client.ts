@@ -27,9 +27,13 @@ export interface OpenedEndpoint {
 
 export const DEFAULT_REMOTE_COMMAND = ['zferry', 'serve', '--stdio'];
 
+/** One driver per process: both local sides of a job share its capability cache. */
+let sharedDriver: ZfsDriver | undefined;
+
 export async function openEndpoint(location: Location, ssh: SshSettings, logger: Logger): Promise<OpenedEndpoint> {
   if (location.kind === 'local') {
-    const implementation = createZfsEndpoint({ driver: new ZfsDriver({ logger }), logger });
+    sharedDriver ??= new ZfsDriver({ logger });
+    const implementation = createZfsEndpoint({ driver: sharedDriver, logger });
     const client = localClient(endpointContract, implementation);
     return { client, identity: `${os.hostname()}:${location.dataset}`, close: () => client.close() };
   }

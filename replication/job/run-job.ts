@@ -130,16 +130,18 @@ async function moveCursors(job: ReplicationJob, runs: FilesystemRun[], summary: 
     ['sender', job.sender, moves('source')],
     ['receiver', job.receiver, moves('target')],
   ];
-  for (const [side, client, sideMoves] of sides) {
-    if (sideMoves.length === 0) continue;
-    try {
-      await client.moveCursors({ tag, moves: sideMoves }, job.signal ? { signal: job.signal } : {});
-    } catch (error) {
-      const { message } = describeError(error);
-      summary.warnings.push(`could not move the replication cursor on the ${side}: ${message}`);
-      job.logger.warn({ side, tag, err: error }, 'replication cursor not moved');
-    }
-  }
+  await Promise.all(
+    sides.map(async ([side, client, sideMoves]) => {
+      if (sideMoves.length === 0) return;
+      try {
+        await client.moveCursors({ tag, moves: sideMoves }, job.signal ? { signal: job.signal } : {});
+      } catch (error) {
+        const { message } = describeError(error);
+        summary.warnings.push(`could not move the replication cursor on the ${side}: ${message}`);
+        job.logger.warn({ side, tag, err: error }, 'replication cursor not moved');
+      }
+    }),
+  );
 }
 
 /** A tiny concurrency limiter: at most `max` of the given tasks run at once. */
