@@ -86,7 +86,14 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
     response: z.object({
       exists: z.boolean(),
       filesystems: z.array(z.object({ name: filesystemName, versions: z.array(filesystemVersion) })).max(1_000_000),
+      /** Filesystems holding an interrupted resumable receive, with its token (resumable pools only). */
+      resumeTokens: z.record(filesystemName, z.string().regex(/^[0-9a-zA-Z-]{1,8192}$/)),
     }),
+  }),
+  /** Throw away an interrupted receive's partial state (`zfs receive -A`) so the step can restart. */
+  abortPartialReceive: endpoint({
+    request: z.object({ filesystem: filesystemName }),
+    response: z.object({}),
   }),
   /** Snapshots (and bookmarks where supported) of one filesystem; `versions: null` when it is missing. */
   listVersions: endpoint({

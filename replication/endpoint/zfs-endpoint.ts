@@ -60,12 +60,25 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     async listVersionTree(req) {
       allow(req.root);
       try {
-        const tree = await driver.listVersionTree(req.root, { recursive: req.recursive });
-        return { exists: true, filesystems: [...tree].map(([name, versions]) => ({ name, versions })) };
+        const [tree, tokens] = await Promise.all([
+          driver.listVersionTree(req.root, { recursive: req.recursive }),
+          driver.getResumeTokens(req.root, { recursive: req.recursive }),
+        ]);
+        return {
+          exists: true,
+          filesystems: [...tree].map(([name, versions]) => ({ name, versions })),
+          resumeTokens: Object.fromEntries(tokens),
+        };
       } catch (error) {
-        if (error instanceof DatasetNotFoundError) return { exists: false, filesystems: [] };
+        if (error instanceof DatasetNotFoundError) return { exists: false, filesystems: [], resumeTokens: {} };
         throw error;
       }
+    },
+
+    async abortPartialReceive(req) {
+      allow(req.filesystem);
+      await driver.abortPartialReceive(req.filesystem);
+      return {};
     },
 
     async listVersions(req) {

@@ -17,7 +17,7 @@ export interface FilesystemTask {
    * Both sides' versions from the job's tree listing; absent when they may be stale (an
    * ancestor's target was renamed aside in this run), and then listed again.
    */
-  known?: { sender: FilesystemVersion[]; receiver: FilesystemVersion[] | null };
+  known?: { sender: FilesystemVersion[]; receiver: FilesystemVersion[] | null; resumeToken?: string };
 }
 
 /** What the job needs back to move the replication cursors once everything is done. */
@@ -47,7 +47,7 @@ export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): 
     return result;
   };
   try {
-    const { sender, receiver } = task.known ?? (await listBoth(job, task));
+    const { sender, receiver, resumeToken } = task.known ?? (await listBoth(job, task));
     checkOwnership(task.source, sender, 'sender');
     if (receiver) checkOwnership(task.target, receiver, 'receiver');
 
@@ -56,7 +56,7 @@ export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): 
     result.plan = describePlan(plan);
     let base: FilesystemVersion | undefined;
     try {
-      base = await execute(job, plan, result);
+      base = await execute(job, plan, result, resumeToken);
     } catch (error) {
       // zfs-fuse cannot tell up front (no `written`) that the target was changed since its
       // newest snapshot; zfs recv says so. Nothing was received yet: plan again knowing it.
@@ -79,7 +79,7 @@ export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): 
   }
 }
 
-async function listBoth(job: ReplicationJob, task: FilesystemTask): Promise<{ sender: FilesystemVersion[]; receiver: FilesystemVersion[] | null }> {
+async function listBoth(job: ReplicationJob, task: FilesystemTask): Promise<NonNullable<FilesystemTask['known']>> {
   const [senderAnswer, receiverAnswer] = await Promise.all([
     job.sender.listVersions({ filesystem: task.source }, signalOption(job)),
     job.receiver.listVersions({ filesystem: task.target }, signalOption(job)),
@@ -87,10 +87,17 @@ async function listBoth(job: ReplicationJob, task: FilesystemTask): Promise<{ se
   if (senderAnswer.versions === null) {
     throw new UntrustedAnswerError(`the sender listed ${task.source} but then reported it missing`);
   }
-  return { sender: senderAnswer.versions, receiver: receiverAnswer.versions };
+  const known: NonNullable<FilesystemTask['known']> = { sender: senderAnswer.versions, receiver: receiverAnswer.versions };
+  if (receiverAnswer.resumeToken !== undefined) known.resumeToken = receiverAnswer.resumeToken;
+  return known;
 }
 
-async function execute(job: ReplicationJob, plan: FilesystemPlan, result: FilesystemResult): Promise<FilesystemVersion | undefined> {
+async function execute(
+  job: ReplicationJob,
+  plan: FilesystemPlan,
+  result: FilesystemResult,
+  resumeToken?: string,
+): Promise<FilesystemVersion | undefined> {
   switch (plan.action) {
     case 'up-to-date':
       result.outcome = 'up-to-date';
@@ -126,12 +133,43 @@ async function execute(job: ReplicationJob, plan: FilesystemPlan, result: Filesy
   }
   let base = plan.common?.type === 'snapshot' ? plan.common : undefined;
   for (const [index, step] of plan.steps.entries()) {
-    const stepResult = await runStep(job, plan, step, index, plan.steps.length, index === 0 && plan.forceFullReceive === true);
+    const force = index === 0 && plan.forceFullReceive === true;
+    let stepResult: StepResult | undefined;
+    if (index === 0 && resumeToken !== undefined && !plan.renameTarget && !plan.rollback) {
+      stepResult = await resumeStep(job, plan, step, plan.steps.length, force, resumeToken);
+    }
+    stepResult ??= await runStep(job, plan, step, index, plan.steps.length, force);
     result.steps.push(stepResult);
     base = step.to;
   }
   result.outcome = 'replicated';
   return base;
+}
+
+/**
+ * An earlier run was interrupted while receiving into this target and the pool kept the
+ * partial state: continue it from `receive_resume_token` instead of sending from zero. When
+ * the token does not lead to this step's snapshot (or resuming fails for another reason than
+ * the connection), the partial state is discarded and the step restarts (returns undefined).
+ */
+async function resumeStep(
+  job: ReplicationJob,
+  plan: FilesystemPlan & { action: 'replicate' },
+  step: Step,
+  total: number,
+  force: boolean,
+  resumeToken: string,
+): Promise<StepResult | undefined> {
+  try {
+    const resumed = await runStep(job, plan, step, 0, total, force, resumeToken);
+    return { ...resumed, resumed: true };
+  } catch (error) {
+    const { code, message } = describeError(error);
+    if (code.startsWith('RPC_CONNECTION') || job.signal?.aborted) throw error;
+    job.logger.warn({ target: plan.target, code, message }, 'resuming the interrupted receive failed; discarding it and starting the step again');
+    await job.receiver.abortPartialReceive({ filesystem: plan.target }, signalOption(job));
+    return undefined;
+  }
 }
 
 async function runStep(
@@ -141,6 +179,7 @@ async function runStep(
   index: number,
   total: number,
   force: boolean,
+  resumeToken?: string,
 ): Promise<StepResult> {
   const label = describeStep(step);
   const started = Date.now();
@@ -148,11 +187,9 @@ async function runStep(
   job.logger.debug({ source: plan.source, target: plan.target, step: label }, 'step start');
 
   const { stream } = await job.sender.send(
-    {
-      snapshot: step.to.fullName,
-      ...(step.from ? { from: step.from.fullName } : {}),
-      intermediates: step.intermediates,
-    },
+    resumeToken !== undefined
+      ? { snapshot: step.to.fullName, intermediates: false, resumeToken }
+      : { snapshot: step.to.fullName, ...(step.from ? { from: step.from.fullName } : {}), intermediates: step.intermediates },
     signalOption(job),
   );
   const counter = countingStream((bytes) => job.onProgress?.({ type: 'bytes', filesystem: plan.source, bytes }));
@@ -165,7 +202,8 @@ async function runStep(
       expectedGuid: step.to.guid,
       ...(step.from ? { incrementalBase: { guid: step.from.guid } } : {}),
       force,
-      resumable: false,
+      // -s where the pool supports it: an interrupted transfer can then be resumed.
+      resumable: true,
     },
     counter,
     signalOption(job),

@@ -58,10 +58,17 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
     for (const name of created) job.logger.info({ filesystem: name }, 'created missing parent on the target');
   }
 
-  const tasks = mappings.map((mapping) => ({
-    ...mapping,
-    known: { sender: senderVersions.get(mapping.source) ?? [], receiver: receiverVersions.get(mapping.target) ?? null },
-  }));
+  const tasks: FilesystemTask[] = mappings.map((mapping) => {
+    const resumeToken = targetTree.resumeTokens[mapping.target];
+    return {
+      ...mapping,
+      known: {
+        sender: senderVersions.get(mapping.source) ?? [],
+        receiver: receiverVersions.get(mapping.target) ?? null,
+        ...(resumeToken !== undefined ? { resumeToken } : {}),
+      },
+    };
+  });
   const runs = await runTree(job, tasks);
   summary.filesystems = runs.map((run) => run.result);
 

@@ -44,6 +44,8 @@ export interface StepResult {
   intermediates: boolean;
   bytes: number;
   durationMs: number;
+  /** Continued from an interrupted receive's resume token. */
+  resumed?: boolean;
 }
 
 export interface FilesystemResult {

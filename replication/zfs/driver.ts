@@ -225,6 +225,29 @@ export class ZfsDriver {
     return valueOrUndefined(props['receive_resume_token']?.value);
   }
 
+  /**
+   * `receive_resume_token` of every filesystem at (with `recursive`, below) `root` that holds
+   * an interrupted resumable receive; empty where the pool cannot resume.
+   */
+  async getResumeTokens(root: string, opts: { recursive?: boolean } = {}): Promise<Map<string, string>> {
+    validateFilesystemName(root);
+    const tokens = new Map<string, string>();
+    if (!(await this.capabilities(root)).resumable) return tokens;
+    const args = ['get', '-H', '-p', '-o', 'name,property,value,source', ...(opts.recursive ?? true ? ['-r'] : []), 'receive_resume_token', root];
+    for (const [name, props] of parsePropertiesByName(await this.exec.zfs(args))) {
+      const token = valueOrUndefined(props['receive_resume_token']?.value);
+      if (token !== undefined && !name.includes('@')) tokens.set(name, token);
+    }
+    return tokens;
+  }
+
+  /** Discards the partial state an interrupted resumable receive left (`zfs receive -A`). */
+  async abortPartialReceive(filesystem: string): Promise<void> {
+    validateFilesystemName(filesystem);
+    if (!(await this.capabilities(filesystem)).resumable) return;
+    await this.exec.zfs(['receive', '-A', filesystem]);
+  }
+
   /** User holds on a snapshot; null where `zfs holds` does not work (read `userrefs` then). */
   async listHolds(snapshot: string): Promise<string[] | null> {
     validateSnapshotName(snapshot);
