@@ -119,7 +119,8 @@ async function setUp(options: BenchOptions): Promise<BenchContext> {
 /** The CLI is usable when `push --help` runs; otherwise zferry is left out (with the reason). */
 async function probeZferry(notes: string[]): Promise<string | undefined> {
   const help = await runCommand([process.execPath, ZFERRY_CLI, 'push', '--help']);
-  if (help.exitCode === 0 && help.stdout.includes('--ssh-option')) return ZFERRY_CLI;
+  // zferry prints help on stderr (its stdout may be an RPC channel).
+  if (help.exitCode === 0 && `${help.stdout}${help.stderr}`.includes('--ssh-option')) return ZFERRY_CLI;
   const reason = (help.stderr || help.stdout).trim().split('\n').slice(0, 3).join(' / ');
   notes.push(`zferry left out: \`zferry push --help\` failed (exit ${String(help.exitCode)}): ${reason}`);
   progress(`zferry CLI not usable, measuring the baselines only: ${reason}`);

@@ -9,7 +9,8 @@
  *            while a bulk stream runs on the same connection
  *
  * Usage: node dist/bench/rpc.js [--gib 2] [--rounds 3] [--call-seconds 3] [--in-flight 64]
- * Prints a table and one JSON summary line (last line of stdout).
+ * Prints a table and one JSON summary line (last line of stdout). Next to throughput it shows
+ * the CPU seconds each end spends per GiB, which stays meaningful on a busy machine.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -55,8 +56,14 @@ function connectArgs(transport: Transport, socketPath: string, port: string): st
   return transport === 'tcp' ? ['tcp', '127.0.0.1', port] : ['unix', socketPath];
 }
 
-/** Milliseconds from the first write to the last byte counted, for `streamBytes` bytes. */
-async function rawStream(transport: Transport, dir: string): Promise<number> {
+/** One stream transfer: wall time from the first write to the last byte counted, and CPU used. */
+interface StreamRun {
+  ms: number;
+  senderCpuMs: number;
+  receiverCpuMs: number;
+}
+
+async function rawStream(transport: Transport, dir: string): Promise<StreamRun> {
   if (transport === 'stdio') {
     const shell = spawnShell(
       `${nodeShellCommand('raw-peer', ['source', 'stdio', String(streamBytes)])} | cat | ${nodeShellCommand('raw-peer', ['sink', 'stdio'])}`,
@@ -64,16 +71,19 @@ async function rawStream(transport: Transport, dir: string): Promise<number> {
     const reader = new ReportReader(shell);
     const start = numberField(await reader.next('start'), 'start');
     const end = await reader.next('end');
+    const senderCpuMs = numberField(await reader.next('senderCpuMs'), 'senderCpuMs');
     await waitExit(shell, 'raw stdio pipeline');
-    return elapsed(start, end);
+    return { ms: elapsed(start, end), senderCpuMs, receiverCpuMs: numberField(end, 'receiverCpuMs') };
   }
   const socketPath = path.join(dir, 'raw.sock');
   const sink = await startListening('raw-peer', ['sink', ...listenArgs(transport, socketPath)]);
   const source = spawnScript('raw-peer', ['source', ...connectArgs(transport, socketPath, sink.port), String(streamBytes)]);
-  const start = numberField(await new ReportReader(source).next('start'), 'start');
+  const sourceReader = new ReportReader(source);
+  const start = numberField(await sourceReader.next('start'), 'start');
   const end = await sink.reader.next('end');
+  const senderCpuMs = numberField(await sourceReader.next('senderCpuMs'), 'senderCpuMs');
   await Promise.all([waitExit(sink.child, 'raw sink'), waitExit(source, 'raw source')]);
-  return elapsed(start, end);
+  return { ms: elapsed(start, end), senderCpuMs, receiverCpuMs: numberField(end, 'receiverCpuMs') };
 }
 
 function elapsed(start: number, end: Report): number {
@@ -104,9 +114,30 @@ async function rpcScenario(transport: Transport, dir: string, scenario: string[]
   return result;
 }
 
-async function rpcStream(transport: Transport, dir: string): Promise<number> {
+async function rpcStream(transport: Transport, dir: string): Promise<StreamRun> {
   const result = await rpcScenario(transport, dir, ['upload', String(streamBytes)], 'end');
-  return elapsed(numberField(result, 'start'), result);
+  return {
+    ms: elapsed(numberField(result, 'start'), result),
+    senderCpuMs: numberField(result, 'senderCpuMs'),
+    receiverCpuMs: numberField(result, 'receiverCpuMs'),
+  };
+}
+
+interface StreamFigures {
+  gibPerSecond: number;
+  /** CPU seconds per GiB moved, each end. */
+  senderCpu: number;
+  receiverCpu: number;
+}
+
+/** Medians over the rounds, each figure on its own. */
+function streamFigures(runs: StreamRun[]): StreamFigures {
+  const perGib = streamBytes / GIB;
+  return {
+    gibPerSecond: median(runs.map((r) => gibPerSecond(streamBytes, r.ms))),
+    senderCpu: median(runs.map((r) => r.senderCpuMs / 1000 / perGib)),
+    receiverCpu: median(runs.map((r) => r.receiverCpuMs / 1000 / perGib)),
+  };
 }
 
 interface CallFigures {
@@ -141,22 +172,22 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'zferry-bench-rpc-'));
   try {
     process.stdout.write(`zferry RPC benchmark: ${fixed(streamBytes / GIB, 1)} GiB streams, ${rounds} rounds (median), ${os.cpus().length} CPUs, node ${process.version}\n`);
-    const raw: Record<Transport, number[]> = { tcp: [], unix: [], stdio: [] };
-    const rpc: Record<Transport, number[]> = { tcp: [], unix: [], stdio: [] };
+    const raw: Record<Transport, StreamRun[]> = { tcp: [], unix: [], stdio: [] };
+    const rpc: Record<Transport, StreamRun[]> = { tcp: [], unix: [], stdio: [] };
     for (let round = 0; round < rounds; round++) {
       for (const transport of TRANSPORTS) {
         // Interleaved, so that a slow phase of the machine hits both sides alike.
-        raw[transport].push(gibPerSecond(streamBytes, await rawStream(transport, dir)));
-        rpc[transport].push(gibPerSecond(streamBytes, await rpcStream(transport, dir)));
+        raw[transport].push(await rawStream(transport, dir));
+        rpc[transport].push(await rpcStream(transport, dir));
       }
     }
     const streams = Object.fromEntries(
       TRANSPORTS.map((t) => {
-        const rawGiBps = median(raw[t]);
-        const rpcGiBps = median(rpc[t]);
-        return [t, { rawGiBps, rpcGiBps, ratio: rpcGiBps / rawGiBps, rawRuns: raw[t], rpcRuns: rpc[t] }];
+        const rawFigures = streamFigures(raw[t]);
+        const rpcFigures = streamFigures(rpc[t]);
+        return [t, { raw: rawFigures, rpc: rpcFigures, ratio: rpcFigures.gibPerSecond / rawFigures.gibPerSecond }];
       }),
-    ) as Record<Transport, { rawGiBps: number; rpcGiBps: number; ratio: number; rawRuns: number[]; rpcRuns: number[] }>;
+    ) as Record<Transport, { raw: StreamFigures; rpc: StreamFigures; ratio: number }>;
 
     const alone: CallFigures[] = [];
     const underBulk: CallFigures[] = [];
@@ -168,10 +199,18 @@ async function main(): Promise<void> {
 
     const streamRows = TRANSPORTS.map((t) => {
       const s = streams[t];
-      return [t === 'stdio' ? 'stdio (node->cat->node)' : t, fixed(s.rawGiBps), fixed(s.rpcGiBps), fixed(s.ratio), s.ratio >= TARGETS.streamRatio ? 'ok' : 'BELOW'];
+      return [
+        t === 'stdio' ? 'stdio (node->cat->node)' : t,
+        fixed(s.raw.gibPerSecond),
+        fixed(s.rpc.gibPerSecond),
+        fixed(s.ratio),
+        s.ratio >= TARGETS.streamRatio ? 'ok' : 'BELOW',
+        `${fixed(s.raw.senderCpu)} / ${fixed(s.rpc.senderCpu)}`,
+        `${fixed(s.raw.receiverCpu)} / ${fixed(s.rpc.receiverCpu)}`,
+      ];
     });
-    process.stdout.write(`\nStreams (GiB/s, target zferry/raw >= ${TARGETS.streamRatio})\n`);
-    process.stdout.write(`${table([['transport', 'raw', 'zferry', 'ratio', ''], ...streamRows])}\n`);
+    process.stdout.write(`\nStreams (GiB/s, target zferry/raw >= ${TARGETS.streamRatio}; CPU s/GiB raw / zferry)\n`);
+    process.stdout.write(`${table([['transport', 'raw', 'zferry', 'ratio', '', 'sender CPU', 'receiver CPU'], ...streamRows])}\n`);
 
     const callRow = (label: string, c: CallFigures): string[] => [
       label,
@@ -196,7 +235,20 @@ async function main(): Promise<void> {
       bench: 'rpc',
       streamGiB: streamBytes / GIB,
       rounds,
-      streams: Object.fromEntries(TRANSPORTS.map((t) => [t, { raw: round2(streams[t].rawGiBps), zferry: round2(streams[t].rpcGiBps), ratio: round2(streams[t].ratio) }])),
+      streams: Object.fromEntries(
+        TRANSPORTS.map((t) => {
+          const s = streams[t];
+          return [
+            t,
+            {
+              raw: round2(s.raw.gibPerSecond),
+              zferry: round2(s.rpc.gibPerSecond),
+              ratio: round2(s.ratio),
+              cpuPerGiB: { rawSender: round2(s.raw.senderCpu), zferrySender: round2(s.rpc.senderCpu), rawReceiver: round2(s.raw.receiverCpu), zferryReceiver: round2(s.rpc.receiverCpu) },
+            },
+          ];
+        }),
+      ),
       calls: {
         alone: { perSecond: Math.round(calls.alone.perSecond), p50Ms: round2(calls.alone.p50Ms), p99Ms: round2(calls.alone.p99Ms) },
         underBulk: {

@@ -6,6 +6,9 @@ import { RpcCancelledError, RpcDeadlineError, errorMessage } from './errors.js';
 import type { RpcError } from './errors.js';
 import type { CallOptions } from './contract.js';
 
+/** The largest delay setTimeout honours; node fires longer ones after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class CallScope {
   readonly deadline: number | undefined;
   #signal: AbortSignal | undefined;
@@ -28,7 +31,8 @@ export class CallScope {
       this.#signal = signal;
       signal.addEventListener('abort', this.#onSignal, { once: true });
     }
-    if (this.#aborted === undefined && timeoutMs !== undefined) {
+    // A budget beyond the largest timer delay (~24.8 days) is as good as none.
+    if (this.#aborted === undefined && timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
       this.#timer = setTimeout(this.#onTimeout, timeoutMs);
     }
   }

@@ -152,7 +152,8 @@ export class FrameDecoder {
 
     if (!this.#sawHello) {
       if (version !== PROTOCOL_VERSION || type !== FrameType.HELLO || flags !== 0 || streamId !== 0 || length > MAX_HELLO_BYTES) {
-        this.#fail(`peer does not speak ${describeHelloMismatch(source.subarray(at, at + FRAME_HEADER_BYTES))}`);
+        // Show what arrived (up to 40 bytes when the chunk has them): a banner is easy to recognise.
+        this.#fail(`peer does not speak ${describeHelloMismatch(source.subarray(at, at + 40))}`);
       }
       this.#sawHello = true;
     } else {
@@ -208,5 +209,5 @@ const EMPTY = Buffer.alloc(0);
 /** Say what the first bytes looked like: a shell banner or an HTTP reply is easy to recognise. */
 function describeHelloMismatch(header: Buffer): string {
   const printable = header.toString('latin1').replace(/[^\x20-\x7e]/g, '.');
-  return `zferry-rpc: expected a HELLO frame, got bytes ${header.toString('hex')} ("${printable}")`;
+  return `zferry-rpc: expected a HELLO frame, got "${printable}" (hex ${header.toString('hex')})`;
 }

@@ -86,6 +86,16 @@ export class FrameWriter {
     this.#flush();
   }
 
+  /** Write what is batched and end the transport's writing side; later frames are dropped. */
+  end(): void {
+    if (this.#closed) return;
+    this.#flush();
+    this.#closed = true;
+    this.#sink.off('drain', this.#onDrain);
+    this.#onDrain();
+    this.#sink.end();
+  }
+
   /** Stop writing: drop what is batched, release drain waiters. */
   close(): void {
     if (this.#closed) return;

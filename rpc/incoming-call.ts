@@ -6,22 +6,22 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { CallContext } from './contract.js';
+import { MAX_TIMER_MS } from './call-scope.js';
 import { RpcDeadlineError, RpcInvalidRequestError, RpcUnknownEndpointError, errorMessage } from './errors.js';
 import type { RpcError } from './errors.js';
 import { decodeMessage, encodeMessage } from './message-codec.js';
 import type { Multiplexer } from './mux.js';
-import { TRAILER_OK, isReadable } from './outgoing-call.js';
 import type { HandlerRegistry, RegisteredEndpoint } from './registry.js';
 import type { RpcStream, StreamEvents } from './stream.js';
 import { IncomingByteStream } from './stream-receiver.js';
 import { StreamSender } from './stream-sender.js';
+import { destroyQuietly, isReadable } from './readable.js';
 import type { PeerIdentity } from './transport/types.js';
 import { validate } from './validation.js';
-import { encodeJson } from './wire.js';
+import { RESPONSE_OK_BYTES, TRAILER_OK_BYTES, encodeWithError } from './wire.js';
 import type { RequestHeaders, ResponseHeaders, TrailerHeaders, WireError } from './wire.js';
 import { handlerErrorToWire, rpcErrorToWire, wireToError } from './wire-error.js';
 
-const RESPONSE_OK: Buffer = encodeJson({ kind: 'response', ok: true } satisfies ResponseHeaders);
 const REQUEST_NOT_NEEDED: WireError = { code: 'RPC_CANCELLED', message: 'response complete; the rest of the request is not needed' };
 
 export interface IncomingCallInit {
@@ -62,8 +62,8 @@ export class IncomingCall implements StreamEvents {
       this.#respondError(rpcErrorToWire(new RpcUnknownEndpointError(`unknown endpoint ${headers.endpoint}`)));
       return;
     }
-    this.#controller = new AbortController();
-    if (headers.timeoutMs !== undefined) {
+    // Beyond the largest timer delay (~24.8 days) node would fire at once: treat as no deadline.
+    if (headers.timeoutMs !== undefined && headers.timeoutMs <= MAX_TIMER_MS) {
       const timeoutMs = headers.timeoutMs;
       this.#deadlineTimer = setTimeout(() => {
         this.#deadlineTimer = undefined;
@@ -92,8 +92,16 @@ export class IncomingCall implements StreamEvents {
       this.#respondError(rpcErrorToWire(new RpcInvalidRequestError(`${endpoint}: ${request.message}`)));
       return;
     }
-    const controller = this.#controller as AbortController;
-    const ctx: CallContext = { signal: controller.signal, peer: this.#init.peer, metadata: this.#init.headers.metadata };
+    // The AbortController is made on first use: most handlers never look at the signal, and
+    // creating one per call is a measurable share of a small call's cost.
+    const call = this;
+    const ctx: CallContext = {
+      get signal(): AbortSignal {
+        return call.#signal();
+      },
+      peer: this.#init.peer,
+      metadata: this.#init.headers.metadata,
+    };
     if (this.#init.headers.timeoutMs !== undefined) ctx.deadline = Date.now() + this.#init.headers.timeoutMs;
     let pending: unknown;
     this.#handlerRunning = true;
@@ -131,17 +139,21 @@ export class IncomingCall implements StreamEvents {
     else this.#mux.consumed(this.#stream, chunk.length);
   }
 
+  #signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#abortedWith !== undefined) this.#controller.abort(this.#abortedWith);
+    }
+    return this.#controller.signal;
+  }
+
   aborted(error: RpcError): void {
     if (this.#abortedWith !== undefined) return;
     this.#abortedWith = error;
     this.#controller?.abort(error);
     this.#requestStream?.fail(error);
     this.#sender?.stop();
-    const source = this.#responseSource;
-    if (source !== undefined && !source.destroyed) {
-      source.on('error', () => {});
-      source.destroy();
-    }
+    destroyQuietly(this.#responseSource);
     this.#checkDone();
   }
 
@@ -185,7 +197,7 @@ export class IncomingCall implements StreamEvents {
       this.#respondError({ code: 'RPC_REMOTE', remoteCode: 'RPC_RESPONSE_TOO_LARGE', message: `${endpoint}: response of ${body.length} bytes exceeds the caller's limit of ${limit}` });
       return;
     }
-    this.#mux.sendHeaders(this.#stream, RESPONSE_OK, false);
+    this.#mux.sendHeaders(this.#stream, RESPONSE_OK_BYTES, false);
     this.#mux.sendMessage(this.#stream, body, source === undefined);
     if (source === undefined) this.#afterResponse();
     else this.#sendStream(source);
@@ -205,14 +217,14 @@ export class IncomingCall implements StreamEvents {
       writerBlocked: () => mux.writerBlocked,
       whenWritable: (callback) => mux.whenWritable(callback),
       finished: () => {
-        mux.sendHeaders(stream, TRAILER_OK, true);
+        mux.sendHeaders(stream, TRAILER_OK_BYTES, true);
         this.#afterResponse();
       },
       failed: (error) => {
         const message = errorMessage(error);
         this.#init.logger?.warn({ endpoint: this.#init.headers.endpoint, peer: this.#init.peer.name, err: message }, 'rpc response stream source failed');
         const wire: WireError = { code: 'RPC_STREAM_SOURCE', message };
-        mux.sendHeaders(stream, encodeJson({ kind: 'trailer', ok: false, error: wire } satisfies TrailerHeaders), true);
+        mux.sendHeaders(stream, encodeWithError((error) => ({ kind: 'trailer', ok: false, error }) satisfies TrailerHeaders, wire, mux.headerLimit), true);
         this.#afterResponse();
       },
     });
@@ -230,7 +242,8 @@ export class IncomingCall implements StreamEvents {
   }
 
   #respondError(error: WireError): void {
-    this.#mux.sendHeaders(this.#stream, encodeJson({ kind: 'response', ok: false, error } satisfies ResponseHeaders), true);
+    const payload = encodeWithError((e) => ({ kind: 'response', ok: false, error: e }) satisfies ResponseHeaders, error, this.#mux.headerLimit);
+    this.#mux.sendHeaders(this.#stream, payload, true);
     this.#afterResponse();
   }
 
@@ -239,10 +252,7 @@ export class IncomingCall implements StreamEvents {
     this.#responded = true;
     if (!this.#stream.closed && !this.#stream.receivedEnd) this.#mux.reset(this.#stream, REQUEST_NOT_NEEDED);
     const requestStream = this.#requestStream;
-    if (requestStream !== undefined && !requestStream.destroyed && !requestStream.readableEnded && !this.#handlerRunning) {
-      requestStream.on('error', () => {});
-      requestStream.destroy();
-    }
+    if (!this.#handlerRunning) destroyQuietly(requestStream);
     this.#checkDone();
   }
 
@@ -261,10 +271,4 @@ function streamOf(result: unknown): Readable | undefined {
   if (typeof result !== 'object' || result === null) return undefined;
   const stream = (result as { stream?: unknown }).stream;
   return isReadable(stream) ? stream : undefined;
-}
-
-function destroyQuietly(stream: Readable | undefined): void {
-  if (stream === undefined || stream.destroyed) return;
-  stream.on('error', () => {});
-  stream.destroy();
 }

@@ -19,7 +19,7 @@ import {
   errorCode,
   errorMessage,
 } from './errors.js';
-import { isReadable } from './outgoing-call.js';
+import { destroyQuietly, isReadable } from './readable.js';
 import type { PeerIdentity } from './transport/types.js';
 import { validate } from './validation.js';
 
@@ -208,10 +208,4 @@ function toRemoteError(error: unknown): RpcRemoteError {
   const details = typeof error === 'object' && error !== null ? (error as { details?: unknown }).details : undefined;
   const remoteCode = error instanceof RpcRemoteError ? error.remoteCode : errorCode(error);
   return new RpcRemoteError(errorMessage(error), { cause: error, remoteCode, details });
-}
-
-function destroyQuietly(stream: Readable | undefined): void {
-  if (stream === undefined || !isReadable(stream) || stream.destroyed || stream.readableEnded) return;
-  stream.on('error', () => {});
-  stream.destroy();
 }

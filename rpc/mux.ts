@@ -8,23 +8,26 @@ import { RpcConnectionLostError, RpcError, RpcGoawayError, RpcProtocolError, err
 import { FrameDecoder } from './frame-decoder.js';
 import type { FrameHandler } from './frame-decoder.js';
 import { FrameWriter } from './frame-writer.js';
-import { FrameFlag, FrameType, PROTOCOL_NAME, SUPPORTED_VERSIONS, frameTypeName } from './frame.js';
-import { ANNOUNCED_LIMIT_NAMES } from './limits.js';
+import { FrameFlag, FrameType, frameTypeName } from './frame.js';
+import { acceptHello, buildHello } from './hello.js';
+import { Keepalive } from './keepalive.js';
+import { LIMIT_BOUNDS } from './limits.js';
 import type { AnnouncedLimits, RpcLimits } from './limits.js';
 import { RpcStream } from './stream.js';
 import type { StreamEvents } from './stream.js';
 import type { TransportConnection } from './transport/types.js';
 import {
-  chooseVersion,
   decodeGoaway,
-  decodeHello,
-  decodePing,
   decodeReset,
   decodeStreamHeaders,
   decodeWindow,
   encodeJson,
-  encodePing,
+  encodeWithError,
   encodeWindow,
+  RESPONSE_OK,
+  RESPONSE_OK_BYTES,
+  TRAILER_OK,
+  TRAILER_OK_BYTES,
 } from './wire.js';
 import type { ConnectionRole, Goaway, Hello, RequestHeaders, WireError } from './wire.js';
 import { wireToError } from './wire-error.js';
@@ -93,13 +96,8 @@ export class Multiplexer implements FrameHandler {
   #isClosed = false;
 
   #helloTimer: NodeJS.Timeout | undefined;
-  #keepaliveTimer: NodeJS.Timeout | undefined;
   #closeTimer: NodeJS.Timeout | undefined;
-  #receivedSinceTick = false;
-  #lastReceivedAt = Date.now();
-  #pingOutstanding = false;
-  #nextPingToken = 1n;
-  readonly #pings = new Map<bigint, { sentAt: number; resolve: (rtt: number) => void; reject: (e: Error) => void }>();
+  readonly #keepalive: Keepalive;
   /** Current DATA frame target while its payload arrives (undefined: discard). */
   #dataTarget: RpcStream | undefined;
 
@@ -120,15 +118,18 @@ export class Multiplexer implements FrameHandler {
     this.#decoder = new FrameDecoder(this, options.limits);
     const stream = transport.stream;
     this.#writer = new FrameWriter(stream);
+    this.#keepalive = new Keepalive(options.limits.keepaliveIntervalMs, options.limits.keepaliveTimeoutMs, {
+      sendPing: (payload) => this.#writer.frame(FrameType.PING, 0, 0, payload),
+      silent: (silentMs) => this.destroy(new RpcConnectionLostError(`peer ${transport.peer.name} sent nothing for ${silentMs} ms (keepalive timeout)`)),
+    });
     stream.on('data', this.#onTransportData);
     stream.on('end', this.#onTransportEnd);
     stream.on('error', this.#onTransportError);
     stream.on('close', this.#onTransportClose);
-    this.#sendHello();
+    this.#writer.frame(FrameType.HELLO, 0, 0, encodeJson(buildHello(this.role, this.limits, options.identity)));
     this.#helloTimer = setTimeout(() => {
       this.destroy(new RpcConnectionLostError(`no HELLO from ${transport.peer.name} within ${this.limits.helloTimeoutMs} ms`));
     }, this.limits.helloTimeoutMs);
-    this.#helloTimer.unref();
   }
 
   // ---- state for callers ----
@@ -162,6 +163,11 @@ export class Multiplexer implements FrameHandler {
   /** True once either side sent GOAWAY: no new streams. */
   get goingAway(): boolean {
     return this.#goawaySent !== undefined || this.#goawayReceived !== undefined;
+  }
+
+  /** What a header or control JSON payload we send may weigh (before HELLO: the smallest allowed). */
+  get headerLimit(): number {
+    return this.#peerLimits?.maxHeaderBytes ?? LIMIT_BOUNDS.maxHeaderBytes.min;
   }
 
   get bytesWritten(): number {
@@ -205,8 +211,9 @@ export class Multiplexer implements FrameHandler {
   }
 
   #openRefusal(): RpcError | undefined {
-    if (this.#isClosed) return this.#closeError ?? new RpcConnectionLostError('connection is closed');
+    // After the peer's GOAWAY a call is refused as "not started, safe to retry", even once closed.
     if (this.#goawayReceived !== undefined) return new RpcGoawayError(`peer is shutting down: ${this.#goawayReceived.message}`);
+    if (this.#isClosed) return this.#closeError ?? new RpcConnectionLostError('connection is closed');
     if (this.#goawaySent !== undefined) return new RpcGoawayError('connection is closing');
     if (this.#nextLocalId > 0xffff_ffff) return new RpcGoawayError('stream ids exhausted on this connection; open a new one');
     return undefined;
@@ -287,7 +294,7 @@ export class Multiplexer implements FrameHandler {
   /** Abort a stream towards the peer. Frames still in flight for it are dropped on arrival. */
   reset(stream: RpcStream, error: WireError): void {
     if (stream.closed) return;
-    this.#writer.frame(FrameType.RESET, 0, stream.id, encodeJson(error));
+    this.#writer.frame(FrameType.RESET, 0, stream.id, encodeWithError((e) => e, error, this.headerLimit));
     this.#closeStream(stream);
   }
 
@@ -347,10 +354,8 @@ export class Multiplexer implements FrameHandler {
   /** Round-trip time to the peer in milliseconds. */
   ping(): Promise<number> {
     if (this.#isClosed) return Promise.reject(this.#closeError ?? new RpcConnectionLostError('connection is closed'));
-    return new Promise<number>((resolve, reject) => {
-      const token = this.#sendPing();
-      this.#pings.set(token, { sentAt: performance.now(), resolve, reject });
-    });
+    // No PING may precede the peer's HELLO.
+    return this.ready.then(() => this.#keepalive.ping());
   }
 
   /**
@@ -380,76 +385,26 @@ export class Multiplexer implements FrameHandler {
     this.#teardown(rpcError);
   }
 
-  // ---- HELLO, keepalive ----
-
-  #sendHello(): void {
-    const limits = {} as AnnouncedLimits;
-    for (const name of ANNOUNCED_LIMIT_NAMES) limits[name] = this.limits[name];
-    const hello: Hello = {
-      protocol: PROTOCOL_NAME,
-      versions: [...SUPPORTED_VERSIONS],
-      role: this.role,
-      identity: { software: 'zferry' },
-      limits,
-      features: [],
-    };
-    if (this.#options.identity !== undefined) hello.identity.name = this.#options.identity;
-    this.#writer.frame(FrameType.HELLO, 0, 0, encodeJson(hello));
-  }
+  // ---- HELLO ----
 
   #onHello(payload: Buffer): void {
-    const hello = decodeHello(payload);
-    if (hello.role === this.role) throw new RpcProtocolError(`both ends of the connection claim the ${this.role} role`);
-    const version = chooseVersion(SUPPORTED_VERSIONS, hello.versions);
-    if (version === undefined) {
-      throw new RpcProtocolError(`no common protocol version: we speak ${SUPPORTED_VERSIONS.join(',')}, the peer speaks ${hello.versions.join(',')}`);
-    }
+    const { hello, version } = acceptHello(payload, this.role);
     this.#peerHello = hello;
     this.#peerLimits = hello.limits;
     this.#sendWindow = hello.limits.connectionWindow;
     if (this.#helloTimer !== undefined) clearTimeout(this.#helloTimer);
     this.#helloTimer = undefined;
-    this.#startKeepalive();
+    this.#keepalive.start();
     this.#logger?.debug({ peer: this.transport.peer.name, identity: hello.identity, version }, 'rpc connection ready');
     this.#resolveReady();
     this.#wakeSlotWaiters();
-  }
-
-  #startKeepalive(): void {
-    const tick = Math.max(5, Math.min(this.limits.keepaliveIntervalMs, this.limits.keepaliveTimeoutMs) / 2);
-    this.#lastReceivedAt = Date.now();
-    this.#keepaliveTimer = setInterval(this.#onKeepaliveTick, tick);
-    this.#keepaliveTimer.unref();
-  }
-
-  readonly #onKeepaliveTick = (): void => {
-    const now = Date.now();
-    if (this.#receivedSinceTick) {
-      this.#receivedSinceTick = false;
-      this.#lastReceivedAt = now;
-      this.#pingOutstanding = false;
-    }
-    const silentFor = now - this.#lastReceivedAt;
-    if (silentFor >= this.limits.keepaliveTimeoutMs) {
-      this.destroy(new RpcConnectionLostError(`peer ${this.transport.peer.name} sent nothing for ${silentFor} ms (keepalive timeout)`));
-    } else if (silentFor >= this.limits.keepaliveIntervalMs && !this.#pingOutstanding) {
-      this.#pingOutstanding = true;
-      this.#sendPing();
-    }
-  };
-
-  #sendPing(): bigint {
-    const token = this.#nextPingToken;
-    this.#nextPingToken += 1n;
-    this.#writer.frame(FrameType.PING, 0, 0, encodePing(token));
-    return token;
   }
 
   // ---- receiving ----
 
   readonly #onTransportData = (chunk: Buffer | string): void => {
     if (this.#isClosed) return;
-    this.#receivedSinceTick = true;
+    this.#keepalive.received();
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
     try {
       this.#decoder.push(buffer);
@@ -485,7 +440,7 @@ export class Multiplexer implements FrameHandler {
         this.#writer.frame(FrameType.PONG, 0, 0, Buffer.from(payload));
         break;
       case FrameType.PONG:
-        this.#onPong(decodePing(payload));
+        this.#keepalive.pong(payload);
         break;
       case FrameType.GOAWAY:
         this.#onGoaway(flags, decodeGoaway(payload));
@@ -519,7 +474,8 @@ export class Multiplexer implements FrameHandler {
     }
     const stream = this.#streamFor(id, FrameType.HEADERS);
     if (stream === undefined) return;
-    const headers = decodeStreamHeaders(payload);
+    // Most headers on an open stream are the canonical "ok" ones: skip the JSON parse for those.
+    const headers = payload.equals(RESPONSE_OK_BYTES) ? RESPONSE_OK : payload.equals(TRAILER_OK_BYTES) ? TRAILER_OK : decodeStreamHeaders(payload);
     if (stream.phase === 'headers') {
       if (headers.kind !== 'response') throw new RpcProtocolError(`stream ${id}: expected response HEADERS, got ${headers.kind}`);
       if (headers.ok === end) throw new RpcProtocolError(`stream ${id}: ${headers.ok ? 'a successful response must be followed by a MESSAGE' : 'an error response must carry END'}`);
@@ -564,12 +520,12 @@ export class Multiplexer implements FrameHandler {
     }
     if ((flags & FrameFlag.MORE) !== 0) {
       // The fragment may be a view into a network buffer; keep it until the message is whole.
-      stream.messageParts.push(payload);
+      (stream.messageParts ??= []).push(payload);
       stream.messageBytes = total;
       return;
     }
-    const body = stream.messageParts.length === 0 ? payload : Buffer.concat([...stream.messageParts, payload], total);
-    stream.messageParts = [];
+    const body = stream.messageParts === undefined ? payload : Buffer.concat([...stream.messageParts, payload], total);
+    stream.messageParts = undefined;
     stream.messageBytes = 0;
     const end = (flags & FrameFlag.END) !== 0;
     if (end) this.#receivedEnd(stream);
@@ -628,18 +584,13 @@ export class Multiplexer implements FrameHandler {
     stream.events.aborted(wireToError(error));
   }
 
-  #onPong(token: bigint): void {
-    const ping = this.#pings.get(token);
-    if (ping === undefined) return;
-    this.#pings.delete(token);
-    ping.resolve(performance.now() - ping.sentAt);
-  }
-
   #onGoaway(flags: number, goaway: Goaway): void {
     if (goaway.code !== GOAWAY_GRACEFUL) {
       // The peer reports a failure (e.g. it found our frames malformed) and is closing.
-      const error = wireToError({ code: goaway.code, message: `peer closed the connection: ${goaway.message}` });
-      this.#teardown(error);
+      const message = `peer closed the connection: ${goaway.message}`;
+      this.#teardown(
+        goaway.code === 'RPC_PROTOCOL' ? new RpcProtocolError(message) : new RpcConnectionLostError(`${message} (${goaway.code})`),
+      );
       return;
     }
     if (this.#goawayReceived === undefined || goaway.lastStreamId < this.#goawayReceived.lastStreamId) this.#goawayReceived = goaway;
@@ -666,8 +617,8 @@ export class Multiplexer implements FrameHandler {
     if (this.#ending || this.#isClosed || this.#streams.size > 0) return;
     if (this.#goawaySent === undefined && this.#goawayReceived === undefined && !this.#peerEnded) return;
     this.#ending = true;
-    this.#writer.flush();
-    this.transport.stream.end();
+    // Nothing may be written after this (a late WINDOW or PING would be a write after end).
+    this.#writer.end();
     if (this.#peerEnded) this.#finishGracefully();
   }
 
@@ -718,8 +669,9 @@ export class Multiplexer implements FrameHandler {
     if (this.#isClosed) return;
     this.#logger?.warn({ peer: this.transport.peer.name, err: error.message }, 'rpc protocol error; closing the connection');
     // Tell the peer why before going; it may not be able to parse it, which is fine.
-    const goaway: Goaway = { lastStreamId: this.#lastPeerId, code: error.code, message: error.message };
-    this.#writer.frame(FrameType.GOAWAY, 0, 0, encodeJson(goaway));
+    const lastStreamId = this.#lastPeerId;
+    const payload = encodeWithError((e) => ({ lastStreamId, code: e.code, message: e.message }) satisfies Goaway, { code: error.code, message: error.message }, this.headerLimit);
+    this.#writer.frame(FrameType.GOAWAY, 0, 0, payload);
     this.#writer.flush();
     this.#teardown(error, true);
   }
@@ -734,9 +686,9 @@ export class Multiplexer implements FrameHandler {
     this.#closeError = error;
     this.#decoder.stop();
     for (const timer of [this.#helloTimer, this.#closeTimer]) if (timer !== undefined) clearTimeout(timer);
-    if (this.#keepaliveTimer !== undefined) clearInterval(this.#keepaliveTimer);
-    this.#helloTimer = this.#closeTimer = this.#keepaliveTimer = undefined;
+    this.#helloTimer = this.#closeTimer = undefined;
     const failure = error ?? new RpcConnectionLostError('connection closed');
+    this.#keepalive.stop(failure);
     this.#rejectReady(failure);
     const streams = [...this.#streams.values()];
     this.#streams.clear();
@@ -748,8 +700,6 @@ export class Multiplexer implements FrameHandler {
     }
     this.#localOpen = this.#peerOpen = 0;
     this.#failSlotWaiters(failure);
-    for (const ping of this.#pings.values()) ping.reject(failure);
-    this.#pings.clear();
 
     const stream = this.transport.stream;
     stream.off('data', this.#onTransportData);

@@ -12,12 +12,11 @@ import type { Multiplexer } from './mux.js';
 import type { RpcStream, StreamEvents } from './stream.js';
 import { IncomingByteStream } from './stream-receiver.js';
 import { StreamSender } from './stream-sender.js';
+import { destroyQuietly, isReadable } from './readable.js';
 import { validate } from './validation.js';
-import { encodeJson } from './wire.js';
+import { TRAILER_OK_BYTES, encodeJson, encodeWithError } from './wire.js';
 import type { RequestHeaders, ResponseHeaders, TrailerHeaders, WireError } from './wire.js';
 import { rpcErrorToWire, wireToError } from './wire-error.js';
-
-export const TRAILER_OK: Buffer = encodeJson({ kind: 'trailer', ok: true } satisfies TrailerHeaders);
 
 export interface OutgoingCallInit {
   mux: Multiplexer;
@@ -30,8 +29,21 @@ export interface OutgoingCallInit {
   onFinished: (call: OutgoingCall) => void;
 }
 
-export function isReadable(value: unknown): value is Readable {
-  return typeof value === 'object' && value !== null && typeof (value as Readable).on === 'function' && typeof (value as Readable).pipe === 'function';
+/** Encoded request headers of plain calls (no metadata, no deadline), per endpoint: the common case. */
+const plainHeaders = new Map<string, Buffer>();
+const MAX_PLAIN_HEADERS = 1024;
+
+function requestHeaders(endpoint: string, metadata: Record<string, string> | undefined, timeoutMs: number | undefined): Buffer {
+  const plain = timeoutMs === undefined && (metadata === undefined || Object.keys(metadata).length === 0);
+  if (plain) {
+    const cached = plainHeaders.get(endpoint);
+    if (cached !== undefined) return cached;
+  }
+  const headers: RequestHeaders = { kind: 'request', endpoint, metadata: metadata ?? {} };
+  if (timeoutMs !== undefined) headers.timeoutMs = timeoutMs;
+  const encoded = encodeJson(headers);
+  if (plain && plainHeaders.size < MAX_PLAIN_HEADERS) plainHeaders.set(endpoint, encoded);
+  return encoded;
 }
 
 export class OutgoingCall implements StreamEvents {
@@ -68,11 +80,13 @@ export class OutgoingCall implements StreamEvents {
       this.#fail(new RpcInvalidRequestError(`${wireName}: metadata values must be strings`));
       return;
     }
-    try {
-      this.#scope = new CallScope(options);
-    } catch (error) {
-      this.#fail(new RpcInvalidRequestError(`${wireName}: ${errorMessage(error)}`, { cause: error }));
-      return;
+    if (options?.signal !== undefined || options?.timeoutMs !== undefined) {
+      try {
+        this.#scope = new CallScope(options);
+      } catch (error) {
+        this.#fail(new RpcInvalidRequestError(`${wireName}: ${errorMessage(error)}`, { cause: error }));
+        return;
+      }
     }
     try {
       this.#body = encodeMessage(this.#init.request);
@@ -80,7 +94,7 @@ export class OutgoingCall implements StreamEvents {
       this.#fail(new RpcInvalidRequestError(`${wireName}: request cannot be encoded: ${errorMessage(error)}`, { cause: error }));
       return;
     }
-    this.#scope.onAbort((error) => this.#abort(error));
+    this.#scope?.onAbort((error) => this.#abort(error));
     if (this.#settled) return;
     this.#cancelWait = this.#init.mux.whenCanOpen((error) => {
       this.#cancelWait = undefined;
@@ -97,10 +111,8 @@ export class OutgoingCall implements StreamEvents {
       this.#fail(new RpcInvalidRequestError(`${wireName}: request of ${body.length} bytes exceeds the peer's message limit of ${peer.maxMessageBytes}`));
       return;
     }
-    const headers: RequestHeaders = { kind: 'request', endpoint: wireName, metadata: options?.metadata ?? {} };
     const remaining = this.#scope?.remainingMs();
-    if (remaining !== undefined) headers.timeoutMs = remaining;
-    const encoded = encodeJson(headers);
+    const encoded = requestHeaders(wireName, options?.metadata, remaining);
     if (encoded.length > peer.maxHeaderBytes) {
       this.#fail(new RpcInvalidRequestError(`${wireName}: request headers (metadata) of ${encoded.length} bytes exceed the peer's limit of ${peer.maxHeaderBytes}`));
       return;
@@ -126,7 +138,7 @@ export class OutgoingCall implements StreamEvents {
       writerBlocked: () => mux.writerBlocked,
       whenWritable: (callback) => mux.whenWritable(callback),
       finished: () => {
-        mux.sendHeaders(stream, TRAILER_OK, true);
+        mux.sendHeaders(stream, TRAILER_OK_BYTES, true);
         this.#checkDone();
       },
       failed: (error) => {
@@ -134,7 +146,7 @@ export class OutgoingCall implements StreamEvents {
         this.#sourceError = new RpcStreamSourceError(`request stream failed: ${message}`, { cause: error });
         // The peer learns it was the source, not the connection; we still wait for its answer.
         const wire: WireError = { code: 'RPC_STREAM_SOURCE', message };
-        mux.sendHeaders(stream, encodeJson({ kind: 'trailer', ok: false, error: wire } satisfies TrailerHeaders), true);
+        mux.sendHeaders(stream, encodeWithError((error) => ({ kind: 'trailer', ok: false, error }) satisfies TrailerHeaders, wire, mux.headerLimit), true);
         if (this.#settled) this.#checkDone();
       },
     });
@@ -252,11 +264,7 @@ export class OutgoingCall implements StreamEvents {
     const stream = this.#stream;
     if (stream !== undefined) this.#init.mux.setSending(stream, false);
     // Pipeline semantics: a request stream we did not send to its end is destroyed.
-    const source = this.#init.requestStream;
-    if (source !== undefined && isReadable(source) && !source.destroyed && !source.readableEnded) {
-      source.on('error', () => {});
-      source.destroy();
-    }
+    destroyQuietly(this.#init.requestStream);
     this.#init.onFinished(this);
   }
 }

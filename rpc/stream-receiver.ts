@@ -53,10 +53,15 @@ export class IncomingByteStream extends Readable {
     this.push(null);
   }
 
-  /** The stream failed (source error, cancellation, connection lost). */
+  /**
+   * The stream failed (source error, cancellation, connection lost). An error nobody listens
+   * for is not thrown: the call's promise or the handler's signal already tells the story, and
+   * a connection dropping must not crash a process whose handler had not started reading yet.
+   */
   fail(error: Error): void {
     if (this.destroyed) return;
     this.#finished = true;
+    if (this.listenerCount('error') === 0) this.on('error', () => {});
     this.destroy(error);
   }
 

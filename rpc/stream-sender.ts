@@ -72,9 +72,9 @@ export class StreamSender {
     source.off('data', this.#onData);
     source.off('end', this.#onEnd);
     source.off('close', this.#onClose);
-    // Keep a listener: a late error from a source we let go of must not crash the process.
     source.off('error', this.#onError);
-    source.on('error', ignore);
+    // A source we let go of before its end may still fail; that must not crash the process.
+    if (!source.readableEnded) source.on('error', ignore);
   }
 
   readonly #onData = (chunk: unknown): void => {

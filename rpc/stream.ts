@@ -37,8 +37,8 @@ export class RpcStream {
   sentEnd = false;
   receivedEnd = false;
   closed = false;
-  /** MESSAGE fragments received so far. */
-  messageParts: Buffer[] = [];
+  /** MESSAGE fragments received so far (only for bodies that span frames). */
+  messageParts: Buffer[] | undefined;
   messageBytes = 0;
 
   constructor(id: number, local: boolean, events: StreamEvents, sendWindow: number, receiveWindow: number) {

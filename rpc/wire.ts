@@ -54,6 +54,37 @@ export function encodeJson(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
+/**
+ * JSON of `wrap(error)` within `limit` bytes (the peer's maxHeaderBytes): if it does not fit,
+ * the details are dropped and the message is shortened. An error report must never be what
+ * breaks the peer's limits.
+ */
+export function encodeWithError(wrap: (error: WireError) => unknown, error: WireError, limit: number): Buffer {
+  let encoded = encodeJson(wrap(error));
+  if (encoded.length <= limit) return encoded;
+  const { code, message, remoteCode } = error;
+  let trimmed: WireError = remoteCode === undefined ? { code, message } : { code, message, remoteCode };
+  for (;;) {
+    encoded = encodeJson(wrap(trimmed));
+    if (encoded.length <= limit || trimmed.message.length === 0) return encoded;
+    // Shrink in proportion (characters may take several bytes), a little more each round.
+    const keep = Math.max(0, Math.floor((trimmed.message.length * limit) / encoded.length) - 16);
+    trimmed = { ...trimmed, message: keep === 0 ? '' : `${trimmed.message.slice(0, keep)}…` };
+  }
+}
+
+/** A peer-supplied value quoted for an error message, never long. */
+function quote(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
+}
+
+/** The two headers nearly every call sends, decoded and encoded once. */
+export const RESPONSE_OK: ResponseHeaders = Object.freeze({ kind: 'response', ok: true });
+export const TRAILER_OK: TrailerHeaders = Object.freeze({ kind: 'trailer', ok: true });
+export const RESPONSE_OK_BYTES: Buffer = encodeJson(RESPONSE_OK);
+export const TRAILER_OK_BYTES: Buffer = encodeJson(TRAILER_OK);
+
 function parseJsonObject(payload: Buffer, what: string): Record<string, unknown> {
   let value: unknown;
   try {
@@ -80,7 +111,7 @@ function shortString(value: unknown, max: number): value is string {
 export function decodeHello(payload: Buffer): Hello {
   const raw = parseJsonObject(payload, 'HELLO');
   if (raw['protocol'] !== PROTOCOL_NAME) {
-    throw new RpcProtocolError(`HELLO: peer speaks protocol ${JSON.stringify(raw['protocol'])}, not ${PROTOCOL_NAME}`);
+    throw new RpcProtocolError(`HELLO: peer speaks protocol ${quote(raw['protocol'])}, not ${PROTOCOL_NAME}`);
   }
   const versions = raw['versions'];
   if (!Array.isArray(versions) || versions.length === 0 || versions.length > 64 || !versions.every((v) => isU32(v) && v > 0 && v < 256)) {
@@ -99,7 +130,7 @@ export function decodeHello(payload: Buffer): Hello {
     const value = rawLimits[name];
     const { min, max } = LIMIT_BOUNDS[name];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw new RpcProtocolError(`HELLO: limit ${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
+      throw new RpcProtocolError(`HELLO: limit ${name} must be an integer in [${min}, ${max}], got ${quote(value)}`);
     }
     limits[name] = value;
   }
@@ -149,11 +180,14 @@ export function decodeStreamHeaders(payload: Buffer): StreamHeaders {
       }
       const metadata = raw['metadata'] ?? {};
       if (!isObject(metadata)) throw new RpcProtocolError('HEADERS: request metadata must be an object of strings');
-      const entries = Object.entries(metadata);
-      if (entries.length > MAX_METADATA_ENTRIES || !entries.every(([, v]) => typeof v === 'string')) {
-        throw new RpcProtocolError(`HEADERS: request metadata must be at most ${MAX_METADATA_ENTRIES} string values`);
+      // JSON.parse made a fresh plain object: check it in place rather than copying it.
+      let count = 0;
+      for (const key in metadata) {
+        if (++count > MAX_METADATA_ENTRIES || typeof metadata[key] !== 'string') {
+          throw new RpcProtocolError(`HEADERS: request metadata must be at most ${MAX_METADATA_ENTRIES} string values`);
+        }
       }
-      const headers: RequestHeaders = { kind: 'request', endpoint, metadata: Object.fromEntries(entries) as Record<string, string> };
+      const headers: RequestHeaders = { kind: 'request', endpoint, metadata: metadata as Record<string, string> };
       const timeoutMs = raw['timeoutMs'];
       if (timeoutMs !== undefined) {
         if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
@@ -171,7 +205,7 @@ export function decodeStreamHeaders(payload: Buffer): StreamHeaders {
       throw new RpcProtocolError(`HEADERS: ${kind} must have ok: true or false`);
     }
     default:
-      throw new RpcProtocolError(`HEADERS: unknown kind ${JSON.stringify(raw['kind'])}`);
+      throw new RpcProtocolError(`HEADERS: unknown kind ${quote(raw['kind'])}`);
   }
 }
 

@@ -7,13 +7,14 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { countBytes, writeBulk } from './bulk.js';
-import { now, report } from './report.js';
+import { cpuMsSince, now, report } from './report.js';
 
 async function sink(args: string[]): Promise<void> {
   const [transport, a, b] = args;
   if (transport === 'stdio') {
+    const cpu = process.cpuUsage();
     const bytes = await countBytes(process.stdin);
-    report({ end: now(), bytes });
+    report({ end: now(), bytes, receiverCpuMs: cpuMsSince(cpu) });
     return;
   }
   const server = net.createServer();
@@ -25,8 +26,9 @@ async function sink(args: string[]): Promise<void> {
   report({ listening: typeof address === 'string' || address === null ? address : address.port });
   const [socket] = (await once(server, 'connection')) as [net.Socket];
   server.close();
+  const cpu = process.cpuUsage();
   const bytes = await countBytes(socket);
-  report({ end: now(), bytes });
+  report({ end: now(), bytes, receiverCpuMs: cpuMsSince(cpu) });
   socket.destroy();
 }
 
@@ -34,16 +36,20 @@ async function source(args: string[]): Promise<void> {
   const [transport, a, b, c] = args;
   if (transport === 'stdio') {
     const total = Number(a);
+    const cpu = process.cpuUsage();
     report({ start: now() });
     await writeBulk(process.stdout, total);
+    report({ senderCpuMs: cpuMsSince(cpu) });
     return;
   }
   const socket = transport === 'tcp' ? net.connect({ host: a ?? '127.0.0.1', port: Number(b) }) : net.connect({ path: a ?? '' });
   const total = Number(transport === 'tcp' ? c : b);
   await once(socket, 'connect');
   socket.setNoDelay(true);
+  const cpu = process.cpuUsage();
   report({ start: now() });
   await writeBulk(socket, total);
+  report({ senderCpuMs: cpuMsSince(cpu) });
   socket.destroy();
 }
 

@@ -14,6 +14,12 @@ export function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** CPU time (user + system, ms) this process used since `since` (a process.cpuUsage() value). */
+export function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+}
+
 export function report(fields: Report): void {
   process.stderr.write(`${PREFIX}${JSON.stringify(fields)}\n`);
 }

@@ -11,7 +11,7 @@ import type { Listener, TransportConnection } from '../../rpc/transport/index.js
 import { listenTcp, listenUnix, stdioConnection, tcpConnector, unixConnector } from '../../rpc/transport/index.js';
 import { benchContract, benchImplementation } from './bench-contract.js';
 import { BulkSource } from './bulk.js';
-import { now, report } from './report.js';
+import { cpuMsSince, now, report } from './report.js';
 import { percentile } from './stats.js';
 
 type BenchClient = ConnectedClient<typeof benchContract>;
@@ -43,9 +43,10 @@ async function server(args: string[]): Promise<void> {
 }
 
 async function upload(client: BenchClient, bytes: number): Promise<void> {
+  const cpu = process.cpuUsage();
   const start = now();
   const result = await client.upload({}, new BulkSource(bytes));
-  report({ start, end: result.end, bytes: result.bytes });
+  report({ start, end: result.end, bytes: result.bytes, senderCpuMs: cpuMsSince(cpu), receiverCpuMs: result.cpuMs });
 }
 
 /** Keep `inFlight` pings outstanding until `until`; latencies of those started after `from`. */

@@ -10,6 +10,7 @@ import type { BenchPool } from './pools.js';
 import type { Profile } from './profile.js';
 import type { RemoteHost, Replicator } from './replicators.js';
 import type { Results } from './results.js';
+import { stoppingCommands } from './command.js';
 import { CommandFailedError } from './errors.js';
 import { progress } from './log.js';
 
@@ -48,7 +49,7 @@ export async function attempt<T>(ctx: BenchContext, contender: Contender, scope:
   try {
     return await run();
   } catch (error) {
-    if (contender.baseline) throw error;
+    if (contender.baseline || stoppingCommands()) throw error;
     const message = describeFailure(error);
     ctx.failed.set(scope, message);
     ctx.notes.push(`${contender.replicator.label} failed (${scope}), left out of it from then on: ${message}`);

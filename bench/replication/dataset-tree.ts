@@ -59,7 +59,7 @@ export async function runDatasetTree(ctx: BenchContext): Promise<void> {
         return run;
       });
       if (initial === undefined) continue;
-      ctx.results.record(specs.initial, replicator, initial.ms);
+      ctx.results.record(specs.initial, replicator, initial);
 
       await addSteadySnapshot(ctx, tree);
       const steady = await attempt(ctx, contender, scope, async () => {
@@ -68,13 +68,13 @@ export async function runDatasetTree(ctx: BenchContext): Promise<void> {
         return run;
       });
       if (steady === undefined) continue;
-      ctx.results.record(specs.steady, replicator, steady.ms);
+      ctx.results.record(specs.steady, replicator, steady);
 
       let noopText = '';
       if (contender.plans) {
         const noop = await attempt(ctx, contender, `${replicator.id} tree no-op`, () => replicator.replicate(steadyTask(tree)));
         if (noop !== undefined) {
-          ctx.results.record(specs.noop, replicator, noop.ms);
+          ctx.results.record(specs.noop, replicator, noop);
           noopText = `, no-op ${(noop.ms / 1000).toFixed(2)} s`;
         }
       }

@@ -110,11 +110,11 @@ function summarise(log: string, run: Omit<ProfileEntry, 'invocations' | 'zfsMs' 
   const intervals: [number, number][] = [];
   let zfsMs = 0;
   for (const line of log.split('\n')) {
-    const [start, end, , ...args] = line.split(' ');
+    const [start, end, exitCode, ...args] = line.split(' ');
     if (start === undefined || end === undefined || args.length === 0) continue;
     const interval: [number, number] = [Number(start) * 1000, Number(end) * 1000];
     const ms = interval[1] - interval[0];
-    const key = invocationKey(args);
+    const key = withOutcome(invocationKey(args), Number(exitCode));
     const stats = byKey.get(key) ?? { key, count: 0, totalMs: 0 };
     stats.count += 1;
     stats.totalMs += ms;
@@ -144,6 +144,16 @@ function unionLength(intervals: [number, number][]): number {
     }
   }
   return total + (current ? current[1] - current[0] : 0);
+}
+
+/**
+ * zfs exits 2 on usage errors: a tool probing for options this zfs lacks (`send -c`, ...).
+ * Those are probes, not work, and other failures are worth seeing too.
+ */
+function withOutcome(key: string, exitCode: number): string {
+  if (exitCode === 0) return key;
+  if (exitCode === 2) return `probe: ${key.split(' ')[0] ?? key} (usage error)`;
+  return `${key} (exit ${exitCode})`;
 }
 
 /** Single-letter options that take a value (`-d 1`, `-o name`, `-Hpd 1`). */

@@ -38,6 +38,12 @@ export interface RemoteHost {
 
 export interface ReplicationRun {
   ms: number;
+  /** CPU time of the contender's own processes on this host (see CommandOptions.cpu). */
+  cpuMs?: number;
+}
+
+function runOf(result: { ms: number; cpuMs?: number }): ReplicationRun {
+  return result.cpuMs !== undefined ? { ms: result.ms, cpuMs: result.cpuMs } : { ms: result.ms };
 }
 
 export interface Replicator {
@@ -95,8 +101,8 @@ export function bareReplicator(options: BareOptions = {}): Replicator {
     id: `bare${options.batch ? '-batch' : ''}${options.remote ? '-ssh' : ''}`,
     label: options.remote ? `${how} | ssh -c ${options.remote.cipher} zfs recv -u` : `${how} | zfs recv -u`,
     async replicate(task, commandOptions) {
-      const result = await checkScript(barePipelineScript(task, options), commandOptions);
-      return { ms: result.ms };
+      const result = await checkScript(barePipelineScript(task, options), { ...commandOptions, cpu: true });
+      return runOf(result);
     },
   };
 }
@@ -140,9 +146,9 @@ export function zferryReplicator(options: ZferryOptions): Replicator {
     id: `zferry${options.jobs !== undefined ? `-j${options.jobs}` : ''}${options.batch ? '-batch' : ''}${options.remote ? '-ssh' : ''}`,
     label: `zferry push${flags ? ` ${flags}` : ''}${options.remote ? ' (ssh)' : ''}`,
     async replicate(task, commandOptions) {
-      const result = await checkCommand(zferryArgv(task, options), commandOptions);
+      const result = await checkCommand(zferryArgv(task, options), { ...commandOptions, cpu: true });
       checkZferrySummary(result.stdout);
-      return { ms: result.ms };
+      return runOf(result);
     },
   };
 }
@@ -192,8 +198,8 @@ export function syncoidReplicator(options: SyncoidOptions = {}): Replicator {
     id: `syncoid${options.remote ? '-ssh' : ''}`,
     label: `syncoid${options.remote ? ' (ssh)' : ''}`,
     async replicate(task, commandOptions) {
-      const result = await checkCommand(syncoidArgv(task, options), commandOptions);
-      return { ms: result.ms };
+      const result = await checkCommand(syncoidArgv(task, options), { ...commandOptions, cpu: true });
+      return runOf(result);
     },
   };
 }

@@ -76,7 +76,7 @@ export function renderReport(ctx: BenchContext, targets: readonly TargetCheck[])
   const sections = [...new Set(ctx.results.groups.map((g) => g.section))];
   for (const section of sections) {
     lines.push('', section);
-    const rows: string[][] = [['work', 'contender', 'median', 'MiB/s', 'time ÷ base', 'runs (s)']];
+    const rows: string[][] = [['work', 'contender', 'median', 'MiB/s', 'time ÷ base', 'CPU', 'runs (s)']];
     for (const group of ctx.results.groups.filter((g) => g.section === section)) {
       group.entries.forEach((entry, index) => {
         const summary = summaries.find((s) => s.key === group.key && s.id === entry.id) as Summary;
@@ -86,11 +86,21 @@ export function renderReport(ctx: BenchContext, targets: readonly TargetCheck[])
           seconds(summary.medianMs),
           summary.mibPerSecond !== undefined ? summary.mibPerSecond.toFixed(0) : '',
           ratioText(group, summary),
+          summary.medianCpuMs !== undefined ? seconds(summary.medianCpuMs) : '',
           entry.runsMs.map((ms) => (ms / 1000).toFixed(2)).join(' '),
         ]);
       });
     }
     lines.push(...table(rows));
+  }
+  if (sections.length > 0) {
+    lines.push(
+      '',
+      '  time ÷ base: median wall time over the baseline\'s (1.00 = as fast; 2.00 = takes twice as long).',
+      '  CPU: median user+system time of the contender\'s own processes on this host (bash/zfs clients/ssh,',
+      '  node, perl/mbuffer/pv), not the zfs-fuse daemon\'s, and over ssh not the remote side\'s (sshd, zfs recv,',
+      '  zferry serve): compare it within the local rows. It does not depend on other load, unlike wall time.',
+    );
   }
   lines.push('', 'Targets');
   lines.push(
@@ -154,6 +164,7 @@ export function jsonSummary(ctx: BenchContext, targets: readonly TargetCheck[]):
       id: s.id,
       medianMs: round(s.medianMs),
       runsMs: s.runsMs.map(round),
+      medianCpuMs: s.medianCpuMs !== undefined ? round(s.medianCpuMs) : null,
       timeVsBaseline: ratio(s.timeVsBaseline),
       mibPerSecond: s.mibPerSecond !== undefined ? round(s.mibPerSecond) : null,
     })),

@@ -21,6 +21,8 @@ export interface Entry {
   id: string;
   label: string;
   runsMs: number[];
+  /** CPU time of the contender's own local processes, per run where measured. */
+  cpuMs: number[];
 }
 
 export interface Group extends GroupSpec {
@@ -33,6 +35,7 @@ export interface Summary {
   label: string;
   medianMs: number;
   runsMs: number[];
+  medianCpuMs: number | undefined;
   /** median / baseline median: 1.00 is as fast as the baseline, 2.00 takes twice as long. */
   timeVsBaseline: number | undefined;
   mibPerSecond: number | undefined;
@@ -57,14 +60,15 @@ export class Results {
     return group;
   }
 
-  record(spec: GroupSpec, replicator: { id: string; label: string }, ms: number): void {
+  record(spec: GroupSpec, replicator: { id: string; label: string }, run: { ms: number; cpuMs?: number }): void {
     const group = this.group(spec);
     let entry = group.entries.find((e) => e.id === replicator.id);
     if (!entry) {
-      entry = { id: replicator.id, label: replicator.label, runsMs: [] };
+      entry = { id: replicator.id, label: replicator.label, runsMs: [], cpuMs: [] };
       group.entries.push(entry);
     }
-    entry.runsMs.push(ms);
+    entry.runsMs.push(run.ms);
+    if (run.cpuMs !== undefined) entry.cpuMs.push(run.cpuMs);
   }
 
   medianOf(key: string, id: string): number | undefined {
@@ -84,6 +88,7 @@ export class Results {
           label: entry.label,
           medianMs,
           runsMs: entry.runsMs,
+          medianCpuMs: entry.cpuMs.length > 0 ? median(entry.cpuMs) : undefined,
           timeVsBaseline: baseline !== undefined ? medianMs / baseline : undefined,
           mibPerSecond: group.bytes !== undefined ? group.bytes / 1024 / 1024 / (medianMs / 1000) : undefined,
         });

@@ -81,7 +81,7 @@ export async function runSingleDataset(ctx: BenchContext): Promise<void> {
             return result;
           });
           if (run === undefined) continue;
-          ctx.results.record(spec(phase, placement), replicator, run.ms);
+          ctx.results.record(spec(phase, placement), replicator, run);
           progress(`single rep ${rep + 1}/${ctx.options.repeat} ${phase} ${placement.name}: ${replicator.label} ${(run.ms / 1000).toFixed(2)} s`);
         }
       }
@@ -96,12 +96,16 @@ export async function runSingleDataset(ctx: BenchContext): Promise<void> {
 function recordTotals(ctx: BenchContext, placements: Placement[], spec: (phase: Phase | 'total', placement: Placement) => GroupSpec): void {
   for (const placement of placements) {
     for (const { replicator } of placement.contenders) {
-      const runsOf = (phase: Phase): number[] =>
-        ctx.results.groups.find((g) => g.key === spec(phase, placement).key)?.entries.find((e) => e.id === replicator.id)?.runsMs ?? [];
-      const full = runsOf('full');
-      const incremental = runsOf('incremental');
-      for (let i = 0; i < Math.min(full.length, incremental.length); i++) {
-        ctx.results.record(spec('total', placement), replicator, (full[i] as number) + (incremental[i] as number));
+      const entryOf = (phase: Phase) => ctx.results.groups.find((g) => g.key === spec(phase, placement).key)?.entries.find((e) => e.id === replicator.id);
+      const full = entryOf('full');
+      const incremental = entryOf('incremental');
+      // Only when both phases ran every time: otherwise the repetitions do not pair up.
+      if (full?.runsMs.length !== ctx.options.repeat || incremental?.runsMs.length !== ctx.options.repeat) continue;
+      const withCpu = full.cpuMs.length === ctx.options.repeat && incremental.cpuMs.length === ctx.options.repeat;
+      for (let i = 0; i < ctx.options.repeat; i++) {
+        const ms = (full.runsMs[i] as number) + (incremental.runsMs[i] as number);
+        const cpuMs = withCpu ? (full.cpuMs[i] as number) + (incremental.cpuMs[i] as number) : undefined;
+        ctx.results.record(spec('total', placement), replicator, cpuMs !== undefined ? { ms, cpuMs } : { ms });
       }
     }
   }

@@ -68,13 +68,15 @@ export async function assertReplica(source: string, target: string): Promise<voi
  */
 export async function clearZferryCursors(root: string): Promise<number> {
   if (!(await datasetExists(root))) return 0;
-  const stdout = await zfs('get', '-H', '-r', '-s', 'local', '-o', 'name,property,value', 'all', root);
-  let cleared = 0;
+  // Inherited too: one `zfs set` on a tree's root may record the cursor of every filesystem in it.
+  const stdout = await zfs('get', '-H', '-r', '-s', 'local,inherited', '-o', 'name,property,value,source', 'all', root);
+  const local: [string, string][] = [];
   for (const line of stdout.split('\n')) {
-    const [name, property, value] = line.split('\t');
+    const [name, property, value, source] = line.split('\t');
     if (!name || !property?.startsWith(CURSOR_PROPERTY_PREFIX) || value === undefined || name.includes('@')) continue;
     const tag = property.slice(CURSOR_PROPERTY_PREFIX.length);
-    const snapshot = /^[0-9]+@(.+)$/.exec(value)?.[1];
+    // The value names the held snapshot (`name`, or `guid@name` in earlier versions).
+    const snapshot = /^(?:[0-9]+@)?([^@/\s]+)$/.exec(value)?.[1];
     if (snapshot !== undefined) {
       const released = await runCommand(['zfs', 'release', tag, `${name}@${snapshot}`]);
       // A cursor whose snapshot or hold is already gone needs no release.
@@ -82,15 +84,42 @@ export async function clearZferryCursors(root: string): Promise<number> {
         throw new CommandFailedError(released);
       }
     }
-    await zfs('inherit', property, name);
-    cleared += 1;
+    if (source === 'local') local.push([property, name]);
   }
-  return cleared;
+  for (const [property, name] of local) await zfs('inherit', property, name);
+  return local.length;
 }
 
 /** Destroys a filesystem tree if it exists (zferry's holds released first). */
 export async function destroyTree(root: string): Promise<void> {
   if (!(await datasetExists(root))) return;
+  const tags = await cursorTags(root);
   await clearZferryCursors(root);
+  await releaseStrayHolds(root, tags);
   await zfsRetryBusy('destroy', '-r', root);
+}
+
+/** Hold tags named by zferry's cursor properties below `root`. */
+async function cursorTags(root: string): Promise<Set<string>> {
+  const stdout = await zfs('get', '-H', '-r', '-s', 'local', '-o', 'property', 'all', root);
+  return new Set(
+    stdout
+      .split('\n')
+      .filter((property) => property.startsWith(CURSOR_PROPERTY_PREFIX))
+      .map((property) => property.slice(CURSOR_PROPERTY_PREFIX.length)),
+  );
+}
+
+/**
+ * Holds that no cursor points at any more (a run that failed between hold and record): try
+ * every known tag on every snapshot still held (`zfs holds` cannot list them on zfs-fuse).
+ */
+async function releaseStrayHolds(root: string, tags: Set<string>): Promise<void> {
+  if (tags.size === 0) return;
+  const stdout = await zfs('get', '-H', '-p', '-r', '-o', 'name,value', 'userrefs', root);
+  for (const line of stdout.split('\n')) {
+    const [name, refs] = line.split('\t');
+    if (!name?.includes('@') || refs === undefined || Number(refs) === 0) continue;
+    for (const tag of tags) await runCommand(['zfs', 'release', tag, name]);
+  }
 }

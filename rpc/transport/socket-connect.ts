@@ -2,17 +2,20 @@ import type { Socket } from 'node:net';
 import { TransportError, errorMessage, systemErrorCode } from './errors.js';
 
 /**
- * Wait until `socket` emits `readyEvent`; an error, an early close or an abort rejects with a
- * TransportError (the socket is destroyed). `describe` turns the raw error into one for people.
+ * Wait until `socket` emits `readyEvent`; an error, an early close, an abort or the timeout
+ * rejects with a TransportError (the socket is destroyed). `describe` turns the raw error (or
+ * a timeout/close, as a plain Error) into one for people.
  */
 export function awaitSocketReady(
   socket: Socket,
   readyEvent: 'connect' | 'secureConnect',
   describe: (err: Error) => TransportError,
   signal?: AbortSignal,
+  timeoutMs?: number,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const cleanup = (): void => {
+      clearTimeout(timer);
       socket.off(readyEvent, onReady);
       socket.off('error', onError);
       socket.off('close', onClose);
@@ -30,6 +33,7 @@ export function awaitSocketReady(
     const onError = (err: Error): void => fail(describe(err));
     const onClose = (): void => fail(describe(new Error('connection closed before it was established')));
     const onAbort = (): void => fail(new TransportError('ABORTED', 'connect aborted', { cause: signal?.reason }));
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => fail(describe(new Error(`timed out after ${timeoutMs} ms`))), timeoutMs);
     if (signal?.aborted) {
       onAbort();
       return;

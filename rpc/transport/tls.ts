@@ -3,7 +3,7 @@ import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { readFile } from 'node:fs/promises';
 import type { Connector, ConnectionHandler, Listener, PeerIdentity, TransportConnection } from './types.js';
 import { TransportError, errorMessage, systemErrorCode } from './errors.js';
-import { connectFailed } from './socket-connect.js';
+import { awaitSocketReady, connectFailed } from './socket-connect.js';
 import { SocketListener, bindServer, formatHostPort, socketConnection } from './socket-listener.js';
 import type { ListenerErrorHandler } from './socket-listener.js';
 
@@ -182,39 +182,6 @@ function watchAcceptance(socket: TLSSocket, target: string): (timeoutMs: number,
     });
 }
 
-function awaitSecureConnect(socket: TLSSocket, target: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      socket.off('secureConnect', onReady);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const fail = (err: TransportError): void => {
-      cleanup();
-      socket.destroy();
-      reject(err);
-    };
-    const onReady = (): void => {
-      cleanup();
-      resolve();
-    };
-    const onError = (err: Error): void => fail(clientSideHandshakeError(target, err));
-    const onClose = (): void => fail(new TransportError('TLS_HANDSHAKE', `TLS server ${target} closed the connection during the handshake`));
-    const onAbort = (): void => fail(new TransportError('ABORTED', 'connect aborted', { cause: signal?.reason }));
-    const timer = setTimeout(() => fail(new TransportError('TLS_HANDSHAKE', `TLS handshake with ${target} timed out after ${timeoutMs} ms`)), timeoutMs);
-    if (signal?.aborted) {
-      onAbort();
-      return;
-    }
-    socket.once('secureConnect', onReady);
-    socket.once('error', onError);
-    socket.once('close', onClose);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Mutual-TLS connector: we verify the server against `ca`, the server verifies our `cert`. */
 export function tlsConnector(options: TlsConnectOptions): Connector {
   const target = formatHostPort(options.host, options.port);
@@ -236,7 +203,11 @@ export function tlsConnector(options: TlsConnectOptions): Connector {
       if (options.servername !== undefined) connectOptions.servername = options.servername;
       const socket = tls.connect(connectOptions);
       const confirmAccepted = watchAcceptance(socket, target);
-      await awaitSecureConnect(socket, target, timeoutMs, signal);
+      const describe = (err: Error): TransportError =>
+        systemErrorCode(err) === undefined
+          ? new TransportError('TLS_HANDSHAKE', `TLS handshake with ${target} failed: ${err.message}`, { cause: err })
+          : clientSideHandshakeError(target, err);
+      await awaitSocketReady(socket, 'secureConnect', describe, signal, timeoutMs);
       await confirmAccepted(timeoutMs, signal);
       socket.setNoDelay(true);
       const serverCert = socket.getPeerCertificate();

@@ -6,7 +6,7 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { Readable } from 'node:stream';
 import {
   RpcCancelledError,
@@ -65,6 +65,8 @@ export function contractSuite(name: string, makeTarget: () => Promise<ContractSu
       assert.equal(typeof withDeadline, 'number');
       assert.ok((withDeadline as number) >= before && (withDeadline as number) <= Date.now() + 60_000);
       assert.equal(without, undefined);
+      // A budget beyond what a timer can hold must not turn into an immediate deadline.
+      assert.deepEqual(await client.add({ a: 1, b: 1 }, { timeoutMs: 2 ** 40 }), { sum: 2 });
     });
 
     test('a handler error arrives as RpcRemoteError with its code, message and details', async () => {
@@ -206,6 +208,31 @@ export function contractSuite(name: string, makeTarget: () => Promise<ContractSu
 
     test('a request-stream endpoint called without a Readable is refused', async () => {
       await assert.rejects(client.upload({ name: 'x' }, undefined as unknown as Readable), RpcInvalidRequestError);
+    });
+
+    test('no timers, signal listeners or stream listeners are left behind', async () => {
+      const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+      await waitFor(() => target.activeCalls() === 0, 'a quiet start');
+      const timersBefore = timers();
+      const controller = new AbortController();
+      const options = { signal: controller.signal, timeoutMs: 60_000 };
+      await client.add({ a: 1, b: 2 }, options);
+      await assert.rejects(client.fail({ code: 'E', message: 'm' }, options), RpcRemoteError);
+      await assert.rejects(client.lie({}, options), RpcInvalidResponseError);
+      await assert.rejects(client.add({ a: 'x' } as unknown as { a: number; b: number }, options), RpcInvalidRequestError);
+      const source = patternStream(MiB);
+      await client.upload({ name: 'tidy' }, source, options);
+      const { stream } = await client.download({ bytes: MiB }, options);
+      await digestStream(stream);
+      await waitFor(() => target.activeCalls() === 0, 'every call finished');
+      assert.equal(getEventListeners(controller.signal, 'abort').length, 0, 'abort listeners removed');
+      // Over the network the RPC layer reads the request stream and must let go of it; locally
+      // the handler reads it itself (and node's async iterator leaves its own listener).
+      if (target.kind === 'network') {
+        const left = ['data', 'end', 'error', 'close'].reduce((sum, event) => sum + source.listenerCount(event), 0);
+        assert.equal(left, 0, 'request stream listeners removed');
+      }
+      await waitFor(() => timers() <= timersBefore, 'deadline timers cleared');
     });
 
     test('many concurrent calls all get their own answers', async () => {

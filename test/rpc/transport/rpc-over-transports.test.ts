@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { RpcServer, connect } from '../../../rpc/index.js';
+import { RpcConnectionLostError, RpcServer, connect } from '../../../rpc/index.js';
 import type { ConnectedClient } from '../../../rpc/index.js';
 import type { Connector, Listener, TransportConnection } from '../../../rpc/transport/index.js';
-import { childProcessConnector, listenTcp, listenTls, listenUnix, sshConnector, tcpConnector, tlsConnector, unixConnector } from '../../../rpc/transport/index.js';
+import { TransportError, childProcessConnector, listenTcp, listenTls, listenUnix, sshConnector, tcpConnector, tlsConnector, unixConnector } from '../../../rpc/transport/index.js';
 import { echoContract, echoImplementation } from '../../fixtures/rpc-echo-contract.js';
 import { fixtureCommand } from '../../fixtures/rpc-fixture-command.js';
 import { PatternSource, hashStream } from '../../fixtures/rpc-pattern.js';
@@ -87,7 +87,7 @@ describe('RPC over each transport', () => {
   });
 
   test('tls: the handler sees the client certificate CN as the peer', async () => {
-    ca = await createTestCa();
+    ca ??= await createTestCa();
     const listener = await listenTls({ host: '127.0.0.1', port: 0, ca: ca.caCert, ...ca.server }, serve);
     listeners.push(listener);
     const client = await ca.issueClient('backup-host-7');
@@ -102,9 +102,43 @@ describe('RPC over each transport', () => {
   });
 
   test('ssh to a real sshd whose forced command runs the fixture server', async () => {
-    sshd = await startSshd();
+    sshd ??= await startSshd();
     await sshd.authorize({ command: nodeCommand(fixtureCommand('rpc-echo-server').script, ['--stdio']) });
     const answer = await run(sshConnector({ ...sshd.connectOptions(), remoteCommand: ['zferry', 'serve', '--stdio'] }), 'ssh');
     assert.deepEqual([answer.peerName, answer.peerTransport], ['stdio', 'stdio']);
+  });
+
+  test('a failing ssh surfaces through connect() with ssh stderr and exit code', async () => {
+    sshd ??= await startSshd();
+    const stranger = await sshd.newClientKey('stranger');
+    await assert.rejects(connect(await sshConnector({ ...sshd.connectOptions(stranger), remoteCommand: ['zferry', 'serve', '--stdio'] }).connect(), echoContract), (err: unknown) => {
+      assert.ok(err instanceof RpcConnectionLostError, `got ${String(err)}`);
+      assert.ok(err.cause instanceof TransportError);
+      assert.equal(err.cause.code, 'SSH_AUTH');
+      assert.match(err.message, /exit code 255.*Permission denied \(publickey\)/);
+      return true;
+    });
+    const closedPort = await listenTcp({ host: '127.0.0.1', port: 0 }, () => {});
+    const port = closedPort.port;
+    await closedPort.close();
+    await assert.rejects(connect(await sshConnector({ ...sshd.connectOptions(), port, remoteCommand: ['zferry'] }).connect(), echoContract), (err: unknown) => {
+      assert.ok(err instanceof RpcConnectionLostError);
+      assert.ok(err.cause instanceof TransportError);
+      assert.equal(err.cause.code, 'SSH_CONNECT');
+      assert.match(err.message, /Connection refused/);
+      return true;
+    });
+  });
+
+  test('a wrong client certificate is refused before any RPC starts', async () => {
+    ca ??= await createTestCa();
+    const listener = await listenTls({ host: '127.0.0.1', port: 0, ca: ca.caCert, ...ca.server }, serve);
+    listeners.push(listener);
+    const mallory = await ca.issueUntrustedClient('backup-host-7');
+    await assert.rejects(
+      tlsConnector({ host: '127.0.0.1', port: listener.port, ca: ca.caCert, cert: mallory.cert, key: mallory.key }).connect(),
+      (err: unknown) => err instanceof TransportError && err.code === 'TLS_CLIENT_CERT',
+    );
+    assert.equal(server.connectionCount, 0, 'the RPC server never saw the rejected client');
   });
 });
