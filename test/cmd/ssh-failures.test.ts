@@ -44,42 +44,46 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): 
 }
 
 describe('killed mid-stream, then re-run', () => {
-  const src = usePool({ sizeMiB: 1024 });
-  const dst = usePool({ sizeMiB: 1024 });
+  const src = usePool({ sizeMiB: 1536 });
+  const dst = usePool({ sizeMiB: 1536 });
+  let counter = 0;
 
-  for (const victim of ['ssh', 'remote zferry'] as const) {
-    test(`push with ${victim} killed mid-stream leaves no partial snapshot; a re-run succeeds`, async () => {
-      const source = src.pool.dataset(victim === 'ssh' ? 'big1' : 'big2');
-      const target = dst.pool.dataset(victim === 'ssh' ? 'copy1' : 'copy2');
-      await createDataset(source);
-      await writeFile(source, 'big.bin', 240 * 1024 * 1024);
-      await snapshot(`${source}@big`);
-      // a marker in the remote command line tells this run's processes apart from others
-      const marker = `--root=${dst.pool.name}`;
-      const remote = serveCommand([marker]);
-      const child = execa(process.execPath, zferryArgv(['push', ...sshArgs(sshd!, remote), source, sshLocation(sshd!, target)]), {
-        reject: false,
-        env: { ZFERRY_LOG_LEVEL: 'warn' },
+  for (const direction of ['push', 'pull'] as const) {
+    for (const victim of ['ssh', 'remote zferry'] as const) {
+      test(`${direction} with ${victim} killed mid-stream leaves no partial snapshot; a re-run succeeds`, async () => {
+        counter += 1;
+        const source = src.pool.dataset(`big${counter}`);
+        const target = dst.pool.dataset(`copy${counter}`);
+        await createDataset(source);
+        await writeFile(source, 'big.bin', 200 * 1024 * 1024);
+        await snapshot(`${source}@big`);
+        // A marker in the remote command line tells this test's processes apart from others.
+        const marker = `--root=${(direction === 'push' ? dst : src).pool.name}`;
+        const args = (remote: string): string[] =>
+          direction === 'push'
+            ? ['push', ...sshArgs(sshd!, remote), source, sshLocation(sshd!, target)]
+            : ['pull', ...sshArgs(sshd!, remote), sshLocation(sshd!, source), target];
+        const child = execa(process.execPath, zferryArgv(args(serveCommand([marker]))), { reject: false, env: { ZFERRY_LOG_LEVEL: 'warn' } });
+        await waitFor('zfs receive to start', () => pids('receive', target).length > 0);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const victims =
+          victim === 'ssh'
+            ? processes((line) => /^(\S*\/)?ssh /.test(line) && line.includes(`${sshd!.port}`) && line.includes(marker))
+            : processes((line) => line.includes(' serve ') && line.includes(marker) && !/^(\S*\/)?(ssh|bash|sh) /.test(line) && !/ (push|pull) /.test(line));
+        assert.ok(victims.length > 0, `found the ${victim} process`);
+        for (const pid of victims) process.kill(pid, 'SIGKILL');
+        const result = await child;
+        assert.equal(result.exitCode, 1, `the killed run fails:\n${String(result.stderr)}`);
+        await waitFor('zfs receive to go away', () => pids('receive', target).length === 0);
+        // Never a partial or wrong snapshot: either nothing, or exactly the source's snapshot.
+        if (await datasetExists(target)) {
+          const landed = await guids(target);
+          assert.ok(landed.length === 0 || landed.join() === (await guids(source)).join(), `unexpected snapshots ${landed.join()}`);
+        }
+        expectExit(await runZferry(args(serveCommand())), 0, 're-run');
+        assert.deepEqual(await guids(target), await guids(source));
       });
-      await waitFor('zfs recv to start', () => pids('receive', target).length > 0);
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      const targets =
-        victim === 'ssh'
-          ? processes((args) => /^(\S*\/)?ssh /.test(args) && args.includes(`${sshd!.port}`) && args.includes(marker))
-          : processes((args) => args.includes('serve') && args.includes(marker) && !/^(\S*\/)?(ssh|bash|sh) /.test(args) && !args.includes('push'));
-      assert.ok(targets.length > 0, `found the ${victim} process`);
-      for (const pid of targets) process.kill(pid, 'SIGKILL');
-      const result = await child;
-      assert.equal(result.exitCode, 1, `the killed run fails:\n${String(result.stderr)}`);
-      await waitFor('zfs recv to go away', () => pids('receive', target).length === 0);
-      // Never a partial or wrong snapshot: either nothing, or exactly the source's snapshot.
-      if (await datasetExists(target)) {
-        const landed = await guids(target);
-        assert.ok(landed.length === 0 || landed.join() === (await guids(source)).join(), `unexpected snapshots ${landed.join()}`);
-      }
-      expectExit(await runZferry(['push', ...sshArgs(sshd!), source, sshLocation(sshd!, target)]), 0, 're-run');
-      assert.deepEqual(await guids(target), await guids(source));
-    });
+    }
   }
 });
 
