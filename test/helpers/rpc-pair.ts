@@ -26,23 +26,33 @@ function socketConnection(socket: net.Socket, peer: PeerIdentity): TransportConn
   };
 }
 
-async function pairOver(listenArgs: net.ListenOptions, connectArgs: () => net.NetConnectOpts, transport: 'tcp' | 'unix', cleanup: () => Promise<void>): Promise<TransportPair> {
+/** Listen with `listen`, connect with `connectTo(server)`, and return both ends. */
+async function socketPair(
+  listen: net.ListenOptions,
+  connectTo: (server: net.Server) => net.NetConnectOpts,
+  names: (client: net.Socket) => { client: PeerIdentity; server: PeerIdentity },
+  cleanup: () => Promise<void> = async () => {},
+): Promise<TransportPair> {
   const server = net.createServer();
-  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listenArgs, () => resolve());
+    server.listen(listen, () => resolve());
   });
-  const clientSocket = net.connect(connectArgs());
-  await new Promise<void>((resolve, reject) => {
-    clientSocket.once('connect', resolve);
-    clientSocket.once('error', reject);
-  });
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const clientSocket = net.connect(connectTo(server));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      clientSocket.once('connect', resolve);
+      clientSocket.once('error', reject);
+    });
+  } finally {
+    server.close();
+  }
   const serverSocket = await accepted;
-  server.close();
   for (const socket of [clientSocket, serverSocket]) socket.setNoDelay(true);
-  const client = socketConnection(clientSocket, { transport, name: `${transport}-server` });
-  const serverEnd = socketConnection(serverSocket, { transport, name: `${transport}-client` });
+  const peers = names(clientSocket);
+  const client = socketConnection(clientSocket, peers.client);
+  const serverEnd = socketConnection(serverSocket, peers.server);
   return {
     client,
     server: serverEnd,
@@ -54,38 +64,30 @@ async function pairOver(listenArgs: net.ListenOptions, connectArgs: () => net.Ne
   };
 }
 
-export async function tcpPair(): Promise<TransportPair> {
+export function tcpPair(): Promise<TransportPair> {
   let port = 0;
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, () => resolve()));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  port = address.port;
-  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-  const clientSocket = net.connect({ host: '127.0.0.1', port });
-  await new Promise<void>((resolve, reject) => {
-    clientSocket.once('connect', resolve);
-    clientSocket.once('error', reject);
-  });
-  const serverSocket = await accepted;
-  server.close();
-  for (const socket of [clientSocket, serverSocket]) socket.setNoDelay(true);
-  const client = socketConnection(clientSocket, { transport: 'tcp', name: `127.0.0.1:${port}` });
-  const serverEnd = socketConnection(serverSocket, { transport: 'tcp', name: `127.0.0.1:${clientSocket.localPort ?? 0}` });
-  return {
-    client,
-    server: serverEnd,
-    async close() {
-      client.close();
-      serverEnd.close();
+  return socketPair(
+    { host: '127.0.0.1', port: 0 },
+    (server) => {
+      port = (server.address() as net.AddressInfo).port;
+      return { host: '127.0.0.1', port };
     },
-  };
+    (client) => ({
+      client: { transport: 'tcp', name: `127.0.0.1:${port}` },
+      server: { transport: 'tcp', name: `127.0.0.1:${client.localPort ?? 0}` },
+    }),
+  );
 }
 
 export async function unixPair(): Promise<TransportPair> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'zferry-rpc-'));
   const socketPath = path.join(dir, 'rpc.sock');
-  return pairOver({ path: socketPath }, () => ({ path: socketPath }), 'unix', () => rm(dir, { recursive: true, force: true }));
+  return socketPair(
+    { path: socketPath },
+    () => ({ path: socketPath }),
+    () => ({ client: { transport: 'unix', name: socketPath }, server: { transport: 'unix', name: 'unix-client' } }),
+    () => rm(dir, { recursive: true, force: true }),
+  );
 }
 
 /** One end of an in-memory pipe: what is written to it is read from the other end. */
