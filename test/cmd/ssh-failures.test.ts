@@ -2,21 +2,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { runZferry, serveCommand, sshArgs, sshLocation, zferryArgv } from '../helpers/cli.js';
 import { expectExit } from '../helpers/replication-modes.js';
-import { nodeCommand, startSshd, type Sshd } from '../helpers/sshd.js';
+import { nodeCommand, useSshd } from '../helpers/sshd.js';
 import { createDataset, datasetExists, listAll, listSnapshots, snapshot, usePool, writeFile } from '../helpers/zfs-pool.js';
 import { execa } from 'execa';
 
-let sshd: Sshd | undefined;
-before(async () => {
-  sshd = await startSshd();
-  await sshd.authorize();
-});
-after(async () => {
-  await sshd?.stop();
-});
+const server = useSshd();
 
 const guids = async (fs: string): Promise<string[]> => (await listSnapshots(fs)).map((s) => s.guid);
 
@@ -61,14 +54,14 @@ describe('killed mid-stream, then re-run', () => {
         const marker = `--root=${(direction === 'push' ? dst : src).pool.name}`;
         const args = (remote: string): string[] =>
           direction === 'push'
-            ? ['push', ...sshArgs(sshd!, remote), source, sshLocation(sshd!, target)]
-            : ['pull', ...sshArgs(sshd!, remote), sshLocation(sshd!, source), target];
+            ? ['push', ...sshArgs(server(), remote), source, sshLocation(server(), target)]
+            : ['pull', ...sshArgs(server(), remote), sshLocation(server(), source), target];
         const child = execa(process.execPath, zferryArgv(args(serveCommand([marker]))), { reject: false, env: { ZFERRY_LOG_LEVEL: 'warn' } });
         await waitFor('zfs receive to start', () => pids('receive', target).length > 0);
         await new Promise((resolve) => setTimeout(resolve, 150));
         const victims =
           victim === 'ssh'
-            ? processes((line) => /^(\S*\/)?ssh /.test(line) && line.includes(`${sshd!.port}`) && line.includes(marker))
+            ? processes((line) => /^(\S*\/)?ssh /.test(line) && line.includes(`${server().port}`) && line.includes(marker))
             : processes((line) => line.includes(' serve ') && line.includes(marker) && !/^(\S*\/)?(ssh|bash|sh) /.test(line) && !/ (push|pull) /.test(line));
         assert.ok(victims.length > 0, `found the ${victim} process`);
         for (const pid of victims) process.kill(pid, 'SIGKILL');
@@ -99,7 +92,7 @@ describe('remotes that lie are refused', () => {
     test(`pull from a remote answering ${mode}`, async () => {
       const target = dst.pool.dataset(`from-${mode}`);
       const before = await listAll(dst.pool.name);
-      const result = await runZferry(['pull', ...sshArgs(sshd!, nodeCommand(hostile, [mode])), sshLocation(sshd!, 'tank/data'), target]);
+      const result = await runZferry(['pull', ...sshArgs(server(), nodeCommand(hostile, [mode])), sshLocation(server(), 'tank/data'), target]);
       assert.equal(result.exitCode, 1, `${result.stdout}\n${result.stderr}`);
       assert.match(result.stderr, pattern);
       assert.deepEqual(await listAll(dst.pool.name), before, 'nothing was created or changed');
@@ -109,7 +102,7 @@ describe('remotes that lie are refused', () => {
 
 describe('ssh that cannot connect', () => {
   test('a closed port is a clear error, exit 1', async () => {
-    const result = await runZferry(['push', ...sshArgs(sshd!), 'tank/data', 'ssh://root@127.0.0.1:1/pool/data']);
+    const result = await runZferry(['push', ...sshArgs(server()), 'tank/data', 'ssh://root@127.0.0.1:1/pool/data']);
     assert.equal(result.exitCode, 1);
     assert.match(result.stderr, /ssh|connect/i);
     assert.match(result.stderr, /refused|1/);

@@ -30,6 +30,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { after, before } from 'node:test';
 
 const run = promisify(execFile);
 
@@ -269,4 +270,23 @@ export function nodeCommand(script: string, args: readonly string[] = []): strin
 
 function shellWord(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * In the current suite (or file): a throwaway sshd started before the tests, with the client
+ * key authorized (no forced command), and stopped after them. Call the getter inside tests.
+ */
+export function useSshd(): () => Sshd {
+  let sshd: Sshd | undefined;
+  before(async () => {
+    sshd = await startSshd();
+    await sshd.authorize();
+  });
+  after(async () => {
+    await sshd?.stop();
+  });
+  return () => {
+    if (!sshd) throw new Error('useSshd(): the sshd exists only inside tests (after before() ran)');
+    return sshd;
+  };
 }
