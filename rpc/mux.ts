@@ -42,6 +42,8 @@ export interface MuxOptions {
   onIncomingStream(stream: RpcStream, headers: RequestHeaders): void;
 }
 
+/** Credit is given back once this fraction of a window has been consumed (see limits.ts). */
+const CREDIT_BATCHES_PER_WINDOW = 8;
 /** Largest DATA frame we send, even if the peer accepts larger ones. */
 const MAX_DATA_FRAME = 1024 * 1024;
 const MAX_WINDOW = 2 ** 31 - 1;
@@ -304,7 +306,7 @@ export class Multiplexer implements FrameHandler {
     this.#returnConnectionCredit(bytes);
     if (stream.closed || stream.receivedEnd) return;
     stream.receiveUnacked += bytes;
-    if (stream.receiveUnacked >= this.limits.streamWindow / 4) {
+    if (stream.receiveUnacked >= this.limits.streamWindow / CREDIT_BATCHES_PER_WINDOW) {
       const increment = stream.receiveUnacked;
       stream.receiveUnacked = 0;
       stream.receiveWindow += increment;
@@ -314,7 +316,7 @@ export class Multiplexer implements FrameHandler {
 
   #returnConnectionCredit(bytes: number): void {
     this.#receiveUnacked += bytes;
-    if (this.#receiveUnacked >= this.limits.connectionWindow / 4) {
+    if (this.#receiveUnacked >= this.limits.connectionWindow / CREDIT_BATCHES_PER_WINDOW) {
       const increment = this.#receiveUnacked;
       this.#receiveUnacked = 0;
       this.#receiveWindow += increment;
