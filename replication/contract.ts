@@ -50,32 +50,13 @@ export const filesystemVersion = z
   })
   .refine((v) => v.fullName === `${v.filesystem}${v.type === 'snapshot' ? '@' : '#'}${v.name}`, 'fullName does not match filesystem and name');
 
-const capabilities = z.object({
-  bookmarks: z.boolean(),
-  resumable: z.boolean(),
-  sendCompressed: z.boolean(),
-  sendRaw: z.boolean(),
-  sendLargeBlocks: z.boolean(),
-  listParsable: z.boolean(),
-  batchDestroy: z.boolean(),
-  holds: z.boolean(),
-  receiveProperties: z.boolean(),
-  reasons: z.record(z.string(), z.string()),
-});
-
 const cursorMove = z.object({
   filesystem: filesystemName,
   /** Short name of the snapshot that becomes the incremental base. */
   snapshot: shortName,
-  guid,
 });
 
 export const endpointContract = defineContract('zferry.endpoint.v1', {
-  /** The filesystem and (with recursive) its descendants; `exists: false` when it is missing. */
-  listFilesystems: endpoint({
-    request: z.object({ root: filesystemName, recursive: z.boolean() }),
-    response: z.object({ exists: z.boolean(), filesystems: z.array(filesystemName) }),
-  }),
   /**
    * The filesystem and (with recursive) its descendants, each with its snapshots (and bookmarks
    * where supported), parents first: one `zfs get` for a whole tree. `exists: false` when the
@@ -103,10 +84,6 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
       /** Resume token of an interrupted receive into this filesystem, where supported. */
       resumeToken: z.string().max(8192).optional(),
     }),
-  }),
-  capabilities: endpoint({
-    request: z.object({ filesystem: filesystemName }),
-    response: capabilities,
   }),
   /** Take snapshots atomically (one `zfs snapshot` command). */
   snapshot: endpoint({

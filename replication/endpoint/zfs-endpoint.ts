@@ -46,17 +46,6 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
   }
 
   return {
-    async listFilesystems(req) {
-      allow(req.root);
-      try {
-        const filesystems = await driver.listFilesystems(req.root, { recursive: req.recursive });
-        return { exists: true, filesystems };
-      } catch (error) {
-        if (error instanceof DatasetNotFoundError) return { exists: false, filesystems: [] };
-        throw error;
-      }
-    },
-
     async listVersionTree(req) {
       allow(req.root);
       try {
@@ -98,14 +87,6 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
         if (error instanceof DatasetNotFoundError) return { versions: null };
         throw error;
       }
-    },
-
-    async capabilities(req) {
-      allow(req.filesystem);
-      const caps = await driver.capabilities(req.filesystem);
-      const reasons: Record<string, string> = {};
-      for (const [key, value] of Object.entries(caps.reasons)) if (value !== undefined) reasons[key] = value;
-      return { ...caps, reasons };
     },
 
     async snapshot(req) {

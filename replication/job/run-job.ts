@@ -132,7 +132,7 @@ async function moveCursors(job: ReplicationJob, runs: FilesystemRun[], summary: 
   const moves = (side: 'source' | 'target') =>
     runs
       .filter((run): run is FilesystemRun & { base: FilesystemVersion } => run.base !== undefined && run.result.outcome !== 'failed')
-      .map((run) => ({ filesystem: run.result[side], snapshot: run.base.name, guid: run.base.guid }));
+      .map((run) => ({ filesystem: run.result[side], snapshot: run.base.name }));
   const sides: [string, EndpointClient, ReturnType<typeof moves>][] = [
     ['sender', job.sender, moves('source')],
     ['receiver', job.receiver, moves('target')],

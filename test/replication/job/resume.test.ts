@@ -38,9 +38,7 @@ function fakeEndpoint(options: { token?: string; failResumedReceive?: { code: st
     throw Object.assign(new Error('not used by this test'), { code: 'UNUSED' });
   };
   const impl: Implementation<EndpointContract> = {
-    listFilesystems: unused,
     listVersions: unused,
-    capabilities: unused,
     snapshot: unused,
     rollback: unused,
     rename: unused,
