@@ -127,6 +127,8 @@ async function replicate(direction: Direction, src: string, dst: string, options
       now,
       logger,
       ...(progress ? { onProgress: progress.onProgress } : {}),
+      // Same host and no byte progress to show: the kernel moves the stream, as `zfs send | zfs recv` would.
+      directPipe: !progress && source.kind === 'local' && target.kind === 'local',
       signal: controller.signal,
     });
   } finally {

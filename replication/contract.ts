@@ -109,8 +109,14 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
       incrementalBase: z.object({ guid }).optional(),
       force: z.boolean(),
       resumable: z.boolean(),
+      /** The caller planned from its own listing of the target in this run: no listing before the receive. */
+      targetChecked: z.boolean().optional(),
     }),
-    response: z.object({ version: filesystemVersion }),
+    /**
+     * `streamBytes`: set when the stream went straight from a same-host zfs send into zfs recv
+     * (nothing to count in between): the size zfs recv reported, rounded by zfs.
+     */
+    response: z.object({ version: filesystemVersion, streamBytes: z.number().int().nonnegative().optional() }),
   }),
   /** Roll the filesystem back to a snapshot, destroying the newer ones (`zfs rollback -r`). */
   rollback: endpoint({
@@ -129,10 +135,16 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
   }),
   /**
    * Move the replication cursors of one job+destination: hold each new base snapshot under
-   * `tag`, record it, and release the tag from the previous base.
+   * `tag`, record it, and release the tag from the previous base. With `root`, the moves are
+   * of a recursive job under it: when every filesystem there moves to one snapshot, the
+   * endpoint moves the whole tree with recursive commands.
    */
   moveCursors: endpoint({
-    request: z.object({ tag: z.string().regex(/^zferry_[A-Za-z0-9_.:-]{1,200}$/), moves: z.array(cursorMove).max(100000) }),
+    request: z.object({
+      tag: z.string().regex(/^zferry_[A-Za-z0-9_.:-]{1,200}$/),
+      moves: z.array(cursorMove).max(100000),
+      root: filesystemName.optional(),
+    }),
     response: z.object({ released: z.number().int().nonnegative() }),
   }),
 });

@@ -36,3 +36,10 @@ export class RollbackMismatchError extends EndpointError {
     );
   }
 }
+
+/** A cursor move names a filesystem outside the tree it says it belongs to. */
+export class CursorOutsideTreeError extends EndpointError {
+  constructor(filesystem: string, root: string) {
+    super('ENDPOINT_CURSOR_OUTSIDE_TREE', `replication cursor move for ${filesystem}, which is not within ${root}`);
+  }
+}

@@ -4,20 +4,18 @@
  * planner never knows which placement it runs in.
  */
 
-import { Transform, type Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Implementation } from '../../rpc/index.js';
 import type { EndpointContract } from '../contract.js';
 import {
   DatasetNotFoundError,
-  HoldExistsError,
-  HoldNotFoundError,
   isWithin,
   parentOf,
-  type SendProcess,
   type ZfsDriver,
 } from '../zfs/index.js';
-import { cursorProperty, formatCursorValue, parseCursorValue } from './cursor.js';
+import { moveCursors } from './move-cursors.js';
+import { createSendStream } from './send-stream.js';
 import { OutsideRootError, RollbackMismatchError, TargetNotEmptyError } from './errors.js';
 
 export interface ZfsEndpointOptions {
@@ -99,14 +97,15 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
       allow(req.snapshot);
       if (req.from !== undefined) allow(req.from);
       await driver.capabilities(req.snapshot);
-      const process = driver.send({
+      const options = {
         snapshot: req.snapshot,
         ...(req.from !== undefined ? { from: req.from } : {}),
         intermediates: req.intermediates,
         ...(req.resumeToken !== undefined ? { resumeToken: req.resumeToken } : {}),
         signal: ctx.signal,
-      });
-      return { response: {}, stream: completedSendStream(process, logger) };
+      };
+      const starters = { piped: () => driver.send(options), into: (sink: Writable) => driver.sendInto(options, sink) };
+      return { response: {}, stream: createSendStream(starters, logger, `zfs send ${req.snapshot}`) };
     },
 
     async receive(req, stream, ctx) {
@@ -122,12 +121,13 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
           ...(req.incrementalBase ? { incrementalBase: req.incrementalBase } : {}),
           force: req.force,
           resumable: req.resumable,
+          ...(req.targetChecked !== undefined ? { targetChecked: req.targetChecked } : {}),
           unmounted: true,
           signal: ctx.signal,
         },
         stream,
       );
-      return { version: result.version };
+      return { version: result.version, ...(result.streamBytes !== undefined ? { streamBytes: result.streamBytes } : {}) };
     },
 
     async rollback(req) {
@@ -165,74 +165,10 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
 
     async moveCursors(req) {
       for (const move of req.moves) allow(move.filesystem);
-      return moveCursors(driver, req.tag, req.moves);
+      if (req.root !== undefined) allow(req.root);
+      return moveCursors(driver, req.tag, req.moves, req.root);
     },
   };
-}
-
-/**
- * Holds each new base under `tag`, records it, and releases the tag from the previous base,
- * in a handful of zfs commands for the whole tree (the per-filesystem cost is what a cron job
- * over hundreds of datasets pays).
- */
-async function moveCursors(
-  driver: ZfsDriver,
-  tag: string,
-  moves: readonly { filesystem: string; snapshot: string }[],
-): Promise<{ released: number }> {
-  const property = cursorProperty(tag);
-  const current = await driver.getPropertiesOf(
-    moves.map((m) => m.filesystem),
-    [property],
-  );
-  const changes = moves
-    .map((move) => {
-      const recorded = current.get(move.filesystem)?.[property];
-      // User properties inherit: a parent's cursor is not this filesystem's.
-      const previous = recorded?.source === 'local' ? parseCursorValue(recorded.value) : undefined;
-      return { ...move, previous };
-    })
-    .filter((move) => move.previous !== move.snapshot);
-  if (changes.length === 0) return { released: 0 };
-
-  await eachOrAll(
-    changes.map((c) => `${c.filesystem}@${c.snapshot}`),
-    (snapshots) => driver.hold(tag, snapshots),
-    (error) => error instanceof HoldExistsError,
-  );
-  const bySnapshot = new Map<string, string[]>();
-  for (const change of changes) bySnapshot.set(change.snapshot, [...(bySnapshot.get(change.snapshot) ?? []), change.filesystem]);
-  for (const [snapshot, filesystems] of bySnapshot) await driver.setUserPropertyOn(filesystems, property, formatCursorValue(snapshot));
-
-  const stale = changes.filter((c) => c.previous !== undefined).map((c) => `${c.filesystem}@${c.previous}`);
-  // Already gone (destroyed by hand after a release, or renamed): nothing left to protect.
-  const released = await eachOrAll(stale, (snapshots) => driver.release(tag, snapshots), (error) => error instanceof HoldNotFoundError || error instanceof DatasetNotFoundError);
-  return { released };
-}
-
-/**
- * Runs `operation` on all items in one command; when that fails (zfs stops at the first bad
- * item, possibly after applying some), once per item, ignoring the failures `ignorable` accepts.
- * Returns how many items the operation applied to without such a failure.
- */
-async function eachOrAll(items: string[], operation: (items: string[]) => Promise<void>, ignorable: (error: unknown) => boolean): Promise<number> {
-  if (items.length === 0) return 0;
-  try {
-    await operation(items);
-    return items.length;
-  } catch (error) {
-    if (!ignorable(error)) throw error;
-  }
-  let applied = 0;
-  for (const item of items) {
-    try {
-      await operation([item]);
-      applied += 1;
-    } catch (error) {
-      if (!ignorable(error)) throw error;
-    }
-  }
-  return applied;
 }
 
 /** Refuses `recv -F` over a filesystem that has no snapshots but does hold data. */
@@ -245,43 +181,3 @@ async function refuseNonEmptyTarget(driver: ZfsDriver, target: string): Promise<
   if (referenced > EMPTY_FILESYSTEM_MAX_REFERENCED) throw new TargetNotEmptyError(target, referenced);
 }
 
-/**
- * The send output as a stream that ends only once `zfs send` succeeded and errors when it
- * failed: the bare stdout also just ends when zfs dies, which a receiver would take for a
- * complete (and then invalid) stream. Destroying this stream aborts the send.
- */
-function completedSendStream(process: SendProcess, logger: Logger): Readable {
-  let finished = false;
-  const out = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      callback(null, chunk);
-    },
-    flush(callback) {
-      process.done.then(
-        () => {
-          finished = true;
-          callback();
-        },
-        (error: unknown) => {
-          finished = true;
-          callback(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    },
-    highWaterMark: 1024 * 1024,
-  });
-  out.on('close', () => {
-    if (!finished) {
-      logger.debug({ command: process.command }, 'send stream closed early: aborting zfs send');
-      process.abort(new Error('send stream closed by the consumer'));
-    }
-  });
-  process.stream.on('error', (error) => out.destroy(error));
-  process.stream.pipe(out);
-  // The stream can fail before any byte flowed (bad snapshot): surface it on `out`.
-  process.done.catch((error: unknown) => {
-    if (!out.destroyed && process.stream.readableEnded) return;
-    if (!out.destroyed) out.destroy(error instanceof Error ? error : new Error(String(error)));
-  });
-  return out;
-}

@@ -192,9 +192,11 @@ async function runStep(
       : { snapshot: step.to.fullName, ...(step.from ? { from: step.from.fullName } : {}), intermediates: step.intermediates },
     signalOption(job),
   );
-  const counter = countingStream((bytes) => job.onProgress?.({ type: 'bytes', filesystem: plan.source, bytes }));
-  // The counter sits between the two endpoints; pipeline() tears both down if either fails.
-  const piped = pipeline(stream, counter).catch(() => undefined);
+  // Same host: the stream object goes to the receiver untouched and zfs send writes straight
+  // into zfs recv. Otherwise the counter sits between the endpoints; pipeline() tears both
+  // down if either fails.
+  const counter = job.directPipe ? undefined : countingStream((bytes) => job.onProgress?.({ type: 'bytes', filesystem: plan.source, bytes }));
+  const piped = counter ? pipeline(stream, counter).catch(() => undefined) : Promise.resolve();
   const received = await job.receiver.receive(
     {
       target: plan.target,
@@ -204,8 +206,10 @@ async function runStep(
       force,
       // -s where the pool supports it: an interrupted transfer can then be resumed.
       resumable: true,
+      // Planned from this run's listing of the target, and every earlier step was verified.
+      targetChecked: true,
     },
-    counter,
+    counter ?? stream,
     signalOption(job),
   );
   await piped;
@@ -214,15 +218,18 @@ async function runStep(
       `receiver reports ${received.version.fullName} (guid ${received.version.guid}) after sending ${step.to.fullName} (guid ${step.to.guid})`,
     );
   }
+  const approximate = counter === undefined;
+  const bytes = counter?.total ?? received.streamBytes ?? 0;
   const durationMs = Date.now() - started;
-  job.onProgress?.({ type: 'step-done', filesystem: plan.source, step: label, bytes: counter.total, durationMs });
+  job.onProgress?.({ type: 'step-done', filesystem: plan.source, step: label, bytes, durationMs });
   return {
     kind: step.from ? 'incremental' : 'full',
     ...(step.from ? { from: step.from.fullName } : {}),
     to: step.to.fullName,
     guid: step.to.guid,
     intermediates: step.intermediates,
-    bytes: counter.total,
+    bytes,
+    ...(approximate ? { bytesApproximate: true as const } : {}),
     durationMs,
   };
 }

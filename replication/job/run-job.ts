@@ -133,15 +133,16 @@ async function moveCursors(job: ReplicationJob, runs: FilesystemRun[], summary: 
     runs
       .filter((run): run is FilesystemRun & { base: FilesystemVersion } => run.base !== undefined && run.result.outcome !== 'failed')
       .map((run) => ({ filesystem: run.result[side], snapshot: run.base.name }));
-  const sides: [string, EndpointClient, ReturnType<typeof moves>][] = [
-    ['sender', job.sender, moves('source')],
-    ['receiver', job.receiver, moves('target')],
+  // A recursive job's moves may go as one recursive hold where the whole tree moves together.
+  const sides: [string, EndpointClient, ReturnType<typeof moves>, string][] = [
+    ['sender', job.sender, moves('source'), job.source],
+    ['receiver', job.receiver, moves('target'), job.target],
   ];
   await Promise.all(
-    sides.map(async ([side, client, sideMoves]) => {
+    sides.map(async ([side, client, sideMoves, root]) => {
       if (sideMoves.length === 0) return;
       try {
-        await client.moveCursors({ tag, moves: sideMoves }, job.signal ? { signal: job.signal } : {});
+        await client.moveCursors({ tag, moves: sideMoves, ...(job.recursive ? { root } : {}) }, job.signal ? { signal: job.signal } : {});
       } catch (error) {
         const { message } = describeError(error);
         summary.warnings.push(`could not move the replication cursor on the ${side}: ${message}`);

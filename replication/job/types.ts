@@ -26,6 +26,12 @@ export interface ReplicationJob {
   logger: Logger;
   onProgress?: (event: ProgressEvent) => void;
   signal?: AbortSignal;
+  /**
+   * Both endpoints live in this process: let zfs send write straight into zfs recv, as a shell
+   * pipe would, instead of passing every byte through here. Step sizes then come from
+   * `zfs recv -v` (rounded) and there are no byte progress events.
+   */
+  directPipe?: boolean;
 }
 
 export type ProgressEvent =
@@ -46,6 +52,8 @@ export interface StepResult {
   durationMs: number;
   /** Continued from an interrupted receive's resume token. */
   resumed?: boolean;
+  /** `bytes` is the size zfs recv reported (rounded to three digits): the stream went straight from zfs send into zfs recv. */
+  bytesApproximate?: true;
 }
 
 export interface FilesystemResult {

@@ -5,7 +5,7 @@
  * failures become typed errors parsed from stderr; capabilities are probed once per pool.
  */
 
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import type { FilesystemVersion, VersionType, ZfsCapabilities } from './types.js';
@@ -42,8 +42,9 @@ import {
   type PropertyValue,
 } from './parse.js';
 import { combineCapabilities, probeBinary, probePool, type BinaryProbe, type CapabilityName } from './capabilities.js';
-import { buildSendArgs, startSend, type SendOptions, type SendProcess } from './send.js';
-import { buildReceiveArgs, feedReceive, validateReceiveOptions, type ReceiveOptions, type ReceiveResult } from './receive.js';
+import { buildSendArgs, startSend, type DirectSendProcess, type SendOptions, type SendProcess } from './send.js';
+import { buildReceiveArgs, feedReceive, feedReceiveDirect, validateReceiveOptions, type DirectFeedOutcome, type ReceiveOptions, type ReceiveResult } from './receive.js';
+import { directSendOf } from './direct-send.js';
 import { errorFromResult } from './exec.js';
 
 export interface ZfsDriverOptions {
@@ -169,6 +170,18 @@ export class ZfsDriver {
     if (caps.getTypeFilter) args.push('-t', wanted.join(','));
     args.push('guid,createtxg,creation', filesystem);
     return parseVersions(await this.exec.zfs(args), filesystem, wanted);
+  }
+
+  /** One snapshot's version, or undefined when it (or its filesystem) does not exist. */
+  async getSnapshotVersion(snapshot: string): Promise<FilesystemVersion | undefined> {
+    const { filesystem } = validateSnapshotName(snapshot);
+    try {
+      const versions = parseVersions(await this.exec.zfs(['get', '-H', '-p', '-o', 'name,property,value', 'guid,createtxg,creation', snapshot]), filesystem, ['snapshot']);
+      return versions.find((v) => v.fullName === snapshot);
+    } catch (error) {
+      if (error instanceof DatasetNotFoundError) return undefined;
+      throw error;
+    }
   }
 
   /**
@@ -350,18 +363,23 @@ export class ZfsDriver {
     await this.exec.zfs(args);
   }
 
-  async hold(tag: string, snapshots: string[]): Promise<void> {
+  /**
+   * `zfs hold`. With `recursive`, also every descendant filesystem's snapshot of the same
+   * name (one transaction for the tree, where a list of names costs one per snapshot).
+   */
+  async hold(tag: string, snapshots: string[], opts: { recursive?: boolean } = {}): Promise<void> {
     validateHoldTag(tag);
     snapshots.forEach((s) => validateSnapshotName(s));
     if (snapshots.length === 0) return;
-    await this.exec.zfs(['hold', tag, ...snapshots]);
+    await this.exec.zfs(['hold', ...(opts.recursive ? ['-r'] : []), tag, ...snapshots]);
   }
 
-  async release(tag: string, snapshots: string[]): Promise<void> {
+  /** `zfs release`; with `recursive` it fails as a whole when one descendant lacks the hold. */
+  async release(tag: string, snapshots: string[], opts: { recursive?: boolean } = {}): Promise<void> {
     validateHoldTag(tag);
     snapshots.forEach((s) => validateSnapshotName(s));
     if (snapshots.length === 0) return;
-    await this.exec.zfs(['release', tag, ...snapshots]);
+    await this.exec.zfs(['release', ...(opts.recursive ? ['-r'] : []), tag, ...snapshots]);
   }
 
   /** Sets a user property (`module:name`) on a filesystem or snapshot. */
@@ -380,9 +398,15 @@ export class ZfsDriver {
 
   /** `zfs inherit`: removes a local value (for a user property: removes it). */
   async inheritProperty(name: string, prop: string): Promise<void> {
-    parseDatasetName(name);
+    await this.inheritPropertyOn([name], prop);
+  }
+
+  /** `zfs inherit` of one property on several datasets in one command. */
+  async inheritPropertyOn(names: string[], prop: string): Promise<void> {
+    if (names.length === 0) return;
+    names.forEach((name) => parseDatasetName(name));
     validatePropertyName(prop);
-    await this.exec.zfs(['inherit', prop, name]);
+    await this.exec.zfs(['inherit', prop, ...names]);
   }
 
   /**
@@ -458,6 +482,12 @@ export class ZfsDriver {
     return startSend(this.exec.zfsBin, args, this.logger, opts.signal);
   }
 
+  /** `zfs send` writing straight into `sink` (a pipe or socket with a file descriptor). */
+  sendInto(opts: SendOptions, sink: Writable): DirectSendProcess {
+    const args = buildSendArgs(opts, this.cachedCapabilities(opts.snapshot));
+    return startSend(this.exec.zfsBin, args, this.logger, opts.signal, sink);
+  }
+
   /**
    * Receives `stream` into `opts.target` and verifies by guid that the expected snapshot
    * arrived (the exit code of `zfs recv` is not trusted either way). Owns `stream`: on any
@@ -469,10 +499,15 @@ export class ZfsDriver {
       if (opts.signal?.aborted) throw abortedBeforeStart(opts);
       const caps = await this.capabilities(opts.target);
       const args = buildReceiveArgs(opts, caps, this.logger);
-      await this.checkReceiveTarget(opts);
+      if (!opts.targetChecked) await this.checkReceiveTarget(opts);
       if (opts.signal?.aborted) throw abortedBeforeStart(opts);
 
-      const outcome = await feedReceive(this.exec.zfsBin, args, stream, this.logger, opts.signal);
+      const direct = directSendOf(stream);
+      const outcome: DirectFeedOutcome = direct
+        ? await feedReceiveDirect(this.exec.zfsBin, args, direct, this.logger, opts.signal)
+        : await feedReceive(this.exec.zfsBin, args, stream, this.logger, opts.signal);
+      // The stream object carried nothing on the direct route: let go of it.
+      if (direct) stream.destroy();
       const { command } = outcome;
       // An abort that came after zfs had everything (exit 0) still gets verified below.
       if (outcome.aborted && outcome.exitCode !== 0) {
@@ -493,6 +528,7 @@ export class ZfsDriver {
           );
         }
         const result: ReceiveResult = { version: landed };
+        if (outcome.streamBytes !== undefined) result.streamBytes = outcome.streamBytes;
         if (opts.resumable) {
           const token = await this.getResumeToken(opts.target).catch(() => undefined);
           if (token !== undefined) result.resumeToken = token;
@@ -569,6 +605,9 @@ export class ZfsDriver {
   }
 
   private async findReceived(opts: ReceiveOptions): Promise<FilesystemVersion | undefined> {
+    // The expected name first: one object, however many snapshots the target has.
+    const named = await this.getSnapshotVersion(`${opts.target}@${opts.snapshotName}`);
+    if (named?.guid === opts.expectedGuid) return named;
     try {
       const versions = await this.listVersions(opts.target, { types: ['snapshot'] });
       return versions.find((v) => v.guid === opts.expectedGuid);

@@ -2,7 +2,8 @@
 
 export { ZfsDriver, type ZfsDriverOptions } from './driver.js';
 export type { FilesystemVersion, VersionType, ZfsCapabilities } from './types.js';
-export type { SendOptions, SendProcess } from './send.js';
+export type { DirectSendProcess, SendOptions, SendProcess } from './send.js';
+export { directSendOf, offerDirectSend, parseReceivedBytes, type DirectSendSource } from './direct-send.js';
 export type { ReceiveOptions, ReceiveResult } from './receive.js';
 export type { PropertyValue } from './parse.js';
 export {

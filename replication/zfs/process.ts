@@ -44,7 +44,8 @@ export interface StreamChild {
 export function spawnStreamChild(
   bin: string,
   args: readonly string[],
-  io: { stdin: 'pipe' | 'ignore'; stdout: 'pipe' | 'ignore' },
+  /** A stream here must have a file descriptor: the child then reads or writes it directly. */
+  io: { stdin: 'pipe' | 'ignore' | Readable; stdout: 'pipe' | 'ignore' | Writable },
   logger: Logger,
 ): StreamChild {
   const command = [bin, ...args];

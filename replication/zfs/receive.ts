@@ -15,6 +15,8 @@ import {
 } from './names.js';
 import { ZfsUnsupportedError } from './errors.js';
 import { spawnStreamChild, type StreamChildExit } from './process.js';
+import { parseReceivedBytes, type DirectSendSource } from './direct-send.js';
+import type { DirectSendProcess } from './send.js';
 
 export interface ReceiveOptions {
   /** The filesystem to receive into. */
@@ -29,6 +31,12 @@ export interface ReceiveOptions {
    * to another dataset of the pool that has the base (the silent-misdirect hazard).
    */
   incrementalBase?: { guid: string };
+  /**
+   * The caller listed the target during this run and planned from it (or received the previous
+   * step into it): skip the listing before the receive. Only a target destroyed in between by
+   * someone else escapes the misdirect check then.
+   */
+  targetChecked?: boolean;
   /** `-F`. */
   force?: boolean;
   /** `-u`; default true (a mounted target gets modified by reads with atime on). */
@@ -45,6 +53,11 @@ export interface ReceiveOptions {
 export interface ReceiveResult {
   /** The received snapshot, found on the target by guid. */
   version: FilesystemVersion;
+  /**
+   * Set when the stream went straight from a same-host `zfs send` into `zfs recv` (no byte
+   * passed through this process): the size zfs recv reported, rounded by zfs.
+   */
+  streamBytes?: number;
   /** Present only when the target still holds a partial receive state afterwards. */
   resumeToken?: string;
 }
@@ -178,6 +191,76 @@ export function feedReceive(
     const outcome: FeedOutcome = { ...exit, command: child.command, aborted };
     if (aborted) outcome.abortReason = abortReason;
     if (inputError !== undefined) outcome.inputError = inputError;
+    return outcome;
+  });
+}
+
+export interface DirectFeedOutcome extends FeedOutcome {
+  /** The stream size zfs recv reported (rounded by zfs). */
+  streamBytes?: number;
+}
+
+/**
+ * Runs `zfs receive -v` with `args` and starts the send from `source` writing straight into
+ * its stdin. Resolves once both processes are gone. The first of the two to fail is the
+ * cause: a send that dies truncates the stream, a receive that fails breaks the send's pipe.
+ */
+export function feedReceiveDirect(
+  zfsBin: string,
+  args: readonly string[],
+  source: DirectSendSource,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<DirectFeedOutcome> {
+  const child = spawnStreamChild(zfsBin, ['receive', '-v', ...args.slice(1)], { stdin: 'pipe', stdout: 'pipe' }, logger);
+  let stdout = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    if (stdout.length < 65536) stdout += chunk;
+  });
+  let send: DirectSendProcess | undefined;
+  let sendError: unknown;
+  let sendFailedFirst = false;
+  let aborted = false;
+  let abortReason: unknown;
+
+  const onAbort = (): void => {
+    if (child.hasExited) return;
+    aborted = true;
+    abortReason = signal?.reason;
+    send?.abort(signal?.reason);
+    child.terminate();
+  };
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  if (!aborted && child.stdin) {
+    try {
+      send = source.startInto(child.stdin);
+    } catch (error) {
+      sendError = error;
+      sendFailedFirst = true;
+      child.terminate();
+    }
+    // Our copy of the write end must go, or zfs recv would never see the end of the stream.
+    child.stdin.destroy();
+  }
+  const sendDone = send
+    ? send.done.catch((error: unknown) => {
+        if (!child.hasExited) sendFailedFirst = true;
+        sendError = error;
+      })
+    : Promise.resolve();
+  void child.exited.then((exit) => {
+    if (exit.exitCode !== 0) send?.abort(new Error('zfs receive failed'));
+  });
+
+  return Promise.all([child.exited, sendDone]).then(([exit]) => {
+    signal?.removeEventListener('abort', onAbort);
+    const outcome: DirectFeedOutcome = { ...exit, command: child.command, aborted };
+    if (aborted) outcome.abortReason = abortReason;
+    if (sendError !== undefined && (sendFailedFirst || exit.exitCode === 0)) outcome.inputError = sendError;
+    const streamBytes = parseReceivedBytes(stdout);
+    if (streamBytes !== undefined) outcome.streamBytes = streamBytes;
     return outcome;
   });
 }

@@ -2,7 +2,7 @@
  * `zfs send`: argument building (validated, capability-checked) and the running process.
  */
 
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ZfsCapabilities } from './types.js';
 import {
@@ -107,22 +107,31 @@ export function buildSendArgs(opts: SendOptions, caps?: ZfsCapabilities): string
   return args;
 }
 
-/** Starts `zfs send` with already built args. */
+/** A `zfs send` writing straight into another process's pipe: no stream passes through us. */
+export type DirectSendProcess = Omit<SendProcess, 'stream'>;
+
+/**
+ * Starts `zfs send` with already built args. With `sink` (a pipe or socket with a file
+ * descriptor, e.g. the stdin of a `zfs recv`), the child writes straight into it.
+ */
+export function startSend(zfsBin: string, args: readonly string[], logger: Logger, signal?: AbortSignal): SendProcess;
+export function startSend(zfsBin: string, args: readonly string[], logger: Logger, signal: AbortSignal | undefined, sink: Writable): DirectSendProcess;
 export function startSend(
   zfsBin: string,
   args: readonly string[],
   logger: Logger,
   signal?: AbortSignal,
-): SendProcess {
-  const child = spawnStreamChild(zfsBin, args, { stdin: 'ignore', stdout: 'pipe' }, logger);
-  const stream = child.stdout as Readable;
+  sink?: Writable,
+): SendProcess | DirectSendProcess {
+  const child = spawnStreamChild(zfsBin, args, { stdin: 'ignore', stdout: sink ?? 'pipe' }, logger);
+  const stream = child.stdout;
   let abortReason: unknown;
   let aborted = false;
   let consumerClosed = false;
 
   // A consumer that destroys the stream before the end (e.g. a failed receive) aborts the
   // send: the daemon gets EPIPE. Report that as an abort, not as a mysterious Broken pipe.
-  stream.once('close', () => {
+  stream?.once('close', () => {
     if (!stream.readableEnded && !child.hasExited) consumerClosed = true;
   });
 
@@ -153,8 +162,7 @@ export function startSend(
   // Callers that never await `done` must not crash the process with an unhandled rejection.
   done.catch(() => undefined);
 
-  const sendProcess: SendProcess = {
-    stream,
+  const sendProcess: DirectSendProcess = {
     done,
     abort(reason?: unknown) {
       if (aborted || child.hasExited) return;
@@ -174,7 +182,7 @@ export function startSend(
     if (signal.aborted) sendProcess.abort(signal.reason);
     else signal.addEventListener('abort', onAbort, { once: true });
   }
-  return sendProcess;
+  return stream ? { ...sendProcess, stream, get stderr() { return child.stderr; } } : sendProcess;
 }
 
 function describe(reason: unknown): string {

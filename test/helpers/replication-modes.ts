@@ -7,6 +7,8 @@ import type { Sshd } from './sshd.js';
 
 export interface ReplicationMode {
   name: string;
+  /** Both sides in one zferry process: zfs send writes straight into zfs recv. */
+  sameHost: boolean;
   /** Runs `zferry push|pull` from `source` to `target` (both dataset names on this host). */
   replicate(source: string, target: string, extra?: readonly string[]): Promise<CliResult>;
 }
@@ -14,6 +16,7 @@ export interface ReplicationMode {
 export function localMode(direction: 'push' | 'pull'): ReplicationMode {
   return {
     name: `${direction} local`,
+    sameHost: true,
     replicate: (source, target, extra = []) => runZferry([direction, ...extra, source, target]),
   };
 }
@@ -21,6 +24,7 @@ export function localMode(direction: 'push' | 'pull'): ReplicationMode {
 export function sshMode(direction: 'push' | 'pull', sshd: () => Sshd): ReplicationMode {
   return {
     name: `${direction} over ssh`,
+    sameHost: false,
     replicate(source, target, extra = []) {
       const server = sshd();
       const src = direction === 'pull' ? sshLocation(server, source) : source;

@@ -1,0 +1,198 @@
+/**
+ * Moving replication cursors: hold each filesystem's new base under the job's tag, record it
+ * in the cursor property, release the tag from the previous base.
+ *
+ * The property may be set on a tree's root and inherited: a filesystem's cursor is its local
+ * value, else the value it inherits. Invariant kept by every move: a filesystem's effective
+ * value names the snapshot that carries its hold (or it has no hold under the tag).
+ *
+ * Fast path: when every filesystem of a tree moves from one snapshot name to another (the
+ * usual recursive job), `hold -r`, one `set` on the root and `release -r` do it in three
+ * transactions; per-filesystem names cost one transaction each (seconds on a large tree).
+ */
+
+import { DatasetNotFoundError, HoldExistsError, HoldNotFoundError, isWithin, parentOf, type ZfsDriver } from '../zfs/index.js';
+import { cursorProperty, formatCursorValue, parseCursorValue } from './cursor.js';
+import { CursorOutsideTreeError } from './errors.js';
+
+export interface CursorMove {
+  filesystem: string;
+  /** Short name of the new base snapshot. */
+  snapshot: string;
+}
+
+/** Every filesystem at and below `root`, listed just before the move. */
+interface CursorTree {
+  root: string;
+  filesystems: readonly string[];
+}
+
+interface Recorded {
+  /** The effective cursor (local or inherited), if any. */
+  snapshot: string | undefined;
+  local: boolean;
+  /** Where an inherited value comes from. */
+  inheritedFrom?: string;
+}
+
+/**
+ * `root`: the moves belong to a recursive job under it. The tree is then listed here (not taken
+ * from the caller) so that a recursive hold can never reach a filesystem nobody moves.
+ */
+export async function moveCursors(
+  driver: ZfsDriver,
+  tag: string,
+  moves: readonly CursorMove[],
+  root?: string,
+): Promise<{ released: number }> {
+  const property = cursorProperty(tag);
+  const moving = moves.map((m) => m.filesystem);
+  const outside = root === undefined ? undefined : moving.find((fs) => !isWithin(root, fs));
+  if (outside !== undefined) throw new CursorOutsideTreeError(outside, root ?? '');
+  const tree: CursorTree | undefined = root === undefined ? undefined : { root, filesystems: await driver.listFilesystems(root, { recursive: true }) };
+  const recorded = await readCursors(driver, property, [...new Set([...(tree?.filesystems ?? []), ...moving])]);
+  const changes = moves
+    .map((move) => ({ ...move, previous: recorded.get(move.filesystem)?.snapshot }))
+    .filter((move) => move.previous !== move.snapshot);
+  if (changes.length === 0) return { released: 0 };
+
+  if (tree && coversWholeTree(tree, moves, changes.length)) {
+    const moved = await moveTree(driver, tag, property, tree, changes, recorded);
+    if (moved) return moved;
+  }
+  return moveEach(driver, tag, property, changes, recorded);
+}
+
+async function readCursors(driver: ZfsDriver, property: string, names: string[]): Promise<Map<string, Recorded>> {
+  const values = await driver.getPropertiesOf(names, [property]);
+  const recorded = new Map<string, Recorded>();
+  for (const name of names) {
+    const entry = values.get(name)?.[property];
+    if (!entry) continue;
+    const inherited = /^inherited from (.+)$/.exec(entry.source)?.[1];
+    // A received value (zfs send -p) describes the other side's holds, not this one's.
+    if (entry.source !== 'local' && inherited === undefined) continue;
+    const snapshot = parseCursorValue(entry.value);
+    if (snapshot === undefined) continue;
+    recorded.set(name, { snapshot, local: entry.source === 'local', ...(inherited !== undefined ? { inheritedFrom: inherited } : {}) });
+  }
+  return recorded;
+}
+
+/** All of the tree's filesystems move, none is already there, and all go to one snapshot name. */
+function coversWholeTree(tree: CursorTree, moves: readonly CursorMove[], changed: number): boolean {
+  if (changed !== moves.length || moves.length !== new Set(tree.filesystems).size) return false;
+  const moving = new Set(moves.map((m) => m.filesystem));
+  if (!moving.has(tree.root) || !tree.filesystems.every((fs) => moving.has(fs) && isWithin(tree.root, fs))) return false;
+  return new Set(moves.map((m) => m.snapshot)).size === 1;
+}
+
+type Change = CursorMove & { previous: string | undefined };
+
+/** Returns undefined when the tree does not lend itself (the caller then moves one by one). */
+async function moveTree(
+  driver: ZfsDriver,
+  tag: string,
+  property: string,
+  tree: CursorTree,
+  changes: Change[],
+  recorded: Map<string, Recorded>,
+): Promise<{ released: number } | undefined> {
+  const previous = new Set(changes.map((c) => c.previous));
+  if (previous.size !== 1) return undefined;
+  const [snapshot] = new Set(changes.map((c) => c.snapshot));
+  const [from] = previous;
+  if (snapshot === undefined) return undefined;
+  try {
+    await driver.hold(tag, [`${tree.root}@${snapshot}`], { recursive: true });
+  } catch (error) {
+    // Some snapshot already carries the tag (an interrupted earlier move): go one by one.
+    if (error instanceof HoldExistsError) return undefined;
+    throw error;
+  }
+  await driver.setUserPropertyOn([tree.root], property, formatCursorValue(snapshot));
+  // Local values below the root (left by a one-by-one move) would hide the root's.
+  const localBelow = tree.filesystems.filter((fs) => fs !== tree.root && recorded.get(fs)?.local === true);
+  await driver.inheritPropertyOn(localBelow, property);
+  if (from === undefined) return { released: 0 };
+  try {
+    await driver.release(tag, [`${tree.root}@${from}`], { recursive: true });
+    return { released: changes.length };
+  } catch (error) {
+    if (!isGone(error)) throw error;
+  }
+  // Some previous base lost its hold or its snapshot by hand: release the rest one by one.
+  return { released: await releaseEach(driver, tag, changes) };
+}
+
+async function moveEach(
+  driver: ZfsDriver,
+  tag: string,
+  property: string,
+  changes: Change[],
+  recorded: Map<string, Recorded>,
+): Promise<{ released: number }> {
+  await eachOrAll(
+    changes.map((c) => `${c.filesystem}@${c.snapshot}`),
+    (snapshots) => driver.hold(tag, snapshots),
+    (error) => error instanceof HoldExistsError,
+  );
+  // A filesystem that stays put but inherits from one that moves keeps its value as a local one.
+  const moving = new Set(changes.map((c) => c.filesystem));
+  const pinned = new Map<string, string[]>();
+  for (const [filesystem, cursor] of recorded) {
+    if (moving.has(filesystem) || cursor.local || cursor.snapshot === undefined) continue;
+    if (cursor.inheritedFrom !== undefined && hasMovingAncestor(filesystem, moving)) {
+      pinned.set(cursor.snapshot, [...(pinned.get(cursor.snapshot) ?? []), filesystem]);
+    }
+  }
+  for (const [snapshot, filesystems] of pinned) await driver.setUserPropertyOn(filesystems, property, formatCursorValue(snapshot));
+
+  const bySnapshot = new Map<string, string[]>();
+  for (const change of changes) bySnapshot.set(change.snapshot, [...(bySnapshot.get(change.snapshot) ?? []), change.filesystem]);
+  for (const [snapshot, filesystems] of bySnapshot) await driver.setUserPropertyOn(filesystems, property, formatCursorValue(snapshot));
+  return { released: await releaseEach(driver, tag, changes) };
+}
+
+/** Any ancestor that moves gets a local value, which its descendants would inherit from then on. */
+function hasMovingAncestor(filesystem: string, moving: ReadonlySet<string>): boolean {
+  for (let parent = parentOf(filesystem); parent !== undefined; parent = parentOf(parent)) {
+    if (moving.has(parent)) return true;
+  }
+  return false;
+}
+
+async function releaseEach(driver: ZfsDriver, tag: string, changes: Change[]): Promise<number> {
+  const stale = changes.filter((c) => c.previous !== undefined).map((c) => `${c.filesystem}@${c.previous}`);
+  // Already gone (destroyed by hand after a release, or renamed): nothing left to protect.
+  return eachOrAll(stale, (snapshots) => driver.release(tag, snapshots), isGone);
+}
+
+function isGone(error: unknown): boolean {
+  return error instanceof HoldNotFoundError || error instanceof DatasetNotFoundError;
+}
+
+/**
+ * Runs `operation` on all items in one command; when that fails (zfs stops at the first bad
+ * item, possibly after applying some), once per item, ignoring the failures `ignorable` accepts.
+ * Returns how many items the operation applied to without such a failure.
+ */
+async function eachOrAll(items: string[], operation: (items: string[]) => Promise<void>, ignorable: (error: unknown) => boolean): Promise<number> {
+  if (items.length === 0) return 0;
+  try {
+    await operation(items);
+    return items.length;
+  } catch (error) {
+    if (!ignorable(error)) throw error;
+  }
+  let applied = 0;
+  for (const item of items) {
+    try {
+      await operation([item]);
+      applied += 1;
+    } catch (error) {
+      if (!ignorable(error)) throw error;
+    }
+  }
+  return applied;
+}

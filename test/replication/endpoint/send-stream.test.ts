@@ -1,0 +1,93 @@
+/**
+ * The send stream of the endpoint on real ZFS: read through this process, or handed to a
+ * same-host receive that lets zfs send write straight into zfs recv. Either way the data
+ * arrives intact, failures name their real cause, and nothing is left running.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Writable } from 'node:stream';
+import pino from 'pino';
+import { createSendStream } from '../../../replication/endpoint/send-stream.js';
+import { directSendOf, parseReceivedBytes, ZfsDriver, type SendOptions } from '../../../replication/zfs/index.js';
+import { createDataset, hashFile, snapshot, usePool, writeFile, zfs, zfsProcesses } from '../../helpers/zfs-pool.js';
+
+test('zfs recv -v sizes parse for zfs-fuse and OpenZFS wording', () => {
+  assert.equal(parseReceivedBytes('receiving full stream of a@1 into b@1\nreceived 3.39MB stream in 1 seconds (3.39MB/sec)\n'), Math.round(3.39 * 1024 ** 2));
+  assert.equal(parseReceivedBytes('received 3.39M stream in 0.12 seconds (28.2M/sec)'), Math.round(3.39 * 1024 ** 2));
+  assert.equal(parseReceivedBytes('received 312B stream in 1 seconds (312B/sec)'), 312);
+  assert.equal(parseReceivedBytes('received 1.50G stream in 9 seconds'), Math.round(1.5 * 1024 ** 3));
+  assert.equal(parseReceivedBytes('nothing useful'), undefined);
+});
+
+describe('send stream: piped or direct (real zfs)', () => {
+  const ctx = usePool({ sizeMiB: 256 });
+  const driver = new ZfsDriver();
+  const logger = pino({ level: 'silent' });
+  let counter = 0;
+
+  async function source(): Promise<{ fs: string; guid: string; hash: string }> {
+    const fs = await createDataset(ctx.pool.dataset(`src${++counter}`));
+    await writeFile(fs, 'data.bin', 3 * 1024 * 1024);
+    const guid = await snapshot(`${fs}@s1`);
+    return { fs, guid, hash: await hashFile(fs, 'data.bin') };
+  }
+
+  const stream = (options: SendOptions) =>
+    createSendStream({ piped: () => driver.send(options), into: (sink: Writable) => driver.sendInto(options, sink) }, logger, 'test');
+
+  test('offered to a receiver before anything is read: zfs send writes straight into zfs recv', async () => {
+    const { fs, guid, hash } = await source();
+    const target = `${fs}-copy`;
+    const sendStream = stream({ snapshot: `${fs}@s1` });
+    assert.ok(directSendOf(sendStream), 'an unread stream offers the direct route');
+    const result = await driver.receive({ target, snapshotName: 's1', expectedGuid: guid, unmounted: false }, sendStream);
+    assert.equal(result.version.guid, guid);
+    // zfs rounds the size it reports to three digits.
+    assert.ok(result.streamBytes !== undefined && Math.abs(result.streamBytes - 3 * 1024 * 1024) < 0.05 * 3 * 1024 * 1024, String(result.streamBytes));
+    assert.equal(await hashFile(target, 'data.bin'), hash);
+    assert.deepEqual(zfsProcesses(fs), [], 'no zfs process left running');
+  });
+
+  test('once read, the stream is piped through this process and offers no direct route', async () => {
+    const { fs, guid, hash } = await source();
+    const target = `${fs}-copy`;
+    const sendStream = stream({ snapshot: `${fs}@s1` });
+    sendStream.pause();
+    sendStream.read(0);
+    assert.equal(directSendOf(sendStream), undefined);
+    const result = await driver.receive({ target, snapshotName: 's1', expectedGuid: guid, unmounted: false }, sendStream);
+    assert.equal(result.streamBytes, undefined, 'counted by whoever read it, not reported by zfs');
+    assert.equal(await hashFile(target, 'data.bin'), hash);
+  });
+
+  test('direct route, failing send: the send error is the cause and the target stays untouched', async () => {
+    const { fs, guid } = await source();
+    const target = `${fs}-copy`;
+    // The incremental base does not exist: zfs send fails before writing a byte.
+    const sendStream = stream({ snapshot: `${fs}@s1`, from: `${fs}@missing` });
+    await assert.rejects(
+      driver.receive({ target, snapshotName: 's1', expectedGuid: guid }, sendStream),
+      (error: Error) => /input stream failed/.test(error.message) && /missing|does not exist|could not find/i.test(error.message),
+    );
+    assert.equal((await zfs('list', '-H', '-o', 'name', '-r', ctx.pool.name)).includes(`${target}\n`), false);
+    assert.deepEqual(zfsProcesses(fs), []);
+  });
+
+  test('direct route, failing receive: the receive error is the cause, and the send stops', async () => {
+    const { fs, guid } = await source();
+    const target = `${fs}-copy`;
+    await driver.receive({ target, snapshotName: 's1', expectedGuid: guid, unmounted: false }, stream({ snapshot: `${fs}@s1` }));
+    await writeFile(fs, 'more.bin', 1024 * 1024);
+    const guid2 = await snapshot(`${fs}@s2`);
+    // Modify the target: an incremental into it must fail with zfs recv's own reason.
+    await writeFile(target, 'local-change.bin', 64 * 1024);
+    await assert.rejects(
+      driver.receive(
+        { target, snapshotName: 's2', expectedGuid: guid2, incrementalBase: { guid }, unmounted: false },
+        stream({ snapshot: `${fs}@s2`, from: `${fs}@s1` }),
+      ),
+      (error: Error & { code?: string }) => error.code === 'ZFS_TARGET_MODIFIED',
+    );
+    assert.deepEqual(zfsProcesses(fs), []);
+  });
+});
