@@ -22,7 +22,7 @@ import { checkTargets, jsonSummary, renderReport } from './replication/report.js
 import { runSingleDataset } from './replication/single-dataset.js';
 
 const CIPHER = 'aes128-gcm@openssh.com';
-const ZFERRY_CLI = fileURLToPath(new URL('../cmd/zferry.js', import.meta.url));
+const ZFERRY_CLI = fileURLToPath(new URL('../zferry.js', import.meta.url));
 
 let sshd: Sshd | undefined;
 let cleaning: Promise<void> | undefined;

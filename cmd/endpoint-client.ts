@@ -4,8 +4,7 @@
  */
 import os from 'node:os';
 import type { Logger } from 'pino';
-import { connect, localClient } from '../rpc/index.js';
-import { sshConnector } from '../rpc/transport/index.js';
+import { localClient } from '../rpc/local.js';
 import { endpointContract } from '../replication/contract.js';
 import { createZfsEndpoint } from '../replication/endpoint/zfs-endpoint.js';
 import type { EndpointClient } from '../replication/job/types.js';
@@ -25,7 +24,7 @@ export interface OpenedEndpoint {
   close(): Promise<void>;
 }
 
-export const DEFAULT_REMOTE_COMMAND = ['zferry', 'serve', '--stdio'];
+export { DEFAULT_REMOTE_COMMAND } from './remote-command.js';
 
 /** One driver per process: both local sides of a job share its capability cache. */
 let sharedDriver: ZfsDriver | undefined;
@@ -37,6 +36,8 @@ export async function openEndpoint(location: Location, ssh: SshSettings, logger:
     const client = localClient(endpointContract, implementation);
     return { client, identity: `${os.hostname()}:${location.dataset}`, close: () => client.close() };
   }
+  // The network RPC (msgpack, framing, ssh) is loaded only for a remote side.
+  const [{ connect }, { sshConnector }] = await Promise.all([import('../rpc/client.js'), import('../rpc/transport/ssh.js')]);
   const connector = sshConnector({
     host: location.host,
     ...(location.user !== undefined ? { user: location.user } : {}),

@@ -5,12 +5,12 @@
  */
 import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
-import { runReplicationJob } from '../replication/job/run-job.js';
 import type { JobSummary } from '../replication/job/types.js';
-import { snapshotNameFor, type DivergedPolicy, type InitialPolicy } from '../replication/planner/index.js';
-import { validateFilesystemName } from '../replication/zfs/index.js';
+import type { DivergedPolicy, InitialPolicy } from '../replication/planner/index.js';
+import { validateFilesystemName } from '../replication/zfs/names.js';
 import { splitCommand } from './command-words.js';
-import { openEndpoint, DEFAULT_REMOTE_COMMAND, type OpenedEndpoint, type SshSettings } from './endpoint-client.js';
+import type { OpenedEndpoint, SshSettings } from './endpoint-client.js';
+import { DEFAULT_REMOTE_COMMAND } from './remote-command.js';
 import { JobFailedError, UsageError } from './errors.js';
 import { parseLocation, type Location } from './location.js';
 import { createLogger, type Verbosity } from './logger.js';
@@ -76,7 +76,7 @@ export function registerReplicate(program: Command, direction: Direction): void 
 
 async function replicate(direction: Direction, src: string, dst: string, options: ReplicateOptions): Promise<void> {
   const verbosity: Verbosity = options.quiet ? 'quiet' : (options.verbose ?? 0) >= 2 ? 'debug' : options.verbose ? 'verbose' : 'normal';
-  const logger = createLogger(verbosity);
+  const logger = await createLogger(verbosity);
   const source = parseLocation(src);
   const target = parseLocation(dst);
   const local = direction === 'push' ? source : target;
@@ -95,6 +95,11 @@ async function replicate(direction: Direction, src: string, dst: string, options
     ...(options.sshKey !== undefined ? { identityFile: options.sshKey } : {}),
   };
 
+  // The replication machinery loads once the arguments are known to be good.
+  const [{ runReplicationJob }, { snapshotNameFor }] = await Promise.all([
+    import('../replication/job/run-job.js'),
+    import('../replication/planner/snapshot-name.js'),
+  ]);
   const now = new Date();
   const opened: OpenedEndpoint[] = [];
   const controller = new AbortController();
@@ -150,6 +155,7 @@ async function replicate(direction: Direction, src: string, dst: string, options
 }
 
 async function openSide(location: Location, ssh: SshSettings, logger: Logger, opened: OpenedEndpoint[]): Promise<OpenedEndpoint> {
+  const { openEndpoint } = await import('./endpoint-client.js');
   const side = await openEndpoint(location, ssh, logger);
   opened.push(side);
   return side;

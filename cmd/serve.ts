@@ -3,11 +3,7 @@
  * contract on stdin/stdout; nothing else may be written to stdout.
  */
 import type { Command } from 'commander';
-import { RpcServer } from '../rpc/index.js';
-import { stdioConnection } from '../rpc/transport/index.js';
-import { endpointContract } from '../replication/contract.js';
-import { createZfsEndpoint } from '../replication/endpoint/zfs-endpoint.js';
-import { ZfsDriver, validateFilesystemName } from '../replication/zfs/index.js';
+import { validateFilesystemName } from '../replication/zfs/names.js';
 import { UsageError } from './errors.js';
 import { createLogger, type Verbosity } from './logger.js';
 
@@ -28,7 +24,15 @@ export function registerServe(program: Command): void {
       if (!options.stdio) throw new UsageError('serve needs --stdio (the only listener for now)');
       for (const root of options.root) validateFilesystemName(root);
       const verbosity: Verbosity = options.verbose ? 'verbose' : 'normal';
-      const logger = createLogger(verbosity, 'zferry-serve');
+      const logger = await createLogger(verbosity, 'zferry-serve');
+      // Loaded here, not at start-up: `--help` and `--version` stay quick.
+      const [{ RpcServer }, { stdioConnection }, { endpointContract }, { createZfsEndpoint }, { ZfsDriver }] = await Promise.all([
+        import('../rpc/server.js'),
+        import('../rpc/transport/stdio.js'),
+        import('../replication/contract.js'),
+        import('../replication/endpoint/zfs-endpoint.js'),
+        import('../replication/zfs/driver.js'),
+      ]);
       const server = new RpcServer({ logger });
       server.register(
         endpointContract,

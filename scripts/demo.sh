@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-zferry() { node dist/cmd/zferry.js "$@"; }
+zferry() { node dist/zferry.js "$@"; }
 
 say "creating throwaway pools $src and $dst (file-backed, in $work)"
 for pool in "$src" "$dst"; do

@@ -22,7 +22,7 @@ export interface BenchContext {
   readonly target: BenchPool;
   /** The throwaway sshd, unless --skip-ssh. */
   readonly remote: RemoteHost | undefined;
-  /** Absolute path of dist/cmd/zferry.js, unless zferry is skipped or not working. */
+  /** Absolute path of dist/zferry.js, unless zferry is skipped or not working. */
   readonly zferryCli: string | undefined;
   readonly results: Results;
   /** Lines for the report: what was used, what failed and why. */

@@ -40,7 +40,7 @@ export interface ProfileEntry {
 
 export interface Profile {
   entries: ProfileEntry[];
-  /** `node dist/cmd/zferry.js --version`: the CLI's start-up alone. */
+  /** `node dist/zferry.js --version`: the CLI's start-up alone. */
   zferryStartupMs?: number;
 }
 

@@ -110,7 +110,7 @@ export function bareReplicator(options: BareOptions = {}): Replicator {
 // ------------------------------------------------------------------ zferry
 
 export interface ZferryOptions {
-  /** Absolute path of the compiled CLI (dist/cmd/zferry.js). */
+  /** Absolute path of the compiled CLI (dist/zferry.js). */
   cli: string;
   jobs?: number;
   batch?: boolean;

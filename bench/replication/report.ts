@@ -147,7 +147,7 @@ function renderProfile(ctx: BenchContext): string[] {
     lines.push(`  ${entry.label}, ${entry.phase}: zfs calls per filesystem (mean ms each)`);
     lines.push(...table(entry.byKey.map((s) => [`${(s.count / entry.filesystems).toFixed(2)} ×`, s.key, `${(s.totalMs / s.count).toFixed(1)} ms`]), '      '));
   }
-  if (ctx.profile.zferryStartupMs !== undefined) lines.push(`  zferry CLI start-up alone (node dist/cmd/zferry.js --version): ${seconds(ctx.profile.zferryStartupMs)}`);
+  if (ctx.profile.zferryStartupMs !== undefined) lines.push(`  zferry CLI start-up alone (node dist/zferry.js --version): ${seconds(ctx.profile.zferryStartupMs)}`);
   return lines;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Runs the real `zferry` CLI as a child process: the compiled dist/cmd/zferry.js in the suite,
- * or cmd/zferry.ts through tsx when a test file runs from source.
+ * Runs the real `zferry` CLI as a child process: the bundle that ships (dist/zferry.js) in the
+ * suite, or cmd/zferry.ts through tsx when a test file runs from source.
  */
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -9,7 +9,7 @@ import { nodeCommand, type Sshd } from './sshd.js';
 const fromSource = import.meta.url.endsWith('.ts');
 
 /** Absolute path of the CLI entry point matching how this test runs. */
-export const ZFERRY_SCRIPT = fileURLToPath(new URL(fromSource ? '../../cmd/zferry.ts' : '../../cmd/zferry.js', import.meta.url));
+export const ZFERRY_SCRIPT = fileURLToPath(new URL(fromSource ? '../../cmd/zferry.ts' : '../../zferry.js', import.meta.url));
 
 export function zferryArgv(args: readonly string[]): string[] {
   const loader = fromSource ? ['--import', import.meta.resolve('tsx')] : [];
