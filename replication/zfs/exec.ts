@@ -2,12 +2,11 @@
  * Runs `zfs`/`zpool` with argument arrays (never a shell) and turns failures into typed errors.
  */
 
-import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { classifyZfsError, ZfsUnknownError, type ZfsError } from './errors.js';
+import { runCollecting } from './spawn.js';
 
-/** The C locale keeps messages in English, which the error classifier depends on. */
-export const ZFS_ENV: Readonly<Record<string, string>> = { LC_ALL: 'C', LANG: 'C' };
+export { ZFS_ENV } from './spawn.js';
 
 export interface RunResult {
   command: readonly string[];
@@ -40,25 +39,10 @@ export class ZfsExec {
   async run(bin: string, args: readonly string[]): Promise<RunResult> {
     const command = [bin, ...args];
     const started = performance.now();
-    const result = await execa(bin, args, {
-      stdin: 'ignore',
-      reject: false,
-      env: ZFS_ENV,
-      stripFinalNewline: false,
-      maxBuffer: 256 * 1024 * 1024,
-    });
+    const result = await runCollecting(bin, args, 256 * 1024 * 1024);
     const ms = Math.round(performance.now() - started);
-    const out: RunResult = {
-      command,
-      exitCode: result.exitCode,
-      signal: result.signal,
-      stdout: typeof result.stdout === 'string' ? result.stdout : '',
-      stderr: typeof result.stderr === 'string' ? result.stderr : '',
-    };
-    // execa reports spawn failures (ENOENT, EACCES on the binary) with no exit code and a cause.
-    if (result.failed && result.exitCode === undefined && result.signal === undefined && result.cause instanceof Error) {
-      out.spawnError = result.cause;
-    }
+    const out: RunResult = { command, exitCode: result.exitCode, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+    if (result.spawnError) out.spawnError = result.spawnError;
     this.logger.debug({ cmd: command, exitCode: out.exitCode, ms }, 'zfs command');
     return out;
   }

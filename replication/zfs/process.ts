@@ -8,9 +8,8 @@
  */
 
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { execa } from 'execa';
 import type { Logger } from 'pino';
-import { ZFS_ENV } from './exec.js';
+import { childExited, spawnZfs } from './spawn.js';
 
 /** Time the client gets to notice the closed pipe before SIGTERM, then SIGKILL. */
 export const ABORT_TERM_AFTER_MS = 3000;
@@ -53,17 +52,7 @@ export function spawnStreamChild(
   let hasExited = false;
   const timers: NodeJS.Timeout[] = [];
 
-  const subprocess = execa(bin, args, {
-    stdin: io.stdin,
-    stdout: io.stdout,
-    stderr: 'pipe',
-    buffer: false,
-    reject: false,
-    env: ZFS_ENV,
-    // execa's own cleanup kills the child if this process exits first.
-    cleanup: true,
-    forceKillAfterDelay: false,
-  });
+  const subprocess = spawnZfs(bin, args, [io.stdin, io.stdout, 'pipe']);
   logger.debug({ cmd: command, pid: subprocess.pid }, 'zfs stream command started');
 
   subprocess.stderr?.setEncoding('utf8');
@@ -74,9 +63,9 @@ export function spawnStreamChild(
   subprocess.stdin?.on('error', () => undefined);
   subprocess.stdout?.on('error', () => undefined);
 
-  // execa resumes (and so discards) an unread stdout one tick after spawning when buffer is
-  // false. Piping it into our own stream right away keeps every byte for a consumer that
-  // attaches later, with backpressure intact.
+  // Node resumes (and so discards) a child's stdout nobody listens to once the child exits: a
+  // small send can finish before its consumer attaches. Piping it into our own stream right
+  // away keeps every byte for a later consumer, with backpressure intact.
   let output: PassThrough | null = null;
   const rawStdout = subprocess.stdout;
   if (rawStdout) {
@@ -89,23 +78,12 @@ export function spawnStreamChild(
     output = pass;
   }
 
-  const exited = (async (): Promise<StreamChildExit> => {
-    try {
-      const result = await subprocess;
-      const exit: StreamChildExit = { exitCode: result.exitCode, signal: result.signal, stderr };
-      if (result.failed && result.exitCode === undefined && result.signal === undefined && result.cause instanceof Error) {
-        exit.spawnError = result.cause;
-      }
-      return exit;
-    } catch (error) {
-      // reject:false makes this unreachable in practice; keep the contract "never rejects".
-      return { exitCode: undefined, signal: undefined, stderr, spawnError: error instanceof Error ? error : new Error(String(error)) };
-    } finally {
-      hasExited = true;
-      for (const timer of timers) clearTimeout(timer);
-      logger.debug({ cmd: command, pid: subprocess.pid }, 'zfs stream command exited');
-    }
-  })();
+  const exited = childExited(subprocess).then((exit): StreamChildExit => {
+    hasExited = true;
+    for (const timer of timers) clearTimeout(timer);
+    logger.debug({ cmd: command, pid: subprocess.pid }, 'zfs stream command exited');
+    return { ...exit, stderr };
+  });
 
   let terminating = false;
   return {
