@@ -8,7 +8,7 @@ import { localClient } from '../rpc/local.js';
 import { endpointContract } from '../replication/contract.js';
 import { createZfsEndpoint } from '../replication/endpoint/zfs-endpoint.js';
 import type { EndpointClient } from '../replication/job/types.js';
-import { ZfsDriver } from '../replication/zfs/index.js';
+import { defaultProbeCachePath, ZfsDriver } from '../replication/zfs/index.js';
 import { formatLocation, type Location } from './location.js';
 
 export interface SshSettings {
@@ -31,7 +31,7 @@ let sharedDriver: ZfsDriver | undefined;
 
 export async function openEndpoint(location: Location, ssh: SshSettings, logger: Logger): Promise<OpenedEndpoint> {
   if (location.kind === 'local') {
-    sharedDriver ??= new ZfsDriver({ logger });
+    sharedDriver ??= new ZfsDriver({ logger, probeCacheFile: defaultProbeCachePath() });
     const implementation = createZfsEndpoint({ driver: sharedDriver, logger });
     const client = localClient(endpointContract, implementation);
     return { client, identity: `${os.hostname()}:${location.dataset}`, close: () => client.close() };

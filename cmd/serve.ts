@@ -26,17 +26,17 @@ export function registerServe(program: Command): void {
       const verbosity: Verbosity = options.verbose ? 'verbose' : 'normal';
       const logger = await createLogger(verbosity, 'zferry-serve');
       // Loaded here, not at start-up: `--help` and `--version` stay quick.
-      const [{ RpcServer }, { stdioConnection }, { endpointContract }, { createZfsEndpoint }, { ZfsDriver }] = await Promise.all([
+      const [{ RpcServer }, { stdioConnection }, { endpointContract }, { createZfsEndpoint }, { ZfsDriver, defaultProbeCachePath }] = await Promise.all([
         import('../rpc/server.js'),
         import('../rpc/transport/stdio.js'),
         import('../replication/contract.js'),
         import('../replication/endpoint/zfs-endpoint.js'),
-        import('../replication/zfs/driver.js'),
+        import('../replication/zfs/index.js'),
       ]);
       const server = new RpcServer({ logger });
       server.register(
         endpointContract,
-        createZfsEndpoint({ driver: new ZfsDriver({ logger }), logger, ...(options.root.length > 0 ? { roots: options.root } : {}) }),
+        createZfsEndpoint({ driver: new ZfsDriver({ logger, probeCacheFile: defaultProbeCachePath() }), logger, ...(options.root.length > 0 ? { roots: options.root } : {}) }),
       );
       const connection = server.serve(stdioConnection());
       await connection.closed.catch((error: unknown) => {

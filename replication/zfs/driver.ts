@@ -45,12 +45,15 @@ import { combineCapabilities, probeBinary, probePool, type BinaryProbe, type Cap
 import { buildSendArgs, startSend, type DirectSendProcess, type SendOptions, type SendProcess } from './send.js';
 import { buildReceiveArgs, feedReceive, feedReceiveDirect, validateReceiveOptions, type DirectFeedOutcome, type ReceiveOptions, type ReceiveResult } from './receive.js';
 import { directSendOf } from './direct-send.js';
+import { binaryKey, readProbeCache, writeProbeCache } from './probe-cache.js';
 import { errorFromResult } from './exec.js';
 
 export interface ZfsDriverOptions {
   zfsBin?: string;
   zpoolBin?: string;
   logger?: Logger;
+  /** File that keeps what the zfs binary accepts across runs (see probe-cache.ts); none: probe each time. */
+  probeCacheFile?: string;
 }
 
 /** `zfs destroy fs@a,b,c` argument length cap: far below ARG_MAX, one chunk for typical prunes. */
@@ -63,6 +66,7 @@ export class ZfsDriver {
   private readonly exec: ZfsExec;
   private readonly logger: Logger;
   private binaryProbe: Promise<BinaryProbe> | undefined;
+  private readonly probeCacheFile: string | undefined;
   private readonly poolCapabilities = new Map<string, Promise<ZfsCapabilities>>();
   private readonly resolvedCapabilities = new Map<string, ZfsCapabilities>();
 
@@ -73,6 +77,7 @@ export class ZfsDriver {
       zpoolBin: options.zpoolBin ?? 'zpool',
       logger: this.logger,
     });
+    this.probeCacheFile = options.probeCacheFile;
   }
 
   // ---------------------------------------------------------------- capabilities
@@ -97,9 +102,20 @@ export class ZfsDriver {
     return this.resolvedCapabilities.get(poolOf(datasetOrPool));
   }
 
+  private async probeBinaryCached(): Promise<BinaryProbe> {
+    const file = this.probeCacheFile;
+    const key = file === undefined ? undefined : await binaryKey(this.exec.zfsBin);
+    if (file === undefined || key === undefined) return probeBinary(this.exec);
+    const cached = await readProbeCache(file, key, this.logger);
+    if (cached) return cached;
+    const probe = await probeBinary(this.exec);
+    await writeProbeCache(file, key, probe, this.logger);
+    return probe;
+  }
+
   private async probeCapabilities(pool: string): Promise<ZfsCapabilities> {
     if (!this.binaryProbe) {
-      this.binaryProbe = probeBinary(this.exec);
+      this.binaryProbe = this.probeBinaryCached();
       this.binaryProbe.catch(() => {
         this.binaryProbe = undefined;
       });
