@@ -28,19 +28,23 @@ export function humanSummary(summary: JobSummary): string[] {
       continue;
     }
     const detail: string[] = [];
-    if (fs.steps.length > 0) detail.push(`${fs.steps.length} step${fs.steps.length === 1 ? '' : 's'}`, formatBytes(fs.bytes), formatDuration(fs.durationMs));
+    // `~`: sizes zfs recv reported (rounded), when the stream went straight from zfs send.
+    const approx = (approximate: boolean): string => (approximate ? '~' : '');
+    const fsApprox = fs.steps.some((step) => step.bytesApproximate === true);
+    if (fs.steps.length > 0) detail.push(`${fs.steps.length} step${fs.steps.length === 1 ? '' : 's'}`, `${approx(fsApprox)}${formatBytes(fs.bytes)}`, formatDuration(fs.durationMs));
     lines.push(detail.length > 0 ? `${head} (${detail.join(', ')})` : head);
     for (const action of fs.actions) lines.push(`    ${action}`);
-    for (const step of fs.steps) lines.push(`    ${step.from ? `${step.from} -> ${step.to}` : `full ${step.to}`}  ${formatBytes(step.bytes)}`);
+    for (const step of fs.steps) lines.push(`    ${step.from ? `${step.from} -> ${step.to}` : `full ${step.to}`}  ${approx(step.bytesApproximate === true)}${formatBytes(step.bytes)}`);
     if (fs.error) lines.push(`    ${fs.outcome === 'failed' ? 'error' : 'note'} [${fs.error.code}]: ${fs.error.message}`);
   }
   for (const warning of summary.warnings) lines.push(`warning: ${warning}`);
   const failed = summary.filesystems.filter((fs) => fs.outcome === 'failed').length;
   const total = summary.filesystems.length;
+  const anyApprox = summary.filesystems.some((fs) => fs.steps.some((step) => step.bytesApproximate === true));
   lines.push(
     summary.dryRun
       ? `dry run: nothing changed (${total} filesystem${total === 1 ? '' : 's'} planned)`
-      : `${failed === 0 ? 'done' : `FAILED: ${failed} of ${total} filesystem${total === 1 ? '' : 's'}`}: ${formatBytes(summary.bytes)} in ${formatDuration(summary.durationMs)}`,
+      : `${failed === 0 ? 'done' : `FAILED: ${failed} of ${total} filesystem${total === 1 ? '' : 's'}`}: ${anyApprox ? '~' : ''}${formatBytes(summary.bytes)} in ${formatDuration(summary.durationMs)}`,
   );
   return lines;
 }

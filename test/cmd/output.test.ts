@@ -61,4 +61,13 @@ test('the human summary names failures, actions and warnings', () => {
   assert.match(text, /error \[DIVERGED\]: backup\/a\/b has snapshots newer/);
   assert.match(text, /warning: backup\/a\/old exists/);
   assert.match(text, /FAILED: 1 of 2 filesystems/);
+  assert.doesNotMatch(text, /~/, 'counted sizes are exact');
+
+  // Sizes from zfs recv -v (same-host direct pipe) are marked as approximate.
+  const step = summary.filesystems[0]!.steps[0]!;
+  step.bytesApproximate = true;
+  const approximate = humanSummary(summary).join('\n');
+  assert.match(approximate, /replicated \(1 step, ~2\.0 KiB, 5 ms\)/);
+  assert.match(approximate, /full tank\/a@s1  ~2\.0 KiB/);
+  assert.match(approximate, /FAILED: 1 of 2 filesystems: ~2\.0 KiB/);
 });
