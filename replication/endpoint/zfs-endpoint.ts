@@ -104,7 +104,8 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
         ...(req.resumeToken !== undefined ? { resumeToken: req.resumeToken } : {}),
         signal: ctx.signal,
       };
-      const starters = { piped: () => driver.send(options), into: (sink: Writable) => driver.sendInto(options, sink) };
+      // The send stream reads the pipe from the moment it starts zfs send (readNow).
+      const starters = { piped: () => driver.send({ ...options, readNow: true }), into: (sink: Writable) => driver.sendInto(options, sink) };
       return { response: {}, stream: createSendStream(starters, logger, `zfs send ${req.snapshot}`) };
     },
 

@@ -495,7 +495,7 @@ export class ZfsDriver {
    */
   send(opts: SendOptions): SendProcess {
     const args = buildSendArgs(opts, this.cachedCapabilities(opts.snapshot));
-    return startSend(this.exec.zfsBin, args, this.logger, opts.signal);
+    return startSend(this.exec.zfsBin, args, this.logger, opts.signal, undefined, opts.readNow === true);
   }
 
   /** `zfs send` writing straight into `sink` (a pipe or socket with a file descriptor). */

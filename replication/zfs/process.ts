@@ -44,7 +44,11 @@ export function spawnStreamChild(
   bin: string,
   args: readonly string[],
   /** A stream here must have a file descriptor: the child then reads or writes it directly. */
-  io: { stdin: 'pipe' | 'ignore' | Readable; stdout: 'pipe' | 'ignore' | Writable },
+  /**
+   * `stdout: 'pipe-read-now'`: the caller reads stdout from this tick on, so it gets the pipe
+   * itself (one stream hop less on the data path) instead of a buffering stream.
+   */
+  io: { stdin: 'pipe' | 'ignore' | Readable; stdout: 'pipe' | 'pipe-read-now' | 'ignore' | Writable },
   logger: Logger,
 ): StreamChild {
   const command = [bin, ...args];
@@ -52,7 +56,9 @@ export function spawnStreamChild(
   let hasExited = false;
   const timers: NodeJS.Timeout[] = [];
 
-  const subprocess = spawnZfs(bin, args, [io.stdin, io.stdout, 'pipe']);
+  const readNow = io.stdout === 'pipe-read-now';
+  const stdout = io.stdout === 'pipe-read-now' ? 'pipe' : io.stdout;
+  const subprocess = spawnZfs(bin, args, [io.stdin, stdout, 'pipe']);
   logger.debug({ cmd: command, pid: subprocess.pid }, 'zfs stream command started');
 
   subprocess.stderr?.setEncoding('utf8');
@@ -66,9 +72,11 @@ export function spawnStreamChild(
   // Node resumes (and so discards) a child's stdout nobody listens to once the child exits: a
   // small send can finish before its consumer attaches. Piping it into our own stream right
   // away keeps every byte for a later consumer, with backpressure intact.
-  let output: PassThrough | null = null;
+  let output: Readable | null = null;
   const rawStdout = subprocess.stdout;
-  if (rawStdout) {
+  if (rawStdout && readNow) {
+    output = rawStdout;
+  } else if (rawStdout) {
     const pass = new PassThrough({ highWaterMark: OUTPUT_HIGH_WATER_MARK });
     rawStdout.pipe(pass);
     // A consumer that closes the stream early must close the pipe too, or zfs never notices.

@@ -195,6 +195,9 @@ export function feedReceive(
   });
 }
 
+/** How long a send may outlive a failed direct receive before it is stopped. */
+const SEND_GRACE_MS = 2000;
+
 export interface DirectFeedOutcome extends FeedOutcome {
   /** The stream size zfs recv reported (rounded by zfs). */
   streamBytes?: number;
@@ -202,8 +205,10 @@ export interface DirectFeedOutcome extends FeedOutcome {
 
 /**
  * Runs `zfs receive -v` with `args` and starts the send from `source` writing straight into
- * its stdin. Resolves once both processes are gone. The first of the two to fail is the
- * cause: a send that dies truncates the stream, a receive that fails breaks the send's pipe.
+ * its stdin. Resolves once both processes are gone. Which failure is the cause: a send that
+ * dies truncates the stream (its error is the input error); a receive that fails breaks the
+ * send's pipe (the send's "Broken pipe" is then only a consequence). Exit order cannot tell:
+ * the send may be reaped before the receive's pipes close.
  */
 export function feedReceiveDirect(
   zfsBin: string,
@@ -246,21 +251,34 @@ export function feedReceiveDirect(
   }
   const sendDone = send
     ? send.done.catch((error: unknown) => {
-        if (!child.hasExited) sendFailedFirst = true;
         sendError = error;
       })
     : Promise.resolve();
+  // A failed receive closes the pipe and the send dies of it by itself, with its own
+  // message; only a send still running after a grace period is stopped.
+  let stopSend: NodeJS.Timeout | undefined;
   void child.exited.then((exit) => {
-    if (exit.exitCode !== 0) send?.abort(new Error('zfs receive failed'));
+    if (exit.exitCode === 0 || !send) return;
+    const running = send;
+    stopSend = setTimeout(() => running.abort(new Error('zfs receive failed')), SEND_GRACE_MS);
+    stopSend.unref();
   });
 
   return Promise.all([child.exited, sendDone]).then(([exit]) => {
+    clearTimeout(stopSend);
     signal?.removeEventListener('abort', onAbort);
     const outcome: DirectFeedOutcome = { ...exit, command: child.command, aborted };
     if (aborted) outcome.abortReason = abortReason;
-    if (sendError !== undefined && (sendFailedFirst || exit.exitCode === 0)) outcome.inputError = sendError;
+    // A send that died of a broken pipe only followed the receive's failure.
+    if (sendError !== undefined && (sendFailedFirst || exit.exitCode === 0 || !diedOfBrokenPipe(sendError))) outcome.inputError = sendError;
     const streamBytes = parseReceivedBytes(stdout);
     if (streamBytes !== undefined) outcome.streamBytes = streamBytes;
     return outcome;
   });
+}
+
+function diedOfBrokenPipe(error: unknown): boolean {
+  const details = error as { message?: unknown; stderr?: unknown; signal?: unknown; cause?: unknown };
+  const text = `${String(details.message ?? '')}\n${String(details.stderr ?? '')}`;
+  return /broken pipe|EPIPE/i.test(text) || details.signal === 'SIGPIPE';
 }

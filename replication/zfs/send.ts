@@ -37,6 +37,8 @@ export interface SendOptions {
   /** `send -t TOKEN`: resume an interrupted receive; `snapshot` then only names the target. */
   resumeToken?: string;
   signal?: AbortSignal;
+  /** The caller reads `stream` from the same tick on: it may then be the pipe itself. */
+  readNow?: boolean;
 }
 
 export interface SendProcess {
@@ -114,7 +116,7 @@ export type DirectSendProcess = Omit<SendProcess, 'stream'>;
  * Starts `zfs send` with already built args. With `sink` (a pipe or socket with a file
  * descriptor, e.g. the stdin of a `zfs recv`), the child writes straight into it.
  */
-export function startSend(zfsBin: string, args: readonly string[], logger: Logger, signal?: AbortSignal): SendProcess;
+export function startSend(zfsBin: string, args: readonly string[], logger: Logger, signal?: AbortSignal, sink?: undefined, readNow?: boolean): SendProcess;
 export function startSend(zfsBin: string, args: readonly string[], logger: Logger, signal: AbortSignal | undefined, sink: Writable): DirectSendProcess;
 export function startSend(
   zfsBin: string,
@@ -122,8 +124,9 @@ export function startSend(
   logger: Logger,
   signal?: AbortSignal,
   sink?: Writable,
+  readNow = false,
 ): SendProcess | DirectSendProcess {
-  const child = spawnStreamChild(zfsBin, args, { stdin: 'ignore', stdout: sink ?? 'pipe' }, logger);
+  const child = spawnStreamChild(zfsBin, args, { stdin: 'ignore', stdout: sink ?? (readNow ? 'pipe-read-now' : 'pipe') }, logger);
   const stream = child.stdout;
   let abortReason: unknown;
   let aborted = false;

@@ -33,7 +33,7 @@ describe('send stream: piped or direct (real zfs)', () => {
   }
 
   const stream = (options: SendOptions) =>
-    createSendStream({ piped: () => driver.send(options), into: (sink: Writable) => driver.sendInto(options, sink) }, logger, 'test');
+    createSendStream({ piped: () => driver.send({ ...options, readNow: true }), into: (sink: Writable) => driver.sendInto(options, sink) }, logger, 'test');
 
   test('offered to a receiver before anything is read: zfs send writes straight into zfs recv', async () => {
     const { fs, guid, hash } = await source();
