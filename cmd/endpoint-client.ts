@@ -36,6 +36,22 @@ export async function openEndpoint(location: Location, ssh: SshSettings, logger:
     const client = localClient(endpointContract, implementation);
     return { client, identity: `${os.hostname()}:${location.dataset}`, close: () => client.close() };
   }
+  // Connecting (ssh handshake, the remote zferry starting) takes a few hundred ms: the job
+  // starts at once with a client that waits for the connection, so the local side's snapshot
+  // and listing overlap with it. A failed connection fails the first call with its own error.
+  const ready = connectRemote(location, ssh, logger);
+  ready.catch(() => undefined);
+  return {
+    client: deferredClient(ready),
+    identity: formatLocation(location),
+    close: async () => {
+      const client = await ready.catch(() => undefined);
+      await client?.close();
+    },
+  };
+}
+
+async function connectRemote(location: Location & { kind: 'ssh' }, ssh: SshSettings, logger: Logger): Promise<EndpointClient & { close(): Promise<void> }> {
   // The network RPC (msgpack, framing, ssh) is loaded only for a remote side.
   const [{ connect }, { sshConnector }] = await Promise.all([import('../rpc/client.js'), import('../rpc/transport/ssh.js')]);
   const connector = sshConnector({
@@ -50,6 +66,20 @@ export async function openEndpoint(location: Location, ssh: SshSettings, logger:
     },
   });
   const connection = await connector.connect();
-  const client = await connect(connection, endpointContract);
-  return { client, identity: formatLocation(location), close: () => client.close() };
+  return connect(connection, endpointContract);
+}
+
+/** An endpoint client whose every call first waits for `ready`. */
+function deferredClient(ready: Promise<EndpointClient>): EndpointClient {
+  const methods = Object.keys(endpointContract.endpoints) as (keyof EndpointClient)[];
+  const client: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const name of methods) {
+    client[name as string] = async (...args: unknown[]) => {
+      const target = (await ready) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      const method = target[name as string];
+      if (!method) throw new TypeError(`endpoint client has no ${String(name)}`);
+      return method.apply(target, args);
+    };
+  }
+  return client as unknown as EndpointClient;
 }

@@ -27,10 +27,15 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
   };
   const signal = job.signal ? { signal: job.signal } : {};
 
+  // The target listing starts first: it is also what proves the receiver reachable (a remote
+  // side may still be connecting), and no snapshot is taken for a run that cannot go anywhere.
+  const targetListing = job.receiver.listVersionTree({ root: job.target, recursive: job.recursive }, signal);
+  targetListing.catch(() => undefined);
   if (job.snapshotName !== undefined) {
     const snapshot = `${job.source}@${job.snapshotName}`;
     summary.snapshot = snapshot;
     if (!job.dryRun) {
+      await targetListing;
       await job.sender.snapshot({ snapshots: [snapshot], recursive: job.recursive }, signal);
       job.logger.info({ snapshot, recursive: job.recursive }, 'snapshot taken');
     }
@@ -40,7 +45,7 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
   // over hundreds of datasets would otherwise pay.
   const [sourceTree, targetTree] = await Promise.all([
     job.sender.listVersionTree({ root: job.source, recursive: job.recursive }, signal),
-    job.receiver.listVersionTree({ root: job.target, recursive: job.recursive }, signal),
+    targetListing,
   ]);
   if (!sourceTree.exists) throw new SourceNotFoundError(job.source);
   const sourceNames = sourceTree.filesystems.map((fs) => fs.name);

@@ -101,6 +101,19 @@ describe('remotes that lie are refused', () => {
 });
 
 describe('ssh that cannot connect', () => {
+  const pool = usePool({ sizeMiB: 64 });
+
+  test('push --snapshot to an unreachable host takes no snapshot', async () => {
+    const source = await createDataset(pool.pool.dataset('unreachable'));
+    await snapshot(`${source}@s1`);
+    const before = await listAll(source);
+    // The connection is made while the job starts; its failure must come before the snapshot.
+    const result = await runZferry(['push', '--snapshot', ...sshArgs(server()), source, 'ssh://root@127.0.0.1:1/pool/data']);
+    assert.equal(result.exitCode, 1, result.stderr);
+    assert.match(result.stderr, /refused|connect/i);
+    assert.deepEqual(await listAll(source), before);
+  });
+
   test('a closed port is a clear error, exit 1', async () => {
     const result = await runZferry(['push', ...sshArgs(server()), 'tank/data', 'ssh://root@127.0.0.1:1/pool/data']);
     assert.equal(result.exitCode, 1);
