@@ -8,6 +8,7 @@ import { RpcConnectionLostError, RpcError, RpcGoawayError, RpcProtocolError, err
 import { FrameDecoder } from './frame-decoder.js';
 import type { FrameHandler } from './frame-decoder.js';
 import { FrameWriter } from './frame-writer.js';
+import { tuneGcForBulkStreams } from './gc-tuning.js';
 import { FrameFlag, FrameType, frameTypeName } from './frame.js';
 import { acceptHello, buildHello } from './hello.js';
 import { Keepalive } from './keepalive.js';
@@ -41,6 +42,9 @@ export interface MuxOptions {
   /** The peer opened a stream with a request; set `stream.events` synchronously. */
   onIncomingStream(stream: RpcStream, headers: RequestHeaders): void;
 }
+
+// Before any connection exists: see gc-tuning.ts (why a runtime flag, and why here).
+tuneGcForBulkStreams();
 
 /** Credit is given back once this fraction of a window has been consumed (see limits.ts). */
 const CREDIT_BATCHES_PER_WINDOW = 8;

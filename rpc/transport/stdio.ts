@@ -1,8 +1,11 @@
 import { Console } from 'node:console';
+import { fstatSync } from 'node:fs';
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { PeerIdentity, TransportConnection } from './types.js';
 import { JoinedDuplex } from './joined-duplex.js';
+import { arenaOnRead } from './arena-reader.js';
 
 export interface StdioConnectionOptions {
   /** Who is on the other end (e.g. the identity an authorized_keys forced command named). */
@@ -84,13 +87,32 @@ export function guardStdout(options: GuardStdoutOptions = {}): () => void {
 }
 
 /**
+ * Our stdin as a Readable. When it is a pipe or a socket (ssh, a shell pipeline), fd 0 is
+ * opened as a socket with arena reads (see arena-reader.ts) instead of going through
+ * process.stdin, which would allocate a buffer per read; process.stdin must then stay unused.
+ */
+function stdinReader(): Readable {
+  let kind: { isFIFO(): boolean; isSocket(): boolean } | undefined;
+  try {
+    kind = fstatSync(0);
+  } catch {
+    kind = undefined;
+  }
+  if (kind === undefined || !(kind.isFIFO() || kind.isSocket())) return process.stdin;
+  // The constructor takes `onread` as connect() does (node >= 12.2); @types/node lacks it.
+  const options: net.SocketConstructorOpts & { onread: net.OnReadOpts } = { fd: 0, readable: true, writable: false, onread: arenaOnRead(() => socket) };
+  const socket: net.Socket = new net.Socket(options);
+  return socket;
+}
+
+/**
  * This process's stdin/stdout as one connection (for `serve --stdio`, e.g. behind ssh).
  * EOF on stdin or EPIPE on stdout ends the connection cleanly.
  */
 export function stdioConnection(options: StdioConnectionOptions = {}): TransportConnection {
   // Take the real stdout before the guard hides it.
   const output = options.output ?? process.stdout;
-  const input = options.input ?? process.stdin;
+  const input = options.input ?? stdinReader();
   const guard = options.guard ?? true;
   // The guard stays for the rest of the process: late output must not reach the peer either.
   if (guard !== false) guardStdout(guard === true ? {} : guard);

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { Connector, ConnectionHandler, Listener, TransportConnection } from './types.js';
 import { TransportError } from './errors.js';
+import { arenaOnRead, startArenaReads } from './arena-reader.js';
 import { awaitSocketReady, connectFailed } from './socket-connect.js';
 import { SocketListener, bindServer, formatHostPort, socketConnection } from './socket-listener.js';
 import type { ListenerErrorHandler } from './socket-listener.js';
@@ -52,7 +53,8 @@ export function tcpConnector(address: TcpAddress): Connector {
   const target = formatHostPort(address.host, address.port);
   return {
     async connect(signal?: AbortSignal): Promise<TransportConnection> {
-      const socket = net.connect({ host: address.host, port: address.port });
+      // Reads go into arenas (see arena-reader.ts); the callback needs the socket it feeds.
+      const socket: net.Socket = net.connect({ host: address.host, port: address.port, onread: arenaOnRead(() => socket) });
       await awaitSocketReady(socket, 'connect', (err) => connectFailed(`tcp ${target}`, err), signal);
       tuneSocket(socket);
       return socketConnection(socket, { transport: 'tcp', name: target, detail: `tcp to ${target}` });
@@ -62,7 +64,8 @@ export function tcpConnector(address: TcpAddress): Connector {
 
 export async function listenTcp(options: TcpListenOptions, onConnection: ConnectionHandler): Promise<TcpListener> {
   checkPort(options.port, true);
-  const server = net.createServer();
+  // Paused, so that arena reads are installed before the first read (see arena-reader.ts).
+  const server = net.createServer({ pauseOnConnect: true });
   await bindServer(server, { host: options.host, port: options.port }, `tcp ${formatHostPort(options.host, options.port)}`);
   const bound = server.address();
   if (bound === null || typeof bound === 'string') {
@@ -74,6 +77,7 @@ export async function listenTcp(options: TcpListenOptions, onConnection: Connect
   server.on('error', (err) => options.onError?.(new TransportError('CONNECT_FAILED', `tcp listener ${address}: ${err.message}`, { cause: err })));
   server.on('connection', (socket: net.Socket) => {
     tuneSocket(socket);
+    startArenaReads(socket);
     const name = formatHostPort(socket.remoteAddress, socket.remotePort);
     listener.accept(socket, { transport: 'tcp', name, detail: `tcp from ${name} to ${address}` }, onConnection, options.onError);
   });

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import type { Connector, ConnectionHandler, Listener, TransportConnection } from './types.js';
 import { TransportError, errorMessage, systemErrorCode } from './errors.js';
+import { arenaOnRead, startArenaReads } from './arena-reader.js';
 import { awaitSocketReady, connectFailed } from './socket-connect.js';
 import { SocketListener, bindServer, socketConnection } from './socket-listener.js';
 import type { ListenerErrorHandler } from './socket-listener.js';
@@ -36,7 +37,8 @@ export function unixConnector(address: UnixAddress): Connector {
   checkPath(address.path);
   return {
     async connect(signal?: AbortSignal): Promise<TransportConnection> {
-      const socket = net.connect({ path: address.path });
+      // Reads go into arenas (see arena-reader.ts); the callback needs the socket it feeds.
+      const socket: net.Socket = net.connect({ path: address.path, onread: arenaOnRead(() => socket) });
       await awaitSocketReady(socket, 'connect', (err) => connectFailed(`unix socket ${address.path}`, err), signal);
       return socketConnection(socket, { transport: 'unix', name: address.path, detail: `unix socket ${address.path}` });
     },
@@ -97,7 +99,8 @@ export async function listenUnix(options: UnixListenOptions, onConnection: Conne
   const { path } = options;
   checkPath(path);
   await removeStaleSocket(path);
-  const server = net.createServer();
+  // Paused, so that arena reads are installed before the first read (see arena-reader.ts).
+  const server = net.createServer({ pauseOnConnect: true });
   await bindServer(server, { path }, `unix socket ${path}`);
   const listener = new BoundUnixListener(server, path);
   if (options.mode !== undefined) {
@@ -110,6 +113,7 @@ export async function listenUnix(options: UnixListenOptions, onConnection: Conne
   }
   server.on('error', (err) => options.onError?.(new TransportError('CONNECT_FAILED', `unix listener ${path}: ${err.message}`, { cause: err })));
   server.on('connection', (socket: net.Socket) => {
+    startArenaReads(socket);
     listener.accept(socket, { transport: 'unix', name: path, detail: `unix socket ${path}` }, onConnection, options.onError);
   });
   return listener;
