@@ -10,6 +10,7 @@ import { createZfsEndpoint } from '../replication/endpoint/zfs-endpoint.js';
 import type { EndpointClient } from '../replication/job/types.js';
 import { defaultProbeCachePath, ZfsDriver } from '../replication/zfs/index.js';
 import { formatLocation, type Location } from './location.js';
+import { REPLICATION_RPC_LIMITS } from './rpc-limits.js';
 
 export interface SshSettings {
   identityFile?: string;
@@ -66,7 +67,7 @@ async function connectRemote(location: Location & { kind: 'ssh' }, ssh: SshSetti
     },
   });
   const connection = await connector.connect();
-  return connect(connection, endpointContract);
+  return connect(connection, endpointContract, { limits: REPLICATION_RPC_LIMITS });
 }
 
 /** An endpoint client whose every call first waits for `ready`. */

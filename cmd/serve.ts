@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { validateFilesystemName } from '../replication/zfs/names.js';
 import { UsageError } from './errors.js';
+import { REPLICATION_RPC_LIMITS } from './rpc-limits.js';
 import { createLogger, type Verbosity } from './logger.js';
 
 interface ServeOptions {
@@ -33,7 +34,7 @@ export function registerServe(program: Command): void {
         import('../replication/endpoint/zfs-endpoint.js'),
         import('../replication/zfs/index.js'),
       ]);
-      const server = new RpcServer({ logger });
+      const server = new RpcServer({ logger, limits: REPLICATION_RPC_LIMITS });
       server.register(
         endpointContract,
         createZfsEndpoint({ driver: new ZfsDriver({ logger, probeCacheFile: defaultProbeCachePath() }), logger, ...(options.root.length > 0 ? { roots: options.root } : {}) }),
