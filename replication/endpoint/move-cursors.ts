@@ -49,16 +49,23 @@ export async function moveCursors(
   const moving = moves.map((m) => m.filesystem);
   const outside = root === undefined ? undefined : moving.find((fs) => !isWithin(root, fs));
   if (outside !== undefined) throw new CursorOutsideTreeError(outside, root ?? '');
-  const tree: CursorTree | undefined = root === undefined ? undefined : { root, filesystems: await driver.listFilesystems(root, { recursive: true }) };
-  const recorded = await readCursors(driver, property, [...new Set([...(tree?.filesystems ?? []), ...moving])]);
+  // The moving filesystems' cursors first: a run with nothing to move stops after one command.
+  const recorded = await readCursors(driver, property, [...new Set(moving)]);
   const changes = moves
     .map((move) => ({ ...move, previous: recorded.get(move.filesystem)?.snapshot }))
     .filter((move) => move.previous !== move.snapshot);
   if (changes.length === 0) return { released: 0 };
 
-  if (tree && coversWholeTree(tree, moves, changes.length)) {
-    const moved = await moveTree(driver, tag, property, tree, changes, recorded);
-    if (moved) return moved;
+  if (root !== undefined) {
+    const tree: CursorTree = { root, filesystems: await driver.listFilesystems(root, { recursive: true }) };
+    if (coversWholeTree(tree, moves, changes.length)) {
+      const moved = await moveTree(driver, tag, property, tree, changes, recorded);
+      if (moved) return moved;
+    }
+    // One by one: what stays put must be known too, to keep its cursor when an ancestor moves.
+    const movingSet = new Set(moving);
+    const staying = tree.filesystems.filter((fs) => !movingSet.has(fs));
+    for (const [fs, cursor] of await readCursors(driver, property, staying)) recorded.set(fs, cursor);
   }
   return moveEach(driver, tag, property, changes, recorded);
 }
