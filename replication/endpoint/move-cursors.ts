@@ -49,15 +49,17 @@ export async function moveCursors(
   const moving = moves.map((m) => m.filesystem);
   const outside = root === undefined ? undefined : moving.find((fs) => !isWithin(root, fs));
   if (outside !== undefined) throw new CursorOutsideTreeError(outside, root ?? '');
-  // The moving filesystems' cursors first: a run with nothing to move stops after one command.
+  // The tree listing and the moving filesystems' cursors are both reads: run them together.
+  const listing = root === undefined ? undefined : driver.listFilesystems(root, { recursive: true });
+  listing?.catch(() => undefined);
   const recorded = await readCursors(driver, property, [...new Set(moving)]);
   const changes = moves
     .map((move) => ({ ...move, previous: recorded.get(move.filesystem)?.snapshot }))
     .filter((move) => move.previous !== move.snapshot);
   if (changes.length === 0) return { released: 0 };
 
-  if (root !== undefined) {
-    const tree: CursorTree = { root, filesystems: await driver.listFilesystems(root, { recursive: true }) };
+  if (root !== undefined && listing !== undefined) {
+    const tree: CursorTree = { root, filesystems: await listing };
     if (coversWholeTree(tree, moves, changes.length)) {
       const moved = await moveTree(driver, tag, property, tree, changes, recorded);
       if (moved) return moved;
