@@ -495,13 +495,13 @@ export class ZfsDriver {
    */
   send(opts: SendOptions): SendProcess {
     const args = buildSendArgs(opts, this.cachedCapabilities(opts.snapshot));
-    return startSend(this.exec.zfsBin, args, this.logger, opts.signal, undefined, opts.readNow === true);
+    return startSend(this.exec.zfsBin, args, this.logger, { ...signalOf(opts), output: opts.readNow ? 'pipe-read-now' : 'pipe' });
   }
 
   /** `zfs send` writing straight into `sink` (a pipe or socket with a file descriptor). */
   sendInto(opts: SendOptions, sink: Writable): DirectSendProcess {
     const args = buildSendArgs(opts, this.cachedCapabilities(opts.snapshot));
-    return startSend(this.exec.zfsBin, args, this.logger, opts.signal, sink);
+    return startSend(this.exec.zfsBin, args, this.logger, { ...signalOf(opts), output: sink });
   }
 
   /**
@@ -670,6 +670,10 @@ function compareByComponents(a: string, b: string): number {
 
 function notFound(name: string): DatasetNotFoundError {
   return new DatasetNotFoundError(`${name}: dataset does not exist`, { command: ['zfs', 'list', name] });
+}
+
+function signalOf(opts: { signal?: AbortSignal | undefined }): { signal?: AbortSignal } {
+  return opts.signal ? { signal: opts.signal } : {};
 }
 
 function abortedBeforeStart(opts: ReceiveOptions): ZfsAbortedError {

@@ -43,8 +43,8 @@ export interface StreamChild {
 export function spawnStreamChild(
   bin: string,
   args: readonly string[],
-  /** A stream here must have a file descriptor: the child then reads or writes it directly. */
   /**
+   * A stream here must have a file descriptor: the child then reads or writes it directly.
    * `stdout: 'pipe-read-now'`: the caller reads stdout from this tick on, so it gets the pipe
    * itself (one stream hop less on the data path) instead of a buffering stream.
    */
@@ -56,8 +56,9 @@ export function spawnStreamChild(
   let hasExited = false;
   const timers: NodeJS.Timeout[] = [];
 
-  const readNow = io.stdout === 'pipe-read-now';
-  const stdout = io.stdout === 'pipe-read-now' ? 'pipe' : io.stdout;
+  const requested = io.stdout;
+  const readNow = requested === 'pipe-read-now';
+  const stdout = readNow ? 'pipe' : requested;
   const subprocess = spawnZfs(bin, args, [io.stdin, stdout, 'pipe']);
   logger.debug({ cmd: command, pid: subprocess.pid }, 'zfs stream command started');
 

@@ -225,7 +225,7 @@ export function feedReceiveDirect(
   });
   let send: DirectSendProcess | undefined;
   let sendError: unknown;
-  let sendFailedFirst = false;
+  let sendNeverStarted = false;
   let aborted = false;
   let abortReason: unknown;
 
@@ -243,7 +243,7 @@ export function feedReceiveDirect(
       send = source.startInto(child.stdin);
     } catch (error) {
       sendError = error;
-      sendFailedFirst = true;
+      sendNeverStarted = true;
       child.terminate();
     }
     // Our copy of the write end must go, or zfs recv would never see the end of the stream.
@@ -270,7 +270,7 @@ export function feedReceiveDirect(
     const outcome: DirectFeedOutcome = { ...exit, command: child.command, aborted };
     if (aborted) outcome.abortReason = abortReason;
     // A send that died of a broken pipe only followed the receive's failure.
-    if (sendError !== undefined && (sendFailedFirst || exit.exitCode === 0 || !diedOfBrokenPipe(sendError))) outcome.inputError = sendError;
+    if (sendError !== undefined && (sendNeverStarted || exit.exitCode === 0 || !diedOfBrokenPipe(sendError))) outcome.inputError = sendError;
     const streamBytes = parseReceivedBytes(stdout);
     if (streamBytes !== undefined) outcome.streamBytes = streamBytes;
     return outcome;
@@ -278,7 +278,7 @@ export function feedReceiveDirect(
 }
 
 function diedOfBrokenPipe(error: unknown): boolean {
-  const details = error as { message?: unknown; stderr?: unknown; signal?: unknown; cause?: unknown };
+  const details = error as { message?: unknown; stderr?: unknown; signal?: unknown };
   const text = `${String(details.message ?? '')}\n${String(details.stderr ?? '')}`;
   return /broken pipe|EPIPE/i.test(text) || details.signal === 'SIGPIPE';
 }

@@ -113,20 +113,23 @@ export function buildSendArgs(opts: SendOptions, caps?: ZfsCapabilities): string
 export type DirectSendProcess = Omit<SendProcess, 'stream'>;
 
 /**
- * Starts `zfs send` with already built args. With `sink` (a pipe or socket with a file
- * descriptor, e.g. the stdin of a `zfs recv`), the child writes straight into it.
+ * Where the output goes: to us (`pipe`; `pipe-read-now` when the caller reads from this tick
+ * on, see spawnStreamChild), or straight into `sink`, a pipe or socket with a file descriptor
+ * such as the stdin of a `zfs recv`.
  */
-export function startSend(zfsBin: string, args: readonly string[], logger: Logger, signal?: AbortSignal, sink?: undefined, readNow?: boolean): SendProcess;
-export function startSend(zfsBin: string, args: readonly string[], logger: Logger, signal: AbortSignal | undefined, sink: Writable): DirectSendProcess;
+export type SendOutput = 'pipe' | 'pipe-read-now' | Writable;
+
+/** Starts `zfs send` with already built args. */
+export function startSend(zfsBin: string, args: readonly string[], logger: Logger, opts: { signal?: AbortSignal; output: 'pipe' | 'pipe-read-now' }): SendProcess;
+export function startSend(zfsBin: string, args: readonly string[], logger: Logger, opts: { signal?: AbortSignal; output: Writable }): DirectSendProcess;
 export function startSend(
   zfsBin: string,
   args: readonly string[],
   logger: Logger,
-  signal?: AbortSignal,
-  sink?: Writable,
-  readNow = false,
+  opts: { signal?: AbortSignal; output: SendOutput },
 ): SendProcess | DirectSendProcess {
-  const child = spawnStreamChild(zfsBin, args, { stdin: 'ignore', stdout: sink ?? (readNow ? 'pipe-read-now' : 'pipe') }, logger);
+  const { signal } = opts;
+  const child = spawnStreamChild(zfsBin, args, { stdin: 'ignore', stdout: opts.output }, logger);
   const stream = child.stdout;
   let abortReason: unknown;
   let aborted = false;
@@ -185,7 +188,8 @@ export function startSend(
     if (signal.aborted) sendProcess.abort(signal.reason);
     else signal.addEventListener('abort', onAbort, { once: true });
   }
-  return stream ? { ...sendProcess, stream, get stderr() { return child.stderr; } } : sendProcess;
+  // Object.assign keeps the stderr getter (a spread would freeze its current value).
+  return stream ? Object.assign(sendProcess, { stream }) : sendProcess;
 }
 
 function describe(reason: unknown): string {

@@ -12,10 +12,13 @@ export const ZFS_ENV: Readonly<Record<string, string>> = { LC_ALL: 'C', LANG: 'C
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
+/** Built on first use, not per process: a run starts hundreds (zferry never changes its env). */
+let childEnv: NodeJS.ProcessEnv | undefined;
 
 /** Starts `bin args`; the child is killed if this process exits while it runs. */
 export function spawnZfs(bin: string, args: readonly string[], stdio: StdioOptions): ChildProcess {
-  const child = spawn(bin, args, { stdio, env: { ...process.env, ...ZFS_ENV } });
+  childEnv ??= { ...process.env, ...ZFS_ENV };
+  const child = spawn(bin, args, { stdio, env: childEnv });
   live.add(child);
   child.once('close', () => live.delete(child));
   child.once('error', () => live.delete(child));
