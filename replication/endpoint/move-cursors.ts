@@ -28,11 +28,9 @@ interface CursorTree {
 }
 
 interface Recorded {
-  /** The effective cursor (local or inherited), if any. */
-  snapshot: string | undefined;
+  /** The effective cursor: the local value, else the inherited one. */
+  snapshot: string;
   local: boolean;
-  /** Where an inherited value comes from. */
-  inheritedFrom?: string;
 }
 
 /**
@@ -60,8 +58,9 @@ export async function moveCursors(
 
   if (root !== undefined && listing !== undefined) {
     const tree: CursorTree = { root, filesystems: await listing };
-    if (coversWholeTree(tree, moves, changes.length)) {
-      const moved = await moveTree(driver, tag, property, tree, changes, recorded);
+    const whole = wholeTreeMove(tree, moves, changes);
+    if (whole) {
+      const moved = await moveTree(driver, tag, property, tree, whole, changes, recorded);
       if (moved) return moved;
     }
     // One by one: what stays put must be known too, to keep its cursor when an ancestor moves.
@@ -82,36 +81,39 @@ async function readCursors(driver: ZfsDriver, property: string, names: string[])
     // A received value (zfs send -p) describes the other side's holds, not this one's.
     if (entry.source !== 'local' && inherited === undefined) continue;
     const snapshot = parseCursorValue(entry.value);
-    if (snapshot === undefined) continue;
-    recorded.set(name, { snapshot, local: entry.source === 'local', ...(inherited !== undefined ? { inheritedFrom: inherited } : {}) });
+    if (snapshot !== undefined) recorded.set(name, { snapshot, local: entry.source === 'local' });
   }
   return recorded;
 }
 
-/** All of the tree's filesystems move, none is already there, and all go to one snapshot name. */
-function coversWholeTree(tree: CursorTree, moves: readonly CursorMove[], changed: number): boolean {
-  if (changed !== moves.length || moves.length !== new Set(tree.filesystems).size) return false;
-  const moving = new Set(moves.map((m) => m.filesystem));
-  if (!moving.has(tree.root) || !tree.filesystems.every((fs) => moving.has(fs) && isWithin(tree.root, fs))) return false;
-  return new Set(moves.map((m) => m.snapshot)).size === 1;
-}
-
 type Change = CursorMove & { previous: string | undefined };
 
-/** Returns undefined when the tree does not lend itself (the caller then moves one by one). */
+/**
+ * The tree moves as a whole when every filesystem in it (the endpoint's own listing, all
+ * within the root) moves, none is there already, and all go from one name to one name.
+ */
+function wholeTreeMove(tree: CursorTree, moves: readonly CursorMove[], changes: readonly Change[]): { to: string; from: string | undefined } | undefined {
+  if (changes.length !== moves.length || moves.length !== new Set(tree.filesystems).size) return undefined;
+  const moving = new Set(moves.map((m) => m.filesystem));
+  if (!tree.filesystems.every((fs) => moving.has(fs))) return undefined;
+  const targets = new Set(changes.map((c) => c.snapshot));
+  const bases = new Set(changes.map((c) => c.previous));
+  if (targets.size !== 1 || bases.size !== 1) return undefined;
+  const [to] = targets;
+  const [from] = bases;
+  return to === undefined ? undefined : { to, from };
+}
+
+/** Returns undefined when a hold is already there (the caller then moves one by one). */
 async function moveTree(
   driver: ZfsDriver,
   tag: string,
   property: string,
   tree: CursorTree,
+  { to: snapshot, from }: { to: string; from: string | undefined },
   changes: Change[],
   recorded: Map<string, Recorded>,
 ): Promise<{ released: number } | undefined> {
-  const previous = new Set(changes.map((c) => c.previous));
-  if (previous.size !== 1) return undefined;
-  const [snapshot] = new Set(changes.map((c) => c.snapshot));
-  const [from] = previous;
-  if (snapshot === undefined) return undefined;
   try {
     await driver.hold(tag, [`${tree.root}@${snapshot}`], { recursive: true });
   } catch (error) {
@@ -148,19 +150,19 @@ async function moveEach(
   );
   // A filesystem that stays put but inherits from one that moves keeps its value as a local one.
   const moving = new Set(changes.map((c) => c.filesystem));
-  const pinned = new Map<string, string[]>();
-  for (const [filesystem, cursor] of recorded) {
-    if (moving.has(filesystem) || cursor.local || cursor.snapshot === undefined) continue;
-    if (cursor.inheritedFrom !== undefined && hasMovingAncestor(filesystem, moving)) {
-      pinned.set(cursor.snapshot, [...(pinned.get(cursor.snapshot) ?? []), filesystem]);
-    }
-  }
-  for (const [snapshot, filesystems] of pinned) await driver.setUserPropertyOn(filesystems, property, formatCursorValue(snapshot));
-
-  const bySnapshot = new Map<string, string[]>();
-  for (const change of changes) bySnapshot.set(change.snapshot, [...(bySnapshot.get(change.snapshot) ?? []), change.filesystem]);
-  for (const [snapshot, filesystems] of bySnapshot) await driver.setUserPropertyOn(filesystems, property, formatCursorValue(snapshot));
+  const pinned = [...recorded]
+    .filter(([filesystem, cursor]) => !cursor.local && !moving.has(filesystem) && hasMovingAncestor(filesystem, moving))
+    .map(([filesystem, cursor]) => ({ filesystem, snapshot: cursor.snapshot }));
+  await setCursors(driver, property, pinned);
+  await setCursors(driver, property, changes);
   return { released: await releaseEach(driver, tag, changes) };
+}
+
+/** One `zfs set` per distinct snapshot name. */
+async function setCursors(driver: ZfsDriver, property: string, cursors: readonly CursorMove[]): Promise<void> {
+  const bySnapshot = new Map<string, string[]>();
+  for (const { filesystem, snapshot } of cursors) bySnapshot.set(snapshot, [...(bySnapshot.get(snapshot) ?? []), filesystem]);
+  for (const [snapshot, filesystems] of bySnapshot) await driver.setUserPropertyOn(filesystems, property, formatCursorValue(snapshot));
 }
 
 /** Any ancestor that moves gets a local value, which its descendants would inherit from then on. */
