@@ -16,6 +16,11 @@ export interface RpcLimits {
   /** DATA credit the peer starts with on the whole connection. */
   connectionWindow: number;
 
+  /**
+   * Largest window a stream we receive may grow to while it is alone on the connection and
+   * its sender is short of credit (see receive-window.ts). Never below `streamWindow`.
+   */
+  maxStreamWindow: number;
   /** Send a PING when nothing arrived for this long. */
   keepaliveIntervalMs: number;
   /** Declare the peer lost when nothing at all arrived for this long. */
@@ -37,12 +42,13 @@ export const DEFAULT_LIMITS: Readonly<RpcLimits> = Object.freeze({
   // The stream window is a trade-off. A small call sent while a bulk stream saturates the
   // connection waits behind the DATA in flight, up to a window of it (latency under bulk is
   // about window / throughput: 16 MiB gave a p50 of 5-8 ms and a p99 of 25-65 ms over loopback
-  // at about 1 GiB/s, 2 MiB a p50 of 1.5-2.5 ms with the same bulk throughput). The window
-  // must also cover one credit round trip at full speed: 2 MiB is plenty on a LAN, but caps
-  // a single stream at about 2 MiB / RTT on long links (40 MiB/s at 50 ms): raise it there.
-  // Credit goes back every eighth of a window.
+  // at about 1 GiB/s, 2 MiB a p50 of 1.5-2.5 ms with the same bulk throughput). But one stream
+  // gets at most about window / credit round trip. So streams start at 2 MiB, and one alone
+  // on the connection grows up to maxStreamWindow when credit is what holds it back
+  // (receive-window.ts); it shrinks back once other calls share the connection.
   streamWindow: 2 * MiB,
   connectionWindow: 64 * MiB,
+  maxStreamWindow: 16 * MiB,
   keepaliveIntervalMs: 15_000,
   keepaliveTimeoutMs: 45_000,
   helloTimeoutMs: 15_000,
@@ -75,6 +81,10 @@ export function resolveLimits(overrides: Partial<RpcLimits> | undefined): RpcLim
     if (!Number.isInteger(value) || value < min || value > max) {
       throw new RangeError(`RPC limit ${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
     }
+  }
+  const { maxStreamWindow } = limits;
+  if (!Number.isInteger(maxStreamWindow) || maxStreamWindow < LIMIT_BOUNDS.streamWindow.min || maxStreamWindow > LIMIT_BOUNDS.streamWindow.max) {
+    throw new RangeError(`RPC limit maxStreamWindow must be an integer in [${LIMIT_BOUNDS.streamWindow.min}, ${LIMIT_BOUNDS.streamWindow.max}], got ${String(maxStreamWindow)}`);
   }
   for (const name of ['keepaliveIntervalMs', 'keepaliveTimeoutMs', 'helloTimeoutMs', 'closeTimeoutMs'] as const) {
     const value = limits[name];

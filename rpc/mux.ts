@@ -14,15 +14,19 @@ import { acceptHello, buildHello } from './hello.js';
 import { Keepalive } from './keepalive.js';
 import { LIMIT_BOUNDS } from './limits.js';
 import type { AnnouncedLimits, RpcLimits } from './limits.js';
+import { ReceiveWindow } from './receive-window.js';
 import { RpcStream } from './stream.js';
+import { WindowProbe } from './window-probe.js';
 import type { StreamEvents } from './stream.js';
 import type { TransportConnection } from './transport/types.js';
 import {
   decodeGoaway,
+  decodePing,
   decodeReset,
   decodeStreamHeaders,
   decodeWindow,
   encodeJson,
+  encodePing,
   encodeWithError,
   encodeWindow,
   RESPONSE_OK,
@@ -46,8 +50,13 @@ export interface MuxOptions {
 // Before any connection exists: see gc-tuning.ts (why a runtime flag, and why here).
 tuneGcForBulkStreams();
 
-/** Credit is given back once this fraction of a window has been consumed (see limits.ts). */
+/** Connection credit is given back once this fraction of its window has been consumed. */
 const CREDIT_BATCHES_PER_WINDOW = 8;
+/**
+ * After a second stream opened, stream windows stay at their base this long even once the
+ * connection has one stream again: calls that come one after another keep it crowded.
+ */
+const CROWDED_HOLD_MS = 250;
 /** Largest DATA frame we send, even if the peer accepts larger ones. */
 const MAX_DATA_FRAME = 1024 * 1024;
 const MAX_WINDOW = 2 ** 31 - 1;
@@ -93,6 +102,9 @@ export class Multiplexer implements FrameHandler {
   /** Connection-level DATA credit the peer may still use. */
   #receiveWindow: number;
   #receiveUnacked = 0;
+  readonly #windowProbe = new WindowProbe();
+  /** When a stream last opened beside others (performance.now()). */
+  #crowdedAt = Number.NEGATIVE_INFINITY;
 
   #goawaySent: Goaway | undefined;
   #goawayReceived: Goaway | undefined;
@@ -210,7 +222,8 @@ export class Multiplexer implements FrameHandler {
     const id = this.#nextLocalId;
     if (id > 0xffff_ffff) throw new RpcGoawayError('stream ids exhausted on this connection; open a new one');
     this.#nextLocalId += 2;
-    const stream = new RpcStream(id, true, events, this.peerLimits.streamWindow, this.limits.streamWindow);
+    const stream = new RpcStream(id, true, events, this.peerLimits.streamWindow, this.#newReceiveWindow());
+    this.#noteOpened();
     this.#streams.set(id, stream);
     this.#localOpen += 1;
     return stream;
@@ -309,13 +322,35 @@ export class Multiplexer implements FrameHandler {
     if (this.#isClosed || bytes <= 0) return;
     this.#returnConnectionCredit(bytes);
     if (stream.closed || stream.receivedEnd) return;
-    stream.receiveUnacked += bytes;
-    if (stream.receiveUnacked >= this.limits.streamWindow / CREDIT_BATCHES_PER_WINDOW) {
-      const increment = stream.receiveUnacked;
-      stream.receiveUnacked = 0;
-      stream.receiveWindow += increment;
-      this.#writer.frame(FrameType.WINDOW, 0, stream.id, encodeWindow(increment));
+    const increment = stream.receive.consumed(bytes, this.#crowded());
+    if (increment > 0) this.#writer.frame(FrameType.WINDOW, 0, stream.id, encodeWindow(increment));
+  }
+
+  #onPong(payload: Buffer): void {
+    const token = decodePing(payload);
+    if (!WindowProbe.isProbeToken(token)) {
+      this.#keepalive.pong(payload);
+      return;
     }
+    // A window probe's answer: grow the stream's window if credit held it back.
+    const stream = this.#windowProbe.finish(token);
+    if (stream === undefined || stream.receivedEnd || this.#crowded()) return;
+    const increment = stream.receive.grow();
+    if (increment > 0) this.#writer.frame(FrameType.WINDOW, 0, stream.id, encodeWindow(increment));
+  }
+
+  #newReceiveWindow(): ReceiveWindow {
+    return new ReceiveWindow(this.limits.streamWindow, this.limits.maxStreamWindow);
+  }
+
+  /** A stream opened (either side): with others open, the connection counts as crowded for a while. */
+  #noteOpened(): void {
+    if (this.#streams.size > 1) this.#crowdedAt = performance.now();
+  }
+
+  /** Other calls share the connection now or did very recently (see receive-window.ts). */
+  #crowded(): boolean {
+    return this.#streams.size > 1 || performance.now() - this.#crowdedAt < CROWDED_HOLD_MS;
   }
 
   #returnConnectionCredit(bytes: number): void {
@@ -446,7 +481,7 @@ export class Multiplexer implements FrameHandler {
         this.#writer.frame(FrameType.PONG, 0, 0, Buffer.from(payload));
         break;
       case FrameType.PONG:
-        this.#keepalive.pong(payload);
+        this.#onPong(payload);
         break;
       case FrameType.GOAWAY:
         this.#onGoaway(flags, decodeGoaway(payload));
@@ -510,7 +545,8 @@ export class Multiplexer implements FrameHandler {
       throw new RpcProtocolError(`peer opened more than ${this.limits.maxConcurrentStreams} concurrent streams`);
     }
     const peerWindow = this.peerLimits.streamWindow;
-    const stream = new RpcStream(id, false, NO_EVENTS, peerWindow, this.limits.streamWindow);
+    const stream = new RpcStream(id, false, NO_EVENTS, peerWindow, this.#newReceiveWindow());
+    this.#noteOpened();
     this.#streams.set(id, stream);
     this.#peerOpen += 1;
     this.#options.onIncomingStream(stream, headers);
@@ -551,10 +587,13 @@ export class Multiplexer implements FrameHandler {
       return;
     }
     if (stream.phase !== 'data') throw new RpcProtocolError(`stream ${id}: unexpected DATA`);
-    if (length > stream.receiveWindow) {
-      throw new RpcProtocolError(`flow control: peer sent ${length} bytes of DATA on stream ${id} with ${stream.receiveWindow} bytes of credit`);
+    if (length > stream.receive.remaining) {
+      throw new RpcProtocolError(`flow control: peer sent ${length} bytes of DATA on stream ${id} with ${stream.receive.remaining} bytes of credit`);
     }
-    stream.receiveWindow -= length;
+    stream.receive.received(length);
+    if (!this.#windowProbe.running && stream.receive.canGrow && !this.#crowded()) {
+      this.#writer.frame(FrameType.PING, 0, 0, encodePing(this.#windowProbe.start(stream)));
+    }
     this.#dataTarget = stream;
   }
 

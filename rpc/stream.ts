@@ -1,5 +1,6 @@
 /** Per-stream state of a multiplexed connection: half-close, windows, what may arrive next. */
 import type { RpcError } from './errors.js';
+import { ReceiveWindow } from './receive-window.js';
 import type { ResponseHeaders, TrailerHeaders } from './wire.js';
 
 /**
@@ -29,10 +30,8 @@ export class RpcStream {
   events: StreamEvents;
   /** DATA credit we may still use towards the peer. */
   sendWindow: number;
-  /** DATA credit the peer may still use towards us. */
-  receiveWindow: number;
-  /** Bytes consumed and not yet given back as credit. */
-  receiveUnacked = 0;
+  /** DATA credit towards us: what the peer may still use, what goes back when. */
+  readonly receive: ReceiveWindow;
   phase: ReceivePhase;
   sentEnd = false;
   receivedEnd = false;
@@ -41,12 +40,12 @@ export class RpcStream {
   messageParts: Buffer[] | undefined;
   messageBytes = 0;
 
-  constructor(id: number, local: boolean, events: StreamEvents, sendWindow: number, receiveWindow: number) {
+  constructor(id: number, local: boolean, events: StreamEvents, sendWindow: number, receive: ReceiveWindow) {
     this.id = id;
     this.local = local;
     this.events = events;
     this.sendWindow = sendWindow;
-    this.receiveWindow = receiveWindow;
+    this.receive = receive;
     this.phase = local ? 'headers' : 'message';
   }
 }

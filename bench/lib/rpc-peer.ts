@@ -16,9 +16,14 @@ import { percentile } from './stats.js';
 
 type BenchClient = ConnectedClient<typeof benchContract>;
 
+function benchLimits(): { limits?: Record<string, number> } {
+  const raw = process.env['ZFERRY_BENCH_LIMITS'];
+  return raw ? { limits: JSON.parse(raw) as Record<string, number> } : {};
+}
+
 async function server(args: string[]): Promise<void> {
   const [transport, a, b] = args;
-  const rpc = new RpcServer();
+  const rpc = new RpcServer(benchLimits());
   rpc.register(benchContract, benchImplementation);
   if (transport === 'stdio') {
     await rpc.serve(stdioConnection()).closed;
@@ -110,7 +115,7 @@ async function client(args: string[]): Promise<void> {
   } else {
     throw new Error(`unknown transport ${String(transport)}`);
   }
-  const rpc = await connect(await connection, benchContract);
+  const rpc = await connect(await connection, benchContract, benchLimits());
   const [scenario, x, y] = rest;
   if (scenario === 'upload') await upload(rpc, Number(x));
   else if (scenario === 'calls' || scenario === 'calls-bulk') await calls(rpc, Number(x), Number(y), scenario === 'calls-bulk');

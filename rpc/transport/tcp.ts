@@ -1,10 +1,14 @@
 import net from 'node:net';
 import type { Connector, ConnectionHandler, Listener, TransportConnection } from './types.js';
 import { TransportError } from './errors.js';
-import { arenaOnRead, startArenaReads } from './arena-reader.js';
+import { DEFAULT_ARENA_BYTES, MIN_READ_BYTES, ReadArena, TCP_MAX_READ_BYTES, arenaOnRead, startArenaReads } from './arena-reader.js';
 import { awaitSocketReady, connectFailed } from './socket-connect.js';
 import { SocketListener, bindServer, formatHostPort, socketConnection } from './socket-listener.js';
 import type { ListenerErrorHandler } from './socket-listener.js';
+
+function tcpReadArena(): ReadArena {
+  return new ReadArena(DEFAULT_ARENA_BYTES, MIN_READ_BYTES, TCP_MAX_READ_BYTES);
+}
 
 export interface TcpAddress {
   host: string;
@@ -54,7 +58,7 @@ export function tcpConnector(address: TcpAddress): Connector {
   return {
     async connect(signal?: AbortSignal): Promise<TransportConnection> {
       // Reads go into arenas (see arena-reader.ts); the callback needs the socket it feeds.
-      const socket: net.Socket = net.connect({ host: address.host, port: address.port, onread: arenaOnRead(() => socket) });
+      const socket: net.Socket = net.connect({ host: address.host, port: address.port, onread: arenaOnRead(() => socket, tcpReadArena()) });
       await awaitSocketReady(socket, 'connect', (err) => connectFailed(`tcp ${target}`, err), signal);
       tuneSocket(socket);
       return socketConnection(socket, { transport: 'tcp', name: target, detail: `tcp to ${target}` });
@@ -77,7 +81,7 @@ export async function listenTcp(options: TcpListenOptions, onConnection: Connect
   server.on('error', (err) => options.onError?.(new TransportError('CONNECT_FAILED', `tcp listener ${address}: ${err.message}`, { cause: err })));
   server.on('connection', (socket: net.Socket) => {
     tuneSocket(socket);
-    startArenaReads(socket);
+    startArenaReads(socket, tcpReadArena());
     const name = formatHostPort(socket.remoteAddress, socket.remotePort);
     listener.accept(socket, { transport: 'tcp', name, detail: `tcp from ${name} to ${address}` }, onConnection, options.onError);
   });

@@ -6,7 +6,8 @@ import type { TransportPair } from './rpc-pair.js';
 import { emptyObservations, testContract, testImplementation } from './rpc-test-contract.js';
 import type { TestContract, TestObservations } from './rpc-test-contract.js';
 
-export type TransportKind = 'tcp' | 'unix' | 'memory';
+/** 'long-link': in memory, 5 ms each way (a credit round trip of 10 ms). */
+export type TransportKind = 'tcp' | 'unix' | 'memory' | 'long-link';
 
 export interface NetworkSetup {
   client: ConnectedClient<TestContract>;
@@ -22,7 +23,7 @@ export interface NetworkSetup {
 export async function openPair(kind: TransportKind): Promise<TransportPair> {
   if (kind === 'tcp') return tcpPair();
   if (kind === 'unix') return unixPair();
-  return memoryPair();
+  return memoryPair(kind === 'long-link' ? { delayMs: 5 } : {});
 }
 
 export async function startNetwork(

@@ -94,6 +94,8 @@ export async function unixPair(): Promise<TransportPair> {
 class MemoryEnd extends Duplex {
   other: MemoryEnd | undefined;
   tap: ((chunk: Buffer) => void) | undefined;
+  /** One-way latency: bytes arrive this long after they were written (a long link). */
+  delayMs = 0;
   #pendingWrite: (() => void) | undefined;
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -103,12 +105,20 @@ class MemoryEnd extends Duplex {
       callback(new Error('peer is gone'));
       return;
     }
+    if (this.delayMs > 0) {
+      // A link with latency: taken at once, delivered later, in order (flow control bounds it).
+      setTimeout(() => other.destroyed || other.push(chunk), this.delayMs);
+      callback();
+      return;
+    }
     if (other.push(chunk)) callback();
     else other.#pendingWrite = callback;
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.other?.push(null);
+    const other = this.other;
+    if (this.delayMs > 0) setTimeout(() => other?.destroyed || other?.push(null), this.delayMs);
+    else other?.push(null);
     callback();
   }
 
@@ -129,6 +139,8 @@ export interface MemoryPairOptions {
   /** Sees every chunk the client end writes (e.g. to record the wire bytes). */
   clientTap?: (chunk: Buffer) => void;
   serverTap?: (chunk: Buffer) => void;
+  /** One-way latency in each direction. */
+  delayMs?: number;
 }
 
 /** An in-memory duplex pair with backpressure (no sockets). */
@@ -137,6 +149,7 @@ export function memoryPair(options: MemoryPairOptions = {}): TransportPair {
   const b = new MemoryEnd({ allowHalfOpen: true });
   a.tap = options.clientTap;
   b.tap = options.serverTap;
+  a.delayMs = b.delayMs = options.delayMs ?? 0;
   a.other = b;
   b.other = a;
   const wrap = (end: MemoryEnd, name: string): TransportConnection => ({

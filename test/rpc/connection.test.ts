@@ -104,6 +104,70 @@ describe('flow control', () => {
     }
   });
 
+  // Adaptive windows: a paused consumer shows the current window as what got buffered.
+  const base = 256 * 1024;
+  const max = 4 * MiB;
+
+  /** Read `bytes` of `stream` as fast as they come, then pause and wait until nothing more arrives. */
+  async function readThenPause(stream: NodeJS.ReadableStream & { readableLength: number }, bytes: number): Promise<number> {
+    let read = 0;
+    await new Promise<void>((resolve) => {
+      const onData = (chunk: Buffer): void => {
+        read += chunk.length;
+        if (read < bytes) return;
+        stream.off('data', onData);
+        stream.pause();
+        resolve();
+      };
+      stream.on('data', onData);
+    });
+    let last = -1;
+    while (stream.readableLength !== last) {
+      last = stream.readableLength;
+      await sleep(50);
+    }
+    return stream.readableLength;
+  }
+
+  test('on a long link, a stream alone grows its window while credit holds it back, up to maxStreamWindow', async () => {
+    const setup = await startNetwork('long-link', { clientLimits: { streamWindow: base, maxStreamWindow: max } });
+    try {
+      const { stream } = await setup.client.download({ bytes: 1024 * MiB });
+      stream.on('error', () => {});
+      const buffered = await readThenPause(stream, 64 * MiB);
+      assert.ok(buffered > base, `the window grew: ${buffered} bytes arrived unread, base ${base}`);
+      assert.ok(buffered <= max, `and stayed within maxStreamWindow: ${buffered} > ${max}`);
+      stream.destroy();
+      await waitFor(() => setup.activeCalls() === 0, 'the stream was torn down');
+    } finally {
+      await setup.close();
+    }
+  });
+
+  test('a stream sharing the connection with other calls keeps the base window, and shrinks back to it', async () => {
+    const setup = await startNetwork('long-link', { clientLimits: { streamWindow: base, maxStreamWindow: max } });
+    try {
+      const alone = await setup.client.download({ bytes: 1024 * MiB });
+      alone.stream.on('error', () => {});
+      assert.ok((await readThenPause(alone.stream, 64 * MiB)) > base, 'alone, the window grew');
+
+      const other = setup.client.wait({ ms: 60_000 });
+      other.catch(() => {});
+      alone.stream.resume();
+      // Consuming more than the grown window lets the receiver keep the excess credit back.
+      assert.ok((await readThenPause(alone.stream, 2 * max)) <= base, 'crowded again: back at the base window');
+
+      const shared = await setup.client.download({ bytes: 1024 * MiB });
+      shared.stream.on('error', () => {});
+      assert.ok((await readThenPause(shared.stream, 16 * MiB)) <= base, 'a stream opened beside others never grew');
+      alone.stream.destroy();
+      shared.stream.destroy();
+      setup.client.connection.destroy();
+    } finally {
+      await setup.close();
+    }
+  });
+
   test('the connection window bounds several paused streams together, and calls still pass', async () => {
     const streamWindow = MiB;
     const connectionWindow = 3 * MiB;

@@ -28,8 +28,22 @@ describe('read arena', () => {
     assert.ok(Buffer.concat(views).equals(source.subarray(0, at)), 'every byte is where it was read');
   });
 
-  test('rejects a minimum read larger than the arena', () => {
+  test('rejects a minimum read larger than the arena or than the maximum', () => {
     assert.throws(() => new ReadArena(1024, 2048), RangeError);
+    assert.throws(() => new ReadArena(4096, 2048, 1024), RangeError);
+  });
+
+  test('a read gets at most maxReadBytes of room, and consecutive reads share the arena', () => {
+    const arena = new ReadArena(1024 * 1024, 64 * 1024, 64 * 1024);
+    for (let i = 0; i < 16; i++) {
+      const slice = arena.next();
+      assert.equal(slice.length, 64 * 1024);
+      arena.commit(slice, slice.length);
+    }
+    assert.equal(arena.arenasAllocated, 1, 'sixteen full reads fit one 1 MiB arena');
+    arena.commit(arena.next(), 1);
+    assert.equal(arena.arenasAllocated, 2);
+    assert.equal(new ReadArena(1024 * 1024).next().length, 1024 * 1024, 'by default a read may fill the arena');
   });
 });
 

@@ -1,0 +1,58 @@
+/**
+ * Measures how many bytes one stream receives during one PING round trip (a bandwidth-delay
+ * probe). The PONG comes back behind the DATA the sender had already written, so a sender
+ * held back only by credit delivers nearly a whole window in that time; a sender held back by
+ * its source, or a slow network, delivers much less. One probe at a time per connection.
+ */
+import type { RpcStream } from './stream.js';
+
+/** Probe tokens have the top bit set; keepalive tokens count up from 1 and never reach it. */
+const PROBE_TOKEN_BIT = 1n << 63n;
+/** A round trip that brought at least this fraction of the window means credit is the limit. */
+const CREDIT_BOUND_NUMERATOR = 3;
+const CREDIT_BOUND_DENOMINATOR = 4;
+
+export class WindowProbe {
+  #nextToken = PROBE_TOKEN_BIT;
+  #token: bigint | undefined;
+  #stream: RpcStream | undefined;
+  #receivedAtStart = 0;
+
+  static isProbeToken(token: bigint): boolean {
+    return (token & PROBE_TOKEN_BIT) !== 0n;
+  }
+
+  get running(): boolean {
+    return this.#token !== undefined;
+  }
+
+  /** Start measuring `stream`; returns the token to send in a PING. */
+  start(stream: RpcStream): bigint {
+    const token = this.#nextToken;
+    this.#nextToken = token + 1n > 0xffff_ffff_ffff_ffffn ? PROBE_TOKEN_BIT : token + 1n;
+    this.#token = token;
+    this.#stream = stream;
+    this.#receivedAtStart = stream.receive.receivedTotal;
+    return token;
+  }
+
+  /**
+   * The PONG for `token` arrived: the measured stream if its window held it back (a round trip
+   * brought most of a window), else undefined. Unknown tokens are ignored.
+   */
+  finish(token: bigint): RpcStream | undefined {
+    if (token !== this.#token) return undefined;
+    const stream = this.#stream as RpcStream;
+    this.#token = undefined;
+    this.#stream = undefined;
+    if (stream.closed) return undefined;
+    const bytes = stream.receive.receivedTotal - this.#receivedAtStart;
+    return bytes * CREDIT_BOUND_DENOMINATOR >= stream.receive.size * CREDIT_BOUND_NUMERATOR ? stream : undefined;
+  }
+
+  /** Forget a probe (the connection closed). */
+  reset(): void {
+    this.#token = undefined;
+    this.#stream = undefined;
+  }
+}
