@@ -2,14 +2,23 @@
 # Make this machine able to build zferry and run it against real ZFS:
 # npm dependencies, zfs-fuse (through apt when no `zfs` is found), openssh-server for the SSH
 # tests, and a running zfs-fuse daemon. Safe to run repeatedly; does nothing that is done already.
+# --bench: also what the replication benchmark compares against or uses (syncoid from the
+# sanoid package, with the pv and mbuffer it pipes through).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bench=false
+[ "${1:-}" = "--bench" ] && bench=true
 
 need_apt=()
 command -v zfs >/dev/null 2>&1 || need_apt+=(zfs-fuse)
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+if $bench; then
+  command -v syncoid >/dev/null 2>&1 || need_apt+=(sanoid)
+  command -v pv >/dev/null 2>&1 || need_apt+=(pv)
+  command -v mbuffer >/dev/null 2>&1 || need_apt+=(mbuffer)
+fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "ensure-env: need root to install: ${need_apt[*]}" >&2
