@@ -90,6 +90,11 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
     request: z.object({ snapshots: z.array(snapshotName).min(1).max(10000), recursive: z.boolean() }),
     response: z.object({}),
   }),
+  /** How big a send will be, for progress; null where zfs cannot tell. */
+  estimateSend: endpoint({
+    request: z.object({ snapshot: snapshotName, from: versionName.optional(), intermediates: z.boolean() }),
+    response: z.object({ bytes: z.number().int().nonnegative().nullable(), approximate: z.boolean() }),
+  }),
   send: endpoint({
     stream: 'response',
     request: z.object({

@@ -93,6 +93,17 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
       return {};
     },
 
+    async estimateSend(req) {
+      allow(req.snapshot);
+      if (req.from !== undefined) allow(req.from);
+      const estimate = await driver.estimateSendSize({
+        snapshot: req.snapshot,
+        ...(req.from !== undefined ? { from: req.from } : {}),
+        intermediates: req.intermediates,
+      });
+      return { bytes: estimate?.bytes ?? null, approximate: estimate?.approximate ?? false };
+    },
+
     async send(req, ctx) {
       allow(req.snapshot);
       if (req.from !== undefined) allow(req.from);

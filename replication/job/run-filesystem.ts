@@ -152,6 +152,20 @@ async function execute(
  * the token does not lead to this step's snapshot (or resuming fails for another reason than
  * the connection), the partial state is discarded and the step restarts (returns undefined).
  */
+/**
+ * Asks the sender how big the step's stream will be, alongside the transfer (never delaying
+ * or failing it), and passes the answer to the progress display.
+ */
+function announceEstimate(job: ReplicationJob, filesystem: string, step: Step, index: number): void {
+  const request = { snapshot: step.to.fullName, ...(step.from ? { from: step.from.fullName } : {}), intermediates: step.intermediates };
+  job.sender.estimateSend(request, signalOption(job)).then(
+    ({ bytes, approximate }) => {
+      if (bytes !== null) job.onProgress?.({ type: 'estimate', filesystem, index, bytes, approximate });
+    },
+    (error: unknown) => job.logger.debug({ filesystem, err: error }, 'no size estimate for the progress display'),
+  );
+}
+
 async function resumeStep(
   job: ReplicationJob,
   plan: FilesystemPlan & { action: 'replicate' },
@@ -196,6 +210,7 @@ async function runStep(
   // into zfs recv. Otherwise the counter sits between the endpoints; pipeline() tears both
   // down if either fails.
   const counter = job.directPipe ? undefined : countingStream((bytes) => job.onProgress?.({ type: 'bytes', filesystem: plan.source, bytes }));
+  if (counter && job.onProgress && resumeToken === undefined) announceEstimate(job, plan.source, step, index);
   const piped = counter ? pipeline(stream, counter).catch(() => undefined) : Promise.resolve();
   const received = await job.receiver.receive(
     {

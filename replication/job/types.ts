@@ -37,6 +37,8 @@ export interface ReplicationJob {
 export type ProgressEvent =
   | { type: 'step-start'; filesystem: string; step: string; index: number; total: number }
   | { type: 'bytes'; filesystem: string; bytes: number }
+  /** The size of the running step's stream, where the sender could tell (`approximate`: from the snapshot's size). */
+  | { type: 'estimate'; filesystem: string; index: number; bytes: number; approximate: boolean }
   | { type: 'step-done'; filesystem: string; step: string; bytes: number; durationMs: number }
   | { type: 'filesystem-done'; result: FilesystemResult };
 

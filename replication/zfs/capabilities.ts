@@ -20,6 +20,7 @@ export interface BinaryFeatures {
   sendRaw: boolean;
   sendLargeBlocks: boolean;
   sendResumeToken: boolean;
+  sendDryRun: boolean;
   receiveResumable: boolean;
   receiveSetProperty: boolean;
   receiveExcludeProperty: boolean;
@@ -63,6 +64,8 @@ const BINARY_PROBES: Record<keyof BinaryFeatures, ProbeSpec> = {
   sendRaw: { args: ['send', '-w'] },
   sendLargeBlocks: { args: ['send', '-L'] },
   sendResumeToken: { args: ['send', '-t'] },
+  // `send -n -P`: a dry run that prints the stream size (OpenZFS; zfs-fuse has neither flag).
+  sendDryRun: { args: ['send', '-n', '-P'] },
   receiveResumable: { args: ['receive', '-s'] },
   receiveSetProperty: { args: ['receive', '-o'] },
   receiveExcludeProperty: { args: ['receive', '-x'] },
@@ -170,6 +173,7 @@ export function combineCapabilities(binary: BinaryProbe, pool: PoolProbe): ZfsCa
     sendCompressed: need('sendCompressed', [bin('sendCompressed')]),
     sendRaw: need('sendRaw', [bin('sendRaw')]),
     sendLargeBlocks: need('sendLargeBlocks', [bin('sendLargeBlocks')]),
+    sendSizeEstimate: need('sendSizeEstimate', [bin('sendDryRun')]),
     listParsable: need('listParsable', [bin('listParsable')]),
     batchDestroy: need('batchDestroy', [bin('batchDestroy')]),
     holds: need('holds', [bin('holdsCommand'), legacyHolds]),

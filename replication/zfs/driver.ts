@@ -36,13 +36,14 @@ import {
   parseNameList,
   parseProperties,
   parsePropertiesByName,
+  parseSendSize,
   parseVersionTree,
   parseVersions,
   valueOrUndefined,
   type PropertyValue,
 } from './parse.js';
 import { combineCapabilities, probeBinary, probePool, type BinaryProbe, type CapabilityName } from './capabilities.js';
-import { buildSendArgs, startSend, type DirectSendProcess, type SendOptions, type SendProcess } from './send.js';
+import { buildSendArgs, startSend, type DirectSendProcess, type SendOptions, type SendProcess, type SendSizeEstimate } from './send.js';
 import { buildReceiveArgs, feedReceive, feedReceiveDirect, validateReceiveOptions, type DirectFeedOutcome, type ReceiveOptions, type ReceiveResult } from './receive.js';
 import { directSendOf } from './direct-send.js';
 import { binaryKey, readProbeCache, writeProbeCache } from './probe-cache.js';
@@ -502,6 +503,23 @@ export class ZfsDriver {
   sendInto(opts: SendOptions, sink: Writable): DirectSendProcess {
     const args = buildSendArgs(opts, this.cachedCapabilities(opts.snapshot));
     return startSend(this.exec.zfsBin, args, this.logger, { ...signalOf(opts), output: sink });
+  }
+
+  /**
+   * How big the stream of `send(opts)` will be, for progress: `zfs send -n -P` where zfs has
+   * it (exact: zfs's own estimate); else, for a full send, the snapshot's `referenced` size
+   * (approximate: compression and metadata differ); else undefined.
+   */
+  async estimateSendSize(opts: Pick<SendOptions, 'snapshot' | 'from' | 'intermediates'>): Promise<SendSizeEstimate | undefined> {
+    const caps = await this.capabilities(opts.snapshot);
+    const sendArgs = buildSendArgs(opts, caps);
+    if (caps.sendSizeEstimate) {
+      const bytes = parseSendSize(await this.exec.zfs(['send', '-n', '-P', ...sendArgs.slice(1)]));
+      return bytes === undefined ? undefined : { bytes, approximate: false };
+    }
+    if (opts.from !== undefined) return undefined;
+    const referenced = (await this.getProperties(opts.snapshot, ['referenced']))['referenced']?.value;
+    return referenced !== undefined && /^[0-9]+$/.test(referenced) ? { bytes: Number(referenced), approximate: true } : undefined;
   }
 
   /**

@@ -190,3 +190,14 @@ export function parseHolds(stdout: string, snapshot: string): string[] {
 export function valueOrUndefined(value: string | undefined): string | undefined {
   return value === undefined || value === '-' || value === '' ? undefined : value;
 }
+
+/**
+ * The stream size from `zfs send -n -P` output (the `size` row, in bytes), undefined when no
+ * such row is there. Its other rows (`full`/`incremental` with names) are ignored.
+ */
+export function parseSendSize(stdout: string): number | undefined {
+  for (const row of parseTabRows(stdout)) {
+    if (row[0] === 'size' && row.length >= 2 && /^[0-9]+$/.test(row[1] ?? '')) return Number(row[1]);
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 /**
- * What the `zfs` binary accepts only changes when the binary does, yet probing it costs 14 zfs
+ * What the `zfs` binary accepts only changes when the binary does, yet probing it costs 15 zfs
  * processes per zferry start (every cron run, every ssh `zferry serve`). The result is kept in
  * a small file keyed by the binary's path, size and modification time.
  */
@@ -10,7 +10,8 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BinaryProbe } from './capabilities.js';
 
-const FORMAT = 1;
+/** Bumped whenever the probed features change, so an older cache is probed afresh. */
+const FORMAT = 2;
 
 interface CacheFile {
   format: number;

@@ -41,6 +41,13 @@ export interface SendOptions {
   readNow?: boolean;
 }
 
+/** What a send stream will amount to, before it runs. */
+export interface SendSizeEstimate {
+  bytes: number;
+  /** Derived from the snapshot's size, not zfs's own estimate of the stream. */
+  approximate: boolean;
+}
+
 export interface SendProcess {
   /**
    * The send stream (the child's stdout). Its end is not success: a failed send also ends

@@ -30,6 +30,8 @@ export interface ZfsCapabilities {
   sendCompressed: boolean;
   sendRaw: boolean;
   sendLargeBlocks: boolean;
+  /** `zfs send -n -P`: the size of a stream before sending it. */
+  sendSizeEstimate: boolean;
   /** `zfs list -p` (parsable numbers). */
   listParsable: boolean;
   /** `zfs destroy fs@a,b,c` in one call. */

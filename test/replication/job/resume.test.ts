@@ -39,6 +39,7 @@ function fakeEndpoint(options: { token?: string; failResumedReceive?: { code: st
   };
   const impl: Implementation<EndpointContract> = {
     listVersions: unused,
+    estimateSend: unused,
     snapshot: unused,
     rollback: unused,
     rename: unused,

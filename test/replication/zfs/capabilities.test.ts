@@ -16,6 +16,7 @@ const FEATURE_BY_ARGS: Record<string, keyof BinaryFeatures> = {
   'send -w': 'sendRaw',
   'send -L': 'sendLargeBlocks',
   'send -t': 'sendResumeToken',
+  'send -n -P': 'sendDryRun',
   'receive -s': 'receiveResumable',
   'receive -o': 'receiveSetProperty',
   'receive -x': 'receiveExcludeProperty',
@@ -75,6 +76,7 @@ describe('combineCapabilities', () => {
     assert.equal(caps.holds, true);
     assert.equal(caps.receiveProperties, true);
     assert.equal(caps.multiSnapshot, true);
+    assert.equal(caps.sendSizeEstimate, true);
   });
 
   test('OpenZFS binary + pool with features disabled: bookmarks and resume off, with reasons', () => {
@@ -111,6 +113,7 @@ describe('combineCapabilities', () => {
       'sendCompressed',
       'sendLargeBlocks',
       'sendRaw',
+      'sendSizeEstimate',
     ]);
     assert.equal(caps.receiveUnmounted, true);
     for (const key of off) assert.ok((caps.reasons as Record<string, string>)[key], `reason for ${key}`);

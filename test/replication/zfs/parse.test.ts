@@ -7,6 +7,7 @@ import {
   parseVersions,
   parseZpoolProperties,
   valueOrUndefined,
+  parseSendSize,
 } from '../../../replication/zfs/parse.js';
 import { ZfsUnknownError } from '../../../replication/zfs/errors.js';
 import { readZfsFixture } from '../../helpers/zfs-fixtures.js';
@@ -137,5 +138,17 @@ describe('small parsers', () => {
 
   test('name lists', () => {
     assert.deepEqual(parseNameList('tank\ntank/a\n\ntank/a b\n'), ['tank', 'tank/a', 'tank/a b']);
+  });
+});
+
+describe('zfs send -n -P output', () => {
+  test('the size row, full and incremental', () => {
+    assert.equal(parseSendSize('full\ttank/a@s1\t10548720\nsize\t10548720\n'), 10548720);
+    assert.equal(parseSendSize('incremental\ts1\ttank/a@s2\t2107568\nsize\t2107568\n'), 2107568);
+  });
+  test('no size row, or not a number: unknown', () => {
+    assert.equal(parseSendSize(''), undefined);
+    assert.equal(parseSendSize('full\ttank/a@s1\t10548720\n'), undefined);
+    assert.equal(parseSendSize('size\t-\n'), undefined);
   });
 });

@@ -124,6 +124,37 @@ describe('send and receive (real zfs)', () => {
     assert.equal(await hashFile(target, 's3.bin'), await hashFile(fs, 's3.bin'));
   });
 
+  test('size estimates: zfs send -n -P where zfs has it, else a full stream from the snapshot size', async () => {
+    const fs = await createDataset(ctx.pool.dataset('est'));
+    await writeFile(fs, 'big.bin', 8 * 1024 * 1024);
+    await snapshot(`${fs}@a`);
+    await writeFile(fs, 'more.bin', 2 * 1024 * 1024);
+    await snapshot(`${fs}@b`);
+    const streamBytes = async (opts: Parameters<ZfsDriver['send']>[0]): Promise<number> => {
+      const send = driver.send(opts);
+      let bytes = 0;
+      for await (const chunk of send.stream) bytes += (chunk as Buffer).length;
+      await send.done;
+      return bytes;
+    };
+    const caps = await driver.capabilities(fs);
+    const full = await driver.estimateSendSize({ snapshot: `${fs}@a` });
+    const fullBytes = await streamBytes({ snapshot: `${fs}@a` });
+    assert.ok(full !== undefined, 'a full stream always has an estimate');
+    assert.equal(full.approximate, !caps.sendSizeEstimate);
+    assert.ok(full.bytes > 0.8 * fullBytes && full.bytes < 1.25 * fullBytes, `estimate ${full.bytes} for a stream of ${fullBytes}`);
+
+    const incremental = await driver.estimateSendSize({ snapshot: `${fs}@b`, from: `${fs}@a` });
+    const incrementalBytes = await streamBytes({ snapshot: `${fs}@b`, from: `${fs}@a` });
+    if (caps.sendSizeEstimate) {
+      assert.ok(incremental !== undefined && !incremental.approximate);
+      assert.ok(incremental.bytes > 0.8 * incrementalBytes && incremental.bytes < 1.25 * incrementalBytes, `estimate ${incremental.bytes} for ${incrementalBytes}`);
+    } else {
+      assert.equal(incremental, undefined, 'without send -n -P an incremental has no estimate (the snapshot size says nothing about the delta)');
+    }
+    await assert.rejects(driver.estimateSendSize({ snapshot: '-oops@a' }), InvalidNameError);
+  });
+
   test('a failed send ends its stream; only `done` tells (typed error, stderr kept)', async () => {
     const fs = await createDataset(ctx.pool.dataset('sr2'));
     await snapshot(`${fs}@s1`);
