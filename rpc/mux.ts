@@ -343,9 +343,9 @@ export class Multiplexer implements FrameHandler {
     return new ReceiveWindow(this.limits.streamWindow, this.limits.maxStreamWindow);
   }
 
-  /** A stream opened (either side): with others open, the connection counts as crowded for a while. */
+  /** A stream opens (either side; call before adding it): beside others, the connection counts as crowded for a while. */
   #noteOpened(): void {
-    if (this.#streams.size > 1) this.#crowdedAt = performance.now();
+    if (this.#streams.size > 0) this.#crowdedAt = performance.now();
   }
 
   /** Other calls share the connection now or did very recently (see receive-window.ts). */
