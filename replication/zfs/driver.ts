@@ -48,6 +48,7 @@ import { buildReceiveArgs, feedReceive, feedReceiveDirect, validateReceiveOption
 import { directSendOf } from './direct-send.js';
 import { binaryKey, readProbeCache, writeProbeCache } from './probe-cache.js';
 import { errorFromResult } from './exec.js';
+import { CoalescingLookup } from './coalescing-lookup.js';
 
 export interface ZfsDriverOptions {
   zfsBin?: string;
@@ -70,6 +71,8 @@ export class ZfsDriver {
   private readonly probeCacheFile: string | undefined;
   private readonly poolCapabilities = new Map<string, Promise<ZfsCapabilities>>();
   private readonly resolvedCapabilities = new Map<string, ZfsCapabilities>();
+  /** Guid checks after receives finishing together share one `zfs get` (coalescing-lookup.ts). */
+  private readonly snapshotLookup = new CoalescingLookup<FilesystemVersion>((names) => this.lookupSnapshotVersions(names));
 
   constructor(options: ZfsDriverOptions = {}) {
     this.logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'zfs' });
@@ -191,14 +194,36 @@ export class ZfsDriver {
 
   /** One snapshot's version, or undefined when it (or its filesystem) does not exist. */
   async getSnapshotVersion(snapshot: string): Promise<FilesystemVersion | undefined> {
-    const { filesystem } = validateSnapshotName(snapshot);
-    try {
-      const versions = parseVersions(await this.exec.zfs(['get', '-H', '-p', '-o', 'name,property,value', 'guid,createtxg,creation', snapshot]), filesystem, ['snapshot']);
-      return versions.find((v) => v.fullName === snapshot);
-    } catch (error) {
-      if (error instanceof DatasetNotFoundError) return undefined;
+    validateSnapshotName(snapshot);
+    return this.snapshotLookup.lookup(snapshot);
+  }
+
+  /** One `zfs get` for several snapshots; a snapshot not in the answer does not exist. */
+  private async lookupSnapshotVersions(snapshots: readonly string[]): Promise<Map<string, FilesystemVersion>> {
+    const args = ['get', '-H', '-p', '-o', 'name,property,value', 'guid,createtxg,creation', ...snapshots];
+    const result = await this.exec.run(this.exec.zfsBin, args);
+    if (result.exitCode !== 0) {
+      // One of them is missing, or zfs failed: ask one by one, so each gets its own answer.
+      if (snapshots.length > 1) {
+        const answers = await Promise.all(snapshots.map((snapshot) => this.lookupSnapshotVersions([snapshot])));
+        return new Map(answers.flatMap((answer) => [...answer]));
+      }
+      const error = errorFromResult(result);
+      if (error instanceof DatasetNotFoundError) return new Map();
       throw error;
     }
+    const rowsByName = new Map<string, string[]>();
+    for (const line of result.stdout.split('\n')) {
+      const name = line.slice(0, line.indexOf('\t'));
+      if (line.length > 0) rowsByName.set(name, [...(rowsByName.get(name) ?? []), line]);
+    }
+    const found = new Map<string, FilesystemVersion>();
+    for (const snapshot of snapshots) {
+      const { filesystem } = validateSnapshotName(snapshot);
+      const version = parseVersions((rowsByName.get(snapshot) ?? []).join('\n'), filesystem, ['snapshot']).find((v) => v.fullName === snapshot);
+      if (version !== undefined) found.set(snapshot, version);
+    }
+    return found;
   }
 
   /**
@@ -514,7 +539,10 @@ export class ZfsDriver {
     const caps = await this.capabilities(opts.snapshot);
     const sendArgs = buildSendArgs(opts, caps);
     if (caps.sendSizeEstimate) {
-      const bytes = parseSendSize(await this.exec.zfs(['send', '-n', '-P', ...sendArgs.slice(1)]));
+      const result = await this.exec.run(this.exec.zfsBin, ['send', '-n', '-P', ...sendArgs.slice(1)]);
+      if (result.exitCode !== 0) throw errorFromResult(result);
+      // Current OpenZFS prints the dry run on stdout; older releases printed it on stderr.
+      const bytes = parseSendSize(result.stdout) ?? parseSendSize(result.stderr);
       return bytes === undefined ? undefined : { bytes, approximate: false };
     }
     if (opts.from !== undefined) return undefined;

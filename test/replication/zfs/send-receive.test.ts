@@ -155,6 +155,32 @@ describe('send and receive (real zfs)', () => {
     await assert.rejects(driver.estimateSendSize({ snapshot: '-oops@a' }), InvalidNameError);
   });
 
+  test('guid checks asked for together share one zfs get, and each still gets its own answer', async () => {
+    const { fs, guid } = await source('gc1');
+    const wrapper = createZfsWrapper('recording');
+    try {
+      const counted = new ZfsDriver({ zfsBin: wrapper.bin });
+      const names = ['s1', 's2', 's3', 's4', 'nope'].map((n) => `${fs}@${n}`);
+      const answers = await Promise.all([...names, `${ctx.pool.name}/missing@s1`].map((n) => counted.getSnapshotVersion(n)));
+      assert.deepEqual(answers.slice(0, 4).map((v) => v?.guid), ['s1', 's2', 's3', 's4'].map((n) => guid[n]));
+      assert.deepEqual(answers.slice(0, 4).map((v) => v?.fullName), names.slice(0, 4));
+      assert.equal(answers[4], undefined, 'a missing snapshot');
+      assert.equal(answers[5], undefined, 'a missing filesystem');
+      const gets = wrapper.invocations().filter((argv) => argv[0] === 'get');
+      // The first goes alone; the other five share one, which fails on the missing ones, so those
+      // five are asked one by one: 1 + 1 + 5. Without coalescing it would be 6, never fewer.
+      assert.equal(gets.length, 7, gets.map((argv) => argv.join(' ')).join('\n'));
+      assert.equal(gets[1]?.filter((arg) => arg.includes('@')).length, 5, 'five names in one zfs get');
+
+      const before = wrapper.invocations().length;
+      const present = await Promise.all(names.slice(0, 4).map((n) => counted.getSnapshotVersion(n)));
+      assert.deepEqual(present.map((v) => v?.guid), ['s1', 's2', 's3', 's4'].map((n) => guid[n]));
+      assert.equal(wrapper.invocations().length - before, 2, 'four present snapshots: one alone, three together');
+    } finally {
+      wrapper.cleanup();
+    }
+  });
+
   test('a failed send ends its stream; only `done` tells (typed error, stderr kept)', async () => {
     const fs = await createDataset(ctx.pool.dataset('sr2'));
     await snapshot(`${fs}@s1`);
