@@ -591,8 +591,11 @@ export class Multiplexer implements FrameHandler {
       throw new RpcProtocolError(`flow control: peer sent ${length} bytes of DATA on stream ${id} with ${stream.receive.remaining} bytes of credit`);
     }
     stream.receive.received(length);
-    if (!this.#windowProbe.running && stream.receive.canGrow && !this.#crowded()) {
-      this.#writer.frame(FrameType.PING, 0, 0, encodePing(this.#windowProbe.start(stream)));
+    if (stream.receive.canGrow) {
+      const now = performance.now();
+      if (this.#windowProbe.canStart(now) && !this.#crowded()) {
+        this.#writer.frame(FrameType.PING, 0, 0, encodePing(this.#windowProbe.start(stream, now)));
+      }
     }
     this.#dataTarget = stream;
   }

@@ -8,6 +8,11 @@ import type { RpcStream } from './stream.js';
 
 /** Probe tokens have the top bit set; keepalive tokens count up from 1 and never reach it. */
 const PROBE_TOKEN_BIT = 1n << 63n;
+/**
+ * At most one probe per this long: a stream held back by its source (never growing) would
+ * otherwise draw a PING for nearly every DATA frame on a fast link.
+ */
+export const PROBE_INTERVAL_MS = 25;
 /** A round trip that brought at least this fraction of the window means credit is the limit. */
 const CREDIT_BOUND_NUMERATOR = 3;
 const CREDIT_BOUND_DENOMINATOR = 4;
@@ -17,6 +22,7 @@ export class WindowProbe {
   #token: bigint | undefined;
   #stream: RpcStream | undefined;
   #receivedAtStart = 0;
+  #startedAt = Number.NEGATIVE_INFINITY;
 
   static isProbeToken(token: bigint): boolean {
     return (token & PROBE_TOKEN_BIT) !== 0n;
@@ -26,8 +32,14 @@ export class WindowProbe {
     return this.#token !== undefined;
   }
 
-  /** Start measuring `stream`; returns the token to send in a PING. */
-  start(stream: RpcStream): bigint {
+  /** No probe is out and the last one started at least PROBE_INTERVAL_MS before `nowMs`. */
+  canStart(nowMs: number): boolean {
+    return this.#token === undefined && nowMs - this.#startedAt >= PROBE_INTERVAL_MS;
+  }
+
+  /** Start measuring `stream` at `nowMs`; returns the token to send in a PING. */
+  start(stream: RpcStream, nowMs: number): bigint {
+    this.#startedAt = nowMs;
     const token = this.#nextToken;
     this.#nextToken = token + 1n > 0xffff_ffff_ffff_ffffn ? PROBE_TOKEN_BIT : token + 1n;
     this.#token = token;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { ReceiveWindow } from '../../rpc/receive-window.js';
 import { RpcStream } from '../../rpc/stream.js';
 import type { StreamEvents } from '../../rpc/stream.js';
-import { WindowProbe } from '../../rpc/window-probe.js';
+import { PROBE_INTERVAL_MS, WindowProbe } from '../../rpc/window-probe.js';
 
 const MiB = 1024 * 1024;
 const NO_EVENTS: StreamEvents = { headers() {}, message() {}, data() {}, aborted() {}, writable() {} };
@@ -16,7 +16,7 @@ function receivingStream(): RpcStream {
 describe('window probe', () => {
   test('its tokens are told apart from keepalive tokens', () => {
     const probe = new WindowProbe();
-    const token = probe.start(receivingStream());
+    const token = probe.start(receivingStream(), 0);
     assert.ok(WindowProbe.isProbeToken(token));
     for (const keepalive of [1n, 2n, 1000n, (1n << 62n) + 5n]) assert.equal(WindowProbe.isProbeToken(keepalive), false);
   });
@@ -24,13 +24,15 @@ describe('window probe', () => {
   test('a round trip that brought most of a window names the stream; less does not', () => {
     const probe = new WindowProbe();
     const stream = receivingStream();
-    let token = probe.start(stream);
+    let token = probe.start(stream, 0);
     assert.ok(probe.running);
     stream.receive.received(1.5 * MiB); // 3/4 of the 2 MiB window
     assert.equal(probe.finish(token), stream);
     assert.equal(probe.running, false);
 
-    token = probe.start(stream);
+    assert.equal(probe.canStart(PROBE_INTERVAL_MS - 1), false, 'not again so soon');
+    assert.ok(probe.canStart(PROBE_INTERVAL_MS));
+    token = probe.start(stream, PROBE_INTERVAL_MS);
     stream.receive.consumed(1.5 * MiB, false);
     stream.receive.received(1.4 * MiB);
     assert.equal(probe.finish(token), undefined, 'under 3/4 of the window: not credit-bound');
@@ -39,7 +41,7 @@ describe('window probe', () => {
   test('ignores unknown tokens and streams closed in the meantime', () => {
     const probe = new WindowProbe();
     const stream = receivingStream();
-    const token = probe.start(stream);
+    const token = probe.start(stream, 0);
     stream.receive.received(2 * MiB);
     assert.equal(probe.finish(token + 1n), undefined);
     assert.ok(probe.running, 'still waiting for its own answer');
