@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { PeerIdentity, TransportConnection } from './types.js';
 import { JoinedDuplex } from './joined-duplex.js';
 import { arenaOnRead } from './arena-reader.js';
+import { enlargePipe } from './pipe-size.js';
 
 export interface StdioConnectionOptions {
   /** Who is on the other end (e.g. the identity an authorized_keys forced command named). */
@@ -113,6 +114,10 @@ export function stdioConnection(options: StdioConnectionOptions = {}): Transport
   // Take the real stdout before the guard hides it.
   const output = options.output ?? process.stdout;
   const input = options.input ?? stdinReader();
+  // Pipes (sshd's, a shell's) carry bulk streams in larger pieces with a bigger buffer; best
+  // effort, in the background (see pipe-size.ts).
+  if (options.input === undefined) void enlargePipe(0);
+  if (options.output === undefined) void enlargePipe(1);
   const guard = options.guard ?? true;
   // The guard stays for the rest of the process: late output must not reach the peer either.
   if (guard !== false) guardStdout(guard === true ? {} : guard);
