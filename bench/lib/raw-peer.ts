@@ -1,17 +1,21 @@
 /**
  * The raw baseline's two processes: a source writing 1 MiB buffers with backpressure and a
- * sink counting bytes, over plain sockets or stdin/stdout. No framing, no RPC.
+ * sink counting bytes, over plain sockets or stdin/stdout (pipes grown to 1 MiB, as zferry grows
+ * its own). No framing, no RPC.
  *   raw-peer sink tcp HOST PORT | sink unix PATH | sink stdio
  *   raw-peer source tcp HOST PORT BYTES | source unix PATH BYTES | source stdio BYTES
  */
 import net from 'node:net';
 import { once } from 'node:events';
+import { enlargePipe } from '../../rpc/transport/pipe-size.js';
 import { countBytes, writeBulk } from './bulk.js';
 import { cpuMsSince, now, report } from './report.js';
 
 async function sink(args: string[]): Promise<void> {
   const [transport, a, b] = args;
   if (transport === 'stdio') {
+    // Like for like: zferry's stdio transport grows its pipes too (pipe-size.ts).
+    await enlargePipe(0);
     const cpu = process.cpuUsage();
     const bytes = await countBytes(process.stdin);
     report({ end: now(), bytes, receiverCpuMs: cpuMsSince(cpu) });
@@ -35,6 +39,7 @@ async function sink(args: string[]): Promise<void> {
 async function source(args: string[]): Promise<void> {
   const [transport, a, b, c] = args;
   if (transport === 'stdio') {
+    await enlargePipe(1);
     const total = Number(a);
     const cpu = process.cpuUsage();
     report({ start: now() });
