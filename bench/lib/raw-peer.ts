@@ -7,14 +7,14 @@
  */
 import net from 'node:net';
 import { once } from 'node:events';
-import { enlargePipe } from '../../rpc/transport/pipe-size.js';
+import { enlargePipe } from '../../rpc/transport/kernel-buffers.js';
 import { countBytes, writeBulk } from './bulk.js';
 import { cpuMsSince, now, report } from './report.js';
 
 async function sink(args: string[]): Promise<void> {
   const [transport, a, b] = args;
   if (transport === 'stdio') {
-    // Like for like: zferry's stdio transport grows its pipes too (pipe-size.ts).
+    // Like for like: zferry's stdio transport grows its pipes too (kernel-buffers.ts).
     await enlargePipe(0);
     const cpu = process.cpuUsage();
     const bytes = await countBytes(process.stdin);

@@ -566,7 +566,7 @@ export class ZfsDriver {
 
       const direct = directSendOf(stream);
       const outcome: DirectFeedOutcome = direct
-        ? await feedReceiveDirect(this.exec.zfsBin, args, direct, this.logger, opts.signal)
+        ? await feedReceiveDirect(this.exec.zfsBin, args, direct, this.logger, opts.signal, { largeStream: opts.incrementalBase === undefined })
         : await feedReceive(this.exec.zfsBin, args, stream, this.logger, opts.signal);
       // The stream object carried nothing on the direct route: let go of it.
       if (direct) stream.destroy();

@@ -14,6 +14,7 @@ import {
   validateShortName,
 } from './names.js';
 import { ZfsUnsupportedError } from './errors.js';
+import { DEFAULT_SOCKET_SEND_BYTES, enlargeSocketSendBuffer } from '../../rpc/transport/kernel-buffers.js';
 import { spawnStreamChild, type StreamChildExit } from './process.js';
 import { parseReceivedBytes, type DirectSendSource } from './direct-send.js';
 import type { DirectSendProcess } from './send.js';
@@ -216,6 +217,7 @@ export function feedReceiveDirect(
   source: DirectSendSource,
   logger: Logger,
   signal?: AbortSignal,
+  options: { largeStream?: boolean } = {},
 ): Promise<DirectFeedOutcome> {
   const child = spawnStreamChild(zfsBin, ['receive', '-v', ...args.slice(1)], { stdin: 'pipe', stdout: 'pipe' }, logger);
   let stdout = '';
@@ -245,6 +247,12 @@ export function feedReceiveDirect(
       sendError = error;
       sendNeverStarted = true;
       child.terminate();
+    }
+    // A full stream is usually big: a larger socket buffer between the two moves it faster
+    // (kernel-buffers.ts). The helper takes its own copy of the descriptor before we let go.
+    const fd = (child.stdin as { _handle?: { fd?: number } })._handle?.fd;
+    if (send !== undefined && options.largeStream && typeof fd === 'number' && fd >= 0) {
+      void enlargeSocketSendBuffer(fd).then((granted) => logger.debug({ granted, bytes: DEFAULT_SOCKET_SEND_BYTES }, 'larger socket buffer between zfs send and zfs recv'));
     }
     // Our copy of the write end must go, or zfs recv would never see the end of the stream.
     child.stdin.destroy();

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { PeerIdentity, TransportConnection } from './types.js';
 import { JoinedDuplex } from './joined-duplex.js';
 import { arenaOnRead } from './arena-reader.js';
-import { enlargePipe } from './pipe-size.js';
+import { enlargePipe } from './kernel-buffers.js';
 
 export interface StdioConnectionOptions {
   /** Who is on the other end (e.g. the identity an authorized_keys forced command named). */
@@ -115,7 +115,7 @@ export function stdioConnection(options: StdioConnectionOptions = {}): Transport
   const output = options.output ?? process.stdout;
   const input = options.input ?? stdinReader();
   // Pipes (sshd's, a shell's) carry bulk streams in larger pieces with a bigger buffer; best
-  // effort, in the background (see pipe-size.ts).
+  // effort, in the background (see kernel-buffers.ts).
   if (options.input === undefined) void enlargePipe(0);
   if (options.output === undefined) void enlargePipe(1);
   const guard = options.guard ?? true;

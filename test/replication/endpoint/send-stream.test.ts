@@ -10,6 +10,7 @@ import pino from 'pino';
 import { createSendStream } from '../../../replication/endpoint/send-stream.js';
 import { directSendOf, parseReceivedBytes, ZfsDriver, type SendOptions } from '../../../replication/zfs/index.js';
 import { createDataset, hashFile, snapshot, usePool, writeFile, zfs, zfsProcesses } from '../../helpers/zfs-pool.js';
+import { memoryLogger } from '../../helpers/zfs-logger.js';
 
 test('zfs recv -v sizes parse for zfs-fuse and OpenZFS wording', () => {
   assert.equal(parseReceivedBytes('receiving full stream of a@1 into b@1\nreceived 3.39MB stream in 1 seconds (3.39MB/sec)\n'), Math.round(3.39 * 1024 ** 2));
@@ -18,6 +19,10 @@ test('zfs recv -v sizes parse for zfs-fuse and OpenZFS wording', () => {
   assert.equal(parseReceivedBytes('received 1.50G stream in 9 seconds'), Math.round(1.5 * 1024 ** 3));
   assert.equal(parseReceivedBytes('nothing useful'), undefined);
 });
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 describe('send stream: piped or direct (real zfs)', () => {
   const ctx = usePool({ sizeMiB: 256 });
@@ -46,6 +51,25 @@ describe('send stream: piped or direct (real zfs)', () => {
     assert.ok(result.streamBytes !== undefined && Math.abs(result.streamBytes - 3 * 1024 * 1024) < 0.05 * 3 * 1024 * 1024, String(result.streamBytes));
     assert.equal(await hashFile(target, 'data.bin'), hash);
     assert.deepEqual(zfsProcesses(fs), [], 'no zfs process left running');
+  });
+
+  test('direct route: a full stream gets a larger socket buffer between zfs send and zfs recv, an incremental does not', async () => {
+    const { fs, guid } = await source();
+    await writeFile(fs, 'more.bin', 1024 * 1024);
+    const guid2 = await snapshot(`${fs}@s2`);
+    const target = `${fs}-buffered`;
+    const { logger: debugLogger, records } = memoryLogger('debug');
+    const logged = new ZfsDriver({ logger: debugLogger });
+    const bufferRecords = () => records.filter((r) => /larger socket buffer/.test(String(r.msg)));
+    await logged.receive({ target, snapshotName: 's1', expectedGuid: guid, unmounted: false }, stream({ snapshot: `${fs}@s1` }));
+    await waitUntil(() => bufferRecords().length > 0);
+    assert.equal(bufferRecords()[0]?.['granted'], true, 'the kernel granted it (root: SO_SNDBUFFORCE)');
+    await logged.receive(
+      { target, snapshotName: 's2', expectedGuid: guid2, incrementalBase: { guid }, unmounted: false },
+      stream({ snapshot: `${fs}@s2`, from: `${fs}@s1` }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(bufferRecords().length, 1, 'no helper for the incremental');
   });
 
   test('once read, the stream is piped through this process and offers no direct route', async () => {

@@ -6,9 +6,10 @@ import { openSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_PIPE_BYTES, enlargePipe } from '../../../rpc/transport/pipe-size.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { DEFAULT_PIPE_BYTES, DEFAULT_SOCKET_SEND_BYTES, enlargePipe, enlargeSocketSendBuffer } from '../../../rpc/transport/kernel-buffers.js';
 
-const modulePath = fileURLToPath(new URL('../../../rpc/transport/pipe-size.js', import.meta.url));
+const modulePath = fileURLToPath(new URL('../../../rpc/transport/kernel-buffers.js', import.meta.url));
 const stdioModulePath = fileURLToPath(new URL('../../../rpc/transport/stdio.js', import.meta.url));
 
 /** Runs `enlargePipe(0)` in a node whose stdin is a shell pipe; prints its result and the pipe's size after (F_GETPIPE_SZ). */
@@ -51,12 +52,28 @@ describe('pipe size', () => {
     assert.equal(stderr.trim(), `${DEFAULT_PIPE_BYTES} ${DEFAULT_PIPE_BYTES}`);
   });
 
-  test('a descriptor that is not a pipe is left alone', async () => {
+  test('a descriptor that is neither is left alone', async () => {
     const fd = openSync(os.devNull, 'r');
     try {
       assert.equal(await enlargePipe(fd), false);
+      assert.equal(await enlargeSocketSendBuffer(fd), false);
     } finally {
       closeSync(fd);
+    }
+  });
+
+  test('the send buffer of a socket pair (node\'s stdio "pipe" to a child) grows', async () => {
+    const child = spawn('sleep', ['5'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      const fd = (child.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+      const read = (): number => Number(spawnSync('perl', ['-e', 'print STDERR unpack("i", getsockopt(STDIN, 1, 7))'], { stdio: [fd, 'ignore', 'pipe'] }).stderr.toString());
+      const before = read();
+      assert.equal(await enlargeSocketSendBuffer(fd), true);
+      const after = read();
+      assert.ok(after >= DEFAULT_SOCKET_SEND_BYTES && after > before, `send buffer ${before} -> ${after}`);
+      assert.equal(await enlargePipe(fd), false, 'a socket is not a pipe');
+    } finally {
+      child.kill();
     }
   });
 });
