@@ -16,12 +16,12 @@ export function formatDuration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** Lines for a person: what was (or would be) done to each filesystem, and why not. */
 /** `~` before a size that includes a step zfs recv sized (rounded): the stream bypassed zferry. */
 function approx(steps: readonly StepResult[]): string {
   return steps.some((step) => step.bytesApproximate === true) ? '~' : '';
 }
 
+/** Lines for a person: what was (or would be) done to each filesystem, and why not. */
 export function humanSummary(summary: JobSummary): string[] {
   const lines: string[] = [];
   if (summary.snapshot) lines.push(`${summary.dryRun ? 'would snapshot' : 'snapshot'} ${summary.snapshot}${summary.dryRun ? '' : ' taken'}`);

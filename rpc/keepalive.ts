@@ -3,7 +3,7 @@
  * `keepaliveTimeoutMs` with nothing received at all (any frame counts, so a busy connection
  * never pings). Also answers explicit ping() requests with the round-trip time.
  */
-import { decodePing, encodePing } from './wire.js';
+import { encodePing } from './wire.js';
 
 export interface KeepaliveHooks {
   /** Send a PING frame carrying this payload. */
@@ -51,8 +51,8 @@ export class Keepalive {
     });
   }
 
-  pong(payload: Buffer): void {
-    const token = decodePing(payload);
+  /** The PONG carrying `token` arrived. */
+  pong(token: bigint): void {
     const ping = this.#pings.get(token);
     if (ping === undefined) return;
     this.#pings.delete(token);

@@ -329,7 +329,7 @@ export class Multiplexer implements FrameHandler {
   #onPong(payload: Buffer): void {
     const token = decodePing(payload);
     if (!WindowProbe.isProbeToken(token)) {
-      this.#keepalive.pong(payload);
+      this.#keepalive.pong(token);
       return;
     }
     // A window probe's answer: grow the stream's window if credit held it back.

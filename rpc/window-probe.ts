@@ -61,10 +61,4 @@ export class WindowProbe {
     const bytes = stream.receive.receivedTotal - this.#receivedAtStart;
     return bytes * CREDIT_BOUND_DENOMINATOR >= stream.receive.size * CREDIT_BOUND_NUMERATOR ? stream : undefined;
   }
-
-  /** Forget a probe (the connection closed). */
-  reset(): void {
-    this.#token = undefined;
-    this.#stream = undefined;
-  }
 }

@@ -39,6 +39,13 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     }
   }
 
+  /** The names of a send (or its estimate), each checked to lie within the served roots. */
+  function allowedSend(req: { snapshot: string; from?: string | undefined; intermediates: boolean }): { snapshot: string; from?: string; intermediates: boolean } {
+    allow(req.snapshot);
+    if (req.from !== undefined) allow(req.from);
+    return { snapshot: req.snapshot, ...(req.from !== undefined ? { from: req.from } : {}), intermediates: req.intermediates };
+  }
+
   async function exists(filesystem: string): Promise<boolean> {
     return driver.exists(filesystem);
   }
@@ -94,24 +101,15 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     },
 
     async estimateSend(req) {
-      allow(req.snapshot);
-      if (req.from !== undefined) allow(req.from);
-      const estimate = await driver.estimateSendSize({
-        snapshot: req.snapshot,
-        ...(req.from !== undefined ? { from: req.from } : {}),
-        intermediates: req.intermediates,
-      });
+      const estimate = await driver.estimateSendSize(allowedSend(req));
       return { bytes: estimate?.bytes ?? null, approximate: estimate?.approximate ?? false };
     },
 
     async send(req, ctx) {
-      allow(req.snapshot);
-      if (req.from !== undefined) allow(req.from);
+      const names = allowedSend(req);
       await driver.capabilities(req.snapshot);
       const options = {
-        snapshot: req.snapshot,
-        ...(req.from !== undefined ? { from: req.from } : {}),
-        intermediates: req.intermediates,
+        ...names,
         ...(req.resumeToken !== undefined ? { resumeToken: req.resumeToken } : {}),
         signal: ctx.signal,
       };

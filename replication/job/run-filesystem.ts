@@ -146,19 +146,17 @@ async function execute(
   return base;
 }
 
-/**
- * An earlier run was interrupted while receiving into this target and the pool kept the
- * partial state: continue it from `receive_resume_token` instead of sending from zero. When
- * the token does not lead to this step's snapshot (or resuming fails for another reason than
- * the connection), the partial state is discarded and the step restarts (returns undefined).
- */
+/** What the sender is asked to send (or estimate) for `step`. */
+function sendRequest(step: Step): { snapshot: string; from?: string; intermediates: boolean } {
+  return { snapshot: step.to.fullName, ...(step.from ? { from: step.from.fullName } : {}), intermediates: step.intermediates };
+}
+
 /**
  * Asks the sender how big the step's stream will be, alongside the transfer (never delaying
  * or failing it), and passes the answer to the progress display.
  */
 function announceEstimate(job: ReplicationJob, filesystem: string, step: Step, index: number): void {
-  const request = { snapshot: step.to.fullName, ...(step.from ? { from: step.from.fullName } : {}), intermediates: step.intermediates };
-  job.sender.estimateSend(request, signalOption(job)).then(
+  job.sender.estimateSend(sendRequest(step), signalOption(job)).then(
     ({ bytes, approximate }) => {
       if (bytes !== null) job.onProgress?.({ type: 'estimate', filesystem, index, bytes, approximate });
     },
@@ -166,6 +164,12 @@ function announceEstimate(job: ReplicationJob, filesystem: string, step: Step, i
   );
 }
 
+/**
+ * An earlier run was interrupted while receiving into this target and the pool kept the
+ * partial state: continue it from `receive_resume_token` instead of sending from zero. When
+ * the token does not lead to this step's snapshot (or resuming fails for another reason than
+ * the connection), the partial state is discarded and the step restarts (returns undefined).
+ */
 async function resumeStep(
   job: ReplicationJob,
   plan: FilesystemPlan & { action: 'replicate' },
@@ -203,7 +207,7 @@ async function runStep(
   const { stream } = await job.sender.send(
     resumeToken !== undefined
       ? { snapshot: step.to.fullName, intermediates: false, resumeToken }
-      : { snapshot: step.to.fullName, ...(step.from ? { from: step.from.fullName } : {}), intermediates: step.intermediates },
+      : sendRequest(step),
     signalOption(job),
   );
   // Same host: the stream object goes to the receiver untouched and zfs send writes straight

@@ -212,15 +212,11 @@ export class ZfsDriver {
       if (error instanceof DatasetNotFoundError) return new Map();
       throw error;
     }
-    const rowsByName = new Map<string, string[]>();
-    for (const line of result.stdout.split('\n')) {
-      const name = line.slice(0, line.indexOf('\t'));
-      if (line.length > 0) rowsByName.set(name, [...(rowsByName.get(name) ?? []), line]);
-    }
+    // parseVersions keeps the rows of one filesystem; find() picks the asked-for snapshot.
     const found = new Map<string, FilesystemVersion>();
     for (const snapshot of snapshots) {
       const { filesystem } = validateSnapshotName(snapshot);
-      const version = parseVersions((rowsByName.get(snapshot) ?? []).join('\n'), filesystem, ['snapshot']).find((v) => v.fullName === snapshot);
+      const version = parseVersions(result.stdout, filesystem, ['snapshot']).find((v) => v.fullName === snapshot);
       if (version !== undefined) found.set(snapshot, version);
     }
     return found;

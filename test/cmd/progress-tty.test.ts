@@ -5,12 +5,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { runZferry, zferryArgv } from '../helpers/cli.js';
+import { ZFERRY_SCRIPT, runZferry } from '../helpers/cli.js';
+import { nodeCommand } from '../helpers/sshd.js';
 import { createDataset, snapshot, usePool, writeFile } from '../helpers/zfs-pool.js';
-
-function shellWord(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 describe('progress on a terminal', () => {
   const ctx = usePool({ sizeMiB: 256 });
@@ -20,7 +17,7 @@ describe('progress on a terminal', () => {
     await writeFile(src, 'data.bin', 48 * 1024 * 1024);
     await snapshot(`${src}@s1`);
     // A wide terminal, so the line is not cut at the default 80 columns.
-    const command = `stty cols 250; ${[process.execPath, ...zferryArgv(['push', src, ctx.pool.dataset('tty-dst')])].map(shellWord).join(' ')}`;
+    const command = `stty cols 250; ${nodeCommand(ZFERRY_SCRIPT, ['push', src, ctx.pool.dataset('tty-dst')])}`;
     // script gives the command a pty on stdin/stdout/stderr; -e: its exit code, -q: no banner.
     const run = await execa('script', ['-qefc', command, '/dev/null'], { reject: false, timeout: 120_000, env: { ZFERRY_LOG_LEVEL: 'warn' } });
     const output = String(run.stdout);

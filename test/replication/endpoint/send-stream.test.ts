@@ -11,6 +11,7 @@ import { createSendStream } from '../../../replication/endpoint/send-stream.js';
 import { directSendOf, parseReceivedBytes, ZfsDriver, type SendOptions } from '../../../replication/zfs/index.js';
 import { createDataset, hashFile, snapshot, usePool, writeFile, zfs, zfsProcesses } from '../../helpers/zfs-pool.js';
 import { memoryLogger } from '../../helpers/zfs-logger.js';
+import { waitFor } from '../../helpers/rpc-util.js';
 
 test('zfs recv -v sizes parse for zfs-fuse and OpenZFS wording', () => {
   assert.equal(parseReceivedBytes('receiving full stream of a@1 into b@1\nreceived 3.39MB stream in 1 seconds (3.39MB/sec)\n'), Math.round(3.39 * 1024 ** 2));
@@ -19,10 +20,6 @@ test('zfs recv -v sizes parse for zfs-fuse and OpenZFS wording', () => {
   assert.equal(parseReceivedBytes('received 1.50G stream in 9 seconds'), Math.round(1.5 * 1024 ** 3));
   assert.equal(parseReceivedBytes('nothing useful'), undefined);
 });
-
-async function waitUntil(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-}
 
 describe('send stream: piped or direct (real zfs)', () => {
   const ctx = usePool({ sizeMiB: 256 });
@@ -62,7 +59,7 @@ describe('send stream: piped or direct (real zfs)', () => {
     const logged = new ZfsDriver({ logger: debugLogger });
     const bufferRecords = () => records.filter((r) => /larger socket buffer/.test(String(r.msg)));
     await logged.receive({ target, snapshotName: 's1', expectedGuid: guid, unmounted: false }, stream({ snapshot: `${fs}@s1` }));
-    await waitUntil(() => bufferRecords().length > 0);
+    await waitFor(() => bufferRecords().length > 0, 'the buffer helper reported');
     assert.equal(bufferRecords()[0]?.['granted'], true, 'the kernel granted it (root: SO_SNDBUFFORCE)');
     await logged.receive(
       { target, snapshotName: 's2', expectedGuid: guid2, incrementalBase: { guid }, unmounted: false },
