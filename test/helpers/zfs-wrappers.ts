@@ -39,7 +39,9 @@ export function createZfsWrapper(mode: WrapperMode, realBin = 'zfs'): ZfsWrapper
   const bin = path.join(dir, path.basename(realBin));
   const log = path.join(dir, 'invocations.log');
   writeFileSync(log, '');
-  const record = `printf '%s\\037' "$@" >> ${shellQuote(log)}; printf '\\n' >> ${shellQuote(log)}`;
+  // One write per invocation: concurrent zfs calls append to the same log, and a record written
+  // in pieces could interleave with another's.
+  const record = `record="$(printf '%s\\037' "$@")"; printf '%s\\n' "$record" >> ${shellQuote(log)}`;
   let run: string;
   switch (mode) {
     case 'recording':
