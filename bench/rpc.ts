@@ -9,6 +9,7 @@
  *            while a bulk stream runs on the same connection
  *
  * Usage: node dist/bench/rpc.js [--gib 2] [--rounds 3] [--call-seconds 3] [--in-flight 64]
+ *                               [--transports tcp,unix,stdio]
  * Prints a table and one JSON summary line (last line of stdout). Next to throughput it shows
  * the CPU seconds each end spends per GiB, which stays meaningful on a busy machine.
  */
@@ -33,11 +34,17 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'call-seconds': { type: 'string', default: '3' },
     'in-flight': { type: 'string', default: '64' },
+    transports: { type: 'string', default: TRANSPORTS.join(',') },
   },
 });
 const streamBytes = Math.round(Number(values.gib) * GIB);
 const rounds = Number(values.rounds);
 const callSeconds = Number(values['call-seconds']);
+const transports = values.transports.split(',').map((name) => {
+  const transport = TRANSPORTS.find((t) => t === name);
+  if (!transport) throw new Error(`--transports: unknown transport ${name} (known: ${TRANSPORTS.join(', ')})`);
+  return transport;
+});
 const inFlight = Number(values['in-flight']);
 
 /** Spawn a listening peer, return its reader and the address it reported. */
@@ -175,14 +182,20 @@ async function main(): Promise<void> {
     const raw: Record<Transport, StreamRun[]> = { tcp: [], unix: [], stdio: [] };
     const rpc: Record<Transport, StreamRun[]> = { tcp: [], unix: [], stdio: [] };
     for (let round = 0; round < rounds; round++) {
-      for (const transport of TRANSPORTS) {
+      for (const transport of transports) {
         // Interleaved, so that a slow phase of the machine hits both sides alike.
-        raw[transport].push(await rawStream(transport, dir));
-        rpc[transport].push(await rpcStream(transport, dir));
+        const rawRun = await rawStream(transport, dir);
+        const rpcRun = await rpcStream(transport, dir);
+        raw[transport].push(rawRun);
+        rpc[transport].push(rpcRun);
+        // Per round on stderr: the spread behind each median.
+        process.stderr.write(
+          `round ${round + 1} ${transport}: raw ${fixed(gibPerSecond(streamBytes, rawRun.ms))} GiB/s, zferry ${fixed(gibPerSecond(streamBytes, rpcRun.ms))} GiB/s\n`,
+        );
       }
     }
     const streams = Object.fromEntries(
-      TRANSPORTS.map((t) => {
+      transports.map((t) => {
         const rawFigures = streamFigures(raw[t]);
         const rpcFigures = streamFigures(rpc[t]);
         return [t, { raw: rawFigures, rpc: rpcFigures, ratio: rpcFigures.gibPerSecond / rawFigures.gibPerSecond }];
@@ -197,7 +210,7 @@ async function main(): Promise<void> {
     }
     const calls = { alone: medianRun(alone), underBulk: medianRun(underBulk) };
 
-    const streamRows = TRANSPORTS.map((t) => {
+    const streamRows = transports.map((t) => {
       const s = streams[t];
       return [
         t === 'stdio' ? 'stdio (node->cat->node)' : t,
@@ -226,7 +239,7 @@ async function main(): Promise<void> {
     );
 
     const met = {
-      streams: TRANSPORTS.every((t) => streams[t].ratio >= TARGETS.streamRatio),
+      streams: transports.every((t) => streams[t].ratio >= TARGETS.streamRatio),
       calls: calls.alone.perSecond >= TARGETS.callsPerSecond,
       p99UnderBulk: calls.underBulk.p99Ms <= TARGETS.p99UnderBulkMs,
     };
@@ -236,7 +249,7 @@ async function main(): Promise<void> {
       streamGiB: streamBytes / GIB,
       rounds,
       streams: Object.fromEntries(
-        TRANSPORTS.map((t) => {
+        transports.map((t) => {
           const s = streams[t];
           return [
             t,

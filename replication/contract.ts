@@ -50,6 +50,9 @@ export const filesystemVersion = z
   })
   .refine((v) => v.fullName === `${v.filesystem}${v.type === 'snapshot' ? '@' : '#'}${v.name}`, 'fullName does not match filesystem and name');
 
+/** A replication cursor's hold tag (see endpoint/cursor.ts). */
+const cursorTag = z.string().regex(/^zferry_[A-Za-z0-9_.:-]{1,200}$/);
+
 const cursorMove = z.object({
   filesystem: filesystemName,
   /** Short name of the snapshot that becomes the incremental base. */
@@ -60,13 +63,23 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
   /**
    * The filesystem and (with recursive) its descendants, each with its snapshots (and bookmarks
    * where supported), parents first: one `zfs get` for a whole tree. `exists: false` when the
-   * root is missing.
+   * root is missing. With `cursorTag`, each filesystem also says where that replication cursor
+   * stands (read in the same `zfs get`), so a run with nothing new can skip moveCursors.
    */
   listVersionTree: endpoint({
-    request: z.object({ root: filesystemName, recursive: z.boolean() }),
+    request: z.object({ root: filesystemName, recursive: z.boolean(), cursorTag: cursorTag.optional() }),
     response: z.object({
       exists: z.boolean(),
-      filesystems: z.array(z.object({ name: filesystemName, versions: z.array(filesystemVersion) })).max(1_000_000),
+      filesystems: z
+        .array(
+          z.object({
+            name: filesystemName,
+            versions: z.array(filesystemVersion),
+            /** The cursor's snapshot (set here or inherited); absent when none or not asked. */
+            cursor: shortName.optional(),
+          }),
+        )
+        .max(1_000_000),
       /** Filesystems holding an interrupted resumable receive, with its token (resumable pools only). */
       resumeTokens: z.record(filesystemName, z.string().regex(/^[0-9a-zA-Z-]{1,8192}$/)),
     }),
@@ -146,7 +159,7 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
    */
   moveCursors: endpoint({
     request: z.object({
-      tag: z.string().regex(/^zferry_[A-Za-z0-9_.:-]{1,200}$/),
+      tag: cursorTag,
       moves: z.array(cursorMove).max(100000),
       root: filesystemName.optional(),
     }),

@@ -7,6 +7,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import type { PropertyValue } from '../zfs/index.js';
 
 /** The hold tag for a job and destination: `zferry_<job>_<hash of destination>`. */
 export function cursorTag(jobName: string, destination: string): string {
@@ -30,4 +31,23 @@ export function formatCursorValue(snapshot: string): string {
 /** The recorded snapshot name, or undefined for an unset (`-`) or malformed value. */
 export function parseCursorValue(value: string): string | undefined {
   return /^[A-Za-z0-9_.:][A-Za-z0-9_.: -]{0,254}$/.test(value) && value !== '-' ? value : undefined;
+}
+
+/** Where a filesystem's cursor stands, read from its cursor property. */
+export interface RecordedCursor {
+  /** The effective cursor: the local value, else the inherited one. */
+  snapshot: string;
+  local: boolean;
+}
+
+/**
+ * The cursor a property value records, or undefined. A received value (zfs send -p) describes
+ * the other side's holds, not this one's, so only local and inherited values count.
+ */
+export function recordedCursor(entry: PropertyValue | undefined): RecordedCursor | undefined {
+  if (!entry) return undefined;
+  const inherited = /^inherited from (.+)$/.test(entry.source);
+  if (entry.source !== 'local' && !inherited) return undefined;
+  const snapshot = parseCursorValue(entry.value);
+  return snapshot === undefined ? undefined : { snapshot, local: entry.source === 'local' };
 }

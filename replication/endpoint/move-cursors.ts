@@ -12,7 +12,7 @@
  */
 
 import { DatasetNotFoundError, HoldExistsError, HoldNotFoundError, isWithin, parentOf, type ZfsDriver } from '../zfs/index.js';
-import { cursorProperty, formatCursorValue, parseCursorValue } from './cursor.js';
+import { cursorProperty, formatCursorValue, recordedCursor, type RecordedCursor } from './cursor.js';
 import { CursorOutsideTreeError } from './errors.js';
 
 export interface CursorMove {
@@ -25,12 +25,6 @@ export interface CursorMove {
 interface CursorTree {
   root: string;
   filesystems: readonly string[];
-}
-
-interface Recorded {
-  /** The effective cursor: the local value, else the inherited one. */
-  snapshot: string;
-  local: boolean;
 }
 
 /**
@@ -71,17 +65,12 @@ export async function moveCursors(
   return moveEach(driver, tag, property, changes, recorded);
 }
 
-async function readCursors(driver: ZfsDriver, property: string, names: string[]): Promise<Map<string, Recorded>> {
+async function readCursors(driver: ZfsDriver, property: string, names: string[]): Promise<Map<string, RecordedCursor>> {
   const values = await driver.getPropertiesOf(names, [property]);
-  const recorded = new Map<string, Recorded>();
+  const recorded = new Map<string, RecordedCursor>();
   for (const name of names) {
-    const entry = values.get(name)?.[property];
-    if (!entry) continue;
-    const inherited = /^inherited from (.+)$/.exec(entry.source)?.[1];
-    // A received value (zfs send -p) describes the other side's holds, not this one's.
-    if (entry.source !== 'local' && inherited === undefined) continue;
-    const snapshot = parseCursorValue(entry.value);
-    if (snapshot !== undefined) recorded.set(name, { snapshot, local: entry.source === 'local' });
+    const cursor = recordedCursor(values.get(name)?.[property]);
+    if (cursor !== undefined) recorded.set(name, cursor);
   }
   return recorded;
 }
@@ -112,7 +101,7 @@ async function moveTree(
   tree: CursorTree,
   { to: snapshot, from }: { to: string; from: string | undefined },
   changes: Change[],
-  recorded: Map<string, Recorded>,
+  recorded: Map<string, RecordedCursor>,
 ): Promise<{ released: number } | undefined> {
   try {
     await driver.hold(tag, [`${tree.root}@${snapshot}`], { recursive: true });
@@ -141,7 +130,7 @@ async function moveEach(
   tag: string,
   property: string,
   changes: Change[],
-  recorded: Map<string, Recorded>,
+  recorded: Map<string, RecordedCursor>,
 ): Promise<{ released: number }> {
   await eachOrAll(
     changes.map((c) => `${c.filesystem}@${c.snapshot}`),

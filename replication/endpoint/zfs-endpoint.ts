@@ -14,6 +14,7 @@ import {
   parentOf,
   type ZfsDriver,
 } from '../zfs/index.js';
+import { cursorProperty, recordedCursor } from './cursor.js';
 import { moveCursors } from './move-cursors.js';
 import { createSendStream } from './send-stream.js';
 import { OutsideRootError, RollbackMismatchError, TargetNotEmptyError } from './errors.js';
@@ -54,13 +55,17 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     async listVersionTree(req) {
       allow(req.root);
       try {
-        const [tree, tokens] = await Promise.all([
-          driver.listVersionTree(req.root, { recursive: req.recursive }),
+        const property = req.cursorTag === undefined ? undefined : cursorProperty(req.cursorTag);
+        const [{ tree, properties }, tokens] = await Promise.all([
+          driver.listVersionTreeWithProperties(req.root, property === undefined ? [] : [property], { recursive: req.recursive }),
           driver.getResumeTokens(req.root, { recursive: req.recursive }),
         ]);
         return {
           exists: true,
-          filesystems: [...tree].map(([name, versions]) => ({ name, versions })),
+          filesystems: [...tree].map(([name, versions]) => {
+            const cursor = property === undefined ? undefined : recordedCursor(properties.get(name)?.[property]);
+            return { name, versions, ...(cursor !== undefined ? { cursor: cursor.snapshot } : {}) };
+          }),
           resumeTokens: Object.fromEntries(tokens),
         };
       } catch (error) {

@@ -26,10 +26,13 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
     warnings: [],
   };
   const signal = job.signal ? { signal: job.signal } : {};
+  // Both listings also say where this job's cursors stand, so a run that changes nothing can
+  // leave them alone without asking again.
+  const tag = cursorTag(job.name, job.destination);
 
   // The target listing starts first: it is also what proves the receiver reachable (a remote
   // side may still be connecting), and no snapshot is taken for a run that cannot go anywhere.
-  const targetListing = job.receiver.listVersionTree({ root: job.target, recursive: job.recursive }, signal);
+  const targetListing = job.receiver.listVersionTree({ root: job.target, recursive: job.recursive, cursorTag: tag }, signal);
   targetListing.catch(() => undefined);
   if (job.snapshotName !== undefined) {
     const snapshot = `${job.source}@${job.snapshotName}`;
@@ -44,7 +47,7 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
   // One listing per side for the whole tree: per-filesystem round trips are what a cron job
   // over hundreds of datasets would otherwise pay.
   const [sourceTree, targetTree] = await Promise.all([
-    job.sender.listVersionTree({ root: job.source, recursive: job.recursive }, signal),
+    job.sender.listVersionTree({ root: job.source, recursive: job.recursive, cursorTag: tag }, signal),
     targetListing,
   ]);
   if (!sourceTree.exists) throw new SourceNotFoundError(job.source);
@@ -78,7 +81,11 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
   summary.filesystems = runs.map((run) => run.result);
 
   if (!job.dryRun) {
-    await moveCursors(job, runs, summary);
+    const listedCursors = {
+      source: listedCursorsOf(sourceTree.filesystems),
+      target: listedCursorsOf(targetTree.filesystems),
+    };
+    await moveCursors(job, tag, runs, listedCursors, summary);
   }
 
   summary.bytes = summary.filesystems.reduce((sum, fs) => sum + fs.bytes, 0);
@@ -131,21 +138,42 @@ function failedResult(mapping: FilesystemMapping, code: string, message: string)
   };
 }
 
+/** Filesystem → the snapshot its cursor names, as the listing found it. */
+type ListedCursors = ReadonlyMap<string, string>;
+
+function listedCursorsOf(filesystems: ReadonlyArray<{ name: string; cursor?: string | undefined }>): ListedCursors {
+  return new Map(filesystems.flatMap((fs) => (fs.cursor === undefined ? [] : [[fs.name, fs.cursor] as const])));
+}
+
+/**
+ * Nothing to move: no filesystem changed in this run and the listing found every cursor on
+ * its base already. A side whose endpoint did not report cursors always moves.
+ */
+function cursorsInPlace(runs: readonly FilesystemRun[], moves: ReadonlyArray<{ filesystem: string; snapshot: string }>, listed: ListedCursors): boolean {
+  const unchanged = runs.every((run) => run.result.steps.length === 0 && run.result.actions.length === 0 && run.renamed !== true);
+  return unchanged && moves.every((move) => listed.get(move.filesystem) === move.snapshot);
+}
+
 /** Holds the new incremental bases on both sides, releasing the previous ones. */
-async function moveCursors(job: ReplicationJob, runs: FilesystemRun[], summary: JobSummary): Promise<void> {
-  const tag = cursorTag(job.name, job.destination);
+async function moveCursors(
+  job: ReplicationJob,
+  tag: string,
+  runs: FilesystemRun[],
+  listed: { source: ListedCursors; target: ListedCursors },
+  summary: JobSummary,
+): Promise<void> {
   const moves = (side: 'source' | 'target') =>
     runs
       .filter((run): run is FilesystemRun & { base: FilesystemVersion } => run.base !== undefined && run.result.outcome !== 'failed')
       .map((run) => ({ filesystem: run.result[side], snapshot: run.base.name }));
   // A recursive job's moves may go as one recursive hold where the whole tree moves together.
-  const sides: [string, EndpointClient, ReturnType<typeof moves>, string][] = [
-    ['sender', job.sender, moves('source'), job.source],
-    ['receiver', job.receiver, moves('target'), job.target],
+  const sides: [string, EndpointClient, ReturnType<typeof moves>, string, ListedCursors][] = [
+    ['sender', job.sender, moves('source'), job.source, listed.source],
+    ['receiver', job.receiver, moves('target'), job.target, listed.target],
   ];
   await Promise.all(
-    sides.map(async ([side, client, sideMoves, root]) => {
-      if (sideMoves.length === 0) return;
+    sides.map(async ([side, client, sideMoves, root, sideListed]) => {
+      if (sideMoves.length === 0 || cursorsInPlace(runs, sideMoves, sideListed)) return;
       try {
         await client.moveCursors({ tag, moves: sideMoves, ...(job.recursive ? { root } : {}) }, job.signal ? { signal: job.signal } : {});
       } catch (error) {

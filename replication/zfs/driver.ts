@@ -39,7 +39,9 @@ import {
   parseSendSize,
   parseVersionTree,
   parseVersions,
+  splitVersionTreeRows,
   valueOrUndefined,
+  VERSION_PROPERTIES,
   type PropertyValue,
 } from './parse.js';
 import { combineCapabilities, probeBinary, probePool, type BinaryProbe, type CapabilityName } from './capabilities.js';
@@ -231,20 +233,35 @@ export class ZfsDriver {
     root: string,
     opts: { recursive?: boolean; types?: VersionType[] } = {},
   ): Promise<Map<string, FilesystemVersion[]>> {
+    return (await this.listVersionTreeWithProperties(root, [], opts)).tree;
+  }
+
+  /**
+   * listVersionTree, and in the same `zfs get` each filesystem's value and source of
+   * `properties` (for user properties: value and source `-` where unset).
+   */
+  async listVersionTreeWithProperties(
+    root: string,
+    properties: readonly string[],
+    opts: { recursive?: boolean; types?: VersionType[] } = {},
+  ): Promise<{ tree: Map<string, FilesystemVersion[]>; properties: Map<string, Record<string, PropertyValue>> }> {
     validateFilesystemName(root);
+    properties.forEach(validatePropertyName);
+    const recursive = opts.recursive ?? true;
     const caps = await this.capabilities(root);
     const wanted = (opts.types ?? ['snapshot', 'bookmark']).filter((t) => t === 'snapshot' || caps.bookmarks);
-    const args = ['get', '-H', '-p', '-o', 'name,property,value'];
-    args.push(...(opts.recursive ?? true ? ['-r'] : ['-d', '1']));
+    const args = ['get', '-H', '-p', '-o', 'name,property,value,source'];
+    args.push(...(recursive ? ['-r'] : ['-d', '1']));
     if (caps.getTypeFilter) args.push('-t', ['filesystem', 'volume', ...wanted].join(','));
-    args.push('guid,createtxg,creation', root);
-    const tree = parseVersionTree(await this.exec.zfs(args), root, wanted);
-    if (!(opts.recursive ?? true)) {
-      for (const name of [...tree.keys()]) if (name !== root) tree.delete(name);
-    }
+    args.push([...VERSION_PROPERTIES, ...properties].join(','), root);
+    const { versionRows, filesystemProperties } = splitVersionTreeRows(await this.exec.zfs(args), properties);
+    const tree = parseVersionTree(versionRows, root, wanted);
     const sorted = new Map<string, FilesystemVersion[]>();
-    for (const name of [...tree.keys()].sort(compareByComponents)) sorted.set(name, tree.get(name) ?? []);
-    return sorted;
+    for (const name of [...tree.keys()].sort(compareByComponents)) {
+      if (recursive || name === root) sorted.set(name, tree.get(name) ?? []);
+    }
+    const byFilesystem = new Map([...filesystemProperties].filter(([name]) => sorted.has(name)));
+    return { tree: sorted, properties: byFilesystem };
   }
 
   /** `getProperties` for several datasets in one `zfs get`. */

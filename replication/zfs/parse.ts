@@ -113,6 +113,38 @@ export function parseVersionTree(
   return tree;
 }
 
+/** The properties a version listing reads for every snapshot and bookmark. */
+export const VERSION_PROPERTIES = ['guid', 'createtxg', 'creation'] as const;
+
+/**
+ * Splits `zfs get -H -p -o name,property,value,source` rows of a tree listing: the version
+ * properties go on as `name, property, value` rows (parseVersionTree's input; filesystem rows
+ * included, so a filesystem without snapshots is still listed), `properties` of filesystems
+ * (not of snapshots) into a map.
+ */
+export function splitVersionTreeRows(
+  stdout: string,
+  properties: readonly string[],
+): { versionRows: string; filesystemProperties: Map<string, Record<string, PropertyValue>> } {
+  const versionProperties: readonly string[] = VERSION_PROPERTIES;
+  const versionLines: string[] = [];
+  const filesystemProperties = new Map<string, Record<string, PropertyValue>>();
+  for (const row of parseTabRows(stdout)) {
+    if (row.length < 4) throw malformed('expected name, property, value, source', row.join('\t'));
+    const name = row[0] as string;
+    const property = row[1] as string;
+    const value = row.slice(2, -1).join('\t');
+    if (versionProperties.includes(property)) {
+      versionLines.push(`${name}\t${property}\t${value}`);
+    } else if (properties.includes(property) && !/[@#]/.test(name)) {
+      const props = filesystemProperties.get(name) ?? {};
+      props[property] = { value, source: row[row.length - 1] as string };
+      filesystemProperties.set(name, props);
+    }
+  }
+  return { versionRows: versionLines.join('\n'), filesystemProperties };
+}
+
 /** Orders by createtxg; on a tie (bookmark of a snapshot) snapshots first, then by name. */
 export function sortVersions(versions: FilesystemVersion[]): FilesystemVersion[] {
   return versions.sort((a, b) => {

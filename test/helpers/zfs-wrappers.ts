@@ -23,6 +23,8 @@ export interface ZfsWrapper {
   readonly dir: string;
   /** The argv of every invocation so far (recording mode logs; the others log too). */
   invocations(): string[][];
+  /** Forget the invocations logged so far. */
+  clear(): void;
   cleanup(): void;
 }
 
@@ -64,6 +66,7 @@ export function createZfsWrapper(mode: WrapperMode, realBin = 'zfs'): ZfsWrapper
         .split('\n')
         .filter((line) => line.length > 0)
         .map((line) => line.split('\x1f').slice(0, -1)),
+    clear: () => writeFileSync(log, ''),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cursorProperty, cursorTag, formatCursorValue, parseCursorValue } from '../../../replication/endpoint/cursor.js';
+import { cursorProperty, cursorTag, formatCursorValue, parseCursorValue, recordedCursor } from '../../../replication/endpoint/cursor.js';
 import { validateHoldTag, validateUserPropertyName } from '../../../replication/zfs/index.js';
 
 test('cursor tags name the job and the destination, and differ per destination', () => {
@@ -22,4 +22,13 @@ test('the cursor property is a valid user property name', () => {
 test('cursor values round-trip and reject garbage', () => {
   assert.equal(parseCursorValue(formatCursorValue('zferry_20261123T105300Z')), 'zferry_20261123T105300Z');
   for (const bad of ['', '-', 'abc@snap', '-x', 'a\nb', 'x'.repeat(300)]) assert.equal(parseCursorValue(bad), undefined, bad);
+});
+
+test('a cursor counts where set here or inherited, never where received or unset', () => {
+  assert.deepEqual(recordedCursor({ value: 's2', source: 'local' }), { snapshot: 's2', local: true });
+  assert.deepEqual(recordedCursor({ value: 's2', source: 'inherited from tank/a' }), { snapshot: 's2', local: false });
+  assert.equal(recordedCursor({ value: 's2', source: 'received' }), undefined);
+  assert.equal(recordedCursor({ value: '-', source: '-' }), undefined);
+  assert.equal(recordedCursor({ value: '-bad', source: 'local' }), undefined);
+  assert.equal(recordedCursor(undefined), undefined);
 });

@@ -8,6 +8,8 @@ import {
   parseZpoolProperties,
   valueOrUndefined,
   parseSendSize,
+  parseVersionTree,
+  splitVersionTreeRows,
 } from '../../../replication/zfs/parse.js';
 import { ZfsUnknownError } from '../../../replication/zfs/errors.js';
 import { readZfsFixture } from '../../helpers/zfs-fixtures.js';
@@ -150,5 +152,39 @@ describe('zfs send -n -P output', () => {
     assert.equal(parseSendSize(''), undefined);
     assert.equal(parseSendSize('full\ttank/a@s1\t10548720\n'), undefined);
     assert.equal(parseSendSize('size\t-\n'), undefined);
+  });
+});
+
+describe('splitVersionTreeRows', () => {
+  // `zfs get -H -p -o name,property,value,source -r guid,createtxg,creation,zferry:cursor.t tank/a`
+  const rows = [
+    'tank/a\tguid\t11\t-',
+    'tank/a\tcreatetxg\t1\t-',
+    'tank/a\tcreation\t1700000000\t-',
+    'tank/a\tzferry:cursor.t\ts2\tlocal',
+    'tank/a@s1\tguid\t101\t-',
+    'tank/a@s1\tcreatetxg\t10\t-',
+    'tank/a@s1\tcreation\t1700000010\t-',
+    'tank/a@s1\tzferry:cursor.t\ts2\tinherited from tank/a',
+    'tank/a/b\tguid\t12\t-',
+    'tank/a/b\tcreatetxg\t2\t-',
+    'tank/a/b\tcreation\t1700000001\t-',
+    'tank/a/b\tzferry:cursor.t\ts2\tinherited from tank/a',
+  ].join('\n');
+
+  test('versions go to the tree parser, filesystem properties to a map with their source', () => {
+    const { versionRows, filesystemProperties } = splitVersionTreeRows(rows, ['zferry:cursor.t']);
+    const tree = parseVersionTree(versionRows, 'tank/a');
+    assert.deepEqual([...tree.keys()], ['tank/a', 'tank/a/b'], 'a filesystem without snapshots is still listed');
+    assert.deepEqual(tree.get('tank/a')?.map((v) => [v.name, v.guid, v.createtxg]), [['s1', '101', 10]]);
+    assert.deepEqual(tree.get('tank/a/b'), []);
+    assert.deepEqual(filesystemProperties.get('tank/a'), { 'zferry:cursor.t': { value: 's2', source: 'local' } });
+    assert.deepEqual(filesystemProperties.get('tank/a/b'), { 'zferry:cursor.t': { value: 's2', source: 'inherited from tank/a' } });
+    assert.equal(filesystemProperties.has('tank/a@s1'), false, 'snapshot rows of the property are not kept');
+  });
+
+  test('properties not asked for are ignored; a row without a source column is refused', () => {
+    assert.equal(splitVersionTreeRows(rows, []).filesystemProperties.size, 0);
+    assert.throws(() => splitVersionTreeRows('tank/a\tguid\t11', []), ZfsUnknownError);
   });
 });
