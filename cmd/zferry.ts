@@ -26,6 +26,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv);
-// Let pending output drain; if a stray handle kept the loop alive, do not hang forever.
-setTimeout(() => process.exit(), 5000).unref();
+// No top-level await: the shipped bundle is CommonJS (see launcher.ts).
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+  // Let pending output drain; if a stray handle kept the loop alive, do not hang forever.
+  setTimeout(() => process.exit(), 5000).unref();
+});
