@@ -8,7 +8,7 @@
  *   calls    small calls with 64 in flight over TCP: throughput, p50/p99 latency, alone and
  *            while a bulk stream runs on the same connection
  *
- * Usage: node dist/bench/rpc.js [--gib 2] [--rounds 3] [--call-seconds 3] [--in-flight 64]
+ * Usage: node dist/bench/rpc.js [--gib 2] [--rounds 5] [--call-seconds 3] [--in-flight 64]
  *                               [--transports tcp,unix,stdio]
  * Prints a table and one JSON summary line (last line of stdout). Next to throughput it shows
  * the CPU seconds each end spends per GiB, which stays meaningful on a busy machine.
@@ -31,7 +31,7 @@ const TARGETS = { streamRatio: 0.9, callsPerSecond: 50_000, p99UnderBulkMs: 10 }
 const { values } = parseArgs({
   options: {
     gib: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     'call-seconds': { type: 'string', default: '3' },
     'in-flight': { type: 'string', default: '64' },
     transports: { type: 'string', default: TRANSPORTS.join(',') },
