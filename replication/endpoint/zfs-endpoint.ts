@@ -57,7 +57,7 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
       try {
         const property = req.cursorTag === undefined ? undefined : cursorProperty(req.cursorTag);
         const [{ tree, properties }, tokens] = await Promise.all([
-          driver.listVersionTreeWithProperties(req.root, property === undefined ? [] : [property], { recursive: req.recursive }),
+          driver.listVersionTree(req.root, { recursive: req.recursive, properties: property === undefined ? [] : [property] }),
           driver.getResumeTokens(req.root, { recursive: req.recursive }),
         ]);
         return {

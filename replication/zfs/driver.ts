@@ -226,25 +226,15 @@ export class ZfsDriver {
 
   /**
    * Every filesystem at (and with `recursive`, below) `root` with its snapshots (and bookmarks
-   * where supported), in one `zfs get`: parents before children, versions by createtxg.
-   * Missing root: DatasetNotFoundError.
+   * where supported), in one `zfs get`: parents before children, versions by createtxg. The
+   * same command reads each filesystem's value and source of `properties` (user properties:
+   * `-` where unset). Missing root: DatasetNotFoundError.
    */
   async listVersionTree(
     root: string,
-    opts: { recursive?: boolean; types?: VersionType[] } = {},
-  ): Promise<Map<string, FilesystemVersion[]>> {
-    return (await this.listVersionTreeWithProperties(root, [], opts)).tree;
-  }
-
-  /**
-   * listVersionTree, and in the same `zfs get` each filesystem's value and source of
-   * `properties` (for user properties: value and source `-` where unset).
-   */
-  async listVersionTreeWithProperties(
-    root: string,
-    properties: readonly string[],
-    opts: { recursive?: boolean; types?: VersionType[] } = {},
+    opts: { recursive?: boolean; types?: VersionType[]; properties?: readonly string[] } = {},
   ): Promise<{ tree: Map<string, FilesystemVersion[]>; properties: Map<string, Record<string, PropertyValue>> }> {
+    const properties = opts.properties ?? [];
     validateFilesystemName(root);
     properties.forEach(validatePropertyName);
     const recursive = opts.recursive ?? true;

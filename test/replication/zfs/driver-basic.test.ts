@@ -108,6 +108,30 @@ describe('ZfsDriver basics (real zfs)', () => {
     await assert.rejects(driver.listVersions(ctx.pool.dataset('lv-missing')), DatasetNotFoundError);
   });
 
+  test('listVersionTree: a tree with its versions, and filesystem properties from the same zfs get', async () => {
+    const fs = await createDataset(ctx.pool.dataset('lvt'));
+    await createDataset(`${fs}/child`);
+    await createDataset(`${fs}/empty`);
+    await snapshot(`${fs}@a`, { recursive: true });
+    await snapshot(`${fs}/child@b`);
+    await zfs('set', 'com.zferry:mark=a', fs);
+
+    const { tree, properties } = await driver.listVersionTree(fs, { properties: ['com.zferry:mark'] });
+    assert.deepEqual([...tree.keys()], [fs, `${fs}/child`, `${fs}/empty`]);
+    assert.deepEqual(tree.get(fs)?.map((v) => v.name), ['a']);
+    assert.deepEqual(tree.get(`${fs}/child`)?.map((v) => v.name), ['a', 'b']);
+    const expected = await listSnapshots(`${fs}/child`);
+    assert.deepEqual(tree.get(`${fs}/child`)?.map((v) => v.guid), expected.map((s) => s.guid));
+    assert.deepEqual(properties.get(fs), { 'com.zferry:mark': { value: 'a', source: 'local' } });
+    assert.deepEqual(properties.get(`${fs}/child`), { 'com.zferry:mark': { value: 'a', source: `inherited from ${fs}` } });
+    assert.equal(properties.has(`${fs}@a`), false, 'snapshots carry no filesystem properties');
+
+    const shallow = await driver.listVersionTree(fs, { recursive: false });
+    assert.deepEqual([...shallow.tree.keys()], [fs]);
+    assert.equal(shallow.properties.size, 0, 'no properties asked, none read');
+    await assert.rejects(driver.listVersionTree(ctx.pool.dataset('lvt-missing')), DatasetNotFoundError);
+  });
+
   test('getProperties: exact values and sources; unset user property reads "-"', async () => {
     const fs = await createDataset(ctx.pool.dataset('gp'));
     const guid = await snapshot(`${fs}@s`);
