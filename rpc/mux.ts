@@ -50,8 +50,6 @@ export interface MuxOptions {
 // Before any connection exists: see gc-tuning.ts (why a runtime flag, and why here).
 tuneGcForBulkStreams();
 
-/** Connection credit is given back once this fraction of its window has been consumed. */
-const CREDIT_BATCHES_PER_WINDOW = 8;
 /**
  * After a second stream opened, stream windows stay at their base this long even once the
  * connection has one stream again: calls that come one after another keep it crowded.
@@ -99,9 +97,8 @@ export class Multiplexer implements FrameHandler {
   #peerOpen = 0;
   /** Connection-level DATA credit we may use. */
   #sendWindow = 0;
-  /** Connection-level DATA credit the peer may still use. */
-  #receiveWindow: number;
-  #receiveUnacked = 0;
+  /** Connection-level DATA credit towards us: a window that never grows or shrinks. */
+  readonly #connectionReceive: ReceiveWindow;
   readonly #windowProbe = new WindowProbe();
   /** When a stream last opened beside others (performance.now()). */
   #crowdedAt = Number.NEGATIVE_INFINITY;
@@ -126,7 +123,7 @@ export class Multiplexer implements FrameHandler {
     this.#options = options;
     this.#logger = options.logger;
     this.#nextLocalId = options.role === 'initiator' ? 1 : 2;
-    this.#receiveWindow = options.limits.connectionWindow;
+    this.#connectionReceive = new ReceiveWindow(options.limits.connectionWindow, options.limits.connectionWindow);
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -354,13 +351,8 @@ export class Multiplexer implements FrameHandler {
   }
 
   #returnConnectionCredit(bytes: number): void {
-    this.#receiveUnacked += bytes;
-    if (this.#receiveUnacked >= this.limits.connectionWindow / CREDIT_BATCHES_PER_WINDOW) {
-      const increment = this.#receiveUnacked;
-      this.#receiveUnacked = 0;
-      this.#receiveWindow += increment;
-      this.#writer.frame(FrameType.WINDOW, 0, 0, encodeWindow(increment));
-    }
+    const increment = this.#connectionReceive.consumed(bytes, false);
+    if (increment > 0) this.#writer.frame(FrameType.WINDOW, 0, 0, encodeWindow(increment));
   }
 
   #sentEnd(stream: RpcStream): void {
@@ -576,10 +568,10 @@ export class Multiplexer implements FrameHandler {
   }
 
   onDataStart(id: number, _flags: number, length: number): void {
-    if (length > this.#receiveWindow) {
-      throw new RpcProtocolError(`flow control: peer sent ${length} bytes of DATA with ${this.#receiveWindow} bytes of connection credit`);
+    if (length > this.#connectionReceive.remaining) {
+      throw new RpcProtocolError(`flow control: peer sent ${length} bytes of DATA with ${this.#connectionReceive.remaining} bytes of connection credit`);
     }
-    this.#receiveWindow -= length;
+    this.#connectionReceive.received(length);
     const stream = this.#streamFor(id, FrameType.DATA);
     if (stream === undefined) {
       // Closed stream: nobody will consume these bytes; onDataChunk gives the credit back.

@@ -9,7 +9,8 @@
  * network, is the limit, and grow() doubles the window up to `max`, provided our consumer
  * keeps up. When other calls use the connection the window shrinks back to the base:
  * consumed bytes are kept back instead of returned until the sender's credit fits the base
- * again. Neither changes the wire: the peer only ever sees WINDOW increments.
+ * again. Neither changes the wire: the peer only ever sees WINDOW increments. The connection
+ * window is one of these too, with base and max equal.
  */
 
 /** Credit goes back once this fraction of the current window has been consumed. */
