@@ -38,8 +38,8 @@ import {
   parsePropertiesByName,
   parseSendSize,
   parseVersionTree,
+  parseFilesystemProperties,
   parseVersions,
-  splitVersionTreeRows,
   valueOrUndefined,
   VERSION_PROPERTIES,
   type PropertyValue,
@@ -190,7 +190,7 @@ export class ZfsDriver {
     }
     const args = ['get', '-H', '-p', '-o', 'name,property,value', '-d', '1'];
     if (caps.getTypeFilter) args.push('-t', wanted.join(','));
-    args.push('guid,createtxg,creation', filesystem);
+    args.push(VERSION_PROPERTIES.join(','), filesystem);
     return parseVersions(await this.exec.zfs(args), filesystem, wanted);
   }
 
@@ -202,7 +202,7 @@ export class ZfsDriver {
 
   /** One `zfs get` for several snapshots; a snapshot not in the answer does not exist. */
   private async lookupSnapshotVersions(snapshots: readonly string[]): Promise<Map<string, FilesystemVersion>> {
-    const args = ['get', '-H', '-p', '-o', 'name,property,value', 'guid,createtxg,creation', ...snapshots];
+    const args = ['get', '-H', '-p', '-o', 'name,property,value', VERSION_PROPERTIES.join(','), ...snapshots];
     const result = await this.exec.run(this.exec.zfsBin, args);
     if (result.exitCode !== 0) {
       // One of them is missing, or zfs failed: ask one by one, so each gets its own answer.
@@ -244,14 +244,14 @@ export class ZfsDriver {
     args.push(...(recursive ? ['-r'] : ['-d', '1']));
     if (caps.getTypeFilter) args.push('-t', ['filesystem', 'volume', ...wanted].join(','));
     args.push([...VERSION_PROPERTIES, ...properties].join(','), root);
-    const { versionRows, filesystemProperties } = splitVersionTreeRows(await this.exec.zfs(args), properties);
-    const tree = parseVersionTree(versionRows, root, wanted);
+    const stdout = await this.exec.zfs(args);
+    const tree = parseVersionTree(stdout, root, wanted);
     const sorted = new Map<string, FilesystemVersion[]>();
     for (const name of [...tree.keys()].sort(compareByComponents)) {
       if (recursive || name === root) sorted.set(name, tree.get(name) ?? []);
     }
-    const byFilesystem = new Map([...filesystemProperties].filter(([name]) => sorted.has(name)));
-    return { tree: sorted, properties: byFilesystem };
+    const read = properties.length === 0 ? new Map<string, Record<string, PropertyValue>>() : parseFilesystemProperties(stdout, properties);
+    return { tree: sorted, properties: new Map([...read].filter(([name]) => sorted.has(name))) };
   }
 
   /** `getProperties` for several datasets in one `zfs get`. */

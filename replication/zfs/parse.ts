@@ -31,7 +31,7 @@ interface VersionFields {
 }
 
 /**
- * Pivots `zfs get -H -p -o name,property,value guid,createtxg,creation` rows into the
+ * Pivots `zfs get -H -p -o name,property,value[,source] guid,createtxg,creation` rows into the
  * versions of `filesystem`. Rows of the filesystem itself or of child filesystems (zfs-fuse
  * cannot filter by type, so `-d 1` returns them too) are skipped. Sorted by createtxg; a
  * bookmark made from a snapshot shares its createtxg and sorts after it.
@@ -44,8 +44,8 @@ export function parseVersions(
   const byName = new Map<string, VersionFields>();
   for (const row of parseTabRows(stdout)) {
     const [name, property, value] = row;
-    if (name === undefined || property === undefined || value === undefined || row.length !== 3) {
-      throw malformed('expected name, property, value', row.join('\t'));
+    if (name === undefined || property === undefined || value === undefined || row.length < 3 || row.length > 4) {
+      throw malformed('expected name, property, value (and source)', row.join('\t'));
     }
     const sep = name.charAt(filesystem.length);
     if (!name.startsWith(filesystem) || (sep !== '@' && sep !== '#')) continue;
@@ -88,9 +88,10 @@ export function parseVersions(
 }
 
 /**
- * Pivots `zfs get -H -p -o name,property,value [-r] guid,createtxg,creation ROOT` rows into
- * every filesystem at or below `root` (rows without `@`/`#`; volumes included) with its
- * versions. One command lists a whole tree instead of one per filesystem.
+ * Pivots `zfs get -H -p -o name,property,value[,source] [-r] guid,createtxg,creation ROOT` rows
+ * into every filesystem at or below `root` (rows without `@`/`#`; volumes included) with its
+ * versions; rows of other properties read by the same command are ignored. One command lists a
+ * whole tree instead of one per filesystem.
  */
 export function parseVersionTree(
   stdout: string,
@@ -117,32 +118,18 @@ export function parseVersionTree(
 export const VERSION_PROPERTIES = ['guid', 'createtxg', 'creation'] as const;
 
 /**
- * Splits `zfs get -H -p -o name,property,value,source` rows of a tree listing: the version
- * properties go on as `name, property, value` rows (parseVersionTree's input; filesystem rows
- * included, so a filesystem without snapshots is still listed), `properties` of filesystems
- * (not of snapshots) into a map.
+ * The values and sources of `properties` on the filesystems (not snapshots or bookmarks) in
+ * `zfs get -H -p -o name,property,value,source` output, such as a tree listing that also read
+ * them: name → property → value and source.
  */
-export function splitVersionTreeRows(
-  stdout: string,
-  properties: readonly string[],
-): { versionRows: string; filesystemProperties: Map<string, Record<string, PropertyValue>> } {
-  const versionProperties: readonly string[] = VERSION_PROPERTIES;
-  const versionLines: string[] = [];
-  const filesystemProperties = new Map<string, Record<string, PropertyValue>>();
-  for (const row of parseTabRows(stdout)) {
-    if (row.length < 4) throw malformed('expected name, property, value, source', row.join('\t'));
-    const name = row[0] as string;
-    const property = row[1] as string;
-    const value = row.slice(2, -1).join('\t');
-    if (versionProperties.includes(property)) {
-      versionLines.push(`${name}\t${property}\t${value}`);
-    } else if (properties.includes(property) && !/[@#]/.test(name)) {
-      const props = filesystemProperties.get(name) ?? {};
-      props[property] = { value, source: row[row.length - 1] as string };
-      filesystemProperties.set(name, props);
-    }
+export function parseFilesystemProperties(stdout: string, properties: readonly string[]): Map<string, Record<string, PropertyValue>> {
+  const found = new Map<string, Record<string, PropertyValue>>();
+  for (const [name, props] of parsePropertiesByName(stdout)) {
+    if (/[@#]/.test(name)) continue;
+    const wanted = Object.entries(props).filter(([property]) => properties.includes(property));
+    if (wanted.length > 0) found.set(name, Object.fromEntries(wanted));
   }
-  return { versionRows: versionLines.join('\n'), filesystemProperties };
+  return found;
 }
 
 /** Orders by createtxg; on a tie (bookmark of a snapshot) snapshots first, then by name. */

@@ -9,7 +9,7 @@ import {
   valueOrUndefined,
   parseSendSize,
   parseVersionTree,
-  splitVersionTreeRows,
+  parseFilesystemProperties,
 } from '../../../replication/zfs/parse.js';
 import { ZfsUnknownError } from '../../../replication/zfs/errors.js';
 import { readZfsFixture } from '../../helpers/zfs-fixtures.js';
@@ -74,6 +74,7 @@ describe('parseVersions', () => {
     assert.throws(() => parseVersions('tank/data@s\tguid\t13.6E\n', 'tank/data'), ZfsUnknownError);
     assert.throws(() => parseVersions('tank/data@s\tcreatetxg\tx\n', 'tank/data'), ZfsUnknownError);
     assert.throws(() => parseVersions('tank/data@s\tguid\n', 'tank/data'), ZfsUnknownError);
+    assert.throws(() => parseVersions('tank/data@s\tguid\t1\t-\textra\n', 'tank/data'), ZfsUnknownError);
     assert.throws(() => parseVersions('tank/data@s\tguid\t1\n', 'tank/data'), /missing/);
   });
 });
@@ -155,7 +156,7 @@ describe('zfs send -n -P output', () => {
   });
 });
 
-describe('splitVersionTreeRows', () => {
+describe('a tree listing with filesystem properties (source column)', () => {
   // `zfs get -H -p -o name,property,value,source -r guid,createtxg,creation,zferry:cursor.t tank/a`
   const rows = [
     'tank/a\tguid\t11\t-',
@@ -172,9 +173,9 @@ describe('splitVersionTreeRows', () => {
     'tank/a/b\tzferry:cursor.t\ts2\tinherited from tank/a',
   ].join('\n');
 
-  test('versions go to the tree parser, filesystem properties to a map with their source', () => {
-    const { versionRows, filesystemProperties } = splitVersionTreeRows(rows, ['zferry:cursor.t']);
-    const tree = parseVersionTree(versionRows, 'tank/a');
+  test('the tree parser takes the rows as they are; filesystem properties come with their source', () => {
+    const tree = parseVersionTree(rows, 'tank/a');
+    const filesystemProperties = parseFilesystemProperties(rows, ['zferry:cursor.t']);
     assert.deepEqual([...tree.keys()], ['tank/a', 'tank/a/b'], 'a filesystem without snapshots is still listed');
     assert.deepEqual(tree.get('tank/a')?.map((v) => [v.name, v.guid, v.createtxg]), [['s1', '101', 10]]);
     assert.deepEqual(tree.get('tank/a/b'), []);
@@ -184,7 +185,7 @@ describe('splitVersionTreeRows', () => {
   });
 
   test('properties not asked for are ignored; a row without a source column is refused', () => {
-    assert.equal(splitVersionTreeRows(rows, []).filesystemProperties.size, 0);
-    assert.throws(() => splitVersionTreeRows('tank/a\tguid\t11', []), ZfsUnknownError);
+    assert.equal(parseFilesystemProperties(rows, []).size, 0);
+    assert.throws(() => parseFilesystemProperties('tank/a\tguid\t11', []), ZfsUnknownError);
   });
 });
