@@ -19,16 +19,14 @@ import {
   zfs,
   retryBusy,
   hashFile,
+  zferryCursors,
 } from './zfs-pool.js';
 
 /** Releases the holds zferry put on a filesystem's snapshots (found through its cursor properties). */
 async function releaseZferryHolds(fs: string): Promise<void> {
-  const lines = (await zfs('get', '-H', '-o', 'property,value', 'all', fs)).split('\n');
-  for (const line of lines) {
-    const [property, value] = line.split('\t');
-    if (!property?.startsWith('zferry:cursor.') || !value) continue;
-    const tag = property.slice('zferry:cursor.'.length);
-    await zfs('release', tag, `${fs}@${value.slice(value.indexOf('@') + 1)}`);
+  for (const [property, { value }] of await zferryCursors(fs)) {
+    if (!value) continue;
+    await zfs('release', property.slice('zferry:cursor.'.length), `${fs}@${value}`);
   }
 }
 

@@ -430,6 +430,16 @@ export async function getProperty(name: string, property: string): Promise<strin
   return (await zfs('get', '-H', '-p', '-o', 'value', property, name)).replace(/\n$/, '');
 }
 
+/** The `zferry:cursor.*` properties on `fs` (set there or inherited): property → value and source. */
+export async function zferryCursors(fs: string): Promise<Map<string, { value: string; source: string }>> {
+  const cursors = new Map<string, { value: string; source: string }>();
+  for (const line of (await zfs('get', '-H', '-o', 'property,value,source', 'all', fs)).split('\n')) {
+    const [property, value, source] = line.split('\t');
+    if (property?.startsWith('zferry:cursor.') && value !== undefined && source !== undefined) cursors.set(property, { value, source });
+  }
+  return cursors;
+}
+
 export interface SnapshotInfo {
   fullName: string;
   name: string;

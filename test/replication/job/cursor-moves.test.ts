@@ -7,17 +7,7 @@ import { describe, test } from 'node:test';
 import { runZferry } from '../../helpers/cli.js';
 import { expectExit } from '../../helpers/replication-modes.js';
 import { createZfsWrapper, type ZfsWrapper } from '../../helpers/zfs-wrappers.js';
-import { createDataset, run, snapshot, usePool, writeFile, zfs } from '../../helpers/zfs-pool.js';
-
-/** The cursor properties zferry set on `fs`: property → value and source. */
-async function cursorsOf(fs: string): Promise<Map<string, { value: string; source: string }>> {
-  const cursors = new Map<string, { value: string; source: string }>();
-  for (const line of (await zfs('get', '-H', '-o', 'property,value,source', 'all', fs)).split('\n')) {
-    const [property, value, source] = line.split('\t');
-    if (property?.startsWith('zferry:cursor.') && value !== undefined && source !== undefined) cursors.set(property, { value, source });
-  }
-  return cursors;
-}
+import { createDataset, run, snapshot, usePool, writeFile, zferryCursors, zfs } from '../../helpers/zfs-pool.js';
 
 /**
  * Runs `zferry push -r` with a recording zfs first on PATH: the argv of each zfs it ran. Its
@@ -49,25 +39,25 @@ describe('replication cursors across runs', () => {
     const wrapper = createZfsWrapper('recording', (await run('sh', ['-c', 'command -v zfs'])).stdout.trim());
     t.after(() => wrapper.cleanup());
     await pushRecorded(wrapper, source, target);
-    const [property] = [...(await cursorsOf(target)).keys()];
+    const [property] = [...(await zferryCursors(target)).keys()];
     assert.ok(property !== undefined, 'the first run records a cursor on the target');
-    assert.equal((await cursorsOf(source)).get(property)?.value, 's2');
-    assert.equal((await cursorsOf(`${target}/child`)).get(property)?.value, 's2');
+    assert.equal((await zferryCursors(source)).get(property)?.value, 's2');
+    assert.equal((await zferryCursors(`${target}/child`)).get(property)?.value, 's2');
 
     // Nothing new: the listings (one recursive `zfs get` per side) already show every cursor
     // on its base, so the run neither reads nor writes cursors after them.
     const idle = await pushRecorded(wrapper, source, target);
     const idleCalls = idle.map((argv) => `${argv[0]} ${argv.includes('-r') ? '-r ' : ''}${argv.at(-1)}`).sort();
     assert.deepEqual(idleCalls, [`get -r ${source}`, `get -r ${target}`].sort());
-    assert.equal((await cursorsOf(target)).get(property)?.value, 's2');
+    assert.equal((await zferryCursors(target)).get(property)?.value, 's2');
 
     // A cursor lost on one side (the property cleared) is recorded again, even with nothing to send.
     await zfs('inherit', property, target);
-    assert.equal((await cursorsOf(target)).get(property), undefined);
+    assert.equal((await zferryCursors(target)).get(property), undefined);
     const repair = (await pushRecorded(wrapper, source, target)).map((argv) => argv[0]);
     assert.ok(repair.includes('set'), `the cursor is set again (zfs ran: ${repair.join(' ')})`);
-    assert.equal((await cursorsOf(target)).get(property)?.value, 's2');
-    assert.equal((await cursorsOf(`${target}/child`)).get(property)?.value, 's2');
+    assert.equal((await zferryCursors(target)).get(property)?.value, 's2');
+    assert.equal((await zferryCursors(`${target}/child`)).get(property)?.value, 's2');
 
     // Something new: the cursors move on both sides.
     await writeFile(`${source}/child`, 's3.bin', 32 * 1024);
@@ -75,7 +65,7 @@ describe('replication cursors across runs', () => {
     const moved = (await pushRecorded(wrapper, source, target)).map((argv) => argv[0]);
     assert.ok(moved.includes('hold') && moved.includes('release'), `holds move (zfs ran: ${moved.join(' ')})`);
     for (const fs of [source, `${source}/child`, target, `${target}/child`]) {
-      assert.equal((await cursorsOf(fs)).get(property)?.value, 's3', `cursor of ${fs}`);
+      assert.equal((await zferryCursors(fs)).get(property)?.value, 's3', `cursor of ${fs}`);
     }
   });
 });
