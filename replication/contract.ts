@@ -75,7 +75,7 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
           z.object({
             name: filesystemName,
             versions: z.array(filesystemVersion),
-            /** The cursor's snapshot (set here or inherited); absent when none or not asked. */
+            /** The cursor's snapshot (set here or inherited) once its last move finished; absent when none, unfinished or not asked. */
             cursor: shortName.optional(),
           }),
         )

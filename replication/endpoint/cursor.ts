@@ -4,6 +4,10 @@
  * `zfs hold` under a tag naming the job and the destination (one source can feed several
  * targets, each with its own tag), and recorded in a user property on the filesystem so the
  * previous base can be released without `zfs holds` (broken on some builds).
+ *
+ * The property names every snapshot that may carry the tag's hold: the cursor first, then,
+ * while a move is under way, the others (`s1,s2`). A move that dies halfway (killed, pool
+ * busy) thus leaves a record of what it may have held, and the next move releases it.
  */
 
 import { createHash } from 'node:crypto';
@@ -20,23 +24,42 @@ export function cursorProperty(tag: string): string {
   return `zferry:cursor.${tag.toLowerCase()}`;
 }
 
-/**
- * The property holds the short snapshot name. Not its guid: a recursive tree then shares one
- * value, and one `zfs set` records the cursor of every filesystem in it.
- */
-export function formatCursorValue(snapshot: string): string {
-  return snapshot;
+/** What a cursor property value says. */
+export interface CursorValue {
+  /** The base of the last completed move; undefined while the first move is under way. */
+  snapshot: string | undefined;
+  /** Other snapshots that may carry the hold: an unfinished move's (never the cursor itself). */
+  pending: string[];
 }
 
-/** The recorded snapshot name, or undefined for an unset (`-`) or malformed value. */
-export function parseCursorValue(value: string): string | undefined {
-  return /^[A-Za-z0-9_.:][A-Za-z0-9_.: -]{0,254}$/.test(value) && value !== '-' ? value : undefined;
+/** Short snapshot names (zfs allows spaces; never a comma, `@` or `/`). */
+const SNAPSHOT_NAME = /^[A-Za-z0-9_.:][A-Za-z0-9_.: -]{0,254}$/;
+
+/**
+ * The property holds short snapshot names, not guids: a recursive tree then shares one value,
+ * and one `zfs set` records the cursor of every filesystem in it. An empty first entry means
+ * no cursor yet.
+ */
+export function formatCursorValue(snapshot: string | undefined, pending: readonly string[] = []): string {
+  const others = [...new Set(pending)].filter((name) => name !== snapshot);
+  return [snapshot ?? '', ...others].join(',');
+}
+
+/** The recorded cursor and pending holds, or undefined for an unset (`-`) or malformed value. */
+export function parseCursorValue(value: string): CursorValue | undefined {
+  if (value === '-' || value === '') return undefined;
+  const [first = '', ...rest] = value.split(',');
+  if (first !== '' && !SNAPSHOT_NAME.test(first)) return undefined;
+  if (!rest.every((name) => SNAPSHOT_NAME.test(name))) return undefined;
+  const snapshot = first === '' ? undefined : first;
+  const pending = [...new Set(rest)].filter((name) => name !== snapshot);
+  if (snapshot === undefined && pending.length === 0) return undefined;
+  return { snapshot, pending };
 }
 
 /** Where a filesystem's cursor stands, read from its cursor property. */
-export interface RecordedCursor {
-  /** The effective cursor: the local value, else the inherited one. */
-  snapshot: string;
+export interface RecordedCursor extends CursorValue {
+  /** The value is set on this filesystem, not inherited. */
   local: boolean;
 }
 
@@ -48,6 +71,17 @@ export function recordedCursor(entry: PropertyValue | undefined): RecordedCursor
   if (!entry) return undefined;
   const inherited = /^inherited from (.+)$/.test(entry.source);
   if (entry.source !== 'local' && !inherited) return undefined;
-  const snapshot = parseCursorValue(entry.value);
-  return snapshot === undefined ? undefined : { snapshot, local: entry.source === 'local' };
+  const value = parseCursorValue(entry.value);
+  return value === undefined ? undefined : { ...value, local: entry.source === 'local' };
+}
+
+/** The cursor when nothing else may carry the hold: a finished move. */
+export function settledCursor(cursor: CursorValue | undefined): string | undefined {
+  return cursor !== undefined && cursor.pending.length === 0 ? cursor.snapshot : undefined;
+}
+
+/** Every snapshot that may carry the hold. */
+export function heldCandidates(cursor: CursorValue | undefined): string[] {
+  if (cursor === undefined) return [];
+  return cursor.snapshot === undefined ? [...cursor.pending] : [cursor.snapshot, ...cursor.pending];
 }

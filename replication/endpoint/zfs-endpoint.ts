@@ -14,7 +14,7 @@ import {
   parentOf,
   type ZfsDriver,
 } from '../zfs/index.js';
-import { cursorProperty, recordedCursor } from './cursor.js';
+import { cursorProperty, recordedCursor, settledCursor } from './cursor.js';
 import { moveCursors } from './move-cursors.js';
 import { createSendStream } from './send-stream.js';
 import { OutsideRootError, RollbackMismatchError, TargetNotEmptyError } from './errors.js';
@@ -63,8 +63,9 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
         return {
           exists: true,
           filesystems: [...tree].map(([name, versions]) => {
-            const cursor = property === undefined ? undefined : recordedCursor(properties.get(name)?.[property]);
-            return { name, versions, ...(cursor !== undefined ? { cursor: cursor.snapshot } : {}) };
+            // A move that died halfway has no settled cursor: the job then moves it again.
+            const cursor = property === undefined ? undefined : settledCursor(recordedCursor(properties.get(name)?.[property]));
+            return { name, versions, ...(cursor !== undefined ? { cursor } : {}) };
           }),
           resumeTokens: Object.fromEntries(tokens),
         };

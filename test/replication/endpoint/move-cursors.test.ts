@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cursorProperty, cursorTag } from '../../../replication/endpoint/cursor.js';
+import { cursorProperty, cursorTag, heldCandidates, parseCursorValue } from '../../../replication/endpoint/cursor.js';
 import { moveCursors } from '../../../replication/endpoint/move-cursors.js';
 import { ZfsDriver } from '../../../replication/zfs/index.js';
 import { createDataset, getProperty, snapshot, usePool, zfs } from '../../helpers/zfs-pool.js';
@@ -105,6 +105,72 @@ describe('moveCursors (real zfs)', () => {
     // It may inherit the root's value (a hold-less cursor is harmless: releasing it is a no-op).
     assert.equal(await held(`${c2}@s1`), false);
   });
+
+  /** A driver that dies before its `dieAt`-th change to the pool (hold, release, set, inherit). */
+  class DyingDriver extends ZfsDriver {
+    changes = 0;
+    constructor(readonly dieAt: number) {
+      super();
+    }
+    #change(): void {
+      this.changes += 1;
+      if (this.changes === this.dieAt) throw new Error(`killed before change ${this.dieAt}`);
+    }
+    override async hold(...args: Parameters<ZfsDriver['hold']>): Promise<void> {
+      this.#change();
+      return super.hold(...args);
+    }
+    override async release(...args: Parameters<ZfsDriver['release']>): Promise<void> {
+      this.#change();
+      return super.release(...args);
+    }
+    override async setUserPropertyOn(...args: Parameters<ZfsDriver['setUserPropertyOn']>): Promise<void> {
+      this.#change();
+      return super.setUserPropertyOn(...args);
+    }
+    override async inheritPropertyOn(...args: Parameters<ZfsDriver['inheritPropertyOn']>): Promise<void> {
+      this.#change();
+      return super.inheritPropertyOn(...args);
+    }
+  }
+
+  /** Each held snapshot is named by its filesystem's effective value: nothing is held unrecorded. */
+  async function assertNoUnrecordedHold(t: Tree, all: string[], context: string): Promise<void> {
+    for (const fs of t.filesystems) {
+      const named = heldCandidates(parseCursorValue(await getProperty(fs, t.property)));
+      for (const name of all) {
+        if (await held(`${fs}@${name}`)) assert.ok(named.includes(name), `${context}: ${fs}@${name} is held but the value names ${named.join(',') || 'nothing'}`);
+      }
+    }
+  }
+
+  for (const shape of ['whole tree', 'one by one'] as const) {
+    test(`a move that dies at any step leaks no hold, and the next move cleans up (${shape})`, async () => {
+      for (let dieAt = 1; ; dieAt += 1) {
+        const t = await tree(['s1', 's2', 's3']);
+        const [root, c1, c2] = t.filesystems as [string, string, string];
+        // 'one by one': c2 is a step behind, so the tree does not move as a whole.
+        const first = (name: string) => t.filesystems.map((filesystem) => ({ filesystem, snapshot: filesystem === c2 && shape === 'one by one' ? 's1' : name }));
+        await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })), root);
+        const dying = new DyingDriver(dieAt);
+        const died = await moveCursors(dying, t.tag, first('s2'), root).then(
+          () => false,
+          (error: Error) => {
+            assert.match(error.message, /killed/);
+            return true;
+          },
+        );
+        await assertNoUnrecordedHold(t, ['s1', 's2', 's3'], `died before change ${dieAt}`);
+        // The next run has moved on to s3 by then: only s3 stays held, and the value is settled.
+        await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's3' })), root);
+        await assertCursors(t, { [root]: 's3', [c1]: 's3', [c2]: 's3' }, ['s1', 's2', 's3']);
+        if (!died) {
+          assert.ok(dieAt > 4, `a move makes at least four changes (${dying.changes})`);
+          break;
+        }
+      }
+    });
+  }
 
   test('a move outside the named root is refused before zfs runs', async () => {
     const t = await tree(['s1']);

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { runZferry } from '../../helpers/cli.js';
 import { expectExit } from '../../helpers/replication-modes.js';
 import { createZfsWrapper, type ZfsWrapper } from '../../helpers/zfs-wrappers.js';
-import { createDataset, run, snapshot, usePool, writeFile, zferryCursors, zfs } from '../../helpers/zfs-pool.js';
+import { createDataset, getProperty, run, snapshot, usePool, writeFile, zferryCursors, zfs } from '../../helpers/zfs-pool.js';
 
 /**
  * Runs `zferry push -r` with a recording zfs first on PATH: the argv of each zfs it ran. Its
@@ -66,6 +66,19 @@ describe('replication cursors across runs', () => {
     assert.ok(moved.includes('hold') && moved.includes('release'), `holds move (zfs ran: ${moved.join(' ')})`);
     for (const fs of [source, `${source}/child`, target, `${target}/child`]) {
       assert.equal((await zferryCursors(fs)).get(property)?.value, 's3', `cursor of ${fs}`);
+    }
+
+    // An unfinished move on the source: the value names s2 as well as the base, and s2 is held
+    // again. With nothing new to send, the next run still finishes the move and frees s2.
+    const tag = property.slice('zferry:cursor.'.length);
+    await zfs('hold', '-r', tag, `${source}@s2`);
+    await zfs('set', `${property}=s3,s2`, source);
+    const finish = (await pushRecorded(wrapper, source, target)).map((argv) => argv[0]);
+    assert.ok(finish.includes('release'), `the unfinished move is finished (zfs ran: ${finish.join(' ')})`);
+    for (const fs of [source, `${source}/child`]) {
+      assert.equal((await zferryCursors(fs)).get(property)?.value, 's3', `cursor of ${fs}`);
+      assert.equal(await getProperty(`${fs}@s2`, 'userrefs'), '0', `${fs}@s2 released`);
+      assert.equal(await getProperty(`${fs}@s3`, 'userrefs'), '1', `${fs}@s3 held`);
     }
   });
 });
