@@ -3,6 +3,7 @@
  * here and the receiver wherever DST is; pull the other way round. Either side may be local
  * (LocalRPC) or remote (ssh to `zferry serve --stdio`).
  */
+import { setMaxListeners } from 'node:events';
 import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
 import type { JobSummary } from '../replication/job/types.js';
@@ -17,6 +18,10 @@ import { createLogger, type Verbosity } from './logger.js';
 import { humanSummary } from './output.js';
 import { createProgressDisplay } from './progress.js';
 import { collect } from './serve.js';
+
+/** Abort listeners one running filesystem keeps on the job's signal, and the job's own (2 measured per filesystem). */
+const LISTENERS_PER_RUNNING_FILESYSTEM = 4;
+const LISTENERS_PER_JOB = 10;
 
 type Direction = 'push' | 'pull';
 
@@ -103,6 +108,9 @@ async function replicate(direction: Direction, src: string, dst: string, options
   const now = new Date();
   const opened: OpenedEndpoint[] = [];
   const controller = new AbortController();
+  // Every call and zfs process in flight listens to the job's signal (a few per running
+  // filesystem), so --jobs N legitimately passes node's leak-warning threshold of 10.
+  setMaxListeners(LISTENERS_PER_RUNNING_FILESYSTEM * jobs + LISTENERS_PER_JOB, controller.signal);
   const onSignal = (): void => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
