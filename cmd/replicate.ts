@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
+import type { SendFlags } from '../replication/contract.js';
 import type { JobSummary } from '../replication/job/types.js';
 import type { DivergedPolicy, InitialPolicy } from '../replication/planner/index.js';
 import { validateFilesystemName } from '../replication/zfs/names.js';
@@ -25,12 +26,27 @@ const LISTENERS_PER_JOB = 10;
 
 type Direction = 'push' | 'pull';
 
+/** The `zfs send` stream options asked for, or nothing when none is. */
+function sendFlagsOf(options: ReplicateOptions): { sendFlags?: SendFlags } {
+  const flags: SendFlags = {
+    ...(options.raw === true ? { raw: true } : {}),
+    ...(options.compressed === true ? { compressed: true } : {}),
+    ...(options.largeBlocks === true ? { largeBlocks: true } : {}),
+    ...(options.embedded === true ? { embedded: true } : {}),
+  };
+  return Object.keys(flags).length > 0 ? { sendFlags: flags } : {};
+}
+
 interface ReplicateOptions {
   recursive?: boolean;
   snapshot?: boolean;
   initial: InitialPolicy;
   onDiverged: DivergedPolicy;
   batch?: boolean;
+  raw?: boolean;
+  compressed?: boolean;
+  largeBlocks?: boolean;
+  embedded?: boolean;
   include: string[];
   exclude: string[];
   jobs: string;
@@ -63,6 +79,10 @@ export function registerReplicate(program: Command, direction: Direction): void 
         .default('fail'),
     )
     .option('--batch', 'one `zfs send -I` per run of snapshots instead of one `-i` per snapshot')
+    .option('--raw', 'zfs send -w: encrypted datasets stay encrypted (the target never sees the key)')
+    .option('--compressed', 'zfs send -c: blocks travel compressed as stored')
+    .option('--large-blocks', 'zfs send -L: keep records above 128 KiB (once used for a target, keep using it)')
+    .option('--embedded', 'zfs send -e: embedded blocks travel as stored')
     .option('--include <glob>', 'only send snapshots whose name matches (repeatable)', collect, [])
     .option('--exclude <glob>', 'never send snapshots whose name matches (repeatable)', collect, [])
     .option('-j, --jobs <n>', 'filesystems replicated at once', '4')
@@ -134,6 +154,7 @@ async function replicate(direction: Direction, src: string, dst: string, options
         include: options.include,
         exclude: options.exclude,
       },
+      ...sendFlagsOf(options),
       concurrency: jobs,
       dryRun: options.dryRun === true,
       ...(options.snapshot ? { snapshotName: snapshotNameFor(now) } : {}),

@@ -50,6 +50,15 @@ export const filesystemVersion = z
   })
   .refine((v) => v.fullName === `${v.filesystem}${v.type === 'snapshot' ? '@' : '#'}${v.name}`, 'fullName does not match filesystem and name');
 
+/** `zfs send` stream options: -w, -c, -L, -e. Refused where the sender's zfs lacks them. */
+const sendFlags = z.strictObject({
+  raw: z.boolean().optional(),
+  compressed: z.boolean().optional(),
+  largeBlocks: z.boolean().optional(),
+  embedded: z.boolean().optional(),
+});
+export type SendFlags = z.infer<typeof sendFlags>;
+
 /** A replication cursor's hold tag (see endpoint/cursor.ts). */
 const cursorTag = z.string().regex(/^zferry_[A-Za-z0-9_.:-]{1,200}$/);
 
@@ -105,7 +114,7 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
   }),
   /** How big a send will be, for progress; null where zfs cannot tell. */
   estimateSend: endpoint({
-    request: z.object({ snapshot: snapshotName, from: versionName.optional(), intermediates: z.boolean() }),
+    request: z.object({ snapshot: snapshotName, from: versionName.optional(), intermediates: z.boolean(), flags: sendFlags.optional() }),
     response: z.object({ bytes: z.number().int().nonnegative().nullable(), approximate: z.boolean() }),
   }),
   send: endpoint({
@@ -114,6 +123,8 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
       snapshot: snapshotName,
       from: versionName.optional(),
       intermediates: z.boolean(),
+      /** Stream options; a resumed send takes them from its token instead. */
+      flags: sendFlags.optional(),
       resumeToken: z.string().max(8192).optional(),
     }),
     response: z.object({}),

@@ -7,11 +7,12 @@
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Implementation } from '../../rpc/index.js';
-import type { EndpointContract } from '../contract.js';
+import type { EndpointContract, SendFlags } from '../contract.js';
 import {
   DatasetNotFoundError,
   isWithin,
   parentOf,
+  type SendOptions,
   type ZfsDriver,
 } from '../zfs/index.js';
 import { cursorProperty, recordedCursor, settledCursor } from './cursor.js';
@@ -41,10 +42,20 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
   }
 
   /** The names of a send (or its estimate), each checked to lie within the served roots. */
-  function allowedSend(req: { snapshot: string; from?: string | undefined; intermediates: boolean }): { snapshot: string; from?: string; intermediates: boolean } {
+  function allowedSend(req: { snapshot: string; from?: string | undefined; intermediates: boolean; flags?: SendFlags | undefined }): SendOptions {
     allow(req.snapshot);
     if (req.from !== undefined) allow(req.from);
-    return { snapshot: req.snapshot, ...(req.from !== undefined ? { from: req.from } : {}), intermediates: req.intermediates };
+    const flags = req.flags ?? {};
+    return {
+      snapshot: req.snapshot,
+      ...(req.from !== undefined ? { from: req.from } : {}),
+      intermediates: req.intermediates,
+      // Only flags that are on: the driver refuses each where this zfs lacks it.
+      ...(flags.raw === true ? { raw: true } : {}),
+      ...(flags.compressed === true ? { compressed: true } : {}),
+      ...(flags.largeBlocks === true ? { largeBlocks: true } : {}),
+      ...(flags.embedded === true ? { embedded: true } : {}),
+    };
   }
 
   async function exists(filesystem: string): Promise<boolean> {

@@ -4,6 +4,7 @@
  */
 
 import { pipeline } from 'node:stream/promises';
+import type { SendFlags } from '../contract.js';
 import type { FilesystemVersion } from '../zfs/types.js';
 import { describePlan, describeStep, planFilesystem, type FilesystemPlan, type Step } from '../planner/index.js';
 import { countingStream } from './counting-stream.js';
@@ -147,8 +148,13 @@ async function execute(
 }
 
 /** What the sender is asked to send (or estimate) for `step`. */
-function sendRequest(step: Step): { snapshot: string; from?: string; intermediates: boolean } {
-  return { snapshot: step.to.fullName, ...(step.from ? { from: step.from.fullName } : {}), intermediates: step.intermediates };
+function sendRequest(job: ReplicationJob, step: Step): { snapshot: string; from?: string; intermediates: boolean; flags?: SendFlags } {
+  return {
+    snapshot: step.to.fullName,
+    ...(step.from ? { from: step.from.fullName } : {}),
+    intermediates: step.intermediates,
+    ...(job.sendFlags !== undefined ? { flags: job.sendFlags } : {}),
+  };
 }
 
 /**
@@ -156,7 +162,7 @@ function sendRequest(step: Step): { snapshot: string; from?: string; intermediat
  * or failing it), and passes the answer to the progress display.
  */
 function announceEstimate(job: ReplicationJob, filesystem: string, step: Step, index: number): void {
-  job.sender.estimateSend(sendRequest(step), signalOption(job)).then(
+  job.sender.estimateSend(sendRequest(job, step), signalOption(job)).then(
     ({ bytes, approximate }) => {
       if (bytes !== null) job.onProgress?.({ type: 'estimate', filesystem, index, bytes, approximate });
     },
@@ -207,7 +213,7 @@ async function runStep(
   const { stream } = await job.sender.send(
     resumeToken !== undefined
       ? { snapshot: step.to.fullName, intermediates: false, resumeToken }
-      : sendRequest(step),
+      : sendRequest(job, step),
     signalOption(job),
   );
   // Same host: the stream object goes to the receiver untouched and zfs send writes straight

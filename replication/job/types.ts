@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Client } from '../../rpc/index.js';
-import type { EndpointContract } from '../contract.js';
+import type { EndpointContract, SendFlags } from '../contract.js';
 import type { PlanOptions } from '../planner/index.js';
 
 export type EndpointClient = Client<EndpointContract>;
@@ -20,6 +20,8 @@ export interface ReplicationJob {
   /** Filesystems replicated at once. */
   concurrency: number;
   dryRun: boolean;
+  /** `zfs send` stream options for every step (a resumed step keeps its token's). */
+  sendFlags?: SendFlags;
   /** Take this snapshot (short name) of the source first, atomically across the tree. */
   snapshotName?: string;
   now: Date;

@@ -19,6 +19,7 @@ export interface BinaryFeatures {
   sendCompressed: boolean;
   sendRaw: boolean;
   sendLargeBlocks: boolean;
+  sendEmbedded: boolean;
   sendResumeToken: boolean;
   sendDryRun: boolean;
   receiveResumable: boolean;
@@ -63,6 +64,7 @@ const BINARY_PROBES: Record<keyof BinaryFeatures, ProbeSpec> = {
   sendCompressed: { args: ['send', '-c'] },
   sendRaw: { args: ['send', '-w'] },
   sendLargeBlocks: { args: ['send', '-L'] },
+  sendEmbedded: { args: ['send', '-e'] },
   sendResumeToken: { args: ['send', '-t'] },
   // `send -n -P`: a dry run that prints the stream size (OpenZFS; zfs-fuse has neither flag).
   sendDryRun: { args: ['send', '-n', '-P'] },
@@ -173,6 +175,7 @@ export function combineCapabilities(binary: BinaryProbe, pool: PoolProbe): ZfsCa
     sendCompressed: need('sendCompressed', [bin('sendCompressed')]),
     sendRaw: need('sendRaw', [bin('sendRaw')]),
     sendLargeBlocks: need('sendLargeBlocks', [bin('sendLargeBlocks')]),
+    sendEmbedded: need('sendEmbedded', [bin('sendEmbedded')]),
     sendSizeEstimate: need('sendSizeEstimate', [bin('sendDryRun')]),
     listParsable: need('listParsable', [bin('listParsable')]),
     batchDestroy: need('batchDestroy', [bin('batchDestroy')]),

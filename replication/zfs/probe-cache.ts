@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { BinaryProbe } from './capabilities.js';
 
 /** Bumped whenever the probed features change, so an older cache is probed afresh. */
-const FORMAT = 2;
+const FORMAT = 3;
 
 interface CacheFile {
   format: number;

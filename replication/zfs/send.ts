@@ -34,6 +34,8 @@ export interface SendOptions {
   compressed?: boolean;
   /** `-L`: blocks larger than 128 KiB. */
   largeBlocks?: boolean;
+  /** `-e`: embedded blocks (tiny, compressed into the block pointer) as stored. */
+  embedded?: boolean;
   /** `send -t TOKEN`: resume an interrupted receive; `snapshot` then only names the target. */
   resumeToken?: string;
   signal?: AbortSignal;
@@ -100,6 +102,10 @@ export function buildSendArgs(opts: SendOptions, caps?: ZfsCapabilities): string
   if (opts.largeBlocks) {
     if (caps && !caps.sendLargeBlocks) throw unsupported('large-block send (-L)', caps, 'sendLargeBlocks');
     args.push('-L');
+  }
+  if (opts.embedded) {
+    if (caps && !caps.sendEmbedded) throw unsupported('embedded-block send (-e)', caps, 'sendEmbedded');
+    args.push('-e');
   }
   if (opts.from !== undefined) {
     const from = validateVersionName(opts.from);

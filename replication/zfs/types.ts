@@ -30,6 +30,8 @@ export interface ZfsCapabilities {
   sendCompressed: boolean;
   sendRaw: boolean;
   sendLargeBlocks: boolean;
+  /** `zfs send -e`: embedded (tiny, compressed) blocks as stored. */
+  sendEmbedded: boolean;
   /** `zfs send -n -P`: the size of a stream before sending it. */
   sendSizeEstimate: boolean;
   /** `zfs list -p` (parsable numbers). */

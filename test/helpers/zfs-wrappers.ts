@@ -8,13 +8,16 @@
  *  - `no-daemon`: runs the real zfs in a private mount namespace whose /run/zfs is an empty
  *    tmpfs, so the client finds no daemon socket (what a stopped daemon looks like).
  *  - `unprivileged`: runs the real zfs as uid/gid 65534, which the daemon socket refuses.
+ *  - `send-flags`: logs like `recording`, then drops `-w -c -L -e` from `zfs send` before
+ *    running the real zfs: a zfs that accepts those flags (probes included) where the real
+ *    one lacks them, so a test can see them reach zfs and the replication still complete.
  */
 
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export type WrapperMode = 'recording' | 'no-daemon' | 'unprivileged';
+export type WrapperMode = 'recording' | 'no-daemon' | 'unprivileged' | 'send-flags';
 
 export interface ZfsWrapper {
   /** Path to pass as `zfsBin` (or `zpoolBin`). */
@@ -54,6 +57,19 @@ export function createZfsWrapper(mode: WrapperMode, realBin = 'zfs'): ZfsWrapper
       break;
     case 'unprivileged':
       run = `exec setpriv --reuid=65534 --regid=65534 --clear-groups ${realBin} "$@"`;
+      break;
+    case 'send-flags':
+      // The for list is expanded once, before the loop rebuilds "$@" without the flags.
+      run = [
+        'if [ "$1" = send ]; then',
+        '  first=1',
+        '  for arg in "$@"; do',
+        '    if [ $first = 1 ]; then set --; first=0; fi',
+        '    case "$arg" in -w|-c|-L|-e) ;; *) set -- "$@" "$arg" ;; esac',
+        '  done',
+        'fi',
+        `exec ${realBin} "$@"`,
+      ].join('\n');
       break;
   }
   writeFileSync(bin, `#!/bin/sh\n${record}\n${run}\n`);

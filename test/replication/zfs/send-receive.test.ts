@@ -427,6 +427,9 @@ describe('send and receive (real zfs)', () => {
       send.stream.resume();
       await assert.rejects(send.done, ZfsUnsupportedError);
     }
+    if (!caps.sendEmbedded) {
+      assert.throws(() => driver.send({ snapshot: `${fs}@s1`, embedded: true }), (error: Error) => error instanceof ZfsUnsupportedError && /embedded-block send \(-e\)/.test(error.message));
+    }
     if (caps.receiveProperties && caps.sendCompressed) t.diagnostic('this zfs supports recv -o and send -c');
   });
 
