@@ -140,12 +140,22 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
       resumable: z.boolean(),
       /** The caller planned from its own listing of the target in this run: no listing before the receive. */
       targetChecked: z.boolean().optional(),
+      /** On a clean exit of zfs recv, answer without `version`: the caller verifies it later (verifyReceived). */
+      deferVerification: z.boolean().optional(),
     }),
     /**
      * `streamBytes`: set when the stream went straight from a same-host zfs send into zfs recv
      * (nothing to count in between): the size zfs recv reported, rounded by zfs.
      */
-    response: z.object({ version: filesystemVersion, streamBytes: z.number().int().nonnegative().optional() }),
+    response: z.object({ version: filesystemVersion.optional(), streamBytes: z.number().int().nonnegative().optional() }),
+  }),
+  /**
+   * The received snapshots (`fs@name`) as they are now, in the order asked (null: not there):
+   * the deferred verification of several receives in one `zfs get`.
+   */
+  verifyReceived: endpoint({
+    request: z.object({ snapshots: z.array(snapshotName).max(100000) }),
+    response: z.object({ versions: z.array(filesystemVersion.nullable()) }),
   }),
   /** Roll the filesystem back to a snapshot, destroying the newer ones (`zfs rollback -r`). */
   rollback: endpoint({

@@ -149,12 +149,22 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
           force: req.force,
           resumable: req.resumable,
           ...(req.targetChecked !== undefined ? { targetChecked: req.targetChecked } : {}),
+          ...(req.deferVerification !== undefined ? { deferVerification: req.deferVerification } : {}),
           unmounted: true,
           signal: ctx.signal,
         },
         stream,
       );
-      return { version: result.version, ...(result.streamBytes !== undefined ? { streamBytes: result.streamBytes } : {}) };
+      return {
+        ...(result.version !== undefined ? { version: result.version } : {}),
+        ...(result.streamBytes !== undefined ? { streamBytes: result.streamBytes } : {}),
+      };
+    },
+
+    async verifyReceived(req) {
+      req.snapshots.forEach(allow);
+      const found = await driver.findReceivedSnapshots(req.snapshots);
+      return { versions: req.snapshots.map((snapshot) => found.get(snapshot) ?? null) };
     },
 
     async rollback(req) {

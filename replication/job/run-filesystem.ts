@@ -1,6 +1,8 @@
 /**
  * Replicates one filesystem: read both sides' versions, plan, then carry the plan out step by
  * step, verifying after each step that the receiver holds exactly the snapshot that was sent.
+ * The last step's check is left to the job, which makes it for every filesystem at once
+ * (`unverified`): on zfs-fuse each `zfs get` costs the daemon, which all receives share.
  */
 
 import { pipeline } from 'node:stream/promises';
@@ -28,6 +30,8 @@ export interface FilesystemRun {
   base?: FilesystemVersion;
   /** The target was renamed aside: its children moved with it. */
   renamed?: boolean;
+  /** The last step's snapshot, received but not verified yet (the job verifies it). */
+  unverified?: { snapshot: string; guid: string; sent: string };
 }
 
 export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): Promise<FilesystemRun> {
@@ -56,8 +60,9 @@ export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): 
     const plan = planFilesystem(input, { ...job.plan, now: job.now });
     result.plan = describePlan(plan);
     let base: FilesystemVersion | undefined;
+    const deferred: Deferred = {};
     try {
-      base = await execute(job, plan, result, resumeToken);
+      base = await execute(job, plan, result, deferred, resumeToken);
     } catch (error) {
       // zfs-fuse cannot tell up front (no `written`) that the target was changed since its
       // newest snapshot; zfs recv says so. Nothing was received yet: plan again knowing it.
@@ -65,11 +70,12 @@ export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): 
       const replan = planFilesystem({ ...input, receiverModifiedSinceLatest: true }, { ...job.plan, now: job.now });
       result.plan = describePlan(replan);
       job.logger.info({ target: task.target }, 'target modified since its newest snapshot; planning again');
-      base = await execute(job, replan, result);
+      base = await execute(job, replan, result, deferred);
     }
     finish();
     const run: FilesystemRun = { result };
     if (base) run.base = base;
+    if (deferred.unverified) run.unverified = deferred.unverified;
     if (result.actions.some((action) => action.startsWith('renamed'))) run.renamed = true;
     return run;
   } catch (error) {
@@ -93,10 +99,16 @@ async function listBoth(job: ReplicationJob, task: FilesystemTask): Promise<NonN
   return known;
 }
 
+/** Where execute() leaves the last step's deferred check. */
+interface Deferred {
+  unverified?: FilesystemRun['unverified'];
+}
+
 async function execute(
   job: ReplicationJob,
   plan: FilesystemPlan,
   result: FilesystemResult,
+  deferred: Deferred,
   resumeToken?: string,
 ): Promise<FilesystemVersion | undefined> {
   switch (plan.action) {
@@ -139,7 +151,8 @@ async function execute(
     if (index === 0 && resumeToken !== undefined && !plan.renameTarget && !plan.rollback) {
       stepResult = await resumeStep(job, plan, step, plan.steps.length, force, resumeToken);
     }
-    stepResult ??= await runStep(job, plan, step, index, plan.steps.length, force);
+    const last = index === plan.steps.length - 1;
+    stepResult ??= await runStep(job, plan, step, index, plan.steps.length, force, undefined, last ? deferred : undefined);
     result.steps.push(stepResult);
     base = step.to;
   }
@@ -204,6 +217,8 @@ async function runStep(
   total: number,
   force: boolean,
   resumeToken?: string,
+  /** Set for the last step: leave its check to the job. */
+  deferred?: Deferred,
 ): Promise<StepResult> {
   const label = describeStep(step);
   const started = Date.now();
@@ -233,15 +248,17 @@ async function runStep(
       resumable: true,
       // Planned from this run's listing of the target, and every earlier step was verified.
       targetChecked: true,
+      ...(deferred ? { deferVerification: true } : {}),
     },
     counter ?? stream,
     signalOption(job),
   );
   await piped;
-  if (received.version.guid !== step.to.guid || received.version.name !== step.to.name || received.version.filesystem !== plan.target) {
-    throw new StepVerificationError(
-      `receiver reports ${received.version.fullName} (guid ${received.version.guid}) after sending ${step.to.fullName} (guid ${step.to.guid})`,
-    );
+  if (received.version === undefined) {
+    if (!deferred) throw new StepVerificationError(`the receiver did not report what it received after ${step.to.fullName}`);
+    deferred.unverified = { snapshot: `${plan.target}@${step.to.name}`, guid: step.to.guid, sent: step.to.fullName };
+  } else {
+    checkReceived(received.version, plan.target, step);
   }
   const approximate = counter === undefined;
   const bytes = counter?.total ?? received.streamBytes ?? 0;
@@ -257,6 +274,15 @@ async function runStep(
     ...(approximate ? { bytesApproximate: true as const } : {}),
     durationMs,
   };
+}
+
+/** The receiver holds exactly the snapshot that was sent: its name in the target, its guid. */
+export function checkReceived(version: FilesystemVersion, target: string, step: { to: { fullName: string; name: string; guid: string } }): void {
+  if (version.guid !== step.to.guid || version.name !== step.to.name || version.filesystem !== target) {
+    throw new StepVerificationError(
+      `receiver reports ${version.fullName} (guid ${version.guid}) after sending ${step.to.fullName} (guid ${step.to.guid})`,
+    );
+  }
 }
 
 function isTargetModified(error: unknown): boolean {

@@ -194,6 +194,22 @@ export class ZfsDriver {
     return parseVersions(await this.exec.zfs(args), filesystem, wanted);
   }
 
+  /**
+   * Received snapshots verified after the fact (receives with `deferVerification`): each
+   * `fs@name` with its version, or undefined where it does not exist. One `zfs get` per 64.
+   */
+  async findReceivedSnapshots(snapshots: readonly string[]): Promise<Map<string, FilesystemVersion | undefined>> {
+    snapshots.forEach((snapshot) => validateSnapshotName(snapshot));
+    const found = new Map<string, FilesystemVersion | undefined>();
+    const unique = [...new Set(snapshots)];
+    for (let at = 0; at < unique.length; at += 64) {
+      const batch = unique.slice(at, at + 64);
+      const versions = await this.lookupSnapshotVersions(batch);
+      for (const snapshot of batch) found.set(snapshot, versions.get(snapshot));
+    }
+    return found;
+  }
+
   /** One snapshot's version, or undefined when it (or its filesystem) does not exist. */
   async getSnapshotVersion(snapshot: string): Promise<FilesystemVersion | undefined> {
     validateSnapshotName(snapshot);
@@ -584,6 +600,12 @@ export class ZfsDriver {
         });
       }
 
+      const clean = outcome.exitCode === 0 && !outcome.aborted && outcome.inputError === undefined && !outcome.spawnError;
+      if (opts.deferVerification === true && clean) {
+        const result: ReceiveResult = {};
+        if (outcome.streamBytes !== undefined) result.streamBytes = outcome.streamBytes;
+        return result;
+      }
       const landed = await this.findReceived(opts);
       if (landed && landed.name === opts.snapshotName) {
         if (outcome.exitCode !== 0) {

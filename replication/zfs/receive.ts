@@ -38,6 +38,12 @@ export interface ReceiveOptions {
    * someone else escapes the misdirect check then.
    */
   targetChecked?: boolean;
+  /**
+   * When zfs recv exits 0, return without looking for the received snapshot (`version` is
+   * then absent): the caller verifies it later, with others, through `findReceivedSnapshots`.
+   * A failed receive is still examined at once.
+   */
+  deferVerification?: boolean;
   /** `-F`. */
   force?: boolean;
   /** `-u`; default true (a mounted target gets modified by reads with atime on). */
@@ -52,8 +58,8 @@ export interface ReceiveOptions {
 }
 
 export interface ReceiveResult {
-  /** The received snapshot, found on the target by guid. */
-  version: FilesystemVersion;
+  /** The received snapshot, found on the target by guid; absent when verification was deferred. */
+  version?: FilesystemVersion;
   /**
    * Set when the stream went straight from a same-host `zfs send` into `zfs recv` (no byte
    * passed through this process): the size zfs recv reported, rounded by zfs.

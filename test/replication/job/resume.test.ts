@@ -44,6 +44,7 @@ function fakeEndpoint(options: { token?: string; failResumedReceive?: { code: st
     rollback: unused,
     rename: unused,
     ensureParent: unused,
+    verifyReceived: unused,
     async listVersionTree(req) {
       if (req.root === SRC) return { exists: true, filesystems: [{ name: SRC, versions: source }], resumeTokens: {} };
       return { exists: true, filesystems: [{ name: DST, versions: target }], resumeTokens: token ? { [DST]: token } : {} };

@@ -168,7 +168,7 @@ describe('aborting transfers (real zfs, 200 MiB stream)', () => {
       ),
       retry.done,
     ]);
-    assert.equal(result.version.guid, guid.s2);
+    assert.equal(result.version?.guid, guid.s2);
     await assertNoZfsLeft();
   });
 });

@@ -90,6 +90,25 @@ describe('send and receive (real zfs)', () => {
     return result;
   }
 
+  test('a deferred check: the receive answers without a version, findReceivedSnapshots verifies later', async () => {
+    const { fs, guid } = await source('sr-deferred');
+    const parent = await backupParent('bk-deferred');
+    const target = `${parent}/t`;
+    const full = await transfer({ snapshot: `${fs}@s1` }, { target, snapshotName: 's1', expectedGuid: guid.s1 as string, deferVerification: true });
+    assert.equal(full.version, undefined);
+    const found = await driver.findReceivedSnapshots([`${target}@s1`, `${target}@nope`, `${parent}/missing@s1`]);
+    assert.equal(found.get(`${target}@s1`)?.guid, guid.s1);
+    assert.equal(found.get(`${target}@s1`)?.filesystem, target);
+    assert.equal(found.has(`${target}@nope`), true);
+    assert.equal(found.get(`${target}@nope`), undefined);
+    assert.equal(found.get(`${parent}/missing@s1`), undefined);
+    // A receive that fails is examined at once, deferred or not.
+    await assert.rejects(
+      transfer({ snapshot: `${fs}@s2` }, { target, snapshotName: 's2', expectedGuid: guid.s2 as string, deferVerification: true, targetChecked: true }),
+      (error: ZfsError) => error instanceof DestinationExistsError || /exists/.test(error.message),
+    );
+  });
+
   test('full, incremental (-i) and intermediates (-I), verified by guid, data intact', async () => {
     const { fs, guid } = await source('sr1');
     const parent = await backupParent('bk1');
@@ -99,8 +118,8 @@ describe('send and receive (real zfs)', () => {
       { snapshot: `${fs}@s1` },
       { target, snapshotName: 's1', expectedGuid: guid.s1 as string },
     );
-    assert.equal(full.version.fullName, `${target}@s1`);
-    assert.equal(full.version.guid, guid.s1);
+    assert.equal(full.version?.fullName, `${target}@s1`);
+    assert.equal(full.version?.guid, guid.s1);
     assert.equal(full.resumeToken, undefined);
     assert.equal(await getProperty(target, 'mounted'), 'no', 'received unmounted by default');
 
@@ -108,13 +127,13 @@ describe('send and receive (real zfs)', () => {
       { snapshot: `${fs}@s2`, from: `${fs}@s1` },
       { target, snapshotName: 's2', expectedGuid: guid.s2 as string, incrementalBase: { guid: guid.s1 as string } },
     );
-    assert.equal(inc.version.guid, guid.s2);
+    assert.equal(inc.version?.guid, guid.s2);
 
     const batch = await transfer(
       { snapshot: `${fs}@s4`, from: `${fs}@s2`, intermediates: true },
       { target, snapshotName: 's4', expectedGuid: guid.s4 as string, incrementalBase: { guid: guid.s2 as string } },
     );
-    assert.equal(batch.version.guid, guid.s4);
+    assert.equal(batch.version?.guid, guid.s4);
     assert.deepEqual(
       (await listSnapshots(target)).map((s) => [s.name, s.guid]),
       ['s1', 's2', 's3', 's4'].map((n) => [n, guid[n]]),
@@ -234,7 +253,7 @@ describe('send and receive (real zfs)', () => {
       { snapshot: `${fs}@s2`, from: `${fs}@s1` },
       { target, snapshotName: 's2', expectedGuid: guid.s2 as string, incrementalBase: { guid: guid.s1 as string }, force: true },
     );
-    assert.equal(forced.version.guid, guid.s2);
+    assert.equal(forced.version?.guid, guid.s2);
   });
 
   test('most recent snapshot does not match the incremental source', async () => {
@@ -354,7 +373,7 @@ describe('send and receive (real zfs)', () => {
       logged.receive({ target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s1 as string, unmounted: false }, send.stream),
       send.done,
     ]);
-    assert.equal(result.version.guid, guid.s1);
+    assert.equal(result.version?.guid, guid.s1);
     const warning = records.find((r) => r.level === LEVEL.warn && /reported failure but the snapshot arrived/.test(String(r.msg)));
     assert.ok(warning, 'the zfs failure is logged');
     assert.equal(warning.exitCode, 1);
