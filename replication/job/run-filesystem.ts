@@ -30,8 +30,8 @@ export interface FilesystemRun {
   base?: FilesystemVersion;
   /** The target was renamed aside: its children moved with it. */
   renamed?: boolean;
-  /** The last step's snapshot, received but not verified yet (the job verifies it). */
-  unverified?: { snapshot: string; guid: string; sent: string };
+  /** The last step's snapshot as sent, received but not verified yet (the job verifies it). */
+  unverified?: FilesystemVersion;
 }
 
 export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): Promise<FilesystemRun> {
@@ -152,7 +152,7 @@ async function execute(
       stepResult = await resumeStep(job, plan, step, plan.steps.length, force, resumeToken);
     }
     const last = index === plan.steps.length - 1;
-    stepResult ??= await runStep(job, plan, step, index, plan.steps.length, force, undefined, last ? deferred : undefined);
+    stepResult ??= await runStep(job, plan, step, index, plan.steps.length, force, last ? { deferred } : {});
     result.steps.push(stepResult);
     base = step.to;
   }
@@ -198,7 +198,7 @@ async function resumeStep(
   resumeToken: string,
 ): Promise<StepResult | undefined> {
   try {
-    const resumed = await runStep(job, plan, step, 0, total, force, resumeToken);
+    const resumed = await runStep(job, plan, step, 0, total, force, { resumeToken });
     return { ...resumed, resumed: true };
   } catch (error) {
     const { code, message } = describeError(error);
@@ -216,9 +216,8 @@ async function runStep(
   index: number,
   total: number,
   force: boolean,
-  resumeToken?: string,
-  /** Set for the last step: leave its check to the job. */
-  deferred?: Deferred,
+  /** `deferred`: set for the last step, whose check is left to the job. */
+  { resumeToken, deferred }: { resumeToken?: string; deferred?: Deferred },
 ): Promise<StepResult> {
   const label = describeStep(step);
   const started = Date.now();
@@ -256,9 +255,9 @@ async function runStep(
   await piped;
   if (received.version === undefined) {
     if (!deferred) throw new StepVerificationError(`the receiver did not report what it received after ${step.to.fullName}`);
-    deferred.unverified = { snapshot: `${plan.target}@${step.to.name}`, guid: step.to.guid, sent: step.to.fullName };
+    deferred.unverified = step.to;
   } else {
-    checkReceived(received.version, plan.target, step);
+    checkReceived(received.version, plan.target, step.to);
   }
   const approximate = counter === undefined;
   const bytes = counter?.total ?? received.streamBytes ?? 0;
@@ -277,11 +276,9 @@ async function runStep(
 }
 
 /** The receiver holds exactly the snapshot that was sent: its name in the target, its guid. */
-export function checkReceived(version: FilesystemVersion, target: string, step: { to: { fullName: string; name: string; guid: string } }): void {
-  if (version.guid !== step.to.guid || version.name !== step.to.name || version.filesystem !== target) {
-    throw new StepVerificationError(
-      `receiver reports ${version.fullName} (guid ${version.guid}) after sending ${step.to.fullName} (guid ${step.to.guid})`,
-    );
+export function checkReceived(version: FilesystemVersion, target: string, sent: FilesystemVersion): void {
+  if (version.guid !== sent.guid || version.name !== sent.name || version.filesystem !== target) {
+    throw new StepVerificationError(`receiver reports ${version.fullName} (guid ${version.guid}) after sending ${sent.fullName} (guid ${sent.guid})`);
   }
 }
 
@@ -299,7 +296,7 @@ function checkOwnership(filesystem: string, versions: readonly FilesystemVersion
   }
 }
 
-function signalOption(job: ReplicationJob): { signal?: AbortSignal } {
+export function signalOption(job: ReplicationJob): { signal?: AbortSignal } {
   return job.signal ? { signal: job.signal } : {};
 }
 

@@ -9,7 +9,7 @@ import { findTargetsMissingOnSender, mapFilesystemTree, type FilesystemMapping }
 import { parentOf } from '../zfs/index.js';
 import type { FilesystemVersion } from '../zfs/types.js';
 import { SourceNotFoundError, StepVerificationError, UntrustedAnswerError } from './errors.js';
-import { checkReceived, describeError, runFilesystem, type FilesystemRun, type FilesystemTask } from './run-filesystem.js';
+import { checkReceived, describeError, runFilesystem, signalOption, type FilesystemRun, type FilesystemTask } from './run-filesystem.js';
 import type { EndpointClient, FilesystemResult, JobSummary, ReplicationJob } from './types.js';
 
 export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary> {
@@ -25,7 +25,7 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
     durationMs: 0,
     warnings: [],
   };
-  const signal = job.signal ? { signal: job.signal } : {};
+  const signal = signalOption(job);
   // Both listings also say where this job's cursors stand, so a run that changes nothing can
   // leave them alone without asking again.
   const tag = cursorTag(job.name, job.destination);
@@ -133,25 +133,25 @@ async function runTree(job: ReplicationJob, tasks: FilesystemTask[]): Promise<Fi
  * so does a receiver that cannot be asked.
  */
 async function verifyDeferred(job: ReplicationJob, runs: FilesystemRun[]): Promise<void> {
-  const pending = runs.flatMap((run) => (run.unverified ? [{ run, ...run.unverified }] : []));
+  const pending = runs.flatMap((run) => (run.unverified ? [{ run, sent: run.unverified, snapshot: `${run.result.target}@${run.unverified.name}` }] : []));
   if (pending.length === 0) return;
   let answer: { versions: Array<FilesystemVersion | null> } | undefined;
   let failure: unknown;
   try {
-    answer = await job.receiver.verifyReceived({ snapshots: pending.map((p) => p.snapshot) }, job.signal ? { signal: job.signal } : {});
+    answer = await job.receiver.verifyReceived({ snapshots: pending.map((p) => p.snapshot) }, signalOption(job));
     if (answer.versions.length !== pending.length) {
       throw new UntrustedAnswerError(`the receiver answered ${answer.versions.length} versions for ${pending.length} snapshots`);
     }
   } catch (error) {
     failure = error;
   }
-  pending.forEach(({ run, snapshot, guid, sent }, index) => {
+  pending.forEach(({ run, sent, snapshot }, index) => {
     delete run.unverified;
     try {
       if (failure !== undefined) throw failure;
       const version = answer?.versions[index];
-      if (!version) throw new StepVerificationError(`${snapshot} is not on the receiver after sending ${sent} (guid ${guid})`);
-      checkReceived(version, run.result.target, { to: { fullName: sent, name: snapshot.slice(snapshot.indexOf('@') + 1), guid } });
+      if (!version) throw new StepVerificationError(`${snapshot} is not on the receiver after sending ${sent.fullName} (guid ${sent.guid})`);
+      checkReceived(version, run.result.target, sent);
     } catch (error) {
       run.result.outcome = 'failed';
       run.result.error = describeError(error);
@@ -212,7 +212,7 @@ async function moveCursors(
     sides.map(async ([side, client, sideMoves, root, sideListed]) => {
       if (sideMoves.length === 0 || cursorsInPlace(runs, sideMoves, sideListed)) return;
       try {
-        await client.moveCursors({ tag, moves: sideMoves, ...(job.recursive ? { root } : {}) }, job.signal ? { signal: job.signal } : {});
+        await client.moveCursors({ tag, moves: sideMoves, ...(job.recursive ? { root } : {}) }, signalOption(job));
       } catch (error) {
         const { message } = describeError(error);
         summary.warnings.push(`could not move the replication cursor on the ${side}: ${message}`);
