@@ -6,7 +6,6 @@
 import { setMaxListeners } from 'node:events';
 import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
-import type { SendFlags } from '../replication/contract.js';
 import type { JobSummary } from '../replication/job/types.js';
 import type { DivergedPolicy, InitialPolicy } from '../replication/planner/index.js';
 import { validateFilesystemName } from '../replication/zfs/names.js';
@@ -25,17 +24,6 @@ const LISTENERS_PER_RUNNING_FILESYSTEM = 4;
 const LISTENERS_PER_JOB = 10;
 
 type Direction = 'push' | 'pull';
-
-/** The `zfs send` stream options asked for, or nothing when none is. */
-function sendFlagsOf(options: ReplicateOptions): { sendFlags?: SendFlags } {
-  const flags: SendFlags = {
-    ...(options.raw === true ? { raw: true } : {}),
-    ...(options.compressed === true ? { compressed: true } : {}),
-    ...(options.largeBlocks === true ? { largeBlocks: true } : {}),
-    ...(options.embedded === true ? { embedded: true } : {}),
-  };
-  return Object.keys(flags).length > 0 ? { sendFlags: flags } : {};
-}
 
 interface ReplicateOptions {
   recursive?: boolean;
@@ -121,10 +109,12 @@ async function replicate(direction: Direction, src: string, dst: string, options
   };
 
   // The replication machinery loads once the arguments are known to be good.
-  const [{ runReplicationJob }, { snapshotNameFor }] = await Promise.all([
+  const [{ runReplicationJob }, { snapshotNameFor }, { enabledSendFlags }] = await Promise.all([
     import('../replication/job/run-job.js'),
     import('../replication/planner/snapshot-name.js'),
+    import('../replication/contract.js'),
   ]);
+  const sendFlags = enabledSendFlags(options);
   const now = new Date();
   const opened: OpenedEndpoint[] = [];
   const controller = new AbortController();
@@ -154,7 +144,7 @@ async function replicate(direction: Direction, src: string, dst: string, options
         include: options.include,
         exclude: options.exclude,
       },
-      ...sendFlagsOf(options),
+      ...(Object.keys(sendFlags).length > 0 ? { sendFlags } : {}),
       concurrency: jobs,
       dryRun: options.dryRun === true,
       ...(options.snapshot ? { snapshotName: snapshotNameFor(now) } : {}),

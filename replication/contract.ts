@@ -59,6 +59,16 @@ const sendFlags = z.strictObject({
 });
 export type SendFlags = z.infer<typeof sendFlags>;
 
+/** The stream options that are on, and only those (what the driver's send options take). */
+export function enabledSendFlags(flags: SendFlags): { raw?: true; compressed?: true; largeBlocks?: true; embedded?: true } {
+  return {
+    ...(flags.raw === true ? { raw: true } : {}),
+    ...(flags.compressed === true ? { compressed: true } : {}),
+    ...(flags.largeBlocks === true ? { largeBlocks: true } : {}),
+    ...(flags.embedded === true ? { embedded: true } : {}),
+  };
+}
+
 /** A replication cursor's hold tag (see endpoint/cursor.ts). */
 const cursorTag = z.string().regex(/^zferry_[A-Za-z0-9_.:-]{1,200}$/);
 

@@ -7,7 +7,7 @@
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Implementation } from '../../rpc/index.js';
-import type { EndpointContract, SendFlags } from '../contract.js';
+import { enabledSendFlags, type EndpointContract, type SendFlags } from '../contract.js';
 import {
   DatasetNotFoundError,
   isWithin,
@@ -45,16 +45,12 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
   function allowedSend(req: { snapshot: string; from?: string | undefined; intermediates: boolean; flags?: SendFlags | undefined }): SendOptions {
     allow(req.snapshot);
     if (req.from !== undefined) allow(req.from);
-    const flags = req.flags ?? {};
     return {
       snapshot: req.snapshot,
       ...(req.from !== undefined ? { from: req.from } : {}),
       intermediates: req.intermediates,
-      // Only flags that are on: the driver refuses each where this zfs lacks it.
-      ...(flags.raw === true ? { raw: true } : {}),
-      ...(flags.compressed === true ? { compressed: true } : {}),
-      ...(flags.largeBlocks === true ? { largeBlocks: true } : {}),
-      ...(flags.embedded === true ? { embedded: true } : {}),
+      // The driver refuses each flag where this zfs lacks it.
+      ...enabledSendFlags(req.flags ?? {}),
     };
   }
 
