@@ -4,22 +4,11 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { pino } from 'pino';
-import { localClient, type Implementation } from '../../../rpc/index.js';
-import { endpointContract, type EndpointContract } from '../../../replication/contract.js';
-import { runReplicationJob } from '../../../replication/job/run-job.js';
+import type { Implementation } from '../../../rpc/index.js';
+import type { EndpointContract } from '../../../replication/contract.js';
 import type { ProgressEvent } from '../../../replication/job/types.js';
 import type { FilesystemVersion } from '../../../replication/zfs/types.js';
-
-const version = (filesystem: string, name: string, guid: string, createtxg: number): FilesystemVersion => ({
-  type: 'snapshot',
-  filesystem,
-  name,
-  fullName: `${filesystem}@${name}`,
-  guid,
-  createtxg,
-  creation: 1_700_000_000 + createtxg,
-});
+import { runInMemoryJob, snapshotVersion as version } from '../../helpers/in-memory-job.js';
 
 const SRC = 'tank/data';
 const DST = 'backup/data';
@@ -85,23 +74,8 @@ function fakeEndpoint(answer: Answer) {
   return { impl, calls };
 }
 
-async function run(impl: Implementation<EndpointContract>, events: ProgressEvent[] = []) {
-  const client = localClient(endpointContract, impl);
-  return runReplicationJob({
-    name: 'test',
-    destination: 'here',
-    sender: client,
-    receiver: client,
-    source: SRC,
-    target: DST,
-    recursive: true,
-    plan: { initial: 'all', onDiverged: 'fail', batch: false },
-    concurrency: 2,
-    dryRun: false,
-    now: new Date(),
-    logger: pino({ level: 'silent' }),
-    onProgress: (event) => events.push(event),
-  });
+function run(impl: Implementation<EndpointContract>, events: ProgressEvent[] = []) {
+  return runInMemoryJob(impl, SRC, DST, { recursive: true, concurrency: 2, onProgress: (event) => events.push(event) });
 }
 
 test('each last step is checked in one call after the transfers; earlier steps at once', async () => {

@@ -3,21 +3,9 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { pino } from 'pino';
-import { localClient, type Implementation } from '../../../rpc/index.js';
-import { endpointContract, type EndpointContract } from '../../../replication/contract.js';
-import { runReplicationJob } from '../../../replication/job/run-job.js';
-import type { FilesystemVersion } from '../../../replication/zfs/types.js';
-
-const version = (filesystem: string, name: string, guid: string, createtxg: number): FilesystemVersion => ({
-  type: 'snapshot',
-  filesystem,
-  name,
-  fullName: `${filesystem}@${name}`,
-  guid,
-  createtxg,
-  creation: 1_700_000_000 + createtxg,
-});
+import type { Implementation } from '../../../rpc/index.js';
+import type { EndpointContract } from '../../../replication/contract.js';
+import { runInMemoryJob, snapshotVersion as version } from '../../helpers/in-memory-job.js';
 
 const SRC = 'tank/data';
 const DST = 'backup/data';
@@ -78,22 +66,8 @@ function fakeEndpoint(options: { token?: string; failResumedReceive?: { code: st
   return { impl, calls };
 }
 
-async function run(impl: Implementation<EndpointContract>) {
-  const client = localClient(endpointContract, impl);
-  return runReplicationJob({
-    name: 'test',
-    destination: 'here',
-    sender: client,
-    receiver: client,
-    source: SRC,
-    target: DST,
-    recursive: false,
-    plan: { initial: 'all', onDiverged: 'fail', batch: false },
-    concurrency: 1,
-    dryRun: false,
-    now: new Date(),
-    logger: pino({ level: 'silent' }),
-  });
+function run(impl: Implementation<EndpointContract>) {
+  return runInMemoryJob(impl, SRC, DST);
 }
 
 test('an interrupted receive is resumed from its token', async () => {
