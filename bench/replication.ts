@@ -18,6 +18,7 @@ import { parseBenchOptions, USAGE, type BenchOptions } from './replication/optio
 import { createPool, destroyAllPools, sweepStalePools, type BenchPool } from './replication/pools.js';
 import type { RemoteHost } from './replication/replicators.js';
 import { Results } from './replication/results.js';
+import { syncoidRemote } from './replication/syncoid-remote.js';
 import { checkTargets, jsonSummary, renderReport } from './replication/report.js';
 import { runSingleDataset } from './replication/single-dataset.js';
 
@@ -107,13 +108,19 @@ async function setUp(options: BenchOptions): Promise<BenchContext> {
   const target: BenchPool = await createPool({ sizeMiB: options.sizes.poolMiB, mounted: false });
 
   let remote: RemoteHost | undefined;
+  let syncoidHost: RemoteHost | undefined;
   if (!options.skipSsh) {
     sshd = await startSshd();
     await sshd.authorize();
     remote = { host: sshd.host, port: sshd.port, user: sshd.user, identityFile: sshd.clientKey.privateKeyPath, cipher: CIPHER, clientOptions: SSH_CLIENT_OPTIONS };
     progress(`sshd on ${sshd.host}:${sshd.port}, cipher ${CIPHER}`);
+    if (!options.skipSyncoid) {
+      const forSyncoid = await syncoidRemote(sshd, remote, target.name);
+      syncoidHost = forSyncoid.remote;
+      if (forSyncoid.note !== undefined) notes.push(`syncoid over ssh: ${forSyncoid.note}`);
+    }
   }
-  return { options, source, target, remote, zferryCli, results: new Results(), notes, failed: new Map(), profile: { entries: [] } };
+  return { options, source, target, remote, syncoidRemote: syncoidHost, zferryCli, results: new Results(), notes, failed: new Map(), profile: { entries: [] } };
 }
 
 /** The CLI is usable when `push --help` runs; otherwise zferry is left out (with the reason). */

@@ -22,6 +22,8 @@ export interface BenchContext {
   readonly target: BenchPool;
   /** The throwaway sshd, unless --skip-ssh. */
   readonly remote: RemoteHost | undefined;
+  /** The same host as syncoid reaches it (see syncoid-remote.ts); set when remote is and syncoid runs. */
+  readonly syncoidRemote: RemoteHost | undefined;
   /** Absolute path of dist/zferry.js, unless zferry is skipped or not working. */
   readonly zferryCli: string | undefined;
   readonly results: Results;

@@ -115,7 +115,8 @@ function buildPlacements(ctx: BenchContext): Placement[] {
   const forPlacement = (remote: RemoteHost | undefined): Contender[] => {
     const contenders: Contender[] = [{ replicator: bareReplicator(remote ? { remote } : {}), baseline: true }];
     if (ctx.zferryCli !== undefined) contenders.push({ replicator: zferryReplicator({ cli: ctx.zferryCli, ...(remote ? { remote } : {}) }), baseline: false });
-    if (!ctx.options.skipSyncoid) contenders.push({ replicator: syncoidReplicator(remote ? { remote } : {}), baseline: false });
+    const syncoidHost = remote ? (ctx.syncoidRemote ?? remote) : undefined;
+    if (!ctx.options.skipSyncoid) contenders.push({ replicator: syncoidReplicator(syncoidHost ? { remote: syncoidHost } : {}), baseline: false });
     return contenders;
   };
   const placements: Placement[] = [{ name: 'local', contenders: forPlacement(undefined) }];

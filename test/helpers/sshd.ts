@@ -15,7 +15,8 @@
  *   `authorize({ command })` appends a `restrict,command="..."` line: sshd then runs that
  *   command whatever the client asked for (the client's request is in $SSH_ORIGINAL_COMMAND).
  *   The first matching line for a key wins, so use `newClientKey()` for a second forced command.
- * - Sessions get PATH with the directory of the running node binary (sshd_config SetEnv), so a
+ * - Sessions get PATH with the directory of the running node binary (SESSION_PATH, set by the
+ *   key's authorized_keys line; `authorize({ path })` gives a key another one), so a
  *   forced command can say `node ...`; the user's shell startup files (bash reads ~/.bashrc
  *   for ssh commands) may still rewrite PATH, so prefer `nodeCommand()`, which builds the
  *   command line with absolute paths (tsx loader included when running TypeScript sources).
@@ -48,6 +49,8 @@ export interface AuthorizeOptions {
   restrict?: boolean;
   /** Default: the harness's `clientKey`. */
   key?: SshKeyPair;
+  /** PATH of this key's sessions (authorized_keys `environment=`); default SESSION_PATH. */
+  path?: string;
 }
 
 /** Fields matching `SshConnectOptions` of the ssh transport (add `remoteCommand`). */
@@ -133,8 +136,10 @@ function quoteOption(value: string): string {
   return `"${value.replaceAll('"', '\\"')}"`;
 }
 
+/** PATH of every session: the running node binary's directory first, then the system's. */
+export const SESSION_PATH = [path.dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':');
+
 function sshdConfig(dir: string, port: number): string {
-  const sessionPath = [path.dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':');
   return [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
@@ -151,7 +156,8 @@ function sshdConfig(dir: string, port: number): string {
     // Several test files may run sessions at once.
     'MaxStartups 100:30:200',
     'MaxSessions 100',
-    `SetEnv PATH=${sessionPath}`,
+    // Each authorized key sets its sessions' PATH (authorize()); SetEnv would override that.
+    'PermitUserEnvironment PATH',
     'LogLevel VERBOSE',
     '',
   ].join('\n');
@@ -228,6 +234,7 @@ function makeHandle(child: ChildProcess, dir: string, port: number, clientKey: S
       const opts: string[] = [];
       if (options.restrict ?? true) opts.push('restrict');
       if (options.command !== undefined) opts.push(`command=${quoteOption(options.command)}`);
+      opts.push(`environment=${quoteOption(`PATH=${options.path ?? SESSION_PATH}`)}`);
       const line = opts.length > 0 ? `${opts.join(',')} ${key.publicKey}` : key.publicKey;
       await appendFile(path.join(dir, 'authorized_keys'), `${line}\n`);
     },
