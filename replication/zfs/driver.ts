@@ -40,6 +40,7 @@ import {
   parseVersionTree,
   parseFilesystemProperties,
   parseVersions,
+  parseVersionsByFilesystem,
   valueOrUndefined,
   VERSION_PROPERTIES,
   type PropertyValue,
@@ -230,11 +231,11 @@ export class ZfsDriver {
       if (error instanceof DatasetNotFoundError) return new Map();
       throw error;
     }
-    // parseVersions keeps the rows of one filesystem; find() picks the asked-for snapshot.
+    const byFilesystem = parseVersionsByFilesystem(result.stdout, ['snapshot']);
     const found = new Map<string, FilesystemVersion>();
     for (const snapshot of snapshots) {
       const { filesystem } = validateSnapshotName(snapshot);
-      const version = parseVersions(result.stdout, filesystem, ['snapshot']).find((v) => v.fullName === snapshot);
+      const version = byFilesystem.get(filesystem)?.find((v) => v.fullName === snapshot);
       if (version !== undefined) found.set(snapshot, version);
     }
     return found;

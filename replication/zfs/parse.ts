@@ -98,20 +98,34 @@ export function parseVersionTree(
   root: string,
   types: readonly VersionType[] = ['snapshot', 'bookmark'],
 ): Map<string, FilesystemVersion[]> {
-  const rowsByFilesystem = new Map<string, string[]>();
+  const tree = new Map<string, FilesystemVersion[]>();
+  for (const [filesystem, rows] of rowsByFilesystem(stdout)) {
+    if (filesystem !== root && !filesystem.startsWith(`${root}/`)) continue;
+    tree.set(filesystem, parseVersions(rows.join('\n'), filesystem, types));
+  }
+  return tree;
+}
+
+/** Every filesystem named in `stdout` (a `zfs get` of version properties) with its versions. */
+export function parseVersionsByFilesystem(stdout: string, types: readonly VersionType[] = ['snapshot', 'bookmark']): Map<string, FilesystemVersion[]> {
+  const versions = new Map<string, FilesystemVersion[]>();
+  for (const [filesystem, rows] of rowsByFilesystem(stdout)) versions.set(filesystem, parseVersions(rows.join('\n'), filesystem, types));
+  return versions;
+}
+
+/** The snapshot and bookmark rows of a `zfs get`, by filesystem; a filesystem's own rows only add its entry. */
+function rowsByFilesystem(stdout: string): Map<string, string[]> {
+  const rows = new Map<string, string[]>();
   for (const line of stdout.split('\n')) {
     if (line.length === 0) continue;
     const name = line.slice(0, line.indexOf('\t'));
     const at = name.search(/[@#]/);
     const filesystem = at === -1 ? name : name.slice(0, at);
-    if (filesystem !== root && !filesystem.startsWith(`${root}/`)) continue;
-    const rows = rowsByFilesystem.get(filesystem) ?? [];
-    if (at !== -1) rows.push(line);
-    rowsByFilesystem.set(filesystem, rows);
+    const own = rows.get(filesystem) ?? [];
+    if (at !== -1) own.push(line);
+    rows.set(filesystem, own);
   }
-  const tree = new Map<string, FilesystemVersion[]>();
-  for (const [filesystem, rows] of rowsByFilesystem) tree.set(filesystem, parseVersions(rows.join('\n'), filesystem, types));
-  return tree;
+  return rows;
 }
 
 /** The properties a version listing reads for every snapshot and bookmark. */

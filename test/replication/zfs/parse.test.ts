@@ -9,6 +9,7 @@ import {
   valueOrUndefined,
   parseSendSize,
   parseVersionTree,
+  parseVersionsByFilesystem,
   parseFilesystemProperties,
 } from '../../../replication/zfs/parse.js';
 import { ZfsUnknownError } from '../../../replication/zfs/errors.js';
@@ -182,6 +183,32 @@ describe('a tree listing with filesystem properties (source column)', () => {
     assert.deepEqual(filesystemProperties.get('tank/a'), { 'zferry:cursor.t': { value: 's2', source: 'local' } });
     assert.deepEqual(filesystemProperties.get('tank/a/b'), { 'zferry:cursor.t': { value: 's2', source: 'inherited from tank/a' } });
     assert.equal(filesystemProperties.has('tank/a@s1'), false, 'snapshot rows of the property are not kept');
+  });
+
+  test('versions by filesystem: every filesystem in the answer, each with only its own versions', () => {
+    // `zfs get -H -p -o name,property,value guid,createtxg,creation` of snapshots in several filesystems.
+    const lookup = [
+      'tank/a@s1\tguid\t101',
+      'tank/a@s1\tcreatetxg\t10',
+      'tank/a@s1\tcreation\t1700000010',
+      'tank/ab@s1\tguid\t201',
+      'tank/ab@s1\tcreatetxg\t11',
+      'tank/ab@s1\tcreation\t1700000011',
+      'tank/a/b@s2\tguid\t301',
+      'tank/a/b@s2\tcreatetxg\t12',
+      'tank/a/b@s2\tcreation\t1700000012',
+    ].join('\n');
+    const byFilesystem = parseVersionsByFilesystem(lookup, ['snapshot']);
+    assert.deepEqual([...byFilesystem.keys()], ['tank/a', 'tank/ab', 'tank/a/b']);
+    assert.deepEqual(
+      [...byFilesystem].map(([fs, versions]) => [fs, versions.map((v) => [v.fullName, v.guid])]),
+      [
+        ['tank/a', [['tank/a@s1', '101']]],
+        ['tank/ab', [['tank/ab@s1', '201']]],
+        ['tank/a/b', [['tank/a/b@s2', '301']]],
+      ],
+    );
+    assert.deepEqual([...parseVersionsByFilesystem(rows).keys()], ['tank/a', 'tank/a/b'], 'a filesystem row alone still makes its entry');
   });
 
   test('properties not asked for are ignored; a row without a source column is refused', () => {
