@@ -18,9 +18,9 @@ import { parseBenchOptions, USAGE, type BenchOptions } from './replication/optio
 import { createPool, destroyAllPools, sweepStalePools, type BenchPool } from './replication/pools.js';
 import type { RemoteHost } from './replication/replicators.js';
 import { Results } from './replication/results.js';
-import { syncoidRemote } from './replication/syncoid-remote.js';
 import { checkTargets, jsonSummary, renderReport } from './replication/report.js';
 import { runSingleDataset } from './replication/single-dataset.js';
+import { syncoidRemote } from './replication/syncoid-remote.js';
 
 const CIPHER = 'aes128-gcm@openssh.com';
 const ZFERRY_CLI = fileURLToPath(new URL('../zferry.js', import.meta.url));

@@ -235,7 +235,7 @@ function makeHandle(child: ChildProcess, dir: string, port: number, clientKey: S
       if (options.restrict ?? true) opts.push('restrict');
       if (options.command !== undefined) opts.push(`command=${quoteOption(options.command)}`);
       opts.push(`environment=${quoteOption(`PATH=${options.path ?? SESSION_PATH}`)}`);
-      const line = opts.length > 0 ? `${opts.join(',')} ${key.publicKey}` : key.publicKey;
+      const line = `${opts.join(',')} ${key.publicKey}`;
       await appendFile(path.join(dir, 'authorized_keys'), `${line}\n`);
     },
     newClientKey(name?: string) {
