@@ -15,6 +15,17 @@ export function snapshotVersion(filesystem: string, name: string, guid: string, 
   return { type: 'snapshot', filesystem, name, fullName: `${filesystem}@${name}`, guid, createtxg, creation: 1_700_000_000 + createtxg };
 }
 
+/**
+ * Every endpoint of the contract, failing with code UNUSED: a test spreads this and writes
+ * only the endpoints its job should call, so a call it did not expect fails the job loudly.
+ */
+export function unusedEndpoints(): Implementation<EndpointContract> {
+  const unused = async (): Promise<never> => {
+    throw Object.assign(new Error('not used by this test'), { code: 'UNUSED' });
+  };
+  return Object.fromEntries(Object.keys(endpointContract.endpoints).map((name) => [name, unused])) as unknown as Implementation<EndpointContract>;
+}
+
 /** Runs a job from `source` to `target` with `impl` playing both sender and receiver. */
 export function runInMemoryJob(
   impl: Implementation<EndpointContract>,

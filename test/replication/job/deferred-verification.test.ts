@@ -8,7 +8,7 @@ import type { Implementation } from '../../../rpc/index.js';
 import type { EndpointContract } from '../../../replication/contract.js';
 import type { ProgressEvent } from '../../../replication/job/types.js';
 import type { FilesystemVersion } from '../../../replication/zfs/types.js';
-import { runInMemoryJob, snapshotVersion as version } from '../../helpers/in-memory-job.js';
+import { runInMemoryJob, snapshotVersion as version, unusedEndpoints } from '../../helpers/in-memory-job.js';
 
 const SRC = 'tank/data';
 const DST = 'backup/data';
@@ -25,17 +25,8 @@ function fakeEndpoint(answer: Answer) {
     source.set(`${SRC}${name}`, [version(`${SRC}${name}`, 's1', `10${i}`, 10), version(`${SRC}${name}`, 's2', `20${i}`, 20), version(`${SRC}${name}`, 's3', `30${i}`, 30)]);
     target.set(`${DST}${name}`, [version(`${DST}${name}`, 's1', `10${i}`, 5)]);
   }
-  const unused = async (): Promise<never> => {
-    throw Object.assign(new Error('not used by this test'), { code: 'UNUSED' });
-  };
   const impl: Implementation<EndpointContract> = {
-    listVersions: unused,
-    estimateSend: unused,
-    snapshot: unused,
-    rollback: unused,
-    rename: unused,
-    ensureParent: unused,
-    abortPartialReceive: unused,
+    ...unusedEndpoints(),
     async listVersionTree(req) {
       const side = req.root === SRC ? source : target;
       return { exists: true, filesystems: [...side].map(([name, versions]) => ({ name, versions: [...versions] })), resumeTokens: {} };

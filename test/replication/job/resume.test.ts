@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type { Implementation } from '../../../rpc/index.js';
 import type { EndpointContract } from '../../../replication/contract.js';
-import { runInMemoryJob, snapshotVersion as version } from '../../helpers/in-memory-job.js';
+import { runInMemoryJob, snapshotVersion as version, unusedEndpoints } from '../../helpers/in-memory-job.js';
 
 const SRC = 'tank/data';
 const DST = 'backup/data';
@@ -22,17 +22,8 @@ function fakeEndpoint(options: { token?: string; failResumedReceive?: { code: st
   const source = [version(SRC, 's1', '101', 10), version(SRC, 's2', '102', 20)];
   const target = [version(DST, 's1', '101', 5)];
   let token = options.token;
-  const unused = async (): Promise<never> => {
-    throw Object.assign(new Error('not used by this test'), { code: 'UNUSED' });
-  };
   const impl: Implementation<EndpointContract> = {
-    listVersions: unused,
-    estimateSend: unused,
-    snapshot: unused,
-    rollback: unused,
-    rename: unused,
-    ensureParent: unused,
-    verifyReceived: unused,
+    ...unusedEndpoints(),
     async listVersionTree(req) {
       if (req.root === SRC) return { exists: true, filesystems: [{ name: SRC, versions: source }], resumeTokens: {} };
       return { exists: true, filesystems: [{ name: DST, versions: target }], resumeTokens: token ? { [DST]: token } : {} };
