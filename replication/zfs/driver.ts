@@ -67,6 +67,9 @@ const BATCH_DESTROY_MAX_CHARS = 64 * 1024;
 const BUSY_RETRIES = 4;
 const BUSY_RETRY_DELAY_MS = 500;
 
+/** Snapshot names one `zfs get` asks about at most: bounds its command line. */
+const SNAPSHOTS_PER_LOOKUP = 64;
+
 export class ZfsDriver {
   private readonly exec: ZfsExec;
   private readonly logger: Logger;
@@ -75,7 +78,7 @@ export class ZfsDriver {
   private readonly poolCapabilities = new Map<string, Promise<ZfsCapabilities>>();
   private readonly resolvedCapabilities = new Map<string, ZfsCapabilities>();
   /** Guid checks after receives finishing together share one `zfs get` (coalescing-lookup.ts). */
-  private readonly snapshotLookup = new CoalescingLookup<FilesystemVersion>((names) => this.lookupSnapshotVersions(names));
+  private readonly snapshotLookup = new CoalescingLookup<FilesystemVersion>((names) => this.lookupSnapshotVersions(names), SNAPSHOTS_PER_LOOKUP);
 
   constructor(options: ZfsDriverOptions = {}) {
     this.logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'zfs' });
@@ -197,14 +200,15 @@ export class ZfsDriver {
 
   /**
    * Received snapshots verified after the fact (receives with `deferVerification`): each
-   * `fs@name` with its version, or undefined where it does not exist. One `zfs get` per 64.
+   * `fs@name` with its version, or undefined where it does not exist. One `zfs get` per
+   * SNAPSHOTS_PER_LOOKUP (not the coalescing lookup, whose first name would go out alone).
    */
   async findReceivedSnapshots(snapshots: readonly string[]): Promise<Map<string, FilesystemVersion | undefined>> {
     snapshots.forEach((snapshot) => validateSnapshotName(snapshot));
     const found = new Map<string, FilesystemVersion | undefined>();
     const unique = [...new Set(snapshots)];
-    for (let at = 0; at < unique.length; at += 64) {
-      const batch = unique.slice(at, at + 64);
+    for (let at = 0; at < unique.length; at += SNAPSHOTS_PER_LOOKUP) {
+      const batch = unique.slice(at, at + SNAPSHOTS_PER_LOOKUP);
       const versions = await this.lookupSnapshotVersions(batch);
       for (const snapshot of batch) found.set(snapshot, versions.get(snapshot));
     }
