@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { heldCandidates, parseCursorValue } from '../../replication/endpoint/cursor.js';
 import type { JobSummary } from '../../replication/job/types.js';
 import { expectExit, type ReplicationMode } from './replication-modes.js';
 import {
@@ -25,8 +26,10 @@ import {
 /** Releases the holds zferry put on a filesystem's snapshots (found through its cursor properties). */
 async function releaseZferryHolds(fs: string): Promise<void> {
   for (const [property, { value }] of await zferryCursors(fs)) {
-    if (!value) continue;
-    await zfs('release', property.slice('zferry:cursor.'.length), `${fs}@${value}`);
+    // A value names every snapshot that may carry the hold (`c,n` while a move is under way).
+    for (const name of heldCandidates(parseCursorValue(value))) {
+      await zfs('release', property.slice('zferry:cursor.'.length), `${fs}@${name}`);
+    }
   }
 }
 
