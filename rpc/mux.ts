@@ -8,7 +8,8 @@ import { RpcConnectionLostError, RpcError, RpcGoawayError, RpcProtocolError, err
 import { FrameDecoder } from './frame-decoder.js';
 import type { FrameHandler } from './frame-decoder.js';
 import { FrameWriter } from './frame-writer.js';
-import { tuneGcForBulkStreams } from './gc-tuning.js';
+import { raiseMallocTrimThreshold } from './malloc-tuning.js';
+import { tuneV8ForBulkStreams } from './v8-tuning.js';
 import { FrameFlag, FrameType, frameTypeName } from './frame.js';
 import { acceptHello, buildHello } from './hello.js';
 import { Keepalive } from './keepalive.js';
@@ -47,8 +48,10 @@ export interface MuxOptions {
   onIncomingStream(stream: RpcStream, headers: RequestHeaders): void;
 }
 
-// Before any connection exists: see gc-tuning.ts (why a runtime flag, and why here).
-tuneGcForBulkStreams();
+// Before any connection exists: see v8-tuning.ts (why runtime flags, and why here) and
+// malloc-tuning.ts.
+tuneV8ForBulkStreams();
+raiseMallocTrimThreshold();
 
 /**
  * After a second stream opened, stream windows stay at their base this long even once the

@@ -1,0 +1,49 @@
+/** The RPC layer keeps glibc from returning freed read arenas to the kernel (see rpc/malloc-tuning.ts). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { raiseMallocTrimThreshold } from '../../rpc/malloc-tuning.js';
+import '../../rpc/mux.js';
+
+const muxPath = fileURLToPath(new URL('../../rpc/mux.js', import.meta.url));
+
+/**
+ * In a fresh node: optionally load the RPC layer, then allocate, touch and free 32 one-MiB
+ * arenas per cycle (as a receiving end does between two scavenges); the page faults per cycle.
+ */
+async function faultsPerArenaCycle(loadRpc: boolean): Promise<number> {
+  const script = `
+    if (process.argv[1] !== '') await import(process.argv[1]);
+    const cycle = () => {
+      let arenas = [];
+      for (let i = 0; i < 32; i++) {
+        const arena = Buffer.allocUnsafeSlow(1024 * 1024);
+        for (let page = 0; page < arena.length; page += 4096) arena[page] = 1;
+        arenas.push(arena);
+      }
+      arenas = null;
+      globalThis.gc();
+    };
+    cycle(); cycle();
+    const before = process.resourceUsage().minorPageFault;
+    for (let i = 0; i < 10; i++) cycle();
+    process.stdout.write(String((process.resourceUsage().minorPageFault - before) / 10));
+  `;
+  const { stdout } = await execa(process.execPath, ['--expose-gc', '--input-type=module', '-e', script, loadRpc ? muxPath : '']);
+  return Number(stdout);
+}
+
+test('a process that loaded the RPC layer reuses freed arena memory instead of faulting it in again', { skip: process.platform !== 'linux' }, async () => {
+  const plain = await faultsPerArenaCycle(false);
+  const tuned = await faultsPerArenaCycle(true);
+  // 32 MiB is 8192 pages: plain node faults most of them in again every cycle.
+  assert.ok(plain > 4000, `plain node: ${plain} faults per cycle (expected most of 8192)`);
+  assert.ok(tuned < plain / 8, `with the RPC layer: ${tuned} faults per cycle, plain node ${plain}`);
+});
+
+test('the threshold is raised once per process, and only on Linux', () => {
+  // mux.js did it on import.
+  assert.equal(raiseMallocTrimThreshold('linux'), false);
+  assert.equal(raiseMallocTrimThreshold('darwin'), false);
+});
