@@ -30,7 +30,8 @@ async function faultsPerArenaCycle(loadRpc: boolean): Promise<number> {
     for (let i = 0; i < 10; i++) cycle();
     process.stdout.write(String((process.resourceUsage().minorPageFault - before) / 10));
   `;
-  const { stdout } = await execa(process.execPath, ['--expose-gc', '--input-type=module', '-e', script, loadRpc ? muxPath : '']);
+  // Single-threaded GC: arenas are freed inside gc(), not later by a sweeper thread.
+  const { stdout } = await execa(process.execPath, ['--expose-gc', '--single-threaded-gc', '--input-type=module', '-e', script, loadRpc ? muxPath : '']);
   return Number(stdout);
 }
 
