@@ -14,10 +14,11 @@ function flow(window: ReceiveWindow, bytes: number, crowded = false): number {
 }
 
 describe('receive window', () => {
-  test('credit goes back in batches of an eighth of the window', () => {
+  test('credit goes back in batches of a quarter of the window', () => {
     const window = new ReceiveWindow(2 * MiB, 16 * MiB);
-    assert.equal(flow(window, 128 * KiB), 0, 'less than an eighth is kept');
-    assert.equal(flow(window, 128 * KiB), 256 * KiB, 'an eighth goes back in one increment');
+    assert.equal(flow(window, 256 * KiB), 0, 'less than a quarter is kept');
+    assert.equal(flow(window, 255 * KiB), 0, 'still less than a quarter');
+    assert.equal(flow(window, 1 * KiB), 512 * KiB, 'a quarter goes back in one increment');
     assert.equal(window.remaining, 2 * MiB);
   });
 
