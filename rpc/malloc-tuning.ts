@@ -23,8 +23,8 @@ export const THRESHOLD_RAISING_BYTES = 31 * 1024 * 1024;
 let done = false;
 
 /** Once per process, on Linux; true when this call did it. */
-export function raiseMallocTrimThreshold(platform: NodeJS.Platform = process.platform): boolean {
-  if (done || platform !== 'linux') return false;
+export function raiseMallocTrimThreshold(): boolean {
+  if (done || process.platform !== 'linux') return false;
   done = true;
   // Dropped at once: what matters is glibc seeing it freed.
   Buffer.allocUnsafeSlow(THRESHOLD_RAISING_BYTES);
