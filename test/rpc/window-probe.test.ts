@@ -21,21 +21,21 @@ describe('window probe', () => {
     for (const keepalive of [1n, 2n, 1000n, (1n << 62n) + 5n]) assert.equal(WindowProbe.isProbeToken(keepalive), false);
   });
 
-  test('a round trip that brought most of a window names the stream; less does not', () => {
+  test('a round trip that brought half a window or more names the stream; less does not', () => {
     const probe = new WindowProbe();
     const stream = receivingStream();
     let token = probe.start(stream, 0);
     assert.ok(probe.running);
-    stream.receive.received(1.5 * MiB); // 3/4 of the 2 MiB window
+    stream.receive.received(1 * MiB); // half of the 2 MiB window
     assert.equal(probe.finish(token), stream);
     assert.equal(probe.running, false);
 
     assert.equal(probe.canStart(PROBE_INTERVAL_MS - 1), false, 'not again so soon');
     assert.ok(probe.canStart(PROBE_INTERVAL_MS));
     token = probe.start(stream, PROBE_INTERVAL_MS);
-    stream.receive.consumed(1.5 * MiB, false);
-    stream.receive.received(1.4 * MiB);
-    assert.equal(probe.finish(token), undefined, 'under 3/4 of the window: not credit-bound');
+    stream.receive.consumed(1 * MiB, false);
+    stream.receive.received(1 * MiB - 1);
+    assert.equal(probe.finish(token), undefined, 'under half the window: not credit-bound');
   });
 
   test('ignores unknown tokens and streams closed in the meantime', () => {
