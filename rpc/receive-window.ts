@@ -19,7 +19,7 @@
  * eighth instead made a 2 GiB loopback upload about 4% slower (3.58 against 3.74 GiB/s,
  * medians of 12), while the window still starts small.
  */
-const CREDIT_BATCHES_PER_WINDOW = 4;
+export const CREDIT_BATCHES_PER_WINDOW = 4;
 /** Grow only while at most this fraction of the window waits, unread, in our buffers (a frame may be half in). */
 const BUFFERED_FRACTION_FOR_GROWTH = 2;
 

@@ -4,6 +4,7 @@
  * held back only by credit delivers most of a window in that time; a sender held back by its
  * source, or a slow network, delivers much less. One probe at a time per connection.
  */
+import { CREDIT_BATCHES_PER_WINDOW } from './receive-window.js';
 import type { RpcStream } from './stream.js';
 
 /** Probe tokens have the top bit set; keepalive tokens count up from 1 and never reach it. */
@@ -14,15 +15,15 @@ const PROBE_TOKEN_BIT = 1n << 63n;
  */
 export const PROBE_INTERVAL_MS = 25;
 /**
- * A round trip that brought at least this fraction of the window means credit is the limit.
- * Not more: up to a quarter of the window is consumed credit waiting to fill its batch
- * (receive-window.ts), so a sender short of credit delivers at most about three quarters, often
- * less. With three quarters as the bar a stream over loopback stayed at 2 MiB for its first
- * 400-900 MiB; with half it reaches 16 MiB within ~70 MiB, and a 2 GiB upload went from 3.67 to
- * 3.90 GiB/s (medians of 14; a stream started at 16 MiB: 3.94).
+ * A round trip that brought the window less two credit batches (receive-window.ts) means credit
+ * is the limit: one batch of consumed credit may be waiting to fill up and never reached the
+ * sender, the other leaves room for timing. With batches of a quarter that is half the window.
+ * The bar must follow the batch: with a quarter batch and the eighth batch's bar (three
+ * quarters), a stream over loopback stayed at 2 MiB for its first 400-900 MiB; with half it
+ * reaches 16 MiB within ~70 MiB, and a 2 GiB upload went from 3.67 to 3.90 GiB/s (medians of
+ * 14; a stream started at 16 MiB: 3.94).
  */
-const CREDIT_BOUND_NUMERATOR = 1;
-const CREDIT_BOUND_DENOMINATOR = 2;
+const CREDIT_BOUND_BATCHES = CREDIT_BATCHES_PER_WINDOW - 2;
 
 export class WindowProbe {
   #nextToken = PROBE_TOKEN_BIT;
@@ -66,6 +67,6 @@ export class WindowProbe {
     this.#stream = undefined;
     if (stream.closed) return undefined;
     const bytes = stream.receive.receivedTotal - this.#receivedAtStart;
-    return bytes * CREDIT_BOUND_DENOMINATOR >= stream.receive.size * CREDIT_BOUND_NUMERATOR ? stream : undefined;
+    return bytes * CREDIT_BATCHES_PER_WINDOW >= stream.receive.size * CREDIT_BOUND_BATCHES ? stream : undefined;
   }
 }
