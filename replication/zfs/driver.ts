@@ -605,12 +605,10 @@ export class ZfsDriver {
         });
       }
 
+      const result: ReceiveResult = {};
+      if (outcome.streamBytes !== undefined) result.streamBytes = outcome.streamBytes;
       const clean = outcome.exitCode === 0 && !outcome.aborted && outcome.inputError === undefined && !outcome.spawnError;
-      if (opts.deferVerification === true && clean) {
-        const result: ReceiveResult = {};
-        if (outcome.streamBytes !== undefined) result.streamBytes = outcome.streamBytes;
-        return result;
-      }
+      if (opts.deferVerification === true && clean) return result;
       const landed = await this.findReceived(opts);
       if (landed && landed.name === opts.snapshotName) {
         if (outcome.exitCode !== 0) {
@@ -619,8 +617,7 @@ export class ZfsDriver {
             'zfs recv reported failure but the snapshot arrived (verified by guid)',
           );
         }
-        const result: ReceiveResult = { version: landed };
-        if (outcome.streamBytes !== undefined) result.streamBytes = outcome.streamBytes;
+        result.version = landed;
         if (opts.resumable) {
           const token = await this.getResumeToken(opts.target).catch(() => undefined);
           if (token !== undefined) result.resumeToken = token;
