@@ -102,11 +102,14 @@ describe('send and receive (real zfs)', () => {
     assert.equal(found.has(`${target}@nope`), true);
     assert.equal(found.get(`${target}@nope`), undefined);
     assert.equal(found.get(`${parent}/missing@s1`), undefined);
-    // A receive that fails is examined at once, deferred or not.
+    // A receive that fails is examined at once, deferred or not. (Its own error is asserted:
+    // the sender's broken pipe may settle first, so the two are not raced in one Promise.all.)
+    const send = driver.send({ snapshot: `${fs}@s2` });
     await assert.rejects(
-      transfer({ snapshot: `${fs}@s2` }, { target, snapshotName: 's2', expectedGuid: guid.s2 as string, deferVerification: true, targetChecked: true }),
+      driver.receive({ target, snapshotName: 's2', expectedGuid: guid.s2 as string, deferVerification: true, targetChecked: true }, send.stream),
       (error: ZfsError) => error instanceof DestinationExistsError || /exists/.test(error.message),
     );
+    await assertSendStopped(send);
   });
 
   test('full, incremental (-i) and intermediates (-I), verified by guid, data intact', async () => {
