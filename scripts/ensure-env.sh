@@ -29,11 +29,10 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >&2
 fi
 
-# Install when node_modules is missing or older than the lockfile (`npm install`, not `npm ci`:
-# see .ci/run).
+# Install when node_modules is missing or older than the lockfile, exactly as the lockfile says.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "ensure-env: installing npm dependencies" >&2
-  npm install --no-audit --no-fund >&2
+  npm ci --no-audit --no-fund >&2
 fi
 
 if command -v zfs-fuse >/dev/null 2>&1; then
