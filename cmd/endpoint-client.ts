@@ -54,7 +54,7 @@ export async function openEndpoint(location: Location, ssh: SshSettings, logger:
 
 async function connectRemote(location: Location & { kind: 'ssh' }, ssh: SshSettings, logger: Logger): Promise<EndpointClient & { close(): Promise<void> }> {
   // The network RPC (msgpack, framing, ssh) is loaded only for a remote side.
-  const [{ connect }, { sshConnector }] = await Promise.all([import('../rpc/client.js'), import('../rpc/transport/ssh.js')]);
+  const [{ connect }, { sshConnector }] = await Promise.all([import('../rpc/client.js'), import('../transport/ssh.js')]);
   const connector = sshConnector({
     host: location.host,
     ...(location.user !== undefined ? { user: location.user } : {}),

@@ -29,7 +29,7 @@ export function registerServe(program: Command): void {
       // Loaded here, not at start-up: `--help` and `--version` stay quick.
       const [{ RpcServer }, { stdioConnection }, { endpointContract }, { createZfsEndpoint }, { ZfsDriver, defaultProbeCachePath }] = await Promise.all([
         import('../rpc/server.js'),
-        import('../rpc/transport/stdio.js'),
+        import('../transport/stdio.js'),
         import('../replication/contract.js'),
         import('../replication/endpoint/zfs-endpoint.js'),
         import('../replication/zfs/index.js'),

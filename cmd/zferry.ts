@@ -4,10 +4,13 @@
  * (0 success, 1 failure, 2 usage or configuration error). This is the only catch-all.
  */
 import { CommanderError } from 'commander';
+import { tuneProcessForBulkStreams } from '../platform/index.js';
 import { EXIT_OK, exitCodeFor, JobFailedError } from './errors.js';
 import { buildProgram } from './program.js';
 
 async function main(argv: string[]): Promise<number> {
+  // Every command that moves data streams it in this process: tune before the first byte.
+  tuneProcessForBulkStreams();
   try {
     await buildProgram().parseAsync(argv);
     return EXIT_OK;

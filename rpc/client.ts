@@ -2,7 +2,7 @@
 import type { Client, Contract } from './contract.js';
 import { RpcConnection, awaitReady } from './connection.js';
 import type { ConnectionOptions } from './connection.js';
-import type { TransportConnection } from './transport/types.js';
+import type { TransportConnection } from '../transport/types.js';
 
 export interface ConnectOptions extends ConnectionOptions {
   /** Gives up waiting for the peer's HELLO (the connection is torn down). */

@@ -17,7 +17,7 @@ import { Multiplexer } from './mux.js';
 import { OutgoingCall } from './outgoing-call.js';
 import { HandlerRegistry } from './registry.js';
 import type { RpcStream } from './stream.js';
-import type { PeerIdentity, TransportConnection } from './transport/types.js';
+import type { PeerIdentity, TransportConnection } from '../transport/types.js';
 import type { ConnectionRole, Hello, RequestHeaders } from './wire.js';
 
 export interface ConnectionOptions {

@@ -4,7 +4,7 @@
  * all generic over it, so adding an endpoint needs no stub and no handler boilerplate.
  */
 import type { Readable } from 'node:stream';
-import type { PeerIdentity } from './transport/types.js';
+import type { PeerIdentity } from '../transport/types.js';
 
 /** Anything with a throwing `parse`: zod schemas satisfy it. */
 export interface Validator<T> {

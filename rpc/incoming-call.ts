@@ -16,7 +16,7 @@ import type { RpcStream, StreamEvents } from './stream.js';
 import { IncomingByteStream } from './stream-receiver.js';
 import { StreamSender } from './stream-sender.js';
 import { destroyQuietly, isReadable } from './readable.js';
-import type { PeerIdentity } from './transport/types.js';
+import type { PeerIdentity } from '../transport/types.js';
 import { validate } from './validation.js';
 import { RESPONSE_OK_BYTES, TRAILER_OK_BYTES, encodeWithError } from './wire.js';
 import type { RequestHeaders, ResponseHeaders, TrailerHeaders, WireError } from './wire.js';

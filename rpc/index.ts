@@ -41,4 +41,4 @@ export {
 } from './errors.js';
 export type { RpcErrorCode } from './errors.js';
 export { PROTOCOL_NAME, PROTOCOL_VERSION } from './frame.js';
-export type { PeerIdentity, TransportConnection } from './transport/types.js';
+export type { PeerIdentity, TransportConnection } from '../transport/types.js';

@@ -20,7 +20,7 @@ import {
   errorMessage,
 } from './errors.js';
 import { destroyQuietly, isReadable } from './readable.js';
-import type { PeerIdentity } from './transport/types.js';
+import type { PeerIdentity } from '../transport/types.js';
 import { validate } from './validation.js';
 
 export interface LocalClientOptions {

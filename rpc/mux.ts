@@ -8,8 +8,6 @@ import { RpcConnectionLostError, RpcError, RpcGoawayError, RpcProtocolError, err
 import { FrameDecoder } from './frame-decoder.js';
 import type { FrameHandler } from './frame-decoder.js';
 import { FrameWriter } from './frame-writer.js';
-import { raiseMallocTrimThreshold } from './malloc-tuning.js';
-import { tuneV8ForBulkStreams } from './v8-tuning.js';
 import { FrameFlag, FrameType, frameTypeName } from './frame.js';
 import { acceptHello, buildHello } from './hello.js';
 import { Keepalive } from './keepalive.js';
@@ -19,7 +17,7 @@ import { ReceiveWindow } from './receive-window.js';
 import { RpcStream } from './stream.js';
 import { WindowProbe } from './window-probe.js';
 import type { StreamEvents } from './stream.js';
-import type { TransportConnection } from './transport/types.js';
+import type { TransportConnection } from '../transport/types.js';
 import {
   decodeGoaway,
   decodePing,
@@ -47,11 +45,6 @@ export interface MuxOptions {
   /** The peer opened a stream with a request; set `stream.events` synchronously. */
   onIncomingStream(stream: RpcStream, headers: RequestHeaders): void;
 }
-
-// Before any connection exists: see v8-tuning.ts (why runtime flags, and why here) and
-// malloc-tuning.ts.
-tuneV8ForBulkStreams();
-raiseMallocTrimThreshold();
 
 /**
  * After a second stream opened, stream windows stay at their base this long even once the

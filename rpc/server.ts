@@ -5,7 +5,7 @@ import { RpcConnection } from './connection.js';
 import { resolveLimits } from './limits.js';
 import type { RpcLimits } from './limits.js';
 import { HandlerRegistry } from './registry.js';
-import type { TransportConnection } from './transport/types.js';
+import type { TransportConnection } from '../transport/types.js';
 
 export interface RpcServerOptions {
   limits?: Partial<RpcLimits>;

@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import { once } from 'node:events';
-import { enlargePipe } from '../../rpc/transport/kernel-buffers.js';
+import { enlargePipe } from '../../platform/kernel-buffers.js';
 import { countBytes, writeBulk } from './bulk.js';
 import { cpuMsSince, now, report } from './report.js';
 

@@ -5,10 +5,11 @@
  * SCENARIO: upload BYTES | calls SECONDS IN_FLIGHT | calls-bulk SECONDS IN_FLIGHT
  * A server serves one connection and exits when it closes. Results go to stderr (report.ts).
  */
+import { tuneProcessForBulkStreams } from '../../platform/index.js';
 import { RpcServer, connect } from '../../rpc/index.js';
 import type { ConnectedClient } from '../../rpc/index.js';
-import type { Listener, TransportConnection } from '../../rpc/transport/index.js';
-import { listenTcp, listenUnix, stdioConnection, tcpConnector, unixConnector } from '../../rpc/transport/index.js';
+import type { Listener, TransportConnection } from '../../transport/index.js';
+import { listenTcp, listenUnix, stdioConnection, tcpConnector, unixConnector } from '../../transport/index.js';
 import { benchContract, benchImplementation } from './bench-contract.js';
 import { BulkSource } from './bulk.js';
 import { cpuMsSince, now, report } from './report.js';
@@ -124,6 +125,8 @@ async function client(args: string[]): Promise<void> {
 }
 
 const [role, ...rest] = process.argv.slice(2);
+// Like the zferry CLI: each end tunes its process before the first connection.
+tuneProcessForBulkStreams();
 const run = role === 'server' ? server : role === 'client' ? client : undefined;
 if (!run) {
   process.stderr.write('usage: rpc-peer server|client TRANSPORT ...\n');

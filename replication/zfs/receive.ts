@@ -14,7 +14,7 @@ import {
   validateShortName,
 } from './names.js';
 import { ZfsUnsupportedError } from './errors.js';
-import { DEFAULT_SOCKET_SEND_BYTES, enlargeSocketSendBuffer } from '../../rpc/transport/kernel-buffers.js';
+import { DEFAULT_SOCKET_SEND_BYTES, enlargeSocketSendBuffer } from '../../platform/kernel-buffers.js';
 import { spawnStreamChild, type StreamChildExit } from './process.js';
 import { parseReceivedBytes, type DirectSendSource } from './direct-send.js';
 import type { DirectSendProcess } from './send.js';

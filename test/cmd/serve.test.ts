@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { REPLICATION_RPC_LIMITS } from '../../cmd/rpc-limits.js';
 import { endpointContract } from '../../replication/contract.js';
 import { connect } from '../../rpc/index.js';
-import { spawnChildConnection } from '../../rpc/transport/child-process.js';
+import { spawnChildConnection } from '../../transport/child-process.js';
 import { zferryArgv } from '../helpers/cli.js';
 
 test('serve --stdio announces the replication stream window and answers calls', async () => {

@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
-import type { PeerIdentity, TransportConnection } from '../../rpc/transport/types.js';
+import type { PeerIdentity, TransportConnection } from '../../transport/types.js';
 
 export interface TransportPair {
   client: TransportConnection;

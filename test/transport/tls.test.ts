@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
-import type { TlsListener, TransportError } from '../../../rpc/transport/index.js';
-import { listenTls, tlsConnector } from '../../../rpc/transport/index.js';
-import { createTestCa } from '../../helpers/tls-ca.js';
-import type { TestCa } from '../../helpers/tls-ca.js';
-import { acceptQueue, exchangeBytes } from '../../fixtures/rpc-transport-check.js';
+import type { TlsListener, TransportError } from '../../transport/index.js';
+import { listenTls, tlsConnector } from '../../transport/index.js';
+import { createTestCa } from '../helpers/tls-ca.js';
+import type { TestCa } from '../helpers/tls-ca.js';
+import { acceptQueue, exchangeBytes } from '../fixtures/rpc-transport-check.js';
 
 describe('tls transport (mutual certificates)', () => {
   let ca: TestCa;

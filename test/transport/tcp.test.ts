@@ -1,8 +1,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { TransportError, listenTcp, tcpConnector } from '../../../rpc/transport/index.js';
-import { acceptQueue, exchangeBytes } from '../../fixtures/rpc-transport-check.js';
+import { TransportError, listenTcp, tcpConnector } from '../../transport/index.js';
+import { acceptQueue, exchangeBytes } from '../fixtures/rpc-transport-check.js';
 
 describe('tcp transport', () => {
   const queue = acceptQueue();

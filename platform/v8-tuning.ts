@@ -1,15 +1,14 @@
 /**
  * V8 settings for processes that move bulk byte streams (every zferry process does). They are
- * runtime flags set when the RPC layer is loaded, so the CLI, `zferry serve --stdio` and any
- * other user of rpc/ get them without a node command-line option. A flag given explicitly on the
- * command line wins.
+ * runtime flags that entry points set (platform/index.ts) before their first connection, so the
+ * CLI, `zferry serve --stdio` and the benchmark peers get them without a node command-line
+ * option. A flag given explicitly on the command line wins.
  *
  * --no-incremental-marking
  *   A receiving end allocates ArrayBuffers at the transfer rate (read arenas, see
  *   transport/arena-reader.ts); they die young, but V8 counts their bytes when deciding to start
  *   incremental marking of the whole heap, so at a GiB/s it marked the heap every few tens of
- *   MiB. Measured over a unix socket, 2 GiB upload: 72 full mark-compacts, receiver 1.4 s
- *   CPU/GiB, 0.5 GiB/s; without incremental marking: 1 mark-compact, 0.5 s/GiB, 1.0 GiB/s.
+ *   MiB, at a high CPU cost to the receiver.
  *   Scavenges still free the buffers, and a full GC still runs when the heap itself grows,
  *   atomically: with zferry's small heaps that is a pause of a few milliseconds, rarely.
  *
@@ -17,10 +16,10 @@
  *   A stream's hot path (socket, frame codec, multiplexer, node's stream machinery) is a few
  *   dozen small functions that all get optimized during the first second of a transfer, on
  *   background threads that compete with both ends for the CPU. With less inlining each
- *   optimization is cheaper and fewer of them are thrown away for lack of type feedback:
- *   TurboFan time per end of a 2 GiB TCP upload fell from 109-117 ms to 71-75 ms, and the
- *   upload went from 3.38 to 3.63 GiB/s (medians of 12; once optimized, the code runs as fast
- *   either way).
+ *   optimization is cheaper and fewer of them are thrown away for lack of type feedback (once
+ *   optimized, the code runs as fast either way).
+ *
+ * Measured effects: docs/benchmarks.md.
  */
 import v8 from 'node:v8';
 

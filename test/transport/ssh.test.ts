@@ -2,12 +2,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import type { ChildConnection } from '../../../rpc/transport/index.js';
-import { TransportError, shellQuote, sshArguments, sshConnector } from '../../../rpc/transport/index.js';
-import { nodeCommand, startSshd } from '../../helpers/sshd.js';
-import type { SshKeyPair, Sshd } from '../../helpers/sshd.js';
-import { fixtureCommand } from '../../fixtures/rpc-fixture-command.js';
-import { readAll, writeAll } from '../../fixtures/rpc-transport-check.js';
+import type { ChildConnection } from '../../transport/index.js';
+import { TransportError, shellQuote, sshArguments, sshConnector } from '../../transport/index.js';
+import { nodeCommand, startSshd } from '../helpers/sshd.js';
+import type { SshKeyPair, Sshd } from '../helpers/sshd.js';
+import { fixtureCommand } from '../fixtures/rpc-fixture-command.js';
+import { readAll, writeAll } from '../fixtures/rpc-transport-check.js';
 
 async function failureOf(connection: ChildConnection): Promise<TransportError> {
   connection.stream.resume();

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { PeerIdentity, TransportConnection } from './types.js';
 import { JoinedDuplex } from './joined-duplex.js';
 import { arenaOnRead } from './arena-reader.js';
-import { enlargePipe } from './kernel-buffers.js';
+import { enlargePipe } from '../platform/kernel-buffers.js';
 
 export interface StdioConnectionOptions {
   /** Who is on the other end (e.g. the identity an authorized_keys forced command named). */

@@ -7,17 +7,17 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { RpcConnectionLostError, RpcServer, connect } from '../../../rpc/index.js';
-import type { ConnectedClient } from '../../../rpc/index.js';
-import type { Connector, Listener, TransportConnection } from '../../../rpc/transport/index.js';
-import { TransportError, childProcessConnector, listenTcp, listenTls, listenUnix, sshConnector, tcpConnector, tlsConnector, unixConnector } from '../../../rpc/transport/index.js';
-import { echoContract, echoImplementation } from '../../fixtures/rpc-echo-contract.js';
-import { fixtureCommand } from '../../fixtures/rpc-fixture-command.js';
-import { PatternSource, hashStream } from '../../fixtures/rpc-pattern.js';
-import { createTestCa } from '../../helpers/tls-ca.js';
-import type { TestCa } from '../../helpers/tls-ca.js';
-import { nodeCommand, startSshd } from '../../helpers/sshd.js';
-import type { Sshd } from '../../helpers/sshd.js';
+import { RpcConnectionLostError, RpcServer, connect } from '../../rpc/index.js';
+import type { ConnectedClient } from '../../rpc/index.js';
+import type { Connector, Listener, TransportConnection } from '../../transport/index.js';
+import { TransportError, childProcessConnector, listenTcp, listenTls, listenUnix, sshConnector, tcpConnector, tlsConnector, unixConnector } from '../../transport/index.js';
+import { echoContract, echoImplementation } from '../fixtures/rpc-echo-contract.js';
+import { fixtureCommand } from '../fixtures/rpc-fixture-command.js';
+import { PatternSource, hashStream } from '../fixtures/rpc-pattern.js';
+import { createTestCa } from '../helpers/tls-ca.js';
+import type { TestCa } from '../helpers/tls-ca.js';
+import { nodeCommand, startSshd } from '../helpers/sshd.js';
+import type { Sshd } from '../helpers/sshd.js';
 
 const STREAM_BYTES = 24 * 1024 * 1024 + 12345;
 

@@ -5,8 +5,8 @@ import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { TransportError, listenUnix, unixConnector } from '../../../rpc/transport/index.js';
-import { acceptQueue, exchangeBytes } from '../../fixtures/rpc-transport-check.js';
+import { TransportError, listenUnix, unixConnector } from '../../transport/index.js';
+import { acceptQueue, exchangeBytes } from '../fixtures/rpc-transport-check.js';
 
 const LISTEN_AND_REPORT = "require('net').createServer().listen(process.argv[1], () => process.stdout.write('ready'))";
 

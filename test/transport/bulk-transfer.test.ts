@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { RpcServer, connect } from '../../../rpc/index.js';
-import type { Connector, Listener } from '../../../rpc/transport/index.js';
-import { childProcessConnector, listenTcp, listenUnix, tcpConnector, unixConnector } from '../../../rpc/transport/index.js';
-import { echoContract, echoImplementation } from '../../fixtures/rpc-echo-contract.js';
-import { fixtureCommand } from '../../fixtures/rpc-fixture-command.js';
-import { MemorySampler, PatternSource, hashStream } from '../../fixtures/rpc-pattern.js';
+import { RpcServer, connect } from '../../rpc/index.js';
+import type { Connector, Listener } from '../../transport/index.js';
+import { childProcessConnector, listenTcp, listenUnix, tcpConnector, unixConnector } from '../../transport/index.js';
+import { echoContract, echoImplementation } from '../fixtures/rpc-echo-contract.js';
+import { fixtureCommand } from '../fixtures/rpc-fixture-command.js';
+import { MemorySampler, PatternSource, hashStream } from '../fixtures/rpc-pattern.js';
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;

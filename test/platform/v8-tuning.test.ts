@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BULK_STREAM_V8_SETTINGS, tuneV8ForBulkStreams, v8SettingsToApply } from '../../rpc/v8-tuning.js';
-import '../../rpc/mux.js';
+import { BULK_STREAM_V8_SETTINGS, tuneV8ForBulkStreams, v8SettingsToApply } from '../../platform/v8-tuning.js';
+import '../../rpc/index.js';
+import '../../transport/index.js';
 
 const ALL = BULK_STREAM_V8_SETTINGS.map((s) => s.setting);
 
-test('the RPC layer sets its V8 flags once, when it is loaded', () => {
-  // mux.js applied them on import; later calls do nothing.
+test('loading the RPC and the transports sets no V8 flag; the first explicit call does, once', () => {
+  // Both layers were imported above: had either tuned the process, this call would say 'already'.
+  assert.deepEqual(tuneV8ForBulkStreams([]), ALL);
   assert.equal(tuneV8ForBulkStreams([]), 'already');
 });
 

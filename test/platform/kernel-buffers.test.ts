@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
-import { DEFAULT_PIPE_BYTES, DEFAULT_SOCKET_SEND_BYTES, enlargePipe, enlargeSocketSendBuffer } from '../../../rpc/transport/kernel-buffers.js';
+import { DEFAULT_PIPE_BYTES, DEFAULT_SOCKET_SEND_BYTES, enlargePipe, enlargeSocketSendBuffer } from '../../platform/kernel-buffers.js';
 
-const modulePath = fileURLToPath(new URL('../../../rpc/transport/kernel-buffers.js', import.meta.url));
-const stdioModulePath = fileURLToPath(new URL('../../../rpc/transport/stdio.js', import.meta.url));
+const modulePath = fileURLToPath(new URL('../../platform/kernel-buffers.js', import.meta.url));
+const stdioModulePath = fileURLToPath(new URL('../../transport/stdio.js', import.meta.url));
 
 /** Runs `enlargePipe(0)` in a node whose stdin is a shell pipe; prints its result and the pipe's size after (F_GETPIPE_SZ). */
 async function inPipe(perl: string): Promise<{ granted: string; size: number }> {

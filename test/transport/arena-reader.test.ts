@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { once } from 'node:events';
-import { ReadArena, arenaOnRead, startArenaReads } from '../../../rpc/transport/arena-reader.js';
-import { listenTcp, tcpConnector } from '../../../rpc/transport/index.js';
-import { acceptQueue, readAll, writeAll } from '../../fixtures/rpc-transport-check.js';
+import { ReadArena, arenaOnRead, startArenaReads } from '../../transport/arena-reader.js';
+import { listenTcp, tcpConnector } from '../../transport/index.js';
+import { acceptQueue, readAll, writeAll } from '../fixtures/rpc-transport-check.js';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -3,15 +3,14 @@
  *
  * - A pipe we were given (`zferry serve --stdio`'s stdin and stdout, which sshd connects with
  *   pipes) holds 64 KiB by default, so a bulk stream arrives in 64 KiB reads with a wakeup each;
- *   with 1 MiB, reads are larger and far fewer (reading 1 GiB from `cat`: 0.35 s instead of
- *   0.85 s, a third less CPU).
+ *   with 1 MiB, reads are larger and far fewer.
  * - The unix socket pair between a same-host `zfs send` and `zfs recv` (node's stdio "pipe")
- *   moves a 1 GiB full stream on zfs-fuse in ~1.09 s with a 4 MiB send buffer instead of ~1.22 s.
+ *   moves a full stream on zfs-fuse faster with a 4 MiB send buffer.
  *
  * Node has neither fcntl() nor setsockopt() for these. Both sizes belong to the pipe or socket,
  * not to the descriptor, so a short helper that inherits the descriptor can set them: one line
  * of perl (part of every Debian and Ubuntu base system). Where perl, Linux or the permission is
- * missing nothing changes.
+ * missing nothing changes. Figures: docs/benchmarks.md.
  */
 import { spawn } from 'node:child_process';
 import { fstatSync } from 'node:fs';

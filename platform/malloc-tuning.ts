@@ -6,8 +6,7 @@
  * and each scavenge frees a few dozen of them at once. glibc returns free memory at the top of
  * its heap to the kernel once that exceeds its trim threshold (twice the largest mmapped chunk
  * freed so far: about 2 MiB here), so the next arenas are fresh pages again, each one faulted in
- * and zeroed by the kernel. Over a 4 GiB TCP upload the receiver took 47-56k page faults and
- * 0.20 s CPU per GiB; with the threshold raised, 21-23k and 0.18 s.
+ * and zeroed by the kernel (faults and CPU per GiB measured in docs/benchmarks.md).
  *
  * Node has no mallopt(). But glibc raises its mmap and trim thresholds by itself when a mmapped
  * chunk larger than the current mmap threshold is freed (up to 32 MiB). So one allocation just

@@ -2,10 +2,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import type { ChildConnection } from '../../../rpc/transport/index.js';
-import { TransportError, childProcessConnector, stdioConnection } from '../../../rpc/transport/index.js';
-import { fixtureCommand } from '../../fixtures/rpc-fixture-command.js';
-import { readAll, writeAll } from '../../fixtures/rpc-transport-check.js';
+import type { ChildConnection } from '../../transport/index.js';
+import { TransportError, childProcessConnector, stdioConnection } from '../../transport/index.js';
+import { fixtureCommand } from '../fixtures/rpc-fixture-command.js';
+import { readAll, writeAll } from '../fixtures/rpc-transport-check.js';
 
 function spawnFixture(mode: string): Promise<ChildConnection> {
   const { file, args } = fixtureCommand('rpc-stdio-echo', [mode]);
