@@ -7,11 +7,12 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sweepStalePools as sweepPoolsOf, unmountBelow } from '../../test/helpers/stale-pools.js';
 import { runCommand } from './command.js';
 import { CommandFailedError } from './errors.js';
 
@@ -112,60 +113,7 @@ function destroyAllPoolsSync(): void {
   registry.clear();
 }
 
-/** Lazily unmounts anything still mounted below `dir` (a crashed daemon leaves FUSE mounts). */
-function unmountBelow(dir: string): void {
-  let mounts: string;
-  try {
-    mounts = readFileSync('/proc/mounts', 'utf8');
-  } catch {
-    return;
-  }
-  const targets = mounts
-    .split('\n')
-    .map((line) => (line.split(' ')[1] ?? '').replace(/\\040/g, ' '))
-    .filter((target) => target === dir || target.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const target of targets) {
-    try {
-      execFileSync('umount', ['-l', target], { stdio: 'ignore' });
-    } catch {
-      // Already gone.
-    }
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Destroys benchmark pools (and their directories) whose process is dead. */
-export async function sweepStalePools(): Promise<string[]> {
-  const listed = await runCommand(['zpool', 'list', '-H', '-o', 'name']);
-  const pools = listed.exitCode === 0 ? listed.stdout.split('\n').filter(Boolean) : [];
-  const swept: string[] = [];
-  for (const name of pools) {
-    const match = POOL_NAME.exec(name);
-    if (!match || pidAlive(Number(match[1]))) continue;
-    await runCommand(['zpool', 'destroy', '-f', name]);
-    swept.push(name);
-  }
-  let entries: string[] = [];
-  try {
-    entries = readdirSync(os.tmpdir());
-  } catch {
-    // No temp dir listing: nothing to sweep.
-  }
-  for (const entry of entries) {
-    const match = entry.startsWith(DIR_PREFIX) ? POOL_NAME.exec(entry.slice(DIR_PREFIX.length)) : null;
-    if (!match || pidAlive(Number(match[1]))) continue;
-    const dir = path.join(os.tmpdir(), entry);
-    unmountBelow(dir);
-    await rm(dir, { recursive: true, force: true });
-  }
-  return swept;
+export function sweepStalePools(): Promise<string[]> {
+  return sweepPoolsOf({ poolName: POOL_NAME, dirPrefix: DIR_PREFIX }, (bin, args) => runCommand([bin, ...args]));
 }

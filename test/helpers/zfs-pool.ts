@@ -47,13 +47,14 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, rm, truncate, writeFile as fsWriteFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { safeReaddir, sweepStalePools as sweepPoolsOf, unmountBelow } from './stale-pools.js';
 
 /** Environment for zfs/zpool: English messages. */
 const ENV = { LC_ALL: 'C', LANG: 'C' };
@@ -337,72 +338,9 @@ export function destroyAllSync(): void {
   }
 }
 
-/** Lazily unmounts anything still mounted below `dir` (a crashed daemon leaves FUSE mounts). */
-function unmountBelow(dir: string): void {
-  let mounts: string;
-  try {
-    mounts = readFileSync('/proc/mounts', 'utf8');
-  } catch {
-    return;
-  }
-  const targets = mounts
-    .split('\n')
-    .map((line) => line.split(' ')[1] ?? '')
-    .map((target) => target.replace(/\\040/g, ' '))
-    .filter((target) => target === dir || target.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
-  for (const target of targets) {
-    try {
-      execFileSync('umount', ['-l', target], { stdio: 'ignore' });
-    } catch {
-      // Already gone.
-    }
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Destroys test pools (and temp dirs) whose creating process is dead. */
-export async function sweepStalePools(): Promise<string[]> {
-  const swept: string[] = [];
-  const listed = await run('zpool', ['list', '-H', '-o', 'name']);
-  const pools = listed.exitCode === 0 ? listed.stdout.split('\n').filter(Boolean) : [];
-  for (const name of pools) {
-    const match = POOL_NAME.exec(name.trim());
-    if (!match || pidAlive(Number(match[1]))) continue;
-    const dir = path.join(os.tmpdir(), `${DIR_PREFIX}${name}`);
-    const result = await run('zpool', ['destroy', '-f', name]);
-    if (result.exitCode !== 0) continue; // busy (its owner may be dying): the next sweep retries
-    unmountBelow(dir);
-    await rm(dir, { recursive: true, force: true });
-    swept.push(name);
-  }
-  // Directories whose pool is gone (the process died between create and destroy).
-  for (const entry of safeReaddir(os.tmpdir())) {
-    if (!entry.startsWith(DIR_PREFIX)) continue;
-    const name = entry.slice(DIR_PREFIX.length);
-    const match = POOL_NAME.exec(name);
-    if (!match || pidAlive(Number(match[1])) || pools.includes(name)) continue;
-    const dir = path.join(os.tmpdir(), entry);
-    unmountBelow(dir);
-    await rm(dir, { recursive: true, force: true });
-  }
-  return swept;
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
+export function sweepStalePools(): Promise<string[]> {
+  return sweepPoolsOf({ poolName: POOL_NAME, dirPrefix: DIR_PREFIX }, run);
 }
 
 // ------------------------------------------------------------------ datasets and data
