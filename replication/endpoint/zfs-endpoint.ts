@@ -82,6 +82,11 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
       }
     },
 
+    async poolIdentity(req) {
+      allow(req.filesystem);
+      return { guid: (await driver.poolGuid(req.filesystem)) ?? null };
+    },
+
     async abortPartialReceive(req) {
       allow(req.filesystem);
       await driver.abortPartialReceive(req.filesystem);
