@@ -131,7 +131,13 @@ export class ZfsDriver {
   private poolProbe(pool: string): Promise<PoolProbe> {
     let pending = this.poolProbes.get(pool);
     if (!pending) {
-      pending = probePool(this.exec, pool);
+      pending = probePool(this.exec, pool).catch((error: unknown) => {
+        // zfs says "cannot open 'x': no such pool"; say which pool is missing in words.
+        if (error instanceof DatasetNotFoundError) {
+          throw new DatasetNotFoundError(`pool '${pool}' does not exist`, { stderr: error.stderr, exitCode: error.exitCode, command: error.command, cause: error });
+        }
+        throw error;
+      });
       this.poolProbes.set(pool, pending);
       // A failed probe (pool missing, daemon down) must not be cached.
       pending.catch(() => {
