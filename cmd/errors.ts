@@ -27,6 +27,7 @@ const USAGE_CODES = new Set([
   'CONFIG',
   'INVALID_ARGUMENT',
   'ZFS_INVALID_NAME',
+  'OVERLAPPING_TARGET',
   'commander.unknownOption',
   'commander.missingArgument',
   'commander.invalidArgument',

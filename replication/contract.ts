@@ -103,6 +103,15 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
       resumeTokens: z.record(filesystemName, z.string().regex(/^[0-9a-zA-Z-]{1,8192}$/)),
     }),
   }),
+  /**
+   * The guid of the pool holding `filesystem` (null: there is no such pool). Two sides whose
+   * pools have one guid are one pool, even when one is reached over ssh to this very host: a
+   * job refuses a target that overlaps its source there.
+   */
+  poolIdentity: endpoint({
+    request: z.object({ filesystem: filesystemName }),
+    response: z.object({ guid: guid.nullable() }),
+  }),
   /** Throw away an interrupted receive's partial state (`zfs receive -A`) so the step can restart. */
   abortPartialReceive: endpoint({
     request: z.object({ filesystem: filesystemName }),

@@ -43,3 +43,17 @@ export class CursorOutsideTreeError extends EndpointError {
     super('ENDPOINT_CURSOR_OUTSIDE_TREE', `replication cursor move for ${filesystem}, which is not within ${root}`);
   }
 }
+
+/** The pool a target would be received into does not exist (zfs never creates a pool). */
+export class PoolNotFoundError extends EndpointError {
+  constructor(pool: string, target: string, options?: { cause?: unknown }) {
+    super('ENDPOINT_POOL_NOT_FOUND', `pool '${pool}' does not exist (target ${target})`, options);
+  }
+}
+
+/** A full receive needs the target's parent; zfs then only says "dataset does not exist". */
+export class ParentNotFoundError extends EndpointError {
+  constructor(target: string, parent: string, options?: { cause?: unknown }) {
+    super('ENDPOINT_PARENT_NOT_FOUND', `cannot receive ${target}: its parent ${parent} does not exist`, options);
+  }
+}

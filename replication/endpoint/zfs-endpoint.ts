@@ -12,13 +12,14 @@ import {
   DatasetNotFoundError,
   isWithin,
   parentOf,
+  poolOf,
   type SendOptions,
   type ZfsDriver,
 } from '../zfs/index.js';
 import { cursorProperty, recordedCursor, settledCursor } from './cursor.js';
 import { moveCursors } from './move-cursors.js';
 import { createSendStream } from './send-stream.js';
-import { OutsideRootError, RollbackMismatchError, TargetNotEmptyError } from './errors.js';
+import { OutsideRootError, ParentNotFoundError, PoolNotFoundError, RollbackMismatchError, TargetNotEmptyError } from './errors.js';
 
 export interface ZfsEndpointOptions {
   driver: ZfsDriver;
@@ -58,6 +59,18 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     return driver.exists(filesystem);
   }
 
+  async function createParent(name: string): Promise<void> {
+    try {
+      await driver.create(name);
+    } catch (error) {
+      // zfs exits 1 with "filesystem successfully created, but not mounted" where it cannot make
+      // the mountpoint (a read-only parent), and another run may have just created it: either
+      // way the parent is there, which is all a receive needs.
+      if (!(await exists(name).catch(() => false))) throw error;
+      logger.warn({ filesystem: name, err: error }, 'parent exists, although zfs create reported a failure');
+    }
+  }
+
   return {
     async listVersionTree(req) {
       allow(req.root);
@@ -80,6 +93,11 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
         if (error instanceof DatasetNotFoundError) return { exists: false, filesystems: [], resumeTokens: {} };
         throw error;
       }
+    },
+
+    async poolIdentity(req) {
+      allow(req.filesystem);
+      return { guid: (await driver.poolGuid(req.filesystem)) ?? null };
     },
 
     async abortPartialReceive(req) {
@@ -136,7 +154,7 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
       if (req.force && req.incrementalBase === undefined) {
         await refuseNonEmptyTarget(driver, req.target);
       }
-      const result = await driver.receive(
+      const receiving = driver.receive(
         {
           target: req.target,
           snapshotName: req.snapshotName,
@@ -151,6 +169,7 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
         },
         stream,
       );
+      const result = await receiving.catch((error: unknown) => explainReceiveFailure(driver, req, error));
       return {
         ...(result.version !== undefined ? { version: result.version } : {}),
         ...(result.streamBytes !== undefined ? { streamBytes: result.streamBytes } : {}),
@@ -188,9 +207,11 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
         if (await exists(parent)) break;
         missing.unshift(parent);
       }
+      // The walk reached a missing pool root: `zfs create` would only say "missing dataset name".
+      if (missing[0] !== undefined && parentOf(missing[0]) === undefined) throw new PoolNotFoundError(missing[0], req.filesystem);
       for (const name of missing) {
         allow(name);
-        await driver.create(name);
+        await createParent(name);
         created.push(name);
       }
       return { created };
@@ -202,6 +223,19 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
       return moveCursors(driver, req.tag, req.moves, req.root);
     },
   };
+}
+
+/**
+ * A full receive into a filesystem whose parent (or pool) is missing fails with zfs's "dataset
+ * does not exist" about the target itself: name what is actually missing. Always throws.
+ */
+async function explainReceiveFailure(driver: ZfsDriver, req: { target: string; incrementalBase?: unknown }, error: unknown): Promise<never> {
+  const parent = parentOf(req.target);
+  if (!(error instanceof DatasetNotFoundError) || req.incrementalBase !== undefined || parent === undefined) throw error;
+  // Only a definite answer replaces zfs's own message.
+  if (await driver.exists(parent).catch(() => true)) throw error;
+  if ((await driver.poolGuid(req.target).catch(() => '')) === undefined) throw new PoolNotFoundError(poolOf(req.target), req.target, { cause: error });
+  throw new ParentNotFoundError(req.target, parent, { cause: error });
 }
 
 /** Refuses `recv -F` over a filesystem that has no snapshots but does hold data. */

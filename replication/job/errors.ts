@@ -10,8 +10,15 @@ export class ReplicationError extends Error {
 }
 
 export class SourceNotFoundError extends ReplicationError {
-  constructor(source: string) {
-    super('SOURCE_NOT_FOUND', `source filesystem ${source} does not exist`);
+  constructor(source: string, why?: string) {
+    super('SOURCE_NOT_FOUND', `source filesystem ${source} does not exist${why === undefined ? '' : `: ${why}`}`);
+  }
+}
+
+/** Nothing can be received where the target's pool does not exist (zfs never creates a pool). */
+export class TargetPoolNotFoundError extends ReplicationError {
+  constructor(pool: string, target: string) {
+    super('TARGET_POOL_NOT_FOUND', `pool '${pool}' does not exist (target ${target})`);
   }
 }
 

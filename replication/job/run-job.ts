@@ -9,6 +9,7 @@ import { findTargetsMissingOnSender, mapFilesystemTree, type FilesystemMapping }
 import { parentOf } from '../zfs/index.js';
 import type { FilesystemVersion } from '../zfs/types.js';
 import { SourceNotFoundError, StepVerificationError, UntrustedAnswerError } from './errors.js';
+import { checkPlacement } from './placement.js';
 import { checkReceived, describeError, runFilesystem, signalOption, type FilesystemRun, type FilesystemTask } from './run-filesystem.js';
 import type { EndpointClient, FilesystemResult, JobSummary, ReplicationJob } from './types.js';
 
@@ -34,11 +35,14 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
   // side may still be connecting), and no snapshot is taken for a run that cannot go anywhere.
   const targetListing = job.receiver.listVersionTree({ root: job.target, recursive: job.recursive, cursorTag: tag }, signal);
   targetListing.catch(() => undefined);
+  // Asked beside the listings (no extra round trip), awaited before anything changes.
+  const placementChecked = checkPlacement(job);
+  placementChecked.catch(() => undefined);
   if (job.snapshotName !== undefined) {
     const snapshot = `${job.source}@${job.snapshotName}`;
     summary.snapshot = snapshot;
     if (!job.dryRun) {
-      await targetListing;
+      await Promise.all([targetListing, placementChecked]);
       await job.sender.snapshot({ snapshots: [snapshot], recursive: job.recursive }, signal);
       job.logger.info({ snapshot, recursive: job.recursive }, 'snapshot taken');
     }
@@ -49,6 +53,7 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
   const [sourceTree, targetTree] = await Promise.all([
     job.sender.listVersionTree({ root: job.source, recursive: job.recursive, cursorTag: tag }, signal),
     targetListing,
+    placementChecked,
   ]);
   if (!sourceTree.exists) throw new SourceNotFoundError(job.source);
   const sourceNames = sourceTree.filesystems.map((fs) => fs.name);

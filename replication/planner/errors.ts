@@ -89,3 +89,33 @@ export class FilesystemListingError extends Error {
     if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
+
+/** How a job's target overlaps its source on one pool. */
+export type Overlap = 'same' | 'target-inside-source' | 'source-inside-target';
+
+const OVERLAP_WORDS: Record<Overlap, string> = {
+  same: 'they are the same dataset',
+  'target-inside-source': 'the target lies inside the source, so every run would copy the copies again',
+  'source-inside-target': 'the target contains the source, so receiving there could roll back, rename or overwrite the source',
+};
+
+/**
+ * The target equals, contains or lies inside the source on the same pool (one pool guid):
+ * refused before anything changes. A usage error: the command line names the wrong place.
+ */
+export class OverlappingTargetError extends Error {
+  override readonly name = 'OverlappingTargetError';
+  readonly code = 'OVERLAPPING_TARGET';
+  readonly overlap: Overlap;
+  readonly source: string;
+  readonly target: string;
+  readonly poolGuid: string;
+
+  constructor(overlap: Overlap, source: string, target: string, poolGuid: string) {
+    super(`refusing to replicate ${source} to ${target}: both are on the same pool (guid ${poolGuid}) and ${OVERLAP_WORDS[overlap]}`);
+    this.overlap = overlap;
+    this.source = source;
+    this.target = target;
+    this.poolGuid = poolGuid;
+  }
+}

@@ -7,6 +7,7 @@ export { describePlan, describeStep } from './describe.js';
 export { DEFAULT_PLAN_OPTIONS, resolvePlanOptions } from './options.js';
 export { mapFilesystemTree, findTargetsMissingOnSender, type FilesystemMapping } from './filesystem-tree.js';
 export { filesystemNameProblem, isWithinFilesystem, compareFilesystemNames, MAX_DATASET_NAME_LENGTH } from './dataset-name.js';
+export { findOverlap, refuseOverlap, type PlacedDataset } from './overlap.js';
 export { globMatch, createSnapshotSelector, type SnapshotFilter } from './glob.js';
 export { snapshotNameFor, formatUtcCompact } from './snapshot-name.js';
 export { compareVersions, sortVersions, findNewestCommon, shortName, type CommonVersion } from './versions.js';
@@ -14,6 +15,8 @@ export {
   PlanError,
   PlanArgumentError,
   FilesystemListingError,
+  OverlappingTargetError,
+  type Overlap,
   type PlanErrorCode,
   type PlanErrorDetails,
   type FilesystemListingErrorCode,

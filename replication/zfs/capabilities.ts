@@ -3,7 +3,8 @@
  *  - what the `zfs` binary accepts: each flag is tried with no operand, so zfs stops at
  *    argument parsing (`invalid option 'c'` on zfs-fuse, `missing snapshot argument` on
  *    OpenZFS) and nothing is touched;
- *  - what the pool supports: `zpool get all POOL` (pool version, feature@ flags).
+ *  - what the pool supports: `zpool get all POOL` (pool version, feature@ flags), and which
+ *    pool it is (its guid).
  * Probed, never assumed: a capability that cannot be confirmed is reported as off, with why.
  */
 
@@ -46,6 +47,8 @@ export interface PoolProbe {
   version: number | undefined;
   /** feature name (without `feature@`) → `enabled` | `active` | `disabled`. */
   features: Map<string, string>;
+  /** The pool's guid (decimal): which pool this is, whatever name or host it is reached by. */
+  guid: string | undefined;
 }
 
 /**
@@ -133,7 +136,8 @@ export function poolProbeFromOutput(pool: string, stdout: string): PoolProbe {
   for (const [key, value] of props) {
     if (key.startsWith('feature@')) features.set(key.slice('feature@'.length), value);
   }
-  return { pool, version, features };
+  const guid = props.get('guid');
+  return { pool, version, features, guid: guid !== undefined && /^[0-9]{1,20}$/.test(guid) ? guid : undefined };
 }
 
 function poolFeature(pool: PoolProbe, feature: string): { ok: boolean; why: string } {

@@ -18,6 +18,7 @@ import {
   IncrementalSourceMissingError,
   ReceiveVerificationError,
   ZfsAbortedError,
+  ZfsUnknownError,
 } from './errors.js';
 import {
   isWithin,
@@ -45,7 +46,7 @@ import {
   VERSION_PROPERTIES,
   type PropertyValue,
 } from './parse.js';
-import { combineCapabilities, probeBinary, probePool, type BinaryProbe, type CapabilityName } from './capabilities.js';
+import { combineCapabilities, probeBinary, probePool, type BinaryProbe, type CapabilityName, type PoolProbe } from './capabilities.js';
 import { buildSendArgs, startSend, type DirectSendProcess, type SendOptions, type SendProcess, type SendSizeEstimate } from './send.js';
 import { buildReceiveArgs, feedReceive, feedReceiveDirect, validateReceiveOptions, type DirectFeedOutcome, type ReceiveOptions, type ReceiveResult } from './receive.js';
 import { directSendOf } from './direct-send.js';
@@ -76,6 +77,8 @@ export class ZfsDriver {
   private binaryProbe: Promise<BinaryProbe> | undefined;
   private readonly probeCacheFile: string | undefined;
   private readonly poolCapabilities = new Map<string, Promise<ZfsCapabilities>>();
+  /** `zpool get all` once per pool: both the capabilities and the pool's guid come from it. */
+  private readonly poolProbes = new Map<string, Promise<PoolProbe>>();
   private readonly resolvedCapabilities = new Map<string, ZfsCapabilities>();
   /** Guid checks after receives finishing together share one `zfs get` (coalescing-lookup.ts). */
   private readonly snapshotLookup = new CoalescingLookup<FilesystemVersion>((names) => this.lookupSnapshotVersions(names), SNAPSHOTS_PER_LOOKUP);
@@ -107,6 +110,43 @@ export class ZfsDriver {
     return pending;
   }
 
+  /**
+   * The guid of the pool holding `datasetOrPool` (which pool it is, under whatever name or
+   * host it is reached); undefined when there is no such pool. Shares the capability probe.
+   */
+  async poolGuid(datasetOrPool: string): Promise<string | undefined> {
+    const pool = poolOf(datasetOrPool);
+    let probe: PoolProbe;
+    try {
+      probe = await this.poolProbe(pool);
+    } catch (error) {
+      if (error instanceof DatasetNotFoundError) return undefined;
+      throw error;
+    }
+    // A pool that answers without a guid cannot be told apart from another: never guess.
+    if (probe.guid === undefined) throw new ZfsUnknownError(`zpool get all ${pool} printed no guid for the pool`, { command: ['zpool', 'get', 'all', pool] });
+    return probe.guid;
+  }
+
+  private poolProbe(pool: string): Promise<PoolProbe> {
+    let pending = this.poolProbes.get(pool);
+    if (!pending) {
+      pending = probePool(this.exec, pool).catch((error: unknown) => {
+        // zfs says "cannot open 'x': no such pool"; say which pool is missing in words.
+        if (error instanceof DatasetNotFoundError) {
+          throw new DatasetNotFoundError(`pool '${pool}' does not exist`, { stderr: error.stderr, exitCode: error.exitCode, command: error.command, cause: error });
+        }
+        throw error;
+      });
+      this.poolProbes.set(pool, pending);
+      // A failed probe (pool missing, daemon down) must not be cached.
+      pending.catch(() => {
+        if (this.poolProbes.get(pool) === pending) this.poolProbes.delete(pool);
+      });
+    }
+    return pending;
+  }
+
   /** Capabilities already probed for this pool, without probing. */
   cachedCapabilities(datasetOrPool: string): ZfsCapabilities | undefined {
     return this.resolvedCapabilities.get(poolOf(datasetOrPool));
@@ -130,7 +170,7 @@ export class ZfsDriver {
         this.binaryProbe = undefined;
       });
     }
-    const [binary, poolProbe] = await Promise.all([this.binaryProbe, probePool(this.exec, pool)]);
+    const [binary, poolProbe] = await Promise.all([this.binaryProbe, this.poolProbe(pool)]);
     const caps = combineCapabilities(binary, poolProbe);
     // Debug level: a CLI run probes every pool it touches, and the same reasons each time.
     for (const [name, reason] of Object.entries(caps.reasons) as Array<[CapabilityName, string]>) {

@@ -18,12 +18,20 @@ export function snapshotVersion(filesystem: string, name: string, guid: string, 
 /**
  * Every endpoint of the contract, failing with code UNUSED: a test spreads this and writes
  * only the endpoints its job should call, so a call it did not expect fails the job loudly.
+ * poolIdentity, which every job asks first, answers as one host would: one guid per pool name.
  */
 export function unusedEndpoints(): Implementation<EndpointContract> {
   const unused = async (): Promise<never> => {
     throw Object.assign(new Error('not used by this test'), { code: 'UNUSED' });
   };
-  return Object.fromEntries(Object.keys(endpointContract.endpoints).map((name) => [name, unused])) as unknown as Implementation<EndpointContract>;
+  const endpoints = Object.fromEntries(Object.keys(endpointContract.endpoints).map((name) => [name, unused])) as unknown as Implementation<EndpointContract>;
+  return { ...endpoints, poolIdentity: async (req) => ({ guid: poolGuidOf(req.filesystem) }) };
+}
+
+/** A stand-in pool guid: the same for every dataset of one pool name, different between names. */
+function poolGuidOf(filesystem: string): string {
+  const pool = filesystem.split('/')[0] ?? filesystem;
+  return String([...pool].reduce((sum, char) => (sum * 31 + char.charCodeAt(0)) % 1_000_000_007, 7));
 }
 
 /** Runs a job from `source` to `target` with `impl` playing both sender and receiver. */

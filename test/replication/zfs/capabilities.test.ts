@@ -123,3 +123,16 @@ describe('combineCapabilities', () => {
     assert.match(caps.reasons.sendCompressed ?? '', /invalid option 'c'/);
   });
 });
+
+describe('pool probe', () => {
+  test("reads the pool's guid, which tells pools apart whatever their names", () => {
+    assert.equal(poolProbeFromOutput('tank', readZfsFixture('zfs-fuse/zpool-get-all.txt')).guid, '1381653697329687274');
+    assert.equal(poolProbeFromOutput('tank', readZfsFixture('openzfs/zpool-get-all.txt')).guid, '11784534939282836343');
+    assert.equal(poolProbeFromOutput('old', readZfsFixture('openzfs/zpool-get-H-features-disabled.txt')).guid, '11784534939282836343');
+  });
+
+  test('no guid when the output has none (never a guess)', () => {
+    assert.equal(poolProbeFromOutput('tank', 'NAME  PROPERTY  VALUE  SOURCE\ntank  version  23  default\n').guid, undefined);
+    assert.equal(poolProbeFromOutput('tank', 'NAME  PROPERTY  VALUE  SOURCE\ntank  guid  -  default\n').guid, undefined);
+  });
+});
