@@ -67,6 +67,7 @@ describe('serve --root: resume tokens', () => {
       assert.ok(error instanceof RpcRemoteError, String(error));
       assert.equal(error.remoteCode, remoteCode, error.message);
       assert.match(error.message, message);
+      assert.ok(endpointContract.endpoints.send.errors.includes(remoteCode), `${remoteCode} is declared for send`);
       return true;
     });
   }
