@@ -418,6 +418,12 @@ describe('handshake', () => {
     assert.match(error.message, /does not speak zferry-rpc.*"SSH-2\.0-OpenSSH_9\.2p1 Debian\.\."/);
   });
 
+  test('a banner shorter than a frame header is recognised at once, not at the HELLO timeout', async () => {
+    const error = await connectToRawPeer((peer) => peer.stream.write('hi\n'), { helloTimeoutMs: 5_000 });
+    assert.ok(error instanceof RpcProtocolError, String(error));
+    assert.match(error.message, /does not speak zferry-rpc.*"hi\."/);
+  });
+
   test('no common version, another protocol, or the same role are protocol errors', async () => {
     const noVersion = await connectToRawPeer((peer) => peer.sendHello({ versions: [2, 3] }));
     assert.ok(noVersion instanceof RpcProtocolError);
