@@ -511,6 +511,14 @@ describe('hostile input after HELLO closes only that connection, with a reason',
       reason: /not valid MessagePack/,
     },
     {
+      name: 'a MESSAGE body with bytes after its one value',
+      send: (peer) => {
+        peer.sendJson(FrameType.HEADERS, 0, 1, { kind: 'request', endpoint: 'zferry.test.v1/add', metadata: {} });
+        peer.send(FrameType.MESSAGE, 1, 1, Buffer.from([0x80, 0x01]));
+      },
+      reason: /not valid MessagePack/,
+    },
+    {
       name: 'a MESSAGE reassembled beyond maxMessageBytes',
       send: (peer) => {
         peer.sendJson(FrameType.HEADERS, 0, 1, { kind: 'request', endpoint: 'zferry.test.v1/add', metadata: {} });
