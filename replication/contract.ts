@@ -9,6 +9,7 @@
 
 import { z } from 'zod';
 import { defineContract, endpoint } from '../rpc/index.js';
+import { endpointErrors } from './error-codes.js';
 
 /** Dataset names as zfs allows them; never starting with `-` (it would read as an option). */
 const componentPattern = '[A-Za-z0-9_.:][A-Za-z0-9_.: -]*';
@@ -20,23 +21,34 @@ export const filesystemName = z
   .min(1)
   .max(255)
   .regex(filesystemPattern, 'not a valid filesystem name')
-  .refine((name) => !name.split('/').some((part) => part === '.' || part === '..'), 'contains a . or .. component');
-export const shortName = z.string().min(1).max(255).regex(shortNamePattern, 'not a valid snapshot name');
-export const guid = z.string().regex(/^[0-9]{1,20}$/, 'guid must be a decimal string');
+  .refine((name) => !name.split('/').some((part) => part === '.' || part === '..'), 'contains a . or .. component')
+  .meta({ id: 'FilesystemName', description: 'a filesystem name, `pool/a/b`: no `.` or `..` component, never starting with `-`' });
+export const shortName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(shortNamePattern, 'not a valid snapshot name')
+  .meta({ id: 'ShortName', description: 'the part of a snapshot or bookmark name after `@` or `#`' });
+export const guid = z
+  .string()
+  .regex(/^[0-9]{1,20}$/, 'guid must be a decimal string')
+  .meta({ id: 'Guid', description: 'a ZFS guid: an unsigned 64-bit integer in decimal (a string: it does not fit a double)' });
 export const snapshotName = z
   .string()
   .max(255)
   .refine((name) => {
     const at = name.indexOf('@');
     return at > 0 && filesystemName.safeParse(name.slice(0, at)).success && shortName.safeParse(name.slice(at + 1)).success;
-  }, 'not a valid snapshot name (fs@snap)');
+  }, 'not a valid snapshot name (fs@snap)')
+  .meta({ id: 'SnapshotName', description: '`<FilesystemName>@<ShortName>`' });
 export const versionName = z
   .string()
   .max(255)
   .refine((name) => {
     const sep = Math.max(name.indexOf('@'), name.indexOf('#'));
     return sep > 0 && filesystemName.safeParse(name.slice(0, sep)).success && shortName.safeParse(name.slice(sep + 1)).success;
-  }, 'not a valid snapshot or bookmark name');
+  }, 'not a valid snapshot or bookmark name')
+  .meta({ id: 'VersionName', description: 'a snapshot (`<FilesystemName>@<ShortName>`) or a bookmark (`<FilesystemName>#<ShortName>`)' });
 
 export const filesystemVersion = z
   .object({
@@ -48,15 +60,21 @@ export const filesystemVersion = z
     createtxg: z.number().int().nonnegative(),
     creation: z.number().int().nonnegative(),
   })
-  .refine((v) => v.fullName === `${v.filesystem}${v.type === 'snapshot' ? '@' : '#'}${v.name}`, 'fullName does not match filesystem and name');
+  .refine((v) => v.fullName === `${v.filesystem}${v.type === 'snapshot' ? '@' : '#'}${v.name}`, 'fullName does not match filesystem and name')
+  .meta({
+    id: 'FilesystemVersion',
+    description: 'a snapshot or bookmark; `fullName` is `filesystem@name` (snapshot) or `filesystem#name` (bookmark); `createtxg` orders versions, `creation` is in seconds since the epoch',
+  });
 
 /** `zfs send` stream options: -w, -c, -L, -e. Refused where the sender's zfs lacks them. */
-const sendFlags = z.strictObject({
-  raw: z.boolean().optional(),
-  compressed: z.boolean().optional(),
-  largeBlocks: z.boolean().optional(),
-  embedded: z.boolean().optional(),
-});
+const sendFlags = z
+  .strictObject({
+    raw: z.boolean().optional(),
+    compressed: z.boolean().optional(),
+    largeBlocks: z.boolean().optional(),
+    embedded: z.boolean().optional(),
+  })
+  .meta({ id: 'SendFlags', description: '`zfs send` stream options: `-w`, `-c`, `-L`, `-e`; refused where the sending zfs lacks one' });
 export type SendFlags = z.infer<typeof sendFlags>;
 
 /** The stream options that are on, and only those (what the driver's send options take). */
@@ -70,22 +88,24 @@ export function enabledSendFlags(flags: SendFlags): { raw?: true; compressed?: t
 }
 
 /** A replication cursor's hold tag (see endpoint/cursor.ts). */
-const cursorTag = z.string().regex(/^zferry_[A-Za-z0-9_.:-]{1,200}$/);
+const cursorTag = z
+  .string()
+  .regex(/^zferry_[A-Za-z0-9_.:-]{1,200}$/)
+  .meta({ id: 'CursorTag', description: 'the hold tag of a replication cursor (one per job and destination)' });
 
-const cursorMove = z.object({
-  filesystem: filesystemName,
-  /** Short name of the snapshot that becomes the incremental base. */
-  snapshot: shortName,
-});
+const cursorMove = z
+  .object({
+    filesystem: filesystemName,
+    snapshot: shortName.describe('the snapshot that becomes the incremental base'),
+  })
+  .meta({ id: 'CursorMove' });
 
 export const endpointContract = defineContract('zferry.endpoint.v1', {
-  /**
-   * The filesystem and (with recursive) its descendants, each with its snapshots (and bookmarks
-   * where supported), parents first: one `zfs get` for a whole tree. `exists: false` when the
-   * root is missing. With `cursorTag`, each filesystem also says where that replication cursor
-   * stands (read in the same `zfs get`), so a run with nothing new can skip moveCursors.
-   */
   listVersionTree: endpoint({
+    description:
+      'The filesystem and (with `recursive`) its descendants, each with its snapshots (and bookmarks where supported), parents first: one `zfs get` for a whole tree. ' +
+      '`exists: false` when the root is missing. With `cursorTag`, each filesystem also says where that replication cursor stands (read in the same `zfs get`), so a run with nothing new can skip moveCursors.',
+    errors: endpointErrors(),
     request: z.object({ root: filesystemName, recursive: z.boolean(), cursorTag: cursorTag.optional() }),
     response: z.object({
       exists: z.boolean(),
@@ -94,62 +114,87 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
           z.object({
             name: filesystemName,
             versions: z.array(filesystemVersion),
-            /** The cursor's snapshot (set here or inherited) once its last move finished; absent when none, unfinished or not asked. */
-            cursor: shortName.optional(),
+            cursor: shortName.optional().describe("the cursor's snapshot (set here or inherited) once its last move finished; absent when none, unfinished or not asked"),
           }),
         )
         .max(1_000_000),
-      /** Filesystems holding an interrupted resumable receive, with its token (resumable pools only). */
-      resumeTokens: z.record(filesystemName, z.string().regex(/^[0-9a-zA-Z-]{1,8192}$/)),
+      resumeTokens: z
+        .record(filesystemName, z.string().regex(/^[0-9a-zA-Z-]{1,8192}$/))
+        .describe('filesystems holding an interrupted resumable receive, with its `receive_resume_token` (resumable pools only)'),
     }),
   }),
-  /**
-   * The guid of the pool holding `filesystem` (null: there is no such pool). Two sides whose
-   * pools have one guid are one pool, even when one is reached over ssh to this very host: a
-   * job refuses a target that overlaps its source there.
-   */
   poolIdentity: endpoint({
+    description:
+      'The guid of the pool holding `filesystem` (null: there is no such pool). Two sides whose pools have one guid are one pool, even when one is reached over ssh to this very host: a job refuses a target that overlaps its source there.',
+    errors: endpointErrors(),
     request: z.object({ filesystem: filesystemName }),
     response: z.object({ guid: guid.nullable() }),
   }),
-  /** Throw away an interrupted receive's partial state (`zfs receive -A`) so the step can restart. */
   abortPartialReceive: endpoint({
+    description: "Throw away an interrupted receive's partial state (`zfs receive -A`) so the step can restart. Does nothing where receives are not resumable.",
+    errors: endpointErrors('ZFS_DATASET_NOT_FOUND', 'ZFS_DATASET_BUSY'),
     request: z.object({ filesystem: filesystemName }),
     response: z.object({}),
   }),
-  /** Snapshots (and bookmarks where supported) of one filesystem; `versions: null` when it is missing. */
   listVersions: endpoint({
+    description: 'Snapshots (and bookmarks where supported) of one filesystem; `versions: null` when it is missing.',
+    errors: endpointErrors(),
     request: z.object({ filesystem: filesystemName }),
     response: z.object({
       versions: z.array(filesystemVersion).nullable(),
-      /** Resume token of an interrupted receive into this filesystem, where supported. */
-      resumeToken: z.string().max(8192).optional(),
+      resumeToken: z.string().max(8192).optional().describe('the `receive_resume_token` of an interrupted receive into this filesystem, where supported'),
     }),
   }),
-  /** Take snapshots atomically (one `zfs snapshot` command). */
   snapshot: endpoint({
+    description: 'Take snapshots atomically (one `zfs snapshot` command).',
+    errors: endpointErrors('ZFS_DATASET_NOT_FOUND', 'ZFS_DESTINATION_EXISTS', 'ZFS_OUT_OF_SPACE', 'ZFS_DATASET_BUSY'),
     request: z.object({ snapshots: z.array(snapshotName).min(1).max(10000), recursive: z.boolean() }),
     response: z.object({}),
   }),
-  /** How big a send will be, for progress; null where zfs cannot tell. */
   estimateSend: endpoint({
+    description: 'How big the stream of the same `send` request would be, for progress; `bytes: null` where zfs cannot tell, `approximate` when it is the snapshot\'s referenced size rather than zfs\'s own estimate.',
+    errors: endpointErrors('ZFS_DATASET_NOT_FOUND', 'ZFS_INCREMENTAL_SOURCE_MISSING', 'ZFS_INCREMENTAL_MISMATCH', 'ZFS_UNSUPPORTED'),
     request: z.object({ snapshot: snapshotName, from: versionName.optional(), intermediates: z.boolean(), flags: sendFlags.optional() }),
     response: z.object({ bytes: z.number().int().nonnegative().nullable(), approximate: z.boolean() }),
   }),
   send: endpoint({
     stream: 'response',
+    description:
+      '`zfs send` of `snapshot` (incremental from `from` with `from`, with every snapshot in between with `intermediates`), or the rest of an interrupted send with `resumeToken`; the response byte stream is the send stream. ' +
+      'A token must name `snapshot`; an endpoint serving roots also refuses a token it cannot decode or whose guid is not that snapshot\'s. ' +
+      'zfs send starts when the stream is read: its failures (a missing snapshot, an unsupported flag) end the stream with a trailer `RPC_STREAM_SOURCE` whose message is zfs\'s.',
+    errors: endpointErrors('ENDPOINT_RESUME_TOKEN_UNREADABLE', 'ENDPOINT_RESUME_TOKEN_MISMATCH', 'ZFS_DATASET_NOT_FOUND'),
     request: z.object({
       snapshot: snapshotName,
       from: versionName.optional(),
       intermediates: z.boolean(),
-      /** Stream options; a resumed send takes them from its token instead. */
-      flags: sendFlags.optional(),
-      resumeToken: z.string().max(8192).optional(),
+      flags: sendFlags.optional().describe('stream options; a resumed send takes them from its token instead'),
+      resumeToken: z.string().max(8192).optional().describe('the receiver\'s `receive_resume_token`: continue that send (no `from`, `intermediates` false)'),
     }),
     response: z.object({}),
   }),
   receive: endpoint({
     stream: 'request',
+    description:
+      '`zfs receive` of the request byte stream into `target`, verified afterwards by guid: the snapshot `target@snapshotName` must have `expectedGuid`. ' +
+      'With `incrementalBase`, the target must hold a snapshot with that guid. `force` is `zfs receive -F`; `resumable` is `-s` where the pool supports it (an interrupted receive then keeps a `resumeToken`).',
+    errors: endpointErrors(
+      'ENDPOINT_TARGET_NOT_EMPTY',
+      'ENDPOINT_POOL_NOT_FOUND',
+      'ENDPOINT_PARENT_NOT_FOUND',
+      'ZFS_DATASET_NOT_FOUND',
+      'ZFS_DESTINATION_EXISTS',
+      'ZFS_TARGET_MODIFIED',
+      'ZFS_INCREMENTAL_MISMATCH',
+      'ZFS_INCREMENTAL_SOURCE_MISSING',
+      'ZFS_PARTIAL_RECEIVE_STATE',
+      'ZFS_INVALID_STREAM',
+      'ZFS_OUT_OF_SPACE',
+      'ZFS_DATASET_BUSY',
+      'ZFS_UNSUPPORTED',
+      'ZFS_RECEIVE_UNVERIFIED',
+      'ZFS_ABORTED',
+    ),
     request: z.object({
       target: filesystemName,
       snapshotName: shortName,
@@ -157,47 +202,48 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
       incrementalBase: z.object({ guid }).optional(),
       force: z.boolean(),
       resumable: z.boolean(),
-      /** The caller planned from its own listing of the target in this run: no listing before the receive. */
-      targetChecked: z.boolean().optional(),
-      /** On a clean exit of zfs recv, answer without `version`: the caller verifies it later (verifyReceived). */
-      deferVerification: z.boolean().optional(),
+      targetChecked: z.boolean().optional().describe('the caller planned from its own listing of the target in this run: no listing before the receive'),
+      deferVerification: z.boolean().optional().describe('on a clean exit of zfs recv, answer without `version`: the caller verifies it later (verifyReceived)'),
     }),
-    /**
-     * `streamBytes`: set when the stream went straight from a same-host zfs send into zfs recv
-     * (nothing to count in between): the size zfs recv reported, rounded by zfs.
-     */
-    response: z.object({ version: filesystemVersion.optional(), streamBytes: z.number().int().nonnegative().optional() }),
+    response: z.object({
+      version: filesystemVersion.optional().describe('the received snapshot (absent with `deferVerification`)'),
+      streamBytes: z
+        .number()
+        .int()
+        .nonnegative()
+        .optional()
+        .describe('set when the stream went straight from a same-host zfs send into zfs recv (nothing to count in between): the size zfs recv reported, rounded by zfs'),
+    }),
   }),
-  /**
-   * The received snapshots (`fs@name`) as they are now, in the order asked (null: not there):
-   * the deferred verification of several receives in one `zfs get`.
-   */
   verifyReceived: endpoint({
+    description: 'The received snapshots as they are now, in the order asked (`null`: not there): the deferred verification of several receives in one `zfs get`.',
+    errors: endpointErrors(),
     request: z.object({ snapshots: z.array(snapshotName).max(100000) }),
     response: z.object({ versions: z.array(filesystemVersion.nullable()) }),
   }),
-  /** Roll the filesystem back to a snapshot, destroying the newer ones (`zfs rollback -r`). */
   rollback: endpoint({
+    description: 'Roll the filesystem back to a snapshot, destroying the newer ones (`zfs rollback -r`), if the snapshot still has `expectedGuid`.',
+    errors: endpointErrors('ENDPOINT_ROLLBACK_MISMATCH', 'ZFS_DATASET_NOT_FOUND', 'ZFS_DATASET_BUSY'),
     request: z.object({ snapshot: snapshotName, expectedGuid: guid }),
     response: z.object({}),
   }),
-  /** Move a filesystem aside (diverged target kept under a new name). */
   rename: endpoint({
+    description: 'Move a filesystem aside (a diverged target kept under a new name).',
+    errors: endpointErrors('ZFS_DATASET_NOT_FOUND', 'ZFS_DESTINATION_EXISTS', 'ZFS_DATASET_BUSY'),
     request: z.object({ from: filesystemName, to: filesystemName }),
     response: z.object({}),
   }),
-  /** Make sure a filesystem's parent exists, so a first full receive into it can land. */
   ensureParent: endpoint({
+    description: "Make sure a filesystem's parent exists, so a first full receive into it can land; `created` lists the filesystems it created, topmost first.",
+    errors: endpointErrors('ENDPOINT_POOL_NOT_FOUND', 'ZFS_DATASET_NOT_FOUND', 'ZFS_DESTINATION_EXISTS', 'ZFS_OUT_OF_SPACE'),
     request: z.object({ filesystem: filesystemName }),
     response: z.object({ created: z.array(filesystemName) }),
   }),
-  /**
-   * Move the replication cursors of one job+destination: hold each new base snapshot under
-   * `tag`, record it, and release the tag from the previous base. With `root`, the moves are
-   * of a recursive job under it: when every filesystem there moves to one snapshot, the
-   * endpoint moves the whole tree with recursive commands.
-   */
   moveCursors: endpoint({
+    description:
+      'Move the replication cursors of one job and destination: hold each new base snapshot under `tag`, record it, and release the tag from the previous base; `released` counts the released holds. ' +
+      'With `root`, the moves are of a recursive job under it: when every filesystem there moves to one snapshot, the endpoint moves the whole tree with recursive commands.',
+    errors: endpointErrors('ENDPOINT_CURSOR_OUTSIDE_TREE', 'ZFS_DATASET_NOT_FOUND', 'ZFS_DATASET_BUSY'),
     request: z.object({
       tag: cursorTag,
       moves: z.array(cursorMove).max(100000),

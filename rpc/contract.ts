@@ -20,6 +20,16 @@ export interface EndpointDef<Req, Res, S extends StreamSide = StreamSide> {
   readonly request: Validator<Req>;
   /** Runs on the calling side on what the remote answered (a remote may be hostile). */
   readonly response: Validator<Res>;
+  /** What the endpoint does, for people and generated references ('' when not given). */
+  readonly description: string;
+  /** The `code`s of the errors the handler throws: they reach a caller as RPC_REMOTE with that `remoteCode`. */
+  readonly errors: readonly string[];
+}
+
+/** The documentation part of an endpoint declaration. */
+interface EndpointDocs {
+  description?: string;
+  errors?: readonly string[];
 }
 
 // eslint-style `any` is needed here: endpoint maps are heterogeneous.
@@ -34,10 +44,16 @@ export interface Contract<E extends EndpointMap = EndpointMap> {
 }
 
 /** An endpoint without a byte stream (`stream` omitted or 'none'), or with one on the given side. */
-export function endpoint<Req, Res>(def: { stream?: 'none'; request: Validator<Req>; response: Validator<Res> }): EndpointDef<Req, Res, 'none'>;
-export function endpoint<Req, Res, S extends StreamSide>(def: { stream: S; request: Validator<Req>; response: Validator<Res> }): EndpointDef<Req, Res, S>;
-export function endpoint<Req, Res>(def: { stream?: StreamSide; request: Validator<Req>; response: Validator<Res> }): EndpointDef<Req, Res, StreamSide> {
-  return Object.freeze({ stream: def.stream ?? 'none', request: def.request, response: def.response });
+export function endpoint<Req, Res>(def: { stream?: 'none'; request: Validator<Req>; response: Validator<Res> } & EndpointDocs): EndpointDef<Req, Res, 'none'>;
+export function endpoint<Req, Res, S extends StreamSide>(def: { stream: S; request: Validator<Req>; response: Validator<Res> } & EndpointDocs): EndpointDef<Req, Res, S>;
+export function endpoint<Req, Res>(def: { stream?: StreamSide; request: Validator<Req>; response: Validator<Res> } & EndpointDocs): EndpointDef<Req, Res, StreamSide> {
+  return Object.freeze({
+    stream: def.stream ?? 'none',
+    request: def.request,
+    response: def.response,
+    description: def.description ?? '',
+    errors: Object.freeze([...(def.errors ?? [])]),
+  });
 }
 
 /** Names a client object uses for itself (and `then`, which would make it look like a promise). */

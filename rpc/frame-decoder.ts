@@ -93,6 +93,8 @@ export class FrameDecoder {
             if (this.#headerFill === FRAME_HEADER_BYTES) {
               this.#headerFill = 0;
               this.#startFrame(this.#header, 0);
+            } else if (!this.#sawHello) {
+              this.#checkHelloStart(this.#headerFill);
             }
           }
           break;
@@ -141,6 +143,17 @@ export class FrameDecoder {
     this.#state = State.Failed;
     this.#payload = undefined;
     throw new RpcProtocolError(message);
+  }
+
+  /**
+   * The first bytes of a connection can only be a HELLO header's fixed start, so a peer that
+   * speaks something else is recognised from its first byte, even when it sent less than a
+   * header (a short banner would otherwise wait for the HELLO timeout).
+   */
+  #checkHelloStart(fill: number): void {
+    for (let i = 0; i < Math.min(fill, HELLO_HEADER_START.length); i++) {
+      if (this.#header[i] !== HELLO_HEADER_START[i]) this.#fail(`peer does not speak ${describeHelloMismatch(this.#header.subarray(0, fill))}`);
+    }
   }
 
   #startFrame(source: Buffer, at: number): void {
@@ -205,6 +218,8 @@ export class FrameDecoder {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Version 1, type HELLO, no flags, stream 0: the first 8 bytes any peer must send. */
+const HELLO_HEADER_START = [PROTOCOL_VERSION, FrameType.HELLO, 0, 0, 0, 0, 0, 0];
 
 /** Say what the first bytes looked like: a shell banner or an HTTP reply is easy to recognise. */
 function describeHelloMismatch(header: Buffer): string {

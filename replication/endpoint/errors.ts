@@ -11,8 +11,25 @@ export class EndpointError extends Error {
 
 /** A name outside the roots this endpoint serves (e.g. a client reaching beyond its tree). */
 export class OutsideRootError extends EndpointError {
-  constructor(name: string, roots: readonly string[]) {
-    super('ENDPOINT_OUTSIDE_ROOT', `${name} is outside the datasets this endpoint serves (${roots.join(', ')})`);
+  /** `via`: what named it, when not the request itself (e.g. "the resume token names"). */
+  constructor(name: string, roots: readonly string[], via?: string) {
+    const served = `the datasets this endpoint serves (${roots.join(', ')})`;
+    super('ENDPOINT_OUTSIDE_ROOT', via === undefined ? `${name} is outside ${served}` : `${via} ${name}, which is outside ${served}`);
+  }
+}
+
+/** A resume token this endpoint cannot read while it must know what the token would send (it serves roots). */
+export class ResumeTokenUnreadableError extends EndpointError {
+  constructor(cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super('ENDPOINT_RESUME_TOKEN_UNREADABLE', `refusing the resume token: ${reason}`, { cause });
+  }
+}
+
+/** A resume token that would send another snapshot than the one the request names. */
+export class ResumeTokenMismatchError extends EndpointError {
+  constructor(snapshot: string, why: string) {
+    super('ENDPOINT_RESUME_TOKEN_MISMATCH', `refusing the resume token for ${snapshot}: ${why}`);
   }
 }
 

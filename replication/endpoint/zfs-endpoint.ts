@@ -10,16 +10,26 @@ import type { Implementation } from '../../rpc/index.js';
 import { enabledSendFlags, type EndpointContract, type SendFlags } from '../contract.js';
 import {
   DatasetNotFoundError,
+  decodeResumeToken,
   isWithin,
   parentOf,
   poolOf,
+  type ResumeToken,
   type SendOptions,
   type ZfsDriver,
 } from '../zfs/index.js';
 import { cursorProperty, recordedCursor, settledCursor } from './cursor.js';
 import { moveCursors } from './move-cursors.js';
 import { createSendStream } from './send-stream.js';
-import { OutsideRootError, ParentNotFoundError, PoolNotFoundError, RollbackMismatchError, TargetNotEmptyError } from './errors.js';
+import {
+  OutsideRootError,
+  ParentNotFoundError,
+  PoolNotFoundError,
+  ResumeTokenMismatchError,
+  ResumeTokenUnreadableError,
+  RollbackMismatchError,
+  TargetNotEmptyError,
+} from './errors.js';
 
 export interface ZfsEndpointOptions {
   driver: ZfsDriver;
@@ -35,10 +45,36 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
   const { driver, logger } = options;
   const roots = options.roots ?? [];
 
-  function allow(name: string): void {
+  function allow(name: string, via?: string): void {
     const filesystem = name.split(/[@#]/)[0] ?? name;
     if (roots.length > 0 && !roots.some((root) => isWithin(root, filesystem))) {
-      throw new OutsideRootError(filesystem, roots);
+      throw new OutsideRootError(filesystem, roots, via);
+    }
+  }
+
+  /**
+   * `zfs send -t` sends what the token names, whatever the request says, so the token must
+   * name the requested snapshot. With roots it must also decode, and that snapshot must have
+   * the token's guid: zfs looks the snapshot up by guid, from the named filesystem up through
+   * its ancestors to the pool, so an allowed name paired with another snapshot's guid would
+   * send that other snapshot. (The incremental base is found by guid too; it only decides
+   * which blocks of the snapshot are left out, so it cannot leak data from outside.)
+   */
+  async function allowResumeToken(token: string, snapshot: string): Promise<void> {
+    let decoded: ResumeToken;
+    try {
+      decoded = decodeResumeToken(token);
+    } catch (error) {
+      // Without roots, zfs is the judge of a token we cannot read (a newer format, say).
+      if (roots.length === 0) return;
+      throw new ResumeTokenUnreadableError(error);
+    }
+    allow(decoded.toname, 'the resume token names');
+    if (decoded.toname !== snapshot) throw new ResumeTokenMismatchError(snapshot, `it resumes ${decoded.toname}`);
+    if (roots.length === 0) return;
+    const version = await driver.getSnapshotVersion(snapshot);
+    if (version?.guid !== decoded.toguid) {
+      throw new ResumeTokenMismatchError(snapshot, version === undefined ? 'no such snapshot' : `it resumes the snapshot with guid ${decoded.toguid}, not ${version.guid}`);
     }
   }
 
@@ -138,6 +174,7 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
 
     async send(req, ctx) {
       const names = allowedSend(req);
+      if (req.resumeToken !== undefined) await allowResumeToken(req.resumeToken, req.snapshot);
       await driver.capabilities(req.snapshot);
       const options = {
         ...names,
@@ -177,7 +214,7 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     },
 
     async verifyReceived(req) {
-      req.snapshots.forEach(allow);
+      for (const name of req.snapshots) allow(name);
       const found = await driver.findReceivedSnapshots(req.snapshots);
       return { versions: req.snapshots.map((snapshot) => found.get(snapshot) ?? null) };
     },

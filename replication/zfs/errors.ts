@@ -114,6 +114,16 @@ export class InvalidNameError extends Error {
   }
 }
 
+/** A `receive_resume_token` that cannot be decoded: corrupt, truncated or of an unknown format. */
+export class ResumeTokenDecodeError extends Error {
+  readonly code = 'ZFS_RESUME_TOKEN_UNREADABLE';
+
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`resume token cannot be decoded: ${reason}`, options);
+    this.name = 'ResumeTokenDecodeError';
+  }
+}
+
 type ZfsErrorClass = new (message: string, details?: ZfsErrorDetails) => ZfsError;
 
 /**

@@ -4,6 +4,7 @@ export { ZfsDriver, type ZfsDriverOptions } from './driver.js';
 export { defaultProbeCachePath } from './probe-cache.js';
 export type { FilesystemVersion, VersionType, ZfsCapabilities } from './types.js';
 export type { DirectSendProcess, SendOptions, SendProcess } from './send.js';
+export { decodeResumeToken, type NvValue, type ResumeToken } from './resume-token.js';
 export { directSendOf, offerDirectSend, parseReceivedBytes, type DirectSendSource } from './direct-send.js';
 export type { ReceiveOptions, ReceiveResult } from './receive.js';
 export type { PropertyValue } from './parse.js';
@@ -27,6 +28,7 @@ export {
   ZfsAbortedError,
   ZfsUnknownError,
   InvalidNameError,
+  ResumeTokenDecodeError,
   classifyZfsError,
   normalizeStderr,
   type ZfsErrorDetails,

@@ -3,12 +3,17 @@
  * stdin/stdout and accepts replication-sized stream windows.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
 import { REPLICATION_RPC_LIMITS } from '../../cmd/rpc-limits.js';
-import { endpointContract } from '../../replication/contract.js';
-import { connect } from '../../rpc/index.js';
+import { endpointContract, type EndpointContract } from '../../replication/contract.js';
+import { RpcRemoteError, RpcStreamSourceError, connect, type Client } from '../../rpc/index.js';
 import { spawnChildConnection } from '../../transport/child-process.js';
 import { zferryArgv } from '../helpers/cli.js';
+import { encodeResumeToken, fullSendPairs } from '../helpers/resume-token-encoder.js';
+import { repositoryRoot } from '../helpers/rpc-wire.js';
+import { createDataset, snapshot, usePool } from '../helpers/zfs-pool.js';
 
 test('serve --stdio announces the replication stream window and answers calls', async () => {
   const transport = spawnChildConnection({ file: process.execPath, args: zferryArgv(['serve', '--stdio']), peer: { transport: 'pipe', name: 'zferry serve' } });
@@ -23,4 +28,89 @@ test('serve --stdio announces the replication stream window and answers calls', 
   } finally {
     await client.close();
   }
+});
+
+/**
+ * `serve --root` confines a resumed send too: `zfs send -t` sends what the token names, so the
+ * token is decoded and checked before zfs sees it. Genuine OpenZFS tokens name pools of other
+ * machines; tokens naming this machine's throwaway pool come from the test encoder.
+ */
+describe('serve --root: resume tokens', () => {
+  const ctx = usePool({ sizeMiB: 128 });
+  const genuine = (
+    JSON.parse(readFileSync(path.join(repositoryRoot(), 'test', 'fixtures', 'zfs', 'openzfs', 'resume-tokens.json'), 'utf8')) as {
+      tokens: Array<{ token: string; toname: string }>;
+      corrupt: Array<{ token: string }>;
+    }
+  );
+  let allowed: string;
+  let allowedGuid: string;
+  let childGuid: string;
+  let outsideGuid: string;
+
+  before(async () => {
+    allowed = await createDataset(ctx.pool.dataset('allowed'));
+    allowedGuid = await snapshot(`${allowed}@s1`);
+    await createDataset(`${allowed}/child`);
+    childGuid = await snapshot(`${allowed}/child@s1`);
+    const outside = await createDataset(ctx.pool.dataset('outside'));
+    outsideGuid = await snapshot(`${outside}@s1`);
+  });
+
+  async function serve(args: string[]): Promise<Client<EndpointContract> & { close(): Promise<void> }> {
+    const transport = spawnChildConnection({ file: process.execPath, args: zferryArgv(['serve', '--stdio', ...args]), peer: { transport: 'pipe', name: 'zferry serve' } });
+    return connect(transport, endpointContract, { limits: REPLICATION_RPC_LIMITS });
+  }
+
+  async function refusedWith(client: Client<EndpointContract>, resumeToken: string, remoteCode: string, message: RegExp): Promise<void> {
+    await assert.rejects(client.send({ snapshot: `${allowed}@s1`, intermediates: false, resumeToken }), (error: unknown) => {
+      assert.ok(error instanceof RpcRemoteError, String(error));
+      assert.equal(error.remoteCode, remoteCode, error.message);
+      assert.match(error.message, message);
+      assert.ok(endpointContract.endpoints.send.errors.includes(remoteCode), `${remoteCode} is declared for send`);
+      return true;
+    });
+  }
+
+  test('a genuine token of a dataset outside the root, a token of another dataset, an unreadable token: refused', async () => {
+    const client = await serve(['--root', allowed]);
+    try {
+      const foreign = genuine.tokens[0] as { token: string; toname: string };
+      await refusedWith(client, foreign.token, 'ENDPOINT_OUTSIDE_ROOT', new RegExp(`resume token names ${foreign.toname.split('@')[0]}`));
+      await refusedWith(client, encodeResumeToken(fullSendPairs(`${ctx.pool.dataset('outside')}@s1`, outsideGuid)), 'ENDPOINT_OUTSIDE_ROOT', /outside/);
+      await refusedWith(client, encodeResumeToken(fullSendPairs(`${allowed}/child@s1`, childGuid)), 'ENDPOINT_RESUME_TOKEN_MISMATCH', /resumes .*child@s1/);
+      await refusedWith(client, (genuine.corrupt[0] as { token: string }).token, 'ENDPOINT_RESUME_TOKEN_UNREADABLE', /checksum mismatch/);
+      await refusedWith(client, '1-0-10-00', 'ENDPOINT_RESUME_TOKEN_UNREADABLE', /cannot be decoded/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('a token pairing the requested name with the guid of a snapshot outside the root: refused', async () => {
+    const client = await serve(['--root', allowed]);
+    try {
+      await refusedWith(client, encodeResumeToken(fullSendPairs(`${allowed}@s1`, outsideGuid)), 'ENDPOINT_RESUME_TOKEN_MISMATCH', new RegExp(`guid ${outsideGuid}`));
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('the requested snapshot with its own guid passes to zfs send -t (which zfs-fuse lacks)', async () => {
+    const client = await serve(['--root', allowed]);
+    try {
+      const { stream } = await client.send({ snapshot: `${allowed}@s1`, intermediates: false, resumeToken: encodeResumeToken(fullSendPairs(`${allowed}@s1`, allowedGuid)) });
+      await assert.rejects(stream.toArray(), (error: unknown) => error instanceof RpcStreamSourceError && /zfs send -t/.test(error.message));
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('without --root a token must still name the requested snapshot', async () => {
+    const client = await serve([]);
+    try {
+      await refusedWith(client, (genuine.tokens[0] as { token: string }).token, 'ENDPOINT_RESUME_TOKEN_MISMATCH', /it resumes zroot\/test\/a@1/);
+    } finally {
+      await client.close();
+    }
+  });
 });

@@ -418,6 +418,12 @@ describe('handshake', () => {
     assert.match(error.message, /does not speak zferry-rpc.*"SSH-2\.0-OpenSSH_9\.2p1 Debian\.\."/);
   });
 
+  test('a banner shorter than a frame header is recognised at once, not at the HELLO timeout', async () => {
+    const error = await connectToRawPeer((peer) => peer.stream.write('hi\n'), { helloTimeoutMs: 5_000 });
+    assert.ok(error instanceof RpcProtocolError, String(error));
+    assert.match(error.message, /does not speak zferry-rpc.*"hi\."/);
+  });
+
   test('no common version, another protocol, or the same role are protocol errors', async () => {
     const noVersion = await connectToRawPeer((peer) => peer.sendHello({ versions: [2, 3] }));
     assert.ok(noVersion instanceof RpcProtocolError);
@@ -501,6 +507,14 @@ describe('hostile input after HELLO closes only that connection, with a reason',
       send: (peer) => {
         peer.sendJson(FrameType.HEADERS, 0, 1, { kind: 'request', endpoint: 'zferry.test.v1/add', metadata: {} });
         peer.send(FrameType.MESSAGE, 1, 1, Buffer.from([0xc1]));
+      },
+      reason: /not valid MessagePack/,
+    },
+    {
+      name: 'a MESSAGE body with bytes after its one value',
+      send: (peer) => {
+        peer.sendJson(FrameType.HEADERS, 0, 1, { kind: 'request', endpoint: 'zferry.test.v1/add', metadata: {} });
+        peer.send(FrameType.MESSAGE, 1, 1, Buffer.from([0x80, 0x01]));
       },
       reason: /not valid MessagePack/,
     },

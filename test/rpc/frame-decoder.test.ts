@@ -114,6 +114,15 @@ describe('frame decoder', () => {
     for (const [bytes, reason] of cases) assert.match(decoderError(bytes).message, reason);
   });
 
+  test('a peer that is not zferry is recognised from its first byte, before a whole header arrived', () => {
+    assert.match(decoderError(Buffer.from('no\n')).message, /does not speak zferry-rpc.*"no\."/);
+    const { handler } = recorder();
+    const decoder = new FrameDecoder(handler, LIMITS);
+    // A HELLO header's fixed start is accepted byte by byte; the first byte that cannot be one fails.
+    decoder.push(HELLO.subarray(0, 7));
+    assert.throws(() => decoder.push(Buffer.from([9])), /does not speak zferry-rpc/);
+  });
+
   test('oversized lengths are refused from the header alone', () => {
     const huge = Buffer.from([1, FrameType.MESSAGE, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff]);
     assert.match(decoderError(Buffer.concat([HELLO, huge])).message, /MESSAGE frame of 4294967295 bytes exceeds the frame limit of 65536/);

@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS } from '../../rpc/limits.js';
 import { decodeGoaway, decodeHello, decodeReset, decodeStreamHeaders, encodeJson, encodePing, encodeWindow } from '../../rpc/wire.js';
 import { rpcErrorToWire } from '../../rpc/wire-error.js';
 import { memoryPair } from '../helpers/rpc-pair.js';
+import { RawPeer } from '../helpers/rpc-raw-peer.js';
 import { testContract, testImplementation } from '../helpers/rpc-test-contract.js';
 import { formatFrameHex, goldenBytes, goldenNames, splitFrames } from '../helpers/rpc-wire.js';
 import type { RawFrame } from '../helpers/rpc-wire.js';
@@ -50,7 +51,10 @@ describe('docs/protocol.md examples are what the implementation sends', () => {
   const recorded = recordExchange();
 
   test('every golden block is covered by this file', () => {
-    assert.deepEqual(goldenNames().sort(), ['close', 'data-and-trailer', 'goaway', 'hello', 'ping', 'request-headers', 'request-message', 'reset', 'response', 'window'].sort());
+    assert.deepEqual(
+      goldenNames().sort(),
+      ['close', 'data-and-trailer', 'early-answer', 'goaway', 'hello', 'ping', 'request-headers', 'request-message', 'reset', 'response', 'window'].sort(),
+    );
   });
 
   test('HELLO as initiator with default limits', async () => {
@@ -107,6 +111,36 @@ describe('docs/protocol.md examples are what the implementation sends', () => {
     assertGolden('reset', reset);
     assert.deepEqual(decodeReset(goldenBytes('reset').subarray(12)), { code: 'RPC_CANCELLED', message: 'call cancelled' });
     assertGolden('goaway', encodeFrame(PROTOCOL_VERSION, FrameType.GOAWAY, 0, 0, encodeJson({ lastStreamId: 7, code: 'RPC_GOAWAY', message: 'closing' })));
+  });
+
+  test('an early answer: an unknown endpoint is answered at its HEADERS, then RESET', async () => {
+    const pair = memoryPair();
+    const server = new RpcServer();
+    server.register(testContract, testImplementation());
+    const serving = server.serve(pair.server);
+    const caller = new RawPeer(pair.client.stream);
+    try {
+      caller.sendHello({ role: 'initiator' });
+      await caller.nextFrame((frame) => frame.type === FrameType.HELLO, 'the callee HELLO');
+      const request = encodeFrame(PROTOCOL_VERSION, FrameType.HEADERS, 0, 1, encodeJson({ kind: 'request', endpoint: 'zferry.test.v1/nope', metadata: {} }));
+      pair.client.stream.write(request);
+      await caller.nextFrame((frame) => frame.type === FrameType.RESET, 'the RESET');
+      const answer = caller.frames.filter((frame) => frame.streamId === 1);
+      assert.deepEqual(
+        answer.map((frame) => [frame.type, frame.flags]),
+        [
+          [FrameType.HEADERS, FrameFlag.END],
+          [FrameType.RESET, 0],
+        ],
+      );
+      assertGolden('early-answer', Buffer.concat([request, ...answer.map((frame) => frame.bytes)]));
+      assert.equal((decodeStreamHeaders((answer[0] as RawFrame).payload) as { error: { code: string } }).error.code, 'RPC_UNKNOWN_ENDPOINT');
+      assert.equal(decodeReset((answer[1] as RawFrame).payload).code, 'RPC_CANCELLED');
+    } finally {
+      caller.destroy();
+      await serving.closed.catch(() => undefined);
+      await pair.close();
+    }
   });
 
   test('every golden example decodes frame by frame, whatever the chunking', () => {
