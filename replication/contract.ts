@@ -94,7 +94,7 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
           z.object({
             name: filesystemName,
             versions: z.array(filesystemVersion),
-            /** The cursor's snapshot (set here or inherited) once its last move finished; absent when none, unfinished or not asked. */
+            /** The cursor's snapshot once its last move finished, where recorded on this filesystem itself (an inherited value does not count); absent when none, unfinished or not asked. */
             cursor: shortName.optional(),
           }),
         )
