@@ -114,7 +114,11 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
           z.object({
             name: filesystemName,
             versions: z.array(filesystemVersion),
-            cursor: shortName.optional().describe("the cursor's snapshot (set here or inherited) once its last move finished; absent when none, unfinished or not asked"),
+            cursor: shortName
+              .optional()
+              .describe(
+                "the cursor's snapshot once its last move finished, where recorded on this filesystem itself (`^`: as its parent's; an inherited value does not count); absent when none, unfinished or not asked",
+              ),
           }),
         )
         .max(1_000_000),

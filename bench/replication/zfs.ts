@@ -71,9 +71,13 @@ export async function clearZferryCursors(root: string): Promise<number> {
   // Inherited too: one `zfs set` on a tree's root may record the cursor of every filesystem in it.
   const stdout = await zfs('get', '-H', '-r', '-s', 'local,inherited', '-o', 'name,property,value,source', 'all', root);
   const local: [string, string][] = [];
+  const values = new Map<string, string>();
   for (const line of stdout.split('\n')) {
-    const [name, property, value, source] = line.split('\t');
-    if (!name || !property?.startsWith(CURSOR_PROPERTY_PREFIX) || value === undefined || name.includes('@')) continue;
+    const [name, property, stored, source] = line.split('\t');
+    if (!name || !property?.startsWith(CURSOR_PROPERTY_PREFIX) || stored === undefined || name.includes('@')) continue;
+    // `^` below a recursive job's root: the parent's value (listed before it).
+    const value = stored === '^' ? values.get(`${name.slice(0, name.lastIndexOf('/'))}\t${property}`) ?? '' : stored;
+    values.set(`${name}\t${property}`, value);
     const tag = property.slice(CURSOR_PROPERTY_PREFIX.length);
     // The value names the held snapshot (`name`, or `guid@name` in earlier versions).
     const snapshot = /^(?:[0-9]+@)?([^@/\s]+)$/.exec(value)?.[1];

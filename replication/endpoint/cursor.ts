@@ -8,10 +8,15 @@
  * The property names every snapshot that may carry the tag's hold: the cursor first, then,
  * while a move is under way, the others (`s1,s2`). A move that dies halfway (killed, pool
  * busy) thus leaves a record of what it may have held, and the next move releases it.
+ *
+ * A cursor counts only where its filesystem stores the value locally: an inherited value says
+ * nothing about holds on the filesystem that inherits it (a move of its parent alone, or a
+ * child created since). Below a recursive job's root, the local value is AS_PARENT: the root's
+ * value is then the record of every filesystem that a recursive hold covered.
  */
 
 import { createHash } from 'node:crypto';
-import type { PropertyValue } from '../zfs/index.js';
+import { parentOf, type PropertyValue } from '../zfs/index.js';
 
 /** The hold tag for a job and destination: `zferry_<job>_<hash of destination>`. */
 export function cursorTag(jobName: string, destination: string): string {
@@ -37,8 +42,8 @@ const SNAPSHOT_NAME = /^[A-Za-z0-9_.:][A-Za-z0-9_.: -]{0,254}$/;
 
 /**
  * The property holds short snapshot names, not guids: a recursive tree then shares one value,
- * and one `zfs set` records the cursor of every filesystem in it. An empty first entry means
- * no cursor yet.
+ * and one `zfs set` on its root records the cursor of every filesystem in it that follows the
+ * root (AS_PARENT). An empty first entry means no cursor yet.
  */
 export function formatCursorValue(snapshot: string | undefined, pending: readonly string[] = []): string {
   const others = [...new Set(pending)].filter((name) => name !== snapshot);
@@ -57,22 +62,76 @@ export function parseCursorValue(value: string): CursorValue | undefined {
   return { snapshot, pending };
 }
 
-/** Where a filesystem's cursor stands, read from its cursor property. */
-export interface RecordedCursor extends CursorValue {
-  /** The value is set on this filesystem, not inherited. */
-  local: boolean;
-}
+/**
+ * The value a recursive move stores on every filesystem below the tree's root, once: "my record
+ * is my parent's". The root's value then speaks for the whole tree, yet each filesystem's record
+ * is still its own local value, written by a move whose hold covered it. Never a snapshot list.
+ */
+export const AS_PARENT = '^';
+
+/** What one filesystem's property entry records, taken on its own. */
+export type StoredCursor =
+  /** Set here: the cursor (when settled, its snapshot carries the hold) and what else may. */
+  | (CursorValue & { storage: 'own' })
+  /** Set here to AS_PARENT: whatever the parent's record says. */
+  | { storage: 'as-parent' }
+  /**
+   * Inherited from an ancestor: no cursor, because nothing says that a hold ever covered this
+   * filesystem (a move of the ancestor alone, or a filesystem created after the move), but the
+   * names may still carry the hold (trees recorded by earlier versions), so they are released.
+   * `fromParent`: the inherited value is AS_PARENT, so the names are the parent's record's.
+   */
+  | (CursorValue & { storage: 'inherited'; snapshot: undefined; fromParent?: true });
 
 /**
- * The cursor a property value records, or undefined. A received value (zfs send -p) describes
- * the other side's holds, not this one's, so only local and inherited values count.
+ * What a property entry records, or undefined. A received value (zfs send -p) describes the
+ * other side's holds, not this one's, so it records nothing.
  */
-export function recordedCursor(entry: PropertyValue | undefined): RecordedCursor | undefined {
+export function recordedCursor(entry: PropertyValue | undefined): StoredCursor | undefined {
   if (!entry) return undefined;
-  const inherited = /^inherited from (.+)$/.test(entry.source);
-  if (entry.source !== 'local' && !inherited) return undefined;
+  if (entry.source === 'local') {
+    if (entry.value === AS_PARENT) return { storage: 'as-parent' };
+    const value = parseCursorValue(entry.value);
+    return value === undefined ? undefined : { ...value, storage: 'own' };
+  }
+  if (!/^inherited from .+$/.test(entry.source)) return undefined;
+  if (entry.value === AS_PARENT) return { snapshot: undefined, pending: [], storage: 'inherited', fromParent: true };
   const value = parseCursorValue(entry.value);
-  return value === undefined ? undefined : { ...value, local: entry.source === 'local' };
+  return value === undefined ? undefined : { snapshot: undefined, pending: heldCandidates(value), storage: 'inherited' };
+}
+
+/** Where a filesystem's cursor stands once AS_PARENT is followed, and how it is stored. */
+export type RecordedCursor = CursorValue & { storage: StoredCursor['storage'] };
+
+/**
+ * Each filesystem's record: its own value, its parent's record where it stores AS_PARENT (none
+ * when the parent was not read or has none), or an inherited value's names without a cursor.
+ */
+export function resolveCursors(stored: ReadonlyMap<string, StoredCursor | undefined>): Map<string, RecordedCursor> {
+  const resolved = new Map<string, RecordedCursor | undefined>();
+  const resolve = (filesystem: string): RecordedCursor | undefined => {
+    if (resolved.has(filesystem)) return resolved.get(filesystem);
+    const entry = stored.get(filesystem);
+    const parent = parentOf(filesystem);
+    const parentRecord = parent === undefined || !stored.has(parent) ? undefined : resolve(parent);
+    let record: RecordedCursor | undefined;
+    if (entry?.storage === 'as-parent') {
+      record = parentRecord === undefined ? undefined : { snapshot: parentRecord.snapshot, pending: parentRecord.pending, storage: 'as-parent' };
+    } else if (entry?.storage === 'inherited' && entry.fromParent === true) {
+      const names = heldCandidates(parentRecord);
+      record = names.length === 0 ? undefined : { snapshot: undefined, pending: names, storage: 'inherited' };
+    } else {
+      record = entry === undefined ? undefined : { snapshot: entry.snapshot, pending: entry.pending, storage: entry.storage };
+    }
+    resolved.set(filesystem, record);
+    return record;
+  };
+  const records = new Map<string, RecordedCursor>();
+  for (const filesystem of stored.keys()) {
+    const record = resolve(filesystem);
+    if (record !== undefined) records.set(filesystem, record);
+  }
+  return records;
 }
 
 /** The cursor when nothing else may carry the hold: a finished move. */

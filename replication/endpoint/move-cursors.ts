@@ -4,21 +4,35 @@
  *   2. hold n under the job's tag
  *   3. release the tag from c (and from anything else the value names)
  *   4. set the property to `n`
- * Invariant kept at every step: each snapshot carrying the tag's hold is named in its
- * filesystem's effective value. A move that dies halfway (killed, pool busy) therefore leaks
- * nothing: the next move starts from the value it left and releases what that names. A
- * half-done value is not "settled", so the job redoes the move even when nothing is new.
+ * Invariants kept at every step: each snapshot carrying the tag's hold is named in its
+ * filesystem's record, and a settled record's cursor carries the hold. A move that dies
+ * halfway (killed, pool busy) therefore leaks nothing and claims nothing: the next move starts
+ * from the value it left and releases what that names. A half-done value is not "settled", so
+ * the job redoes the move even when nothing is new.
  *
- * The property may be set on a tree's root and inherited: a filesystem's value is its local
- * value, else the one it inherits.
+ * A record is a value set locally (cursor.ts): an inherited value only names what to release.
+ * Below a recursive job's root the local value is AS_PARENT, "as my parent's", written by a
+ * move whose recursive hold covered the filesystem.
  *
- * Fast path: when every filesystem of a tree moves from one value to one snapshot (the usual
- * recursive job), the sets go on the root, with `hold -r` and `release -r`: four transactions
- * for the whole tree. Per-filesystem values cost a transaction per distinct value.
+ * Fast path: when every filesystem of a tree moves to one snapshot (the usual recursive job),
+ * the sets go on the root, with `hold -r` and `release -r`: four transactions for the whole
+ * tree (and, the first time, one `zfs set` of AS_PARENT below the root). Otherwise each moving
+ * filesystem gets a value of its own: a transaction per filesystem and step.
  */
 
 import { DatasetNotFoundError, HoldExistsError, HoldNotFoundError, isWithin, parentOf, type ZfsDriver } from '../zfs/index.js';
-import { cursorProperty, formatCursorValue, heldCandidates, recordedCursor, type RecordedCursor } from './cursor.js';
+import {
+  AS_PARENT,
+  cursorProperty,
+  formatCursorValue,
+  heldCandidates,
+  parseCursorValue,
+  recordedCursor,
+  resolveCursors,
+  settledCursor,
+  type RecordedCursor,
+  type StoredCursor,
+} from './cursor.js';
 import { CursorOutsideTreeError } from './errors.js';
 
 export interface CursorMove {
@@ -33,16 +47,15 @@ interface CursorTree {
   filesystems: readonly string[];
 }
 
-/** One filesystem's move, worked out from its recorded value. */
+/** What each filesystem read stores (undefined: nothing that counts). */
+type Stored = Map<string, StoredCursor | undefined>;
+
+/** One filesystem's move, worked out from its record. */
 interface Change extends CursorMove {
-  /** The recorded value as it reads now ('' when there is none). */
-  current: string;
   /** The value naming the old holds and the new one, written before the hold. */
   intent: string;
   /** Snapshots whose hold the move gives up. */
   release: string[];
-  /** The value is the filesystem's own, not inherited. */
-  local: boolean;
 }
 
 /**
@@ -56,60 +69,68 @@ export async function moveCursors(
   root?: string,
 ): Promise<{ released: number }> {
   const property = cursorProperty(tag);
-  const moving = moves.map((m) => m.filesystem);
+  const moving = [...new Set(moves.map((m) => m.filesystem))];
   const outside = root === undefined ? undefined : moving.find((fs) => !isWithin(root, fs));
   if (outside !== undefined) throw new CursorOutsideTreeError(outside, root ?? '');
-  // The tree listing and the moving filesystems' cursors are both reads: run them together.
-  const listing = root === undefined ? undefined : driver.listFilesystems(root, { recursive: true });
-  listing?.catch(() => undefined);
-  const recorded = await readCursors(driver, property, [...new Set(moving)]);
-  const changes = moves.flatMap((move) => changeOf(move, recorded.get(move.filesystem)));
+  // Whose records the move may change: the tree, or what lies below each moving filesystem
+  // (it may follow or inherit it). The listing and the records are both reads: run them together.
+  const scopes = root === undefined ? moving : [root];
+  const listing = Promise.all(scopes.map((scope) => driver.listFilesystems(scope, { recursive: true })));
+  listing.catch(() => undefined);
+  // A record stored as the parent's needs the parent's, up to the first value of its own.
+  const stored = await readStored(driver, property, withAncestors(moving));
+  const records = resolveCursors(stored);
+  const changes = moves.flatMap((move) => changeOf(move, records.get(move.filesystem)));
   if (changes.length === 0) return { released: 0 };
 
-  if (root !== undefined && listing !== undefined) {
-    const tree: CursorTree = { root, filesystems: await listing };
-    if (isWholeTreeMove(tree, moves, changes)) return moveTree(driver, tag, property, tree, changes, recorded);
-    // One by one: what stays put must be known too, to keep its cursor when an ancestor moves.
-    const movingSet = new Set(moving);
-    const staying = tree.filesystems.filter((fs) => !movingSet.has(fs));
-    for (const [fs, cursor] of await readCursors(driver, property, staying)) recorded.set(fs, cursor);
+  const reach = [...new Set((await listing).flat())];
+  if (root !== undefined && isWholeTreeMove(reach, moves)) {
+    return moveTree(driver, tag, property, { root, filesystems: reach }, changes, stored);
   }
-  return moveEach(driver, tag, property, changes, recorded);
+  // One by one: what stays put must be known too, to keep its record when an ancestor moves.
+  for (const [fs, entry] of await readStored(driver, property, reach.filter((fs) => !stored.has(fs)))) stored.set(fs, entry);
+  return moveEach(driver, tag, property, changes, stored);
 }
 
-async function readCursors(driver: ZfsDriver, property: string, names: string[]): Promise<Map<string, RecordedCursor>> {
+async function readStored(driver: ZfsDriver, property: string, names: string[]): Promise<Stored> {
   const values = await driver.getPropertiesOf(names, [property]);
-  const recorded = new Map<string, RecordedCursor>();
-  for (const name of names) {
-    const cursor = recordedCursor(values.get(name)?.[property]);
-    if (cursor !== undefined) recorded.set(name, cursor);
-  }
-  return recorded;
+  return new Map(names.map((name) => [name, recordedCursor(values.get(name)?.[property])]));
 }
 
-/** Nothing to do when the value names exactly the new base; else the change. */
-function changeOf(move: CursorMove, recorded: RecordedCursor | undefined): Change[] {
-  if (recorded !== undefined && recorded.snapshot === move.snapshot && recorded.pending.length === 0) return [];
+/** The names and all their ancestors. */
+function withAncestors(names: readonly string[]): string[] {
+  const all = new Set<string>();
+  for (const name of names) {
+    for (let fs: string | undefined = name; fs !== undefined && !all.has(fs); fs = parentOf(fs)) all.add(fs);
+  }
+  return [...all];
+}
+
+/** Nothing to do when the record is settled on the new base; else the change. */
+function changeOf(move: CursorMove, record: RecordedCursor | undefined): Change[] {
+  if (record !== undefined && record.snapshot === move.snapshot && record.pending.length === 0) return [];
   return [
     {
       ...move,
-      current: recorded === undefined ? '' : formatCursorValue(recorded.snapshot, recorded.pending),
-      intent: formatCursorValue(recorded?.snapshot, [...(recorded?.pending ?? []), move.snapshot]),
-      release: heldCandidates(recorded).filter((name) => name !== move.snapshot),
-      local: recorded?.local === true,
+      intent: formatCursorValue(record?.snapshot, [...(record?.pending ?? []), move.snapshot]),
+      release: heldCandidates(record).filter((name) => name !== move.snapshot),
     },
   ];
 }
 
+/** Whether a filesystem already stores `value` as its own. */
+function storesOwn(entry: StoredCursor | undefined, value: string): boolean {
+  return entry?.storage === 'own' && formatCursorValue(entry.snapshot, entry.pending) === value;
+}
+
 /**
  * The tree moves as a whole when every filesystem in it (the endpoint's own listing, all
- * within the root) moves, from one recorded value to one snapshot.
+ * within the root) moves to one snapshot, whatever each one's record says now.
  */
-function isWholeTreeMove(tree: CursorTree, moves: readonly CursorMove[], changes: readonly Change[]): boolean {
-  if (changes.length !== moves.length || moves.length !== new Set(tree.filesystems).size) return false;
+function isWholeTreeMove(filesystems: readonly string[], moves: readonly CursorMove[]): boolean {
+  if (moves.length !== new Set(filesystems).size) return false;
   const moving = new Set(moves.map((m) => m.filesystem));
-  if (!tree.filesystems.every((fs) => moving.has(fs))) return false;
-  return new Set(changes.map((c) => c.snapshot)).size === 1 && new Set(changes.map((c) => c.current)).size === 1;
+  return filesystems.every((fs) => moving.has(fs)) && new Set(moves.map((m) => m.snapshot)).size === 1;
 }
 
 async function moveTree(
@@ -118,24 +139,33 @@ async function moveTree(
   property: string,
   tree: CursorTree,
   changes: Change[],
-  recorded: Map<string, RecordedCursor>,
+  stored: Stored,
 ): Promise<{ released: number }> {
-  const [{ snapshot, current, intent, release }] = changes as [Change, ...Change[]];
-  if (intent !== current || !changes.some((c) => c.filesystem === tree.root && c.local)) {
-    await driver.setUserPropertyOn([tree.root], property, intent);
-  }
-  // Local values below the root would hide the root's.
-  const localBelow = tree.filesystems.filter((fs) => fs !== tree.root && recorded.get(fs)?.local === true);
-  await driver.inheritPropertyOn(localBelow, property);
-  try {
-    await driver.hold(tag, [`${tree.root}@${snapshot}`], { recursive: true });
-  } catch (error) {
-    // Some snapshot already carries the tag (a move that died after its hold): one by one.
-    if (!(error instanceof HoldExistsError)) throw error;
+  const [{ snapshot }] = changes as [Change, ...Change[]];
+  const records = resolveCursors(stored);
+  // The root's value names whatever any filesystem of the tree may hold: each one follows it.
+  const candidates = [...new Set(tree.filesystems.flatMap((fs) => heldCandidates(records.get(fs))))];
+  let intent = formatCursorValue(records.get(tree.root)?.snapshot, [...candidates, snapshot]);
+  // Never settled before the hold: some filesystem that is to follow the root is not held yet.
+  if (settledCursor(parseCursorValue(intent)) !== undefined) intent = formatCursorValue(undefined, [snapshot]);
+  if (!storesOwn(stored.get(tree.root), intent)) await driver.setUserPropertyOn([tree.root], property, intent);
+  // From now on every filesystem below follows the root (a value of its own would hide the root's).
+  const notFollowing = tree.filesystems.filter((fs) => fs !== tree.root && stored.get(fs)?.storage !== 'as-parent');
+  if (notFollowing.length > 0) await driver.setUserPropertyOn(notFollowing, property, AS_PARENT);
+  if (changes.length === tree.filesystems.length) {
+    try {
+      await driver.hold(tag, [`${tree.root}@${snapshot}`], { recursive: true });
+    } catch (error) {
+      // Some snapshot already carries the tag (a move that died after its hold): one by one.
+      if (!(error instanceof HoldExistsError)) throw error;
+      await holdEach(driver, tag, changes);
+    }
+  } else {
+    // Some already hold the new base (their record is settled on it): the others one by one.
     await holdEach(driver, tag, changes);
   }
   let released = 0;
-  for (const name of release) {
+  for (const name of candidates.filter((candidate) => candidate !== snapshot)) {
     try {
       await driver.release(tag, [`${tree.root}@${name}`], { recursive: true });
       released += changes.length;
@@ -149,21 +179,16 @@ async function moveTree(
   return { released };
 }
 
-async function moveEach(
-  driver: ZfsDriver,
-  tag: string,
-  property: string,
-  changes: Change[],
-  recorded: Map<string, RecordedCursor>,
-): Promise<{ released: number }> {
-  // A filesystem that stays put but inherits from one that moves keeps its value as a local one.
+async function moveEach(driver: ZfsDriver, tag: string, property: string, changes: Change[], stored: Stored): Promise<{ released: number }> {
+  // A filesystem that stays put but whose record comes from a moving ancestor (as its parent's,
+  // or inherited) keeps that record as a value of its own.
   const moving = new Set(changes.map((c) => c.filesystem));
-  const pinned = [...recorded]
-    .filter(([filesystem, cursor]) => !cursor.local && !moving.has(filesystem) && hasMovingAncestor(filesystem, moving))
-    .map(([filesystem, cursor]) => ({ filesystem, value: formatCursorValue(cursor.snapshot, cursor.pending) }));
+  const pinned = [...resolveCursors(stored)]
+    .filter(([filesystem, record]) => record.storage !== 'own' && !moving.has(filesystem) && hasMovingAncestor(filesystem, moving))
+    .map(([filesystem, record]) => ({ filesystem, value: formatCursorValue(record.snapshot, record.pending) }));
   await setValues(driver, property, pinned);
   // Every moving filesystem gets its own value, so an ancestor's later sets cannot change what it reads.
-  await setValues(driver, property, changes.filter((c) => c.intent !== c.current || !c.local).map((c) => ({ filesystem: c.filesystem, value: c.intent })));
+  await setValues(driver, property, changes.filter((c) => !storesOwn(stored.get(c.filesystem), c.intent)).map((c) => ({ filesystem: c.filesystem, value: c.intent })));
   await holdEach(driver, tag, changes);
   const stale = changes.flatMap((c) => c.release.map((name) => `${c.filesystem}@${name}`));
   // Already gone (destroyed by hand after a release, or renamed): nothing left to protect.

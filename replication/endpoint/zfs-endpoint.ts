@@ -18,7 +18,7 @@ import {
   type SendOptions,
   type ZfsDriver,
 } from '../zfs/index.js';
-import { cursorProperty, recordedCursor, settledCursor } from './cursor.js';
+import { cursorProperty, recordedCursor, resolveCursors, settledCursor, type RecordedCursor } from './cursor.js';
 import { moveCursors } from './move-cursors.js';
 import { createSendStream } from './send-stream.js';
 import {
@@ -116,11 +116,15 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
           driver.listVersionTree(req.root, { recursive: req.recursive, properties: property === undefined ? [] : [property] }),
           driver.getResumeTokens(req.root, { recursive: req.recursive }),
         ]);
+        // Only local values count (an inherited one says nothing about this filesystem's holds);
+        // one stored as the parent's is resolved within the listing, parents first.
+        const records =
+          property === undefined ? new Map<string, RecordedCursor>() : resolveCursors(new Map([...tree.keys()].map((name) => [name, recordedCursor(properties.get(name)?.[property])])));
         return {
           exists: true,
           filesystems: [...tree].map(([name, versions]) => {
             // A move that died halfway has no settled cursor: the job then moves it again.
-            const cursor = property === undefined ? undefined : settledCursor(recordedCursor(properties.get(name)?.[property]));
+            const cursor = settledCursor(records.get(name));
             return { name, versions, ...(cursor !== undefined ? { cursor } : {}) };
           }),
           resumeTokens: Object.fromEntries(tokens),

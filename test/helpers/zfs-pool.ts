@@ -368,12 +368,19 @@ export async function getProperty(name: string, property: string): Promise<strin
   return (await zfs('get', '-H', '-p', '-o', 'value', property, name)).replace(/\n$/, '');
 }
 
-/** The `zferry:cursor.*` properties on `fs` (set there or inherited): property → value and source. */
-export async function zferryCursors(fs: string): Promise<Map<string, { value: string; source: string }>> {
-  const cursors = new Map<string, { value: string; source: string }>();
+/**
+ * The `zferry:cursor.*` properties on `fs` (set there or inherited): property → value and source.
+ * A value stored as the parent's (`^`, below a recursive job's root) reads as the parent's
+ * value; `stored` is the value as zfs shows it.
+ */
+export async function zferryCursors(fs: string): Promise<Map<string, { value: string; source: string; stored: string }>> {
+  const cursors = new Map<string, { value: string; source: string; stored: string }>();
   for (const line of (await zfs('get', '-H', '-o', 'property,value,source', 'all', fs)).split('\n')) {
-    const [property, value, source] = line.split('\t');
-    if (property?.startsWith('zferry:cursor.') && value !== undefined && source !== undefined) cursors.set(property, { value, source });
+    const [property, stored, source] = line.split('\t');
+    if (!property?.startsWith('zferry:cursor.') || stored === undefined || source === undefined) continue;
+    const parent = fs.includes('/') ? fs.slice(0, fs.lastIndexOf('/')) : undefined;
+    const value = stored === '^' && source === 'local' && parent !== undefined ? ((await zferryCursors(parent)).get(property)?.value ?? '-') : stored;
+    cursors.set(property, { value, source, stored });
   }
   return cursors;
 }
