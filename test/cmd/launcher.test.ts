@@ -1,16 +1,16 @@
 // The installed command's start: the CLI bundle runs through the code cache the build wrote.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { codeCachePath, writeCodeCache } from '../../cmd/launcher.js';
-import { runZferry } from '../helpers/cli.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
 const SHIPPED_BUNDLE = fileURLToPath(new URL(fromSource ? '../../dist/zferry.cjs' : '../../zferry.cjs', import.meta.url));
+const PACKAGE_JSON = fileURLToPath(new URL(fromSource ? '../../package.json' : '../../../package.json', import.meta.url));
 
 /** runBundle in a fresh node process (V8 reuses what this process compiled, cache or not). */
 async function runBundleInChild(bundle: string): Promise<string> {
@@ -28,10 +28,18 @@ test('the build ships a code cache that V8 accepts for the CLI bundle', async ()
 });
 
 test('the installed command starts the CLI through the launcher', async () => {
-  const result = await runZferry(['--version']);
-  assert.equal(result.exitCode, 0, result.stderr);
+  // The command npm installs: package.json's bin, run as it is (not the test's own way in).
+  const pkg = JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string; bin: { zferry: string } };
+  const installed = path.join(path.dirname(PACKAGE_JSON), pkg.bin.zferry);
+  assert.equal(path.dirname(installed), path.dirname(SHIPPED_BUNDLE), 'the command sits beside the bundle it launches');
+  // V8 reports every code cache it deserializes: the launcher's is the shipped cache's data,
+  // the file less the 32-byte hash of the bundle it belongs to (launcher.ts).
+  const cacheData = statSync(codeCachePath(SHIPPED_BUNDLE)).size - 32;
+  const result = await execa(process.execPath, ['--profile-deserialization', installed, '--version'], { reject: false });
+  assert.equal(result.exitCode, 0, String(result.stderr));
   // Like all of commander's output, on stderr: stdout may be an RPC channel.
-  assert.match(result.stderr.trim(), /^\d+\.\d+\.\d+$/);
+  assert.equal(String(result.stderr).trim(), pkg.version, 'the CLI ran and answered');
+  assert.match(String(result.stdout), new RegExp(`^\\[Deserializing from ${cacheData} bytes`, 'm'), 'the bundle ran from its code cache');
 });
 
 test('runBundle runs a CommonJS bundle as node would, from its code cache when that fits', async (t) => {

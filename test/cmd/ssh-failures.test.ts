@@ -1,6 +1,9 @@
 // Over ssh: transfers killed mid-stream, then re-run; remotes that lie; ssh that cannot connect.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { runZferry, serveCommand, sshArgs, sshLocation, zferryArgv } from '../helpers/cli.js';
@@ -83,18 +86,28 @@ describe('killed mid-stream, then re-run', () => {
 describe('remotes that lie are refused', () => {
   const dst = usePool({ sizeMiB: 128 });
   const hostile = fileURLToPath(new URL(`../fixtures/hostile-endpoint.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
+  /** What a refusal may have asked the lying source: only listings, never a transfer. */
+  const READS = ['listVersionTree', 'listVersions'];
 
-  for (const [mode, pattern] of [
-    ['outside-root', /outside|not .* nor below/i],
-    ['dash-name', /invalid|not a valid/i],
-    ['foreign-versions', /refusing|victim\/secret/i],
+  for (const [mode, code, detail] of [
+    ['outside-root', 'OUTSIDE_ROOT', /the source listed victim\/secret, which is not tank\/data nor below it/],
+    ['dash-name', 'RPC_INVALID_RESPONSE', /filesystems\[1\]\.name: not a valid filesystem name/],
+    ['foreign-versions', 'UNTRUSTED_ANSWER', /answered victim\/secret@s1 when asked for versions of tank\/data/],
   ] as const) {
-    test(`pull from a remote answering ${mode}`, async () => {
+    test(`pull from a remote answering ${mode}`, async (t) => {
       const target = dst.pool.dataset(`from-${mode}`);
       const before = await listAll(dst.pool.name);
-      const result = await runZferry(['pull', ...sshArgs(server(), nodeCommand(hostile, [mode])), sshLocation(server(), 'tank/data'), target]);
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'zferry-hostile-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const callLog = path.join(dir, 'calls');
+      writeFileSync(callLog, '');
+      const result = await runZferry(['pull', ...sshArgs(server(), nodeCommand(hostile, [mode, callLog])), sshLocation(server(), 'tank/data'), target]);
       assert.equal(result.exitCode, 1, `${result.stdout}\n${result.stderr}`);
-      assert.match(result.stderr, pattern);
+      assert.match(result.stderr, new RegExp(`\\[${code}\\]`));
+      assert.match(result.stderr, detail);
+      const calls = readFileSync(callLog, 'utf8').split('\n').filter(Boolean);
+      assert.equal(calls[0], 'listVersionTree', 'the lying remote was reached');
+      assert.deepEqual(calls.filter((call) => !READS.includes(call)), [], `refused before any transfer; the remote was asked: ${calls.join(', ')}`);
       assert.deepEqual(await listAll(dst.pool.name), before, 'nothing was created or changed');
     });
   }
@@ -116,9 +129,10 @@ describe('ssh that cannot connect', () => {
 
   test('a closed port is a clear error, exit 1', async () => {
     const result = await runZferry(['push', ...sshArgs(server()), 'tank/data', 'ssh://root@127.0.0.1:1/pool/data']);
-    assert.equal(result.exitCode, 1);
-    assert.match(result.stderr, /ssh|connect/i);
-    assert.match(result.stderr, /refused|1/);
+    assert.equal(result.exitCode, 1, result.stderr);
+    // What zferry tried, and ssh's own reason.
+    assert.match(result.stderr, /ssh could not connect to root@127\.0\.0\.1 port 1 /);
+    assert.match(result.stderr, /ssh: connect to host 127\.0\.0\.1 port 1: Connection refused/);
   });
   test('a hostile host name is a usage error before ssh runs', async () => {
     const result = await runZferry(['push', 'tank/data', 'ssh://-oProxyCommand=touch/pool/data']);

@@ -20,6 +20,7 @@ import {
   zfs,
   retryBusy,
   hashFile,
+  getProperty,
   zferryCursors,
 } from './zfs-pool.js';
 
@@ -33,13 +34,23 @@ async function releaseZferryHolds(fs: string): Promise<void> {
   }
 }
 
-export interface ScenarioOptions {
-  /** Scenarios to leave out (e.g. to keep slow placements short). */
-  skip?: readonly string[];
-}
-
 const guids = async (fs: string): Promise<string[]> => (await listSnapshots(fs)).map((s) => s.guid);
 const names = async (fs: string): Promise<string[]> => (await listSnapshots(fs)).map((s) => s.name);
+
+/** Holds on a snapshot (`zfs holds` is broken on zfs-fuse; userrefs counts them). */
+const userrefs = async (snapshotName: string): Promise<number> => Number(await getProperty(snapshotName, 'userrefs'));
+
+/**
+ * What zferry may leave on a tree besides data: every snapshot's hold count and every
+ * `zferry:` property (value and source), one line each.
+ */
+async function holdsAndCursors(root: string): Promise<string[]> {
+  const rows = await zfs('get', '-H', '-p', '-r', '-o', 'name,property,value,source', 'all', root);
+  return rows.split('\n').filter((row) => {
+    const property = row.split('\t')[1] ?? '';
+    return property === 'userrefs' || property.startsWith('zferry:');
+  });
+}
 
 /** A source filesystem with `count` snapshots s1..sN, a small file written before each. */
 async function sourceWithSnapshots(fs: string, count: number, first = 1): Promise<void> {
@@ -50,12 +61,7 @@ async function sourceWithSnapshots(fs: string, count: number, first = 1): Promis
   }
 }
 
-export function replicationScenarios(mode: ReplicationMode, options: ScenarioOptions = {}): void {
-  const skip = new Set(options.skip ?? []);
-  const scenario = (name: string, fn: () => Promise<void>): void => {
-    test(name, { skip: skip.has(name) }, fn);
-  };
-
+export function replicationScenarios(mode: ReplicationMode): void {
   describe(`replication: ${mode.name}`, () => {
     const src = usePool({ sizeMiB: 256 });
     const dst = usePool({ sizeMiB: 256 });
@@ -66,7 +72,7 @@ export function replicationScenarios(mode: ReplicationMode, options: ScenarioOpt
       return { source: src.pool.dataset(`data${counter}`), target: dst.pool.dataset(`copy${counter}`) };
     };
 
-    scenario('initial (all) then incrementals, content intact', async () => {
+    test('initial (all) then incrementals, content intact', async () => {
       const { source, target } = pair();
       await sourceWithSnapshots(source, 3);
       expectExit(await mode.replicate(source, target), 0, 'initial');
@@ -83,14 +89,14 @@ export function replicationScenarios(mode: ReplicationMode, options: ScenarioOpt
       assert.equal(again.bytes, 0);
     });
 
-    scenario('initial most-recent sends only the newest snapshot', async () => {
+    test('initial most-recent sends only the newest snapshot', async () => {
       const { source, target } = pair();
       await sourceWithSnapshots(source, 3);
       expectExit(await mode.replicate(source, target, ['--initial', 'most-recent']), 0, 'most-recent');
       assert.deepEqual(await names(target), ['s3']);
     });
 
-    scenario('initial fail refuses an empty target and creates nothing', async () => {
+    test('initial fail refuses an empty target and creates nothing', async () => {
       const { source, target } = pair();
       await sourceWithSnapshots(source, 2);
       const result = expectExit(await mode.replicate(source, target, ['--initial', 'fail']), 1, 'initial fail');
@@ -98,7 +104,7 @@ export function replicationScenarios(mode: ReplicationMode, options: ScenarioOpt
       assert.equal(await datasetExists(target), false);
     });
 
-    scenario('many snapshots, one -I batch or one -i step each', async () => {
+    test('many snapshots, one -I batch or one -i step each', async () => {
       const { source, target } = pair();
       await createDataset(source);
       for (let i = 1; i <= 20; i++) await zfs('snapshot', `${source}@m${String(i).padStart(2, '0')}`);
@@ -113,7 +119,7 @@ export function replicationScenarios(mode: ReplicationMode, options: ScenarioOpt
       assert.deepEqual(await guids(target), await guids(source));
     });
 
-    scenario('recursive tree with children created and destroyed between runs', async () => {
+    test('recursive tree with children created and destroyed between runs', async () => {
       const { source, target } = pair();
       await createDataset(source);
       await createDataset(`${source}/a`);
@@ -137,7 +143,7 @@ export function replicationScenarios(mode: ReplicationMode, options: ScenarioOpt
       assert.deepEqual(summary.orphanedTargets, [`${target}/b`]);
     });
 
-    scenario('diverged target: refused by default, then rolled back', async () => {
+    test('diverged target: refused by default, then rolled back', async () => {
       const { source, target } = pair();
       await sourceWithSnapshots(source, 2);
       expectExit(await mode.replicate(source, target), 0, 'initial');
@@ -151,7 +157,7 @@ export function replicationScenarios(mode: ReplicationMode, options: ScenarioOpt
       assert.deepEqual(await guids(target), await guids(source));
     });
 
-    scenario('diverged target renamed aside keeps every byte', async () => {
+    test('diverged target renamed aside keeps every byte', async () => {
       const { source, target } = pair();
       await sourceWithSnapshots(source, 2);
       expectExit(await mode.replicate(source, target), 0, 'initial');
@@ -169,21 +175,24 @@ export function replicationScenarios(mode: ReplicationMode, options: ScenarioOpt
       assert.match(summary.filesystems[0]?.actions.join('\n') ?? '', /renamed diverged/);
     });
 
-    scenario('target modified since the common snapshot', async () => {
+    test('target modified since the common snapshot', async () => {
       const { source, target } = pair();
       await sourceWithSnapshots(source, 1);
       expectExit(await mode.replicate(source, target), 0, 'initial');
       await mountpointOf(target);
-      await writeFile(target, 'local-change.bin', 256 * 1024);
+      const localChange = await writeFile(target, 'local-change.bin', 256 * 1024);
       await sourceWithSnapshots(source, 1, 2);
       const refused = expectExit(await mode.replicate(source, target), 1, 'modified');
       assert.match(refused.stderr, /modified/);
       assert.deepEqual(await names(target), ['s1']);
+      // Refused means untouched: a silent rollback would have taken the local change with it.
+      const survived = await hashFile(target, 'local-change.bin').catch((error: unknown) => String(error));
+      assert.equal(survived, localChange.sha256, 'the local change survives the refusal');
       expectExit(await mode.replicate(source, target, ['--on-diverged', 'rollback']), 0, 'rollback after modification');
       assert.deepEqual(await guids(target), await guids(source));
     });
 
-    scenario('no common snapshot: refused, target untouched', async () => {
+    test('no common snapshot: refused, target untouched', async () => {
       const { source, target } = pair();
       await sourceWithSnapshots(source, 2);
       await createDataset(target);
@@ -195,36 +204,58 @@ export function replicationScenarios(mode: ReplicationMode, options: ScenarioOpt
       assert.deepEqual(await listAll(target), before);
     });
 
-    scenario('a snapshot deleted on the source between runs; the base is held', async () => {
+    test('a snapshot deleted on the source between runs; the base is held', async () => {
       const { source, target } = pair();
       await sourceWithSnapshots(source, 3);
       expectExit(await mode.replicate(source, target), 0, 'initial');
-      // The newest replicated snapshot is the next incremental base: zferry holds it.
+      // The newest replicated snapshot is the next incremental base: zferry holds it, on both
+      // sides, with one hold each, and nothing else.
+      const held = async (fs: string): Promise<number[]> => Promise.all((await names(fs)).map((name) => userrefs(`${fs}@${name}`)));
+      assert.deepEqual(await held(source), [0, 0, 1], 'source s1, s2, s3: only the base is held');
+      assert.deepEqual(await held(target), [0, 0, 1], 'target s1, s2, s3: only the base is held');
       const destroyBase = await run('zfs', ['destroy', `${source}@s3`]);
       assert.notEqual(destroyBase.exitCode, 0, 'the replication cursor must be protected by a hold');
       await zfs('destroy', `${source}@s2`);
       await sourceWithSnapshots(source, 1, 4);
       expectExit(await mode.replicate(source, target), 0, 'after deletion');
       assert.deepEqual(await names(target), ['s1', 's2', 's3', 's4']);
-      // The cursor moved: s3 is released, s4 held.
+      // The cursor moved: s3 is released, s4 held, on both sides.
+      assert.deepEqual(await held(source), [0, 0, 1], 'source s1, s3, s4');
+      assert.deepEqual(await held(target), [0, 0, 0, 1], 'target s1, s2, s3, s4');
       assert.equal((await run('zfs', ['destroy', `${source}@s3`])).exitCode, 0, 'the old base is released');
       assert.notEqual((await run('zfs', ['destroy', `${source}@s4`])).exitCode, 0);
     });
 
-    scenario('--dry-run changes nothing', async () => {
+    test('--dry-run changes nothing', async () => {
       const { source, target } = pair();
       await sourceWithSnapshots(source, 2);
-      const sourceBefore = await listAll(source);
+      const sourceBefore = { datasets: await listAll(source), holds: await holdsAndCursors(source) };
       const result = expectExit(await mode.replicate(source, target, ['--dry-run', '--snapshot', '--json']), 0, 'dry run');
       const summary = JSON.parse(result.stdout) as JobSummary;
       assert.equal(summary.dryRun, true);
       assert.equal(summary.filesystems[0]?.outcome, 'planned');
       assert.ok((summary.filesystems[0]?.plan.length ?? 0) >= 2);
-      assert.deepEqual(await listAll(source), sourceBefore);
+      assert.deepEqual({ datasets: await listAll(source), holds: await holdsAndCursors(source) }, sourceBefore, 'no snapshot, hold or cursor on the source');
       assert.equal(await datasetExists(target), false);
+
+      // Once replicated, both sides have a cursor and a held base: a dry run over new snapshots
+      // moves neither.
+      expectExit(await mode.replicate(source, target), 0, 'real run');
+      await sourceWithSnapshots(source, 2, 3);
+      const state = async () => ({
+        sourceDatasets: await listAll(source),
+        sourceHolds: await holdsAndCursors(source),
+        targetDatasets: await listAll(target),
+        targetHolds: await holdsAndCursors(target),
+      });
+      const before = await state();
+      assert.ok(before.sourceHolds.some((row) => row.split('\t')[1]?.startsWith('zferry:cursor.')), 'the real run recorded a cursor');
+      const again = JSON.parse(expectExit(await mode.replicate(source, target, ['--dry-run', '--snapshot', '--json']), 0, 'second dry run').stdout) as JobSummary;
+      assert.equal(again.filesystems[0]?.outcome, 'planned');
+      assert.deepEqual(await state(), before, 'no snapshot, hold or cursor moved on either side');
     });
 
-    scenario('--json summary field by field', async () => {
+    test('--json summary field by field', async () => {
       const { source, target } = pair();
       await sourceWithSnapshots(source, 2);
       const sourceSnaps = await listSnapshots(source);

@@ -44,6 +44,11 @@ test('small frames are batched per tick; big payloads go out as the same Buffer,
   release();
   await new Promise((resolve) => setImmediate(resolve));
   release();
+  // The two small frames before the DATA frame went out together, in one write.
+  assert.deepEqual(
+    splitFrames(writes[0] as Buffer).map((f) => f.type),
+    [FrameType.PING, FrameType.WINDOW],
+  );
   // The DATA payload buffers were handed to the sink as they are: no copy.
   assert.ok(writes.some((w) => w.buffer === big.buffer && w.length === 60_000));
   assert.ok(writes.some((w) => w.buffer === big.buffer && w.length === 40_000));
@@ -59,6 +64,35 @@ test('small frames are batched per tick; big payloads go out as the same Buffer,
   );
   await writable;
   assert.equal(writer.blocked, false);
+  assert.equal(writer.bytesWritten, Buffer.concat(writes).length);
+});
+
+test('the small frames of one tick reach the sink as one write, once the tick is over', async () => {
+  const { sink, writes, release } = recordingSink();
+  const writer = new FrameWriter(sink);
+  for (let i = 0; i < 5; i++) writer.frame(FrameType.PING, 0, 0, Buffer.alloc(8, i));
+  assert.equal(writes.length, 0, 'nothing is written while the tick lasts');
+  await new Promise((resolve) => process.nextTick(resolve));
+  assert.equal(writes.length, 1, 'one write for the whole tick');
+  assert.deepEqual(
+    splitFrames(writes[0] as Buffer).map((f) => [f.type, f.payload[0]]),
+    [0, 1, 2, 3, 4].map((i) => [FrameType.PING, i]),
+  );
+  release();
+
+  // The next tick's frames make the next write.
+  writer.frame(FrameType.WINDOW, 0, 3, Buffer.from([0, 0, 0, 1]));
+  writer.frame(FrameType.WINDOW, 0, 5, Buffer.from([0, 0, 0, 2]));
+  assert.equal(writes.length, 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(writes.length, 2);
+  assert.deepEqual(
+    splitFrames(writes[1] as Buffer).map((f) => [f.type, f.streamId]),
+    [
+      [FrameType.WINDOW, 3],
+      [FrameType.WINDOW, 5],
+    ],
+  );
   assert.equal(writer.bytesWritten, Buffer.concat(writes).length);
 });
 

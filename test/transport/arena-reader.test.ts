@@ -6,8 +6,26 @@ import { once } from 'node:events';
 import { ReadArena, arenaOnRead, startArenaReads } from '../../transport/arena-reader.js';
 import { listenTcp, tcpConnector } from '../../transport/index.js';
 import { acceptQueue, readAll, writeAll } from '../fixtures/rpc-transport-check.js';
+import { waitFor } from '../helpers/rpc-util.js';
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Polls `sample` until it has returned the same value for `quietMs`: what it observes stopped
+ * moving. The bound only keeps a broken test from hanging.
+ */
+async function untilSteady(sample: () => string, what: string, quietMs = 200, boundMs = 10_000): Promise<void> {
+  const giveUpAt = Date.now() + boundMs;
+  let last = sample();
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    if (Date.now() > giveUpAt) throw new Error(`gave up waiting for ${what} to stop moving (last: ${last})`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const now = sample();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+}
 
 describe('read arena', () => {
   test('views stay intact across arena boundaries: no region is handed out twice', () => {
@@ -81,8 +99,9 @@ describe('arena reads on sockets', () => {
       const writing = writeAll(client.stream, sent);
       // Nobody reads on the server side: its socket buffer fills to the high-water mark, the
       // arena reader stops reading, and the kernel buffers fill until the writer must wait.
-      await delay(300);
+      // Wait for that standstill; a reader that never stops would hold all 64 MiB by then.
       const socket = server.stream as net.Socket;
+      await untilSteady(() => `${socket.readableLength} ${client.stream.writableLength}`, 'the transfer');
       assert.ok(socket.readableLength > 0, 'bytes arrived');
       assert.ok(socket.readableLength <= socket.readableHighWaterMark + 1024 * 1024, `read side holds ${socket.readableLength} bytes: reading stopped`);
       assert.ok(client.stream.writableLength > 0, 'the writer is held back');
@@ -102,7 +121,8 @@ describe('arena reads on sockets', () => {
       const client = await tcpConnector({ host: '127.0.0.1', port: listener.port }).connect();
       client.stream.end(Buffer.from('early bytes'));
       const server = await queue.next();
-      await delay(100);
+      // Every byte has arrived, and waits, before anyone reads.
+      await waitFor(() => server.stream.readableLength === 'early bytes'.length, 'the early bytes to arrive');
       const received = await readAll(server.stream);
       assert.equal(received.toString(), 'early bytes');
       client.close();

@@ -15,6 +15,7 @@ import { echoContract, echoImplementation } from '../fixtures/rpc-echo-contract.
 import { fixtureCommand } from '../fixtures/rpc-fixture-command.js';
 import { PatternSource, hashStream } from '../fixtures/rpc-pattern.js';
 import { createTestCa } from '../helpers/tls-ca.js';
+import { waitFor } from '../helpers/rpc-util.js';
 import type { TestCa } from '../helpers/tls-ca.js';
 import { nodeCommand, startSshd } from '../helpers/sshd.js';
 import type { Sshd } from '../helpers/sshd.js';
@@ -132,13 +133,32 @@ describe('RPC over each transport', () => {
 
   test('a wrong client certificate is refused before any RPC starts', async () => {
     ca ??= await createTestCa();
-    const listener = await listenTls({ host: '127.0.0.1', port: 0, ca: ca.caCert, ...ca.server }, serve);
+    // Every connection the listener hands on (to the RPC server) and every client it rejects.
+    const handedOn: string[] = [];
+    const rejected: TransportError[] = [];
+    const listener = await listenTls(
+      { host: '127.0.0.1', port: 0, ca: ca.caCert, ...ca.server, onError: (err) => rejected.push(err) },
+      (connection) => {
+        handedOn.push(connection.peer.name);
+        serve(connection);
+      },
+    );
     listeners.push(listener);
     const mallory = await ca.issueUntrustedClient('backup-host-7');
     await assert.rejects(
       tlsConnector({ host: '127.0.0.1', port: listener.port, ca: ca.caCert, cert: mallory.cert, key: mallory.key }).connect(),
       (err: unknown) => err instanceof TransportError && err.code === 'TLS_CLIENT_CERT',
     );
-    assert.equal(server.connectionCount, 0, 'the RPC server never saw the rejected client');
+    // The server side is done with the client once it has reported the rejection.
+    await waitFor(() => rejected.length > 0, 'the listener reports the rejected client');
+    assert.equal(rejected[0]?.code, 'TLS_CLIENT_CERT');
+    assert.match(rejected[0]?.message ?? '', /certificate not trusted \(subject CN=backup-host-7/);
+    assert.deepEqual(handedOn, [], 'the rejected client never reached the RPC server');
+
+    // The same listener still hands a trusted client on: the check above could see one.
+    const trusted = await ca.issueClient('backup-host-8');
+    const answer = await run(tlsConnector({ host: '127.0.0.1', port: listener.port, ca: ca.caCert, cert: trusted.cert, key: trusted.key }), 'tls');
+    assert.equal(answer.peerName, 'backup-host-8');
+    assert.deepEqual(handedOn, ['backup-host-8']);
   });
 });

@@ -22,40 +22,45 @@ import {
 
 const BIG = 200 * 1024 * 1024;
 
-/** Resolves once `count` bytes went through `stream` (observed, not consumed). */
-function afterBytes(stream: Readable, count: number): Promise<number> {
-  return new Promise((resolve) => {
-    let seen = 0;
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.length;
-      if (seen >= count) {
-        stream.off('data', onData);
-        resolve(seen);
-      }
-    };
-    stream.on('data', onData);
+/**
+ * Counts the bytes `stream` delivers until it closes (observed, not consumed): `reached`
+ * resolves once `count` went by, `total` with every byte delivered up to the close. An abort
+ * that does not stop the stream shows in `total`, never in `reached`.
+ */
+function observeBytes(stream: Readable, count: number): { reached: Promise<number>; total: Promise<number> } {
+  let seen = 0;
+  let onReached: (n: number) => void = () => undefined;
+  const reached = new Promise<number>((resolve) => {
+    onReached = resolve;
   });
+  stream.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen >= count) onReached(seen);
+  });
+  const total = new Promise<number>((resolve) => stream.once('close', () => resolve(seen)));
+  return { reached, total };
 }
 
 /**
- * A pass-through that counts the bytes on their way to a receiver; `reached` resolves at
- * `count`. Observing the send stream directly would start it flowing before the receiver
- * is attached.
+ * A pass-through that counts the bytes on their way to a receiver: `reached` resolves at
+ * `count`, `total` with every byte passed on until the pass-through closes. Observing the
+ * send stream directly would start it flowing before the receiver is attached.
  */
-function counting(count: number): { stream: Transform; reached: Promise<number> } {
+function counting(count: number): { stream: Transform; reached: Promise<number>; total: Promise<number> } {
   let seen = 0;
-  let resolve: (n: number) => void = () => undefined;
-  const reached = new Promise<number>((r) => {
-    resolve = r;
+  let onReached: (n: number) => void = () => undefined;
+  const reached = new Promise<number>((resolve) => {
+    onReached = resolve;
   });
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
-      if (seen >= count) resolve(seen);
+      if (seen >= count) onReached(seen);
       callback(null, chunk);
     },
   });
-  return { stream, reached };
+  const total = new Promise<number>((resolve) => stream.once('close', () => resolve(seen)));
+  return { stream, reached, total };
 }
 
 describe('aborting transfers (real zfs, 200 MiB stream)', () => {
@@ -81,7 +86,8 @@ describe('aborting transfers (real zfs, 200 MiB stream)', () => {
   test('abort() of a running send stops it midway', async () => {
     await snapshot(`${fs}@abort1`);
     const send = driver.send({ snapshot: `${fs}@abort1` });
-    const reached = await afterBytes(send.stream, 32 * 1024 * 1024);
+    const observed = observeBytes(send.stream, 32 * 1024 * 1024);
+    await observed.reached;
     send.abort(new Error('operator cancelled'));
     await assert.rejects(send.done, (error: unknown) => {
       assert.ok(error instanceof ZfsAbortedError, String(error));
@@ -89,8 +95,9 @@ describe('aborting transfers (real zfs, 200 MiB stream)', () => {
       assert.equal((error.cause as Error).message, 'operator cancelled');
       return true;
     });
-    assert.ok(reached < BIG, 'aborted before the end');
     assert.equal(send.stream.destroyed, true);
+    const delivered = await observed.total;
+    assert.ok(delivered < BIG, `aborted before the end: ${delivered} bytes delivered of a stream larger than ${BIG}`);
     await assertNoZfsLeft();
     // Nothing holds the snapshot any more.
     await zfs('destroy', `${fs}@abort1`);
@@ -99,12 +106,14 @@ describe('aborting transfers (real zfs, 200 MiB stream)', () => {
   test('an AbortSignal stops a send; a reader closing the stream stops it too', async () => {
     const controller = new AbortController();
     const send = driver.send({ snapshot: `${fs}@s2`, signal: controller.signal });
-    await afterBytes(send.stream, 8 * 1024 * 1024);
+    const observed = observeBytes(send.stream, 8 * 1024 * 1024);
+    await observed.reached;
     controller.abort('deadline');
     await assert.rejects(send.done, ZfsAbortedError);
+    assert.ok((await observed.total) < BIG, 'the signal stopped the stream before its end');
 
     const closed = driver.send({ snapshot: `${fs}@s2` });
-    await afterBytes(closed.stream, 8 * 1024 * 1024);
+    await observeBytes(closed.stream, 8 * 1024 * 1024).reached;
     closed.stream.destroy();
     await assert.rejects(closed.done, (error: unknown) => {
       assert.ok(error instanceof ZfsAbortedError, String(error));
@@ -126,14 +135,15 @@ describe('aborting transfers (real zfs, 200 MiB stream)', () => {
       { target, snapshotName: 's2', expectedGuid: guid.s2 as string, signal: controller.signal },
       counter.stream,
     );
-    const reached = await counter.reached;
+    await counter.reached;
     controller.abort(new Error('shutting down'));
     await assert.rejects(receiving, (error: unknown) => {
       assert.ok(error instanceof ZfsAbortedError, String(error));
       assert.match(error.message, /shutting down/);
       return true;
     });
-    assert.ok(reached < BIG);
+    const delivered = await counter.total;
+    assert.ok(delivered < BIG, `aborted before the end: ${delivered} bytes went to the receiver of a stream larger than ${BIG}`);
     await assert.rejects(send.done, ZfsAbortedError);
     await assertNoZfsLeft();
     assert.equal(await datasetExists(target), false);
@@ -156,6 +166,7 @@ describe('aborting transfers (real zfs, 200 MiB stream)', () => {
     await counter.reached;
     controller.abort();
     await assert.rejects(receiving, ZfsAbortedError);
+    assert.ok((await counter.total) < BIG, 'aborted before the end');
     await assert.rejects(send.done, ZfsAbortedError);
     await assertNoZfsLeft();
     assert.deepEqual((await listSnapshots(target)).map((s) => s.guid), [guid.s1]);

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestPool, run, sweepStalePools, withPool, zfs } from '../../helpers/zfs-pool.js';
+import { createTestPool, run, sweepStalePools, withPool, zfs, zfsProcesses } from '../../helpers/zfs-pool.js';
 import { createZfsWrapper } from '../../helpers/zfs-wrappers.js';
 
 const here = fileURLToPath(import.meta.url);
@@ -106,11 +106,24 @@ describe('zfs test pool harness', () => {
     });
   }
 
-  test('SIGTERM with a transfer still holding the pool busy: destroyed once the process is gone', async () => {
+  test('SIGTERM with a transfer still holding the pool busy: destroyed once the process is gone', async (t) => {
     const child = await startChild('busy');
+    // A failed premise must not leave the child (and its pool) behind.
+    t.after(() => child.kill('SIGTERM'));
+    const pool = String(child.report.pool);
+    // The premise: the child's zfs send is running and zfs refuses to destroy the pool.
+    assert.deepEqual(
+      zfsProcesses(pool).map((p) => p.argv[1]),
+      ['send'],
+      'the child has a zfs send running on its pool',
+    );
+    const refused = await run('zpool', ['destroy', pool]);
+    assert.notEqual(refused.exitCode, 0, 'the pool must be busy while the transfer runs');
+    assert.match(refused.stderr, /busy/);
     child.kill('SIGTERM');
-    await child.exited;
-    await waitUntilGone(String(child.report.pool), String(child.report.dir));
+    const [code] = await child.exited;
+    assert.equal(code, 128 + 15);
+    await waitUntilGone(pool, String(child.report.dir));
   });
 
   test('SIGKILL leaves the pool; the next sweep removes it', async () => {

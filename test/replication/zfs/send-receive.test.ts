@@ -27,6 +27,7 @@ import {
   hashFile,
   listAll,
   listSnapshots,
+  run,
   snapshot,
   usePool,
   writeFile,
@@ -429,30 +430,76 @@ describe('send and receive (real zfs)', () => {
     assert.deepEqual(await listAll(parent), [parent]);
   });
 
-  test('unsupported options are refused before anything runs', async (t) => {
+  test('unsupported options are refused before anything runs; supported ones reach zfs', async (t) => {
     const { fs, guid } = await source('sr11');
-    const caps = await driver.capabilities(fs);
-    if (!caps.receiveProperties) {
-      const input = Readable.from([Buffer.alloc(10)]);
-      await assert.rejects(
-        driver.receive({ target: ctx.pool.dataset('bk11'), snapshotName: 's1', expectedGuid: guid.s1 as string, properties: { mountpoint: 'none' } }, input),
-        ZfsUnsupportedError,
-      );
-      assert.equal(input.destroyed, true);
+    const parent = await backupParent('bk11');
+    const realZfs = (await run('sh', ['-c', 'command -v zfs'])).stdout.trim();
+    const recording = createZfsWrapper('recording', realZfs);
+    // A zfs that accepts -w -c -L -e (probes included): the supported path runs here too.
+    const withFlags = createZfsWrapper('send-flags', realZfs);
+    t.after(() => {
+      recording.cleanup();
+      withFlags.cleanup();
+    });
+    /** zfs send/receive runs that name a dataset of the pool: transfers, not probes or reads. */
+    const transfers = (invocations: string[][]): string[] =>
+      invocations
+        .filter((argv) => ['send', 'receive', 'recv'].includes(argv[0] ?? '') && argv.some((arg) => arg.startsWith(`${ctx.pool.name}/`)))
+        .map((argv) => argv.join(' '));
+    const drained = async (send: { stream: Readable; done: Promise<void> }): Promise<void> => {
+      send.stream.resume();
+      await send.done;
+    };
+
+    const recorded = new ZfsDriver({ zfsBin: recording.bin });
+    const caps = await recorded.capabilities(fs);
+
+    // recv -o: refused before zfs receive runs, or passed to it.
+    const target = `${parent}/t`;
+    const send = driver.send({ snapshot: `${fs}@s1` });
+    const receiving = recorded.receive({ target, snapshotName: 's1', expectedGuid: guid.s1 as string, properties: { mountpoint: 'none' } }, send.stream);
+    if (caps.receiveProperties) {
+      assert.equal((await receiving).version?.guid, guid.s1);
+      await send.done;
+      assert.deepEqual(transfers(recording.invocations()), [`receive -u -o mountpoint=none ${target}`]);
+    } else {
+      await assert.rejects(receiving, ZfsUnsupportedError);
+      await assertSendStopped(send);
+      assert.deepEqual(transfers(recording.invocations()), [], 'no zfs receive ran');
+      assert.equal(await datasetExists(target), false);
+    }
+
+    // send -c and -e with the capabilities known: refused before zfs send runs, or passed to it.
+    recording.clear();
+    for (const [option, flag, supported, refusal] of [
+      ['compressed', '-c', caps.sendCompressed, /compressed send \(-c\) is not supported here/],
+      ['embedded', '-e', caps.sendEmbedded, /embedded-block send \(-e\) is not supported here/],
+    ] as const) {
+      const options = { snapshot: `${fs}@s1`, [option]: true };
+      if (supported) {
+        await drained(recorded.send(options));
+        assert.deepEqual(transfers(recording.invocations()), [`send ${flag} ${fs}@s1`]);
+      } else {
+        assert.throws(() => recorded.send(options), (error: Error) => error instanceof ZfsUnsupportedError && refusal.test(error.message));
+        assert.deepEqual(transfers(recording.invocations()), [], `no zfs send ran for ${flag}`);
+      }
+      recording.clear();
     }
     if (!caps.sendCompressed) {
-      // Capabilities of this pool are cached now: refused synchronously.
-      assert.throws(() => driver.send({ snapshot: `${fs}@s1`, compressed: true }), ZfsUnsupportedError);
-      // Without cached capabilities zfs itself rejects the flag; still typed.
-      const fresh = new ZfsDriver();
-      const send = fresh.send({ snapshot: `${fs}@s1`, compressed: true });
-      send.stream.resume();
-      await assert.rejects(send.done, ZfsUnsupportedError);
+      // Without probed capabilities zfs itself rejects the flag: still a typed error.
+      const unprobed = new ZfsDriver({ zfsBin: recording.bin });
+      const attempt = unprobed.send({ snapshot: `${fs}@s1`, compressed: true });
+      attempt.stream.resume();
+      await assert.rejects(attempt.done, ZfsUnsupportedError);
     }
-    if (!caps.sendEmbedded) {
-      assert.throws(() => driver.send({ snapshot: `${fs}@s1`, embedded: true }), (error: Error) => error instanceof ZfsUnsupportedError && /embedded-block send \(-e\)/.test(error.message));
-    }
-    if (caps.receiveProperties && caps.sendCompressed) t.diagnostic('this zfs supports recv -o and send -c');
+
+    // Where zfs has the flags they reach zfs send as asked, and the stream flows.
+    const flagged = new ZfsDriver({ zfsBin: withFlags.bin });
+    const flaggedCaps = await flagged.capabilities(fs);
+    assert.equal(flaggedCaps.sendCompressed && flaggedCaps.sendEmbedded, true, 'the wrapper accepts -c and -e');
+    withFlags.clear();
+    await drained(flagged.send({ snapshot: `${fs}@s1`, compressed: true, embedded: true }));
+    assert.deepEqual(transfers(withFlags.invocations()), [`send -c -e ${fs}@s1`]);
   });
 
   test('hostile names never reach zfs', async () => {
