@@ -53,6 +53,7 @@ import { directSendOf } from './direct-send.js';
 import { binaryKey, readProbeCache, writeProbeCache } from './probe-cache.js';
 import { errorFromResult } from './exec.js';
 import { CoalescingLookup } from './coalescing-lookup.js';
+import { errorMessage } from '../../platform/errors.js';
 
 export interface ZfsDriverOptions {
   zfsBin?: string;
@@ -797,6 +798,6 @@ function abortedBeforeStart(opts: ReceiveOptions): ZfsAbortedError {
 
 function reasonText(reason: unknown): string {
   if (reason === undefined) return '';
-  return `: ${reason instanceof Error ? reason.message : String(reason)}`;
+  return `: ${errorMessage(reason)}`;
 }
 
