@@ -17,7 +17,7 @@
  * for the whole tree. Per-filesystem values cost a transaction per distinct value.
  */
 
-import { DatasetNotFoundError, HoldExistsError, HoldNotFoundError, isWithin, parentOf, type ZfsDriver } from '../zfs/index.js';
+import { DatasetNotFoundError, HoldExistsError, HoldNotFoundError, isAtOrBelow, parentOf, type ZfsDriver } from '../zfs/index.js';
 import { cursorProperty, formatCursorValue, heldCandidates, recordedCursor, type RecordedCursor } from './cursor.js';
 import { CursorOutsideTreeError } from './errors.js';
 
@@ -57,7 +57,7 @@ export async function moveCursors(
 ): Promise<{ released: number }> {
   const property = cursorProperty(tag);
   const moving = moves.map((m) => m.filesystem);
-  const outside = root === undefined ? undefined : moving.find((fs) => !isWithin(root, fs));
+  const outside = root === undefined ? undefined : moving.find((fs) => !isAtOrBelow(fs, root));
   if (outside !== undefined) throw new CursorOutsideTreeError(outside, root ?? '');
   // The tree listing and the moving filesystems' cursors are both reads: run them together.
   const listing = root === undefined ? undefined : driver.listFilesystems(root, { recursive: true });
