@@ -12,6 +12,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
+import { errorStack } from '../platform/errors.js';
 import { fixed, median, table } from './lib/stats.js';
 
 const fromSources = import.meta.url.endsWith('.ts');
@@ -80,6 +81,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench/malloc-tuning: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`bench/malloc-tuning: ${errorStack(err)}\n`);
   process.exit(1);
 });

@@ -8,6 +8,7 @@
 import { statfs } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { errorStack } from '../platform/errors.js';
 import { startSshd, SSH_CLIENT_OPTIONS, type Sshd } from '../test/helpers/sshd.js';
 import { runCommand, stopLiveCommands } from './replication/command.js';
 import type { BenchContext } from './replication/context.js';
@@ -139,7 +140,7 @@ main().then(
     process.exitCode = code;
   },
   async (error: unknown) => {
-    process.stderr.write(`bench:replication failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(`bench:replication failed: ${errorStack(error)}\n`);
     await cleanup();
     process.exitCode = 1;
   },

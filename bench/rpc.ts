@@ -18,6 +18,7 @@ import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
+import { errorStack } from '../platform/errors.js';
 import { nodeShellCommand, shellWord, spawnScript, spawnShell, waitExit } from './lib/node-script.js';
 import { ReportReader, numberField } from './lib/report.js';
 import type { Report } from './lib/report.js';
@@ -281,6 +282,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench/rpc: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`bench/rpc: ${errorStack(err)}\n`);
   process.exit(1);
 });

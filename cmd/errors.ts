@@ -1,24 +1,22 @@
 /** CLI-level errors and the mapping of any error to an exit code. */
 
+import { ZferryError, errorCode } from '../platform/errors.js';
+
 /** Exit codes: 0 everything replicated, 1 something failed, 2 usage or configuration error. */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-export class UsageError extends Error {
-  readonly code = 'USAGE';
+export class UsageError extends ZferryError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UsageError';
+    super('USAGE', message, options);
   }
 }
 
 /** A job ran but at least one filesystem failed; its summary was already printed. */
-export class JobFailedError extends Error {
-  readonly code = 'JOB_FAILED';
+export class JobFailedError extends ZferryError {
   constructor(message: string) {
-    super(message);
-    this.name = 'JobFailedError';
+    super('JOB_FAILED', message);
   }
 }
 
@@ -39,7 +37,7 @@ const USAGE_CODES = new Set([
 ]);
 
 export function exitCodeFor(error: unknown): number {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && USAGE_CODES.has(code)) return EXIT_USAGE;
+  const code = errorCode(error);
+  if (code !== undefined && USAGE_CODES.has(code)) return EXIT_USAGE;
   return EXIT_FAILED;
 }

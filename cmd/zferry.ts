@@ -4,6 +4,7 @@
  * (0 success, 1 failure, 2 usage or configuration error). This is the only catch-all.
  */
 import { CommanderError } from 'commander';
+import { errorCode, errorMessage } from '../platform/errors.js';
 import { tuneProcessForBulkStreams } from '../platform/index.js';
 import { EXIT_OK, exitCodeFor, JobFailedError } from './errors.js';
 import { buildProgram } from './program.js';
@@ -20,9 +21,8 @@ async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT_OK : exitCodeFor(error);
     }
     if (!(error instanceof JobFailedError)) {
-      const code = (error as { code?: unknown }).code;
-      const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`zferry: ${typeof code === 'string' ? `[${code}] ` : ''}${message}\n`);
+      const code = errorCode(error);
+      process.stderr.write(`zferry: ${code === undefined ? '' : `[${code}] `}${errorMessage(error)}\n`);
       if (process.env.ZFERRY_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     }
     return exitCodeFor(error);

@@ -10,25 +10,24 @@
 import { z } from 'zod';
 import { defineContract, endpoint } from '../rpc/index.js';
 import { endpointErrors } from './error-codes.js';
+import { FILESYSTEM_NAME_PATTERN, MAX_NAME_LENGTH, SHORT_NAME_PATTERN } from './zfs/names.js';
 
-/** Dataset names as zfs allows them; never starting with `-` (it would read as an option). */
-const componentPattern = '[A-Za-z0-9_.:][A-Za-z0-9_.: -]*';
-const filesystemPattern = new RegExp(`^[A-Za-z0-9_.:](?:[A-Za-z0-9_.: -]*)(?:/${componentPattern})*$`);
-const shortNamePattern = new RegExp(`^${componentPattern}$`);
-
+/** Dataset names by the rules of zfs/names.ts, the ones the driver checks again before zfs runs. */
 export const filesystemName = z
   .string()
   .min(1)
-  .max(255)
-  .regex(filesystemPattern, 'not a valid filesystem name')
-  .refine((name) => !name.split('/').some((part) => part === '.' || part === '..'), 'contains a . or .. component')
-  .meta({ id: 'FilesystemName', description: 'a filesystem name, `pool/a/b`: no `.` or `..` component, never starting with `-`' });
+  .max(MAX_NAME_LENGTH)
+  .regex(FILESYSTEM_NAME_PATTERN, 'not a valid filesystem name')
+  .meta({
+    id: 'FilesystemName',
+    description: 'a filesystem name, `pool/a/b`: the pool name begins with a letter; no other component is `.` or `..` or begins with `-` or a space',
+  });
 export const shortName = z
   .string()
   .min(1)
-  .max(255)
-  .regex(shortNamePattern, 'not a valid snapshot name')
-  .meta({ id: 'ShortName', description: 'the part of a snapshot or bookmark name after `@` or `#`' });
+  .max(MAX_NAME_LENGTH)
+  .regex(SHORT_NAME_PATTERN, 'not a valid snapshot name')
+  .meta({ id: 'ShortName', description: 'the part of a snapshot or bookmark name after `@` or `#`: not `.` or `..`, never beginning with `-` or a space' });
 export const guid = z
   .string()
   .regex(/^[0-9]{1,20}$/, 'guid must be a decimal string')

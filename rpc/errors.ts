@@ -4,6 +4,8 @@
  * classes come out of a network connection and of LocalRPC.
  */
 
+import { ZferryError } from '../platform/errors.js';
+
 export type RpcErrorCode =
   | 'RPC_PROTOCOL'
   | 'RPC_CONNECTION_LOST'
@@ -20,20 +22,16 @@ export interface RpcErrorOptions {
   cause?: unknown;
 }
 
-export class RpcError extends Error {
-  readonly code: RpcErrorCode;
-  override readonly cause?: unknown;
+export class RpcError extends ZferryError {
+  declare readonly code: RpcErrorCode;
 
   constructor(code: RpcErrorCode, message: string, options?: RpcErrorOptions) {
-    super(message);
-    this.code = code;
-    if (options?.cause !== undefined) this.cause = options.cause;
+    super(code, message, options);
   }
 }
 
 /** The peer sent something malformed or oversized, or speaks another protocol/version. Closes the connection. */
 export class RpcProtocolError extends RpcError {
-  override readonly name = 'RpcProtocolError';
   constructor(message: string, options?: RpcErrorOptions) {
     super('RPC_PROTOCOL', message, options);
   }
@@ -41,7 +39,6 @@ export class RpcProtocolError extends RpcError {
 
 /** The peer vanished: socket closed or failed, or the keepalive timed out. */
 export class RpcConnectionLostError extends RpcError {
-  override readonly name = 'RpcConnectionLostError';
   constructor(message: string, options?: RpcErrorOptions) {
     super('RPC_CONNECTION_LOST', message, options);
   }
@@ -49,7 +46,6 @@ export class RpcConnectionLostError extends RpcError {
 
 /** The call was cancelled through an AbortSignal (on either side). */
 export class RpcCancelledError extends RpcError {
-  override readonly name = 'RpcCancelledError';
   constructor(message = 'call cancelled', options?: RpcErrorOptions) {
     super('RPC_CANCELLED', message, options);
   }
@@ -57,7 +53,6 @@ export class RpcCancelledError extends RpcError {
 
 /** The call's timeoutMs/deadline passed before it finished. */
 export class RpcDeadlineError extends RpcError {
-  override readonly name = 'RpcDeadlineError';
   constructor(message = 'deadline exceeded', options?: RpcErrorOptions) {
     super('RPC_DEADLINE_EXCEEDED', message, options);
   }
@@ -65,7 +60,6 @@ export class RpcDeadlineError extends RpcError {
 
 /** The remote side has no handler for this endpoint. The connection stays usable. */
 export class RpcUnknownEndpointError extends RpcError {
-  override readonly name = 'RpcUnknownEndpointError';
   constructor(message: string, options?: RpcErrorOptions) {
     super('RPC_UNKNOWN_ENDPOINT', message, options);
   }
@@ -73,7 +67,6 @@ export class RpcUnknownEndpointError extends RpcError {
 
 /** The request validator rejected the request; the message names the offending fields. */
 export class RpcInvalidRequestError extends RpcError {
-  override readonly name = 'RpcInvalidRequestError';
   constructor(message: string, options?: RpcErrorOptions) {
     super('RPC_INVALID_REQUEST', message, options);
   }
@@ -81,7 +74,6 @@ export class RpcInvalidRequestError extends RpcError {
 
 /** The remote answered something the response validator rejects. */
 export class RpcInvalidResponseError extends RpcError {
-  override readonly name = 'RpcInvalidResponseError';
   constructor(message: string, options?: RpcErrorOptions) {
     super('RPC_INVALID_RESPONSE', message, options);
   }
@@ -89,7 +81,6 @@ export class RpcInvalidResponseError extends RpcError {
 
 /** The remote handler threw. `remoteCode` is the `code` property of what it threw, if any. */
 export class RpcRemoteError extends RpcError {
-  override readonly name = 'RpcRemoteError';
   readonly remoteCode: string | undefined;
   readonly details: unknown;
 
@@ -102,7 +93,6 @@ export class RpcRemoteError extends RpcError {
 
 /** The source of a byte stream failed (e.g. `zfs send` died); not a connection problem. */
 export class RpcStreamSourceError extends RpcError {
-  override readonly name = 'RpcStreamSourceError';
   constructor(message: string, options?: RpcErrorOptions) {
     super('RPC_STREAM_SOURCE', message, options);
   }
@@ -110,21 +100,10 @@ export class RpcStreamSourceError extends RpcError {
 
 /** The peer is shutting down and did not start this call: safe to retry elsewhere or later. */
 export class RpcGoawayError extends RpcError {
-  override readonly name = 'RpcGoawayError';
   constructor(message = 'peer is shutting down; call not started', options?: RpcErrorOptions) {
     super('RPC_GOAWAY', message, options);
   }
 }
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** The `code` property of a thrown value, when it is a string. */
-export function errorCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err as { code: unknown }).code;
-    if (typeof code === 'string') return code;
-  }
-  return undefined;
-}
+/** Read anything thrown (defined in platform/errors.ts): the RPC modules take them from here. */
+export { errorCode, errorMessage } from '../platform/errors.js';

@@ -5,6 +5,7 @@ import { RpcConnection } from './connection.js';
 import { resolveLimits } from './limits.js';
 import type { RpcLimits } from './limits.js';
 import { HandlerRegistry } from './registry.js';
+import { errorMessage } from './errors.js';
 import type { TransportConnection } from '../transport/types.js';
 
 export interface RpcServerOptions {
@@ -52,7 +53,7 @@ export class RpcServer {
     void connection.closed.then(() => this.#connections.delete(connection));
     connection.ready.then(
       () => logger?.debug({ peer: transport.peer.name }, 'rpc client connected'),
-      (error: unknown) => logger?.info({ peer: transport.peer.name, err: error instanceof Error ? error.message : String(error) }, 'rpc connection failed to start'),
+      (error: unknown) => logger?.info({ peer: transport.peer.name, err: errorMessage(error) }, 'rpc connection failed to start'),
     );
     // A server shutting down still answers HELLO, then refuses calls with GOAWAY.
     if (this.#closing !== undefined) void connection.close();

@@ -3,6 +3,12 @@
  * `code` is stable and meant for programs; `message` is meant for people (it carries the
  * detail a user needs, e.g. ssh's stderr and exit code).
  */
+
+import { ZferryError } from '../platform/errors.js';
+
+/** Read anything thrown (defined in platform/errors.ts): the transport modules take them from here. */
+export { errorCode, errorMessage } from '../platform/errors.js';
+
 export type TransportErrorCode =
   /** A caller-supplied value (host, user, path, option) was refused before use. */
   | 'INVALID_ARGUMENT'
@@ -33,27 +39,10 @@ export type TransportErrorCode =
   /** The connection was aborted through an AbortSignal. */
   | 'ABORTED';
 
-export class TransportError extends Error {
-  override readonly name = 'TransportError';
-  readonly code: TransportErrorCode;
-  override readonly cause?: unknown;
+export class TransportError extends ZferryError {
+  declare readonly code: TransportErrorCode;
 
   constructor(code: TransportErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message);
-    this.code = code;
-    if (options?.cause !== undefined) this.cause = options.cause;
+    super(code, message, options);
   }
-}
-
-/** The errno-style code of a Node system error, if it has one. */
-export function systemErrorCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err as { code: unknown }).code;
-    if (typeof code === 'string') return code;
-  }
-  return undefined;
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream';
 import type { Readable, Writable } from 'node:stream';
-import { systemErrorCode } from './errors.js';
+import { errorCode } from './errors.js';
 
 export interface JoinedDuplexOptions {
   /**
@@ -106,7 +106,7 @@ export class JoinedDuplex extends Duplex {
   };
 
   readonly #onSinkError = (err: Error): void => {
-    if (!PEER_GONE_CODES.has(systemErrorCode(err) ?? '')) {
+    if (!PEER_GONE_CODES.has(errorCode(err) ?? '')) {
       this.destroy(err);
       return;
     }

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { TransportError, errorMessage, systemErrorCode } from './errors.js';
+import { TransportError, errorMessage, errorCode } from './errors.js';
 
 /**
  * Wait until `socket` emits `readyEvent`; an error, an early close, an abort or the timeout
@@ -47,7 +47,7 @@ export function awaitSocketReady(
 
 /** A CONNECT_FAILED error naming the target and the system error code. */
 export function connectFailed(target: string, err: Error): TransportError {
-  const code = systemErrorCode(err);
+  const code = errorCode(err);
   const hint =
     code === 'ECONNREFUSED' ? ' (nothing is listening there)'
     : code === 'ENOENT' ? ' (no such socket file)'

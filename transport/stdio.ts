@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { PeerIdentity, TransportConnection } from './types.js';
 import { JoinedDuplex } from './joined-duplex.js';
 import { arenaOnRead } from './arena-reader.js';
+import { ZferryError } from '../platform/errors.js';
 import { enlargePipe } from '../platform/kernel-buffers.js';
 
 export interface StdioConnectionOptions {
@@ -26,11 +27,9 @@ export interface GuardStdoutOptions {
   mode?: 'redirect' | 'throw';
 }
 
-export class StdoutReservedError extends Error {
-  override readonly name = 'StdoutReservedError';
-  readonly code = 'STDOUT_RESERVED';
+export class StdoutReservedError extends ZferryError {
   constructor() {
-    super('stdout carries the RPC channel; write diagnostics to stderr');
+    super('STDOUT_RESERVED', 'stdout carries the RPC channel; write diagnostics to stderr');
   }
 }
 

@@ -2,7 +2,7 @@ import tls from 'node:tls';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { readFile } from 'node:fs/promises';
 import type { Connector, ConnectionHandler, Listener, PeerIdentity, TransportConnection } from './types.js';
-import { TransportError, errorMessage, systemErrorCode } from './errors.js';
+import { TransportError, errorMessage, errorCode } from './errors.js';
 import { awaitSocketReady, connectFailed } from './socket-connect.js';
 import { SocketListener, bindServer, formatHostPort, socketConnection } from './socket-listener.js';
 import type { ListenerErrorHandler } from './socket-listener.js';
@@ -103,7 +103,7 @@ const SERVER_CERT_CODES = new Set([
 ]);
 
 function clientSideHandshakeError(target: string, err: Error): TransportError {
-  const code = systemErrorCode(err) ?? '';
+  const code = errorCode(err) ?? '';
   if (SERVER_CERT_CODES.has(code)) {
     return new TransportError('TLS_SERVER_CERT', `TLS server ${target} presented a certificate we do not trust: ${err.message} (${code})`, { cause: err });
   }
@@ -156,7 +156,7 @@ function watchAcceptance(socket: TLSSocket, target: string): (timeoutMs: number,
         setImmediate(resolve);
       };
       const onError = (err: Error): void => {
-        const code = systemErrorCode(err) ?? '';
+        const code = errorCode(err) ?? '';
         if (code.startsWith('ERR_SSL_TLSV1_ALERT') || code.startsWith('ERR_SSL_SSLV3_ALERT') || code === 'ECONNRESET') {
           fail(new TransportError('TLS_CLIENT_CERT', `TLS server ${target} rejected our client certificate (${ourCert}): ${err.message}`, { cause: err }));
         } else {
@@ -204,7 +204,7 @@ export function tlsConnector(options: TlsConnectOptions): Connector {
       const socket = tls.connect(connectOptions);
       const confirmAccepted = watchAcceptance(socket, target);
       const describe = (err: Error): TransportError =>
-        systemErrorCode(err) === undefined
+        errorCode(err) === undefined
           ? new TransportError('TLS_HANDSHAKE', `TLS handshake with ${target} failed: ${err.message}`, { cause: err })
           : clientSideHandshakeError(target, err);
       await awaitSocketReady(socket, 'secureConnect', describe, signal, timeoutMs);
@@ -264,7 +264,7 @@ export async function listenTls(options: TlsListenOptions, onConnection: Connect
   server.on('connection', (socket) => listener.track(socket));
   server.on('tlsClientError', (err, socket) => {
     const from = formatHostPort(socket.remoteAddress, socket.remotePort);
-    const code = systemErrorCode(err) ?? '';
+    const code = errorCode(err) ?? '';
     if (code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') {
       report(new TransportError('TLS_CLIENT_CERT', `rejected TLS client ${from}: it sent no client certificate`, { cause: err }));
     } else {
@@ -282,8 +282,7 @@ export async function listenTls(options: TlsListenOptions, onConnection: Connect
     }
     if (!socket.authorized) {
       socket.destroy();
-      const reason = socket.authorizationError instanceof Error ? socket.authorizationError.message : String(socket.authorizationError);
-      report(new TransportError('TLS_CLIENT_CERT', `rejected TLS client ${from}: certificate not trusted (${describeCert(cert)}): ${reason}`));
+      report(new TransportError('TLS_CLIENT_CERT', `rejected TLS client ${from}: certificate not trusted (${describeCert(cert)}): ${errorMessage(socket.authorizationError)}`));
       return;
     }
     if (cn === undefined) {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import type { Connector, ConnectionHandler, Listener, TransportConnection } from './types.js';
-import { TransportError, errorMessage, systemErrorCode } from './errors.js';
+import { TransportError, errorMessage, errorCode } from './errors.js';
 import { arenaOnRead, startArenaReads } from './arena-reader.js';
 import { awaitSocketReady, connectFailed } from './socket-connect.js';
 import { SocketListener, bindServer, socketConnection } from './socket-listener.js';
@@ -67,7 +67,7 @@ async function removeStaleSocket(path: string): Promise<void> {
   try {
     stat = await lstat(path);
   } catch (err) {
-    if (systemErrorCode(err) === 'ENOENT') return;
+    if (errorCode(err) === 'ENOENT') return;
     throw new TransportError('LISTEN_FAILED', `cannot inspect ${path}: ${errorMessage(err)}`, { cause: err });
   }
   if (!stat.isSocket()) {
@@ -79,7 +79,7 @@ async function removeStaleSocket(path: string): Promise<void> {
   try {
     await unlink(path);
   } catch (err) {
-    if (systemErrorCode(err) !== 'ENOENT') {
+    if (errorCode(err) !== 'ENOENT') {
       throw new TransportError('LISTEN_FAILED', `cannot remove stale socket ${path}: ${errorMessage(err)}`, { cause: err });
     }
   }

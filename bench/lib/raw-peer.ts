@@ -7,6 +7,7 @@
  */
 import net from 'node:net';
 import { once } from 'node:events';
+import { errorStack } from '../../platform/errors.js';
 import { enlargePipe } from '../../platform/kernel-buffers.js';
 import { countBytes, writeBulk } from './bulk.js';
 import { cpuMsSince, now, report } from './report.js';
@@ -65,6 +66,6 @@ if (!run) {
   process.exit(2);
 }
 run(rest).catch((err: unknown) => {
-  process.stderr.write(`raw-peer ${String(role)}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`raw-peer ${String(role)}: ${errorStack(err)}\n`);
   process.exit(1);
 });

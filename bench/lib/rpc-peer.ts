@@ -5,6 +5,7 @@
  * SCENARIO: upload BYTES | calls SECONDS IN_FLIGHT | calls-bulk SECONDS IN_FLIGHT
  * A server serves one connection and exits when it closes. Results go to stderr (report.ts).
  */
+import { errorStack } from '../../platform/errors.js';
 import { tuneProcessForBulkStreams } from '../../platform/index.js';
 import { RpcServer, connect } from '../../rpc/index.js';
 import type { ConnectedClient } from '../../rpc/index.js';
@@ -136,7 +137,7 @@ run(rest).then(
   // stdin may still hold the process open in stdio mode.
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`rpc-peer ${String(role)}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`rpc-peer ${String(role)}: ${errorStack(err)}\n`);
     process.exit(1);
   },
 );

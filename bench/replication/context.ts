@@ -5,6 +5,7 @@
  * baseline stops the benchmark, as no ratio means anything without it.
  */
 
+import { errorMessage } from '../../platform/errors.js';
 import type { BenchOptions } from './options.js';
 import type { BenchPool } from './pools.js';
 import type { Profile } from './profile.js';
@@ -68,7 +69,7 @@ function describeFailure(error: unknown): string {
     const lines = (result.stderr || result.stdout).trim().split('\n').slice(-4).map((line) => line.trim());
     return `${how}: ${lines.join(' / ')}`;
   }
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 /** The contenders in another order each repetition, so none always runs first (cold) or last. */

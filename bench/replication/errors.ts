@@ -2,42 +2,35 @@
  * Errors of the replication benchmark. Each names what failed; `cause` keeps the original.
  */
 
+import { ZferryError } from '../../platform/errors.js';
 import type { CommandResult } from './command.js';
 
-export class BenchUsageError extends Error {
-  readonly code = 'BENCH_USAGE';
+export class BenchUsageError extends ZferryError {
   constructor(message: string) {
-    super(message);
-    this.name = 'BenchUsageError';
+    super('BENCH_USAGE', message);
   }
 }
 
-export class BenchSetupError extends Error {
-  readonly code = 'BENCH_SETUP_FAILED';
+export class BenchSetupError extends ZferryError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BenchSetupError';
+    super('BENCH_SETUP_FAILED', message, options);
   }
 }
 
-export class CommandFailedError extends Error {
-  readonly code = 'BENCH_COMMAND_FAILED';
+export class CommandFailedError extends ZferryError {
   constructor(
     readonly result: CommandResult,
     options?: { cause?: unknown },
   ) {
     const how = result.signal !== null ? `signal ${result.signal}` : `exit ${String(result.exitCode)}`;
-    super(`${result.argv.join(' ')} failed (${how}): ${tail(result.stderr || result.stdout)}`, options);
-    this.name = 'CommandFailedError';
+    super('BENCH_COMMAND_FAILED', `${result.argv.join(' ')} failed (${how}): ${tail(result.stderr || result.stdout)}`, options);
   }
 }
 
 /** A tool reported success but the target does not hold what the source has. */
-export class ReplicaMismatchError extends Error {
-  readonly code = 'BENCH_REPLICA_MISMATCH';
+export class ReplicaMismatchError extends ZferryError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ReplicaMismatchError';
+    super('BENCH_REPLICA_MISMATCH', message, options);
   }
 }
 

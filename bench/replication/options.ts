@@ -3,6 +3,7 @@
  */
 
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../../platform/errors.js';
 import { BenchUsageError } from './errors.js';
 
 export interface BenchSizes {
@@ -88,7 +89,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
       },
     });
   } catch (error) {
-    throw new BenchUsageError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    throw new BenchUsageError(`${errorMessage(error)}\n\n${USAGE}`);
   }
   const { values } = parsed;
   if (values.help) return 'help';

@@ -16,7 +16,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { parentOf, type PropertyValue } from '../zfs/index.js';
+import { isValidShortName, parentOf, type PropertyValue } from '../zfs/index.js';
 
 /** The hold tag for a job and destination: `zferry_<job>_<hash of destination>`. */
 export function cursorTag(jobName: string, destination: string): string {
@@ -37,9 +37,6 @@ export interface CursorValue {
   pending: string[];
 }
 
-/** Short snapshot names (zfs allows spaces; never a comma, `@` or `/`). */
-const SNAPSHOT_NAME = /^[A-Za-z0-9_.:][A-Za-z0-9_.: -]{0,254}$/;
-
 /**
  * The property holds short snapshot names, not guids: a recursive tree then shares one value,
  * and one `zfs set` on its root records the cursor of every filesystem in it that follows the
@@ -54,8 +51,8 @@ export function formatCursorValue(snapshot: string | undefined, pending: readonl
 export function parseCursorValue(value: string): CursorValue | undefined {
   if (value === '-' || value === '') return undefined;
   const [first = '', ...rest] = value.split(',');
-  if (first !== '' && !SNAPSHOT_NAME.test(first)) return undefined;
-  if (!rest.every((name) => SNAPSHOT_NAME.test(name))) return undefined;
+  if (first !== '' && !isValidShortName(first)) return undefined;
+  if (!rest.every((name) => isValidShortName(name))) return undefined;
   const snapshot = first === '' ? undefined : first;
   const pending = [...new Set(rest)].filter((name) => name !== snapshot);
   if (snapshot === undefined && pending.length === 0) return undefined;

@@ -1,13 +1,8 @@
 /** Errors an endpoint raises before touching ZFS. They travel to the caller by `code`. */
 
-export class EndpointError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+import { ZferryError, errorMessage } from '../../platform/errors.js';
+
+export class EndpointError extends ZferryError {}
 
 /** A name outside the roots this endpoint serves (e.g. a client reaching beyond its tree). */
 export class OutsideRootError extends EndpointError {
@@ -21,8 +16,7 @@ export class OutsideRootError extends EndpointError {
 /** A resume token this endpoint cannot read while it must know what the token would send (it serves roots). */
 export class ResumeTokenUnreadableError extends EndpointError {
   constructor(cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super('ENDPOINT_RESUME_TOKEN_UNREADABLE', `refusing the resume token: ${reason}`, { cause });
+    super('ENDPOINT_RESUME_TOKEN_UNREADABLE', `refusing the resume token: ${errorMessage(cause)}`, { cause });
   }
 }
 

@@ -20,7 +20,7 @@
  * filesystem gets a value of its own: a transaction per filesystem and step.
  */
 
-import { DatasetNotFoundError, HoldExistsError, HoldNotFoundError, isWithin, parentOf, type ZfsDriver } from '../zfs/index.js';
+import { DatasetNotFoundError, HoldExistsError, HoldNotFoundError, isAtOrBelow, parentOf, type ZfsDriver } from '../zfs/index.js';
 import {
   AS_PARENT,
   cursorProperty,
@@ -70,7 +70,7 @@ export async function moveCursors(
 ): Promise<{ released: number }> {
   const property = cursorProperty(tag);
   const moving = [...new Set(moves.map((m) => m.filesystem))];
-  const outside = root === undefined ? undefined : moving.find((fs) => !isWithin(root, fs));
+  const outside = root === undefined ? undefined : moving.find((fs) => !isAtOrBelow(fs, root));
   if (outside !== undefined) throw new CursorOutsideTreeError(outside, root ?? '');
   // Whose records the move may change: the tree, or what lies below each moving filesystem
   // (it may follow or inherit it). The listing and the records are both reads: run them together.

@@ -11,7 +11,7 @@ import { enabledSendFlags, type EndpointContract, type SendFlags } from '../cont
 import {
   DatasetNotFoundError,
   decodeResumeToken,
-  isWithin,
+  isAtOrBelow,
   parentOf,
   poolOf,
   type ResumeToken,
@@ -47,7 +47,7 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
 
   function allow(name: string, via?: string): void {
     const filesystem = name.split(/[@#]/)[0] ?? name;
-    if (roots.length > 0 && !roots.some((root) => isWithin(root, filesystem))) {
+    if (roots.length > 0 && !roots.some((root) => isAtOrBelow(filesystem, root))) {
       throw new OutsideRootError(filesystem, roots, via);
     }
   }

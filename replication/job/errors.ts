@@ -1,13 +1,8 @@
 /** Errors of a replication job as a whole (per-filesystem failures are reported, not thrown). */
 
-export class ReplicationError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+import { ZferryError } from '../../platform/errors.js';
+
+export class ReplicationError extends ZferryError {}
 
 export class SourceNotFoundError extends ReplicationError {
   constructor(source: string, why?: string) {

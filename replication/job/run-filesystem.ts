@@ -6,6 +6,8 @@
  */
 
 import { pipeline } from 'node:stream/promises';
+import { errorCode, errorMessage } from '../../platform/errors.js';
+import { RpcRemoteError } from '../../rpc/index.js';
 import type { SendFlags } from '../contract.js';
 import type { FilesystemVersion } from '../zfs/types.js';
 import { describePlan, describeStep, planFilesystem, type FilesystemPlan, type Step } from '../planner/index.js';
@@ -302,10 +304,6 @@ export function signalOption(job: ReplicationJob): { signal?: AbortSignal } {
 
 /** `{code, message}` of any error, preferring the remote's own code when an RPC carried it. */
 export function describeError(error: unknown): { code: string; message: string } {
-  if (error instanceof Error) {
-    const withCode = error as Error & { code?: unknown; remoteCode?: unknown };
-    const code = typeof withCode.remoteCode === 'string' ? withCode.remoteCode : typeof withCode.code === 'string' ? withCode.code : 'ERROR';
-    return { code, message: error.message };
-  }
-  return { code: 'ERROR', message: String(error) };
+  const remoteCode = error instanceof RpcRemoteError ? error.remoteCode : undefined;
+  return { code: remoteCode ?? errorCode(error) ?? 'ERROR', message: errorMessage(error) };
 }

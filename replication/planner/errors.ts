@@ -1,3 +1,4 @@
+import { ZferryError } from '../../platform/errors.js';
 import type { FilesystemVersion } from '../zfs/types.js';
 
 /** Why the planner refused to plan a filesystem; the user has to decide something first. */
@@ -27,39 +28,30 @@ export interface PlanErrorDetails {
  * filesystem must not stop the plans of the others. `message` is written for people and names
  * the snapshots involved; the fields carry the same facts for programs.
  */
-export class PlanError extends Error {
-  override readonly name = 'PlanError';
-  readonly code: PlanErrorCode;
+export class PlanError extends ZferryError {
+  declare readonly code: PlanErrorCode;
   readonly source: string;
   readonly target: string;
   readonly common: FilesystemVersion | undefined;
   readonly divergingSnapshots: readonly FilesystemVersion[];
   readonly targetModified: boolean;
   readonly targetNewest: FilesystemVersion | undefined;
-  override readonly cause?: unknown;
 
   constructor(code: PlanErrorCode, message: string, details: PlanErrorDetails, options?: { cause?: unknown }) {
-    super(message);
-    this.code = code;
+    super(code, message, options);
     this.source = details.source;
     this.target = details.target;
     this.common = details.common;
     this.divergingSnapshots = details.divergingSnapshots ?? [];
     this.targetModified = details.targetModified ?? false;
     this.targetNewest = details.targetNewest;
-    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 
 /** A caller passed something the planner cannot work with (a programming or configuration error). */
-export class PlanArgumentError extends Error {
-  override readonly name = 'PlanArgumentError';
-  readonly code = 'INVALID_ARGUMENT';
-  override readonly cause?: unknown;
-
+export class PlanArgumentError extends ZferryError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message);
-    if (options?.cause !== undefined) this.cause = options.cause;
+    super('INVALID_ARGUMENT', message, options);
   }
 }
 
@@ -75,18 +67,14 @@ export type FilesystemListingErrorCode =
  * A filesystem listing (possibly from a remote, untrusted peer) that cannot be trusted.
  * The whole listing is rejected: a peer that lies about one name may lie about others.
  */
-export class FilesystemListingError extends Error {
-  override readonly name = 'FilesystemListingError';
-  readonly code: FilesystemListingErrorCode;
+export class FilesystemListingError extends ZferryError {
+  declare readonly code: FilesystemListingErrorCode;
   /** The offending name, as received. */
   readonly filesystem: string;
-  override readonly cause?: unknown;
 
   constructor(code: FilesystemListingErrorCode, filesystem: string, message: string, options?: { cause?: unknown }) {
-    super(message);
-    this.code = code;
+    super(code, message, options);
     this.filesystem = filesystem;
-    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 
@@ -103,16 +91,14 @@ const OVERLAP_WORDS: Record<Overlap, string> = {
  * The target equals, contains or lies inside the source on the same pool (one pool guid):
  * refused before anything changes. A usage error: the command line names the wrong place.
  */
-export class OverlappingTargetError extends Error {
-  override readonly name = 'OverlappingTargetError';
-  readonly code = 'OVERLAPPING_TARGET';
+export class OverlappingTargetError extends ZferryError {
   readonly overlap: Overlap;
   readonly source: string;
   readonly target: string;
   readonly poolGuid: string;
 
   constructor(overlap: Overlap, source: string, target: string, poolGuid: string) {
-    super(`refusing to replicate ${source} to ${target}: both are on the same pool (guid ${poolGuid}) and ${OVERLAP_WORDS[overlap]}`);
+    super('OVERLAPPING_TARGET', `refusing to replicate ${source} to ${target}: both are on the same pool (guid ${poolGuid}) and ${OVERLAP_WORDS[overlap]}`);
     this.overlap = overlap;
     this.source = source;
     this.target = target;

@@ -1,4 +1,4 @@
-import { filesystemNameProblem, isWithinFilesystem, compareFilesystemNames, MAX_DATASET_NAME_LENGTH } from './dataset-name.js';
+import { filesystemNameProblem, isAtOrBelow, compareFilesystemNames, MAX_NAME_LENGTH } from '../zfs/names.js';
 import { FilesystemListingError, PlanArgumentError } from './errors.js';
 
 export interface FilesystemMapping {
@@ -25,7 +25,7 @@ function checkListing(side: string, names: readonly string[], root: string, outs
     }
     if (seen.has(name)) throw new FilesystemListingError('DUPLICATE', name, `${side} listed ${name} twice`);
     seen.add(name);
-    if (isWithinFilesystem(name, root)) within.push(name);
+    if (isAtOrBelow(name, root)) within.push(name);
     else if (outside === 'reject') {
       throw new FilesystemListingError('OUTSIDE_ROOT', name, `${side} listed ${name}, which is not ${root} nor below it; refusing the whole listing`);
     }
@@ -52,8 +52,8 @@ export function mapFilesystemTree(
   const sources = checkListing('the source', sourceFilesystems, sourceRoot, 'reject').sort(compareFilesystemNames);
   return sources.map((source) => {
     const target = relocate(source, sourceRoot, targetRoot);
-    if (target.length > MAX_DATASET_NAME_LENGTH) {
-      throw new FilesystemListingError('INVALID_NAME', source, `${source} would be received as ${target}, longer than the ${MAX_DATASET_NAME_LENGTH} characters zfs allows`);
+    if (target.length > MAX_NAME_LENGTH) {
+      throw new FilesystemListingError('INVALID_NAME', source, `${source} would be received as ${target}, longer than the ${MAX_NAME_LENGTH} characters zfs allows`);
     }
     return { source, target };
   });

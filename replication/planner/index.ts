@@ -6,7 +6,6 @@ export { planFilesystem } from './plan-filesystem.js';
 export { describePlan, describeStep } from './describe.js';
 export { DEFAULT_PLAN_OPTIONS, resolvePlanOptions } from './options.js';
 export { mapFilesystemTree, findTargetsMissingOnSender, type FilesystemMapping } from './filesystem-tree.js';
-export { filesystemNameProblem, isWithinFilesystem, compareFilesystemNames, MAX_DATASET_NAME_LENGTH } from './dataset-name.js';
 export { findOverlap, refuseOverlap, type PlacedDataset } from './overlap.js';
 export { globMatch, createSnapshotSelector, type SnapshotFilter } from './glob.js';
 export { snapshotNameFor, formatUtcCompact } from './snapshot-name.js';

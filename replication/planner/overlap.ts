@@ -4,7 +4,7 @@
  * renames and cursor holds meant for a replica. Only datasets of one pool can overlap, and the
  * pool's guid says which pool a side is on, whichever host or ssh alias reaches it.
  */
-import { isWithinFilesystem } from './dataset-name.js';
+import { isAtOrBelow } from '../zfs/names.js';
 import { OverlappingTargetError, type Overlap } from './errors.js';
 
 /** One side of a job: its dataset, and the guid of its pool (null: that pool does not exist). */
@@ -18,8 +18,8 @@ export function findOverlap(source: PlacedDataset, target: PlacedDataset): Overl
   // A pool that does not exist holds nothing to overlap with.
   if (source.poolGuid === null || target.poolGuid === null || source.poolGuid !== target.poolGuid) return undefined;
   if (source.dataset === target.dataset) return 'same';
-  if (isWithinFilesystem(target.dataset, source.dataset)) return 'target-inside-source';
-  if (isWithinFilesystem(source.dataset, target.dataset)) return 'source-inside-target';
+  if (isAtOrBelow(target.dataset, source.dataset)) return 'target-inside-source';
+  if (isAtOrBelow(source.dataset, target.dataset)) return 'source-inside-target';
   return undefined;
 }
 

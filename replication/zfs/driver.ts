@@ -21,7 +21,7 @@ import {
   ZfsUnknownError,
 } from './errors.js';
 import {
-  isWithin,
+  isAtOrBelow,
   parseDatasetName,
   poolOf,
   validateFilesystemName,
@@ -53,6 +53,7 @@ import { directSendOf } from './direct-send.js';
 import { binaryKey, readProbeCache, writeProbeCache } from './probe-cache.js';
 import { errorFromResult } from './exec.js';
 import { CoalescingLookup } from './coalescing-lookup.js';
+import { errorMessage } from '../../platform/errors.js';
 
 export interface ZfsDriverOptions {
   zfsBin?: string;
@@ -195,7 +196,7 @@ export class ZfsDriver {
     const args = ['list', '-H', '-o', 'name', '-t', 'filesystem,volume'];
     if (opts.recursive ?? true) args.push('-r');
     args.push(root);
-    const names = parseNameList(await this.exec.zfs(args)).filter((name) => isWithin(root, name));
+    const names = parseNameList(await this.exec.zfs(args)).filter((name) => isAtOrBelow(name, root));
     names.sort(compareByComponents);
     return opts.filter ? names.filter(opts.filter) : names;
   }
@@ -529,7 +530,7 @@ export class ZfsDriver {
     if (src.kind === 'snapshot' && src.filesystem !== dst.filesystem) {
       throw new InvalidNameError(to, 'a snapshot can only be renamed within its filesystem');
     }
-    if (src.kind === 'filesystem' && isWithin(from, to)) {
+    if (src.kind === 'filesystem' && isAtOrBelow(to, from)) {
       throw new InvalidNameError(to, 'cannot rename a filesystem below itself');
     }
     try {
@@ -752,7 +753,7 @@ export class ZfsDriver {
     const mounted: string[] = [];
     for (const line of stdout.split('\n')) {
       const [name, , value] = line.split('\t');
-      if (name && value === 'yes' && isWithin(root, name) && !name.includes('@')) mounted.push(name);
+      if (name && value === 'yes' && isAtOrBelow(name, root) && !name.includes('@')) mounted.push(name);
     }
     return mounted.sort(compareByComponents);
   }
@@ -797,6 +798,6 @@ function abortedBeforeStart(opts: ReceiveOptions): ZfsAbortedError {
 
 function reasonText(reason: unknown): string {
   if (reason === undefined) return '';
-  return `: ${reason instanceof Error ? reason.message : String(reason)}`;
+  return `: ${errorMessage(reason)}`;
 }
 

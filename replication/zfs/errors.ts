@@ -6,6 +6,8 @@
  * classes; some messages wrap over two lines, so whitespace is normalised before matching.
  */
 
+import { ZferryError } from '../../platform/errors.js';
+
 export interface ZfsErrorDetails {
   /** The full stderr of the command ('' when the driver refused before running anything). */
   stderr?: string;
@@ -16,17 +18,15 @@ export interface ZfsErrorDetails {
   cause?: unknown;
 }
 
-export class ZfsError extends Error {
-  readonly code: string = 'ZFS_ERROR';
+export class ZfsError extends ZferryError {
   readonly stderr: string;
   readonly exitCode: number | undefined;
   readonly command: readonly string[];
   /** Set on a failed resumable receive when the target kept a partial state. */
   resumeToken?: string;
 
-  constructor(message: string, details: ZfsErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = new.target.name;
+  constructor(code: string, message: string, details: ZfsErrorDetails = {}) {
+    super(code, message, { cause: details.cause });
     this.stderr = details.stderr ?? '';
     this.exitCode = details.exitCode;
     this.command = details.command ?? [];
@@ -35,92 +35,121 @@ export class ZfsError extends Error {
 
 /** `dataset does not exist`, `no such pool`, or an incremental target that is missing. */
 export class DatasetNotFoundError extends ZfsError {
-  override readonly code = 'ZFS_DATASET_NOT_FOUND';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_DATASET_NOT_FOUND', message, details);
+  }
 }
 /** `destination 'X' exists`, `destination already exists`, `dataset already exists`. */
 export class DestinationExistsError extends ZfsError {
-  override readonly code = 'ZFS_DESTINATION_EXISTS';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_DESTINATION_EXISTS', message, details);
+  }
 }
 /** `destination X has been modified since most recent snapshot`. */
 export class TargetModifiedError extends ZfsError {
-  override readonly code = 'ZFS_TARGET_MODIFIED';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_TARGET_MODIFIED', message, details);
+  }
 }
 /** `most recent snapshot of X does not match incremental source`. */
 export class IncrementalMismatchError extends ZfsError {
-  override readonly code = 'ZFS_INCREMENTAL_MISMATCH';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_INCREMENTAL_MISMATCH', message, details);
+  }
 }
 /** `incremental source (@s) does not exist` (send side), or a receive base missing on the target. */
 export class IncrementalSourceMissingError extends ZfsError {
-  override readonly code = 'ZFS_INCREMENTAL_SOURCE_MISSING';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_INCREMENTAL_SOURCE_MISSING', message, details);
+  }
 }
 /** The target keeps the partial state of an interrupted `zfs recv -s`: resume it or abort it. */
 export class PartialReceiveStateError extends ZfsError {
-  override readonly code = 'ZFS_PARTIAL_RECEIVE_STATE';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_PARTIAL_RECEIVE_STATE', message, details);
+  }
 }
 /** `invalid backup stream`, `failed to read from stream`, `invalid stream (...)`, checksum errors. */
 export class InvalidStreamError extends ZfsError {
-  override readonly code = 'ZFS_INVALID_STREAM';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_INVALID_STREAM', message, details);
+  }
 }
 export class OutOfSpaceError extends ZfsError {
-  override readonly code = 'ZFS_OUT_OF_SPACE';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_OUT_OF_SPACE', message, details);
+  }
 }
 /** `dataset is busy`, `pool or dataset is busy`, `target is busy` (an unmount that failed). */
 export class DatasetBusyError extends ZfsError {
-  override readonly code = 'ZFS_DATASET_BUSY';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_DATASET_BUSY', message, details);
+  }
 }
 export class PermissionDeniedError extends ZfsError {
-  override readonly code = 'ZFS_PERMISSION_DENIED';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_PERMISSION_DENIED', message, details);
+  }
 }
 /** The zfs-fuse daemon (or the OpenZFS kernel module) is not reachable. */
 export class DaemonNotRunningError extends ZfsError {
-  override readonly code = 'ZFS_DAEMON_NOT_RUNNING';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_DAEMON_NOT_RUNNING', message, details);
+  }
 }
 /** `tag already exists on this dataset`. */
 export class HoldExistsError extends ZfsError {
-  override readonly code = 'ZFS_HOLD_EXISTS';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_HOLD_EXISTS', message, details);
+  }
 }
 /** `no such tag on this dataset`. */
 export class HoldNotFoundError extends ZfsError {
-  override readonly code = 'ZFS_HOLD_NOT_FOUND';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_HOLD_NOT_FOUND', message, details);
+  }
 }
 /** This zfs build or pool lacks a requested feature (probed, or `invalid option` from zfs). */
 export class ZfsUnsupportedError extends ZfsError {
-  override readonly code = 'ZFS_UNSUPPORTED';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_UNSUPPORTED', message, details);
+  }
 }
 /** A receive exited as it liked but the expected snapshot (by guid) is not on the target. */
 export class ReceiveVerificationError extends ZfsError {
-  override readonly code = 'ZFS_RECEIVE_UNVERIFIED';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_RECEIVE_UNVERIFIED', message, details);
+  }
 }
 /** The operation was aborted (AbortSignal, abort(), or the consumer closed the stream). */
 export class ZfsAbortedError extends ZfsError {
-  override readonly code = 'ZFS_ABORTED';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_ABORTED', message, details);
+  }
 }
 /** Anything not recognised; keeps the full stderr and exit code. */
 export class ZfsUnknownError extends ZfsError {
-  override readonly code = 'ZFS_UNKNOWN';
+  constructor(message: string, details?: ZfsErrorDetails) {
+    super('ZFS_UNKNOWN', message, details);
+  }
 }
 
 /** A name (or tag, property, guid, token) refused before any command ran. */
-export class InvalidNameError extends Error {
-  readonly code = 'ZFS_INVALID_NAME';
+export class InvalidNameError extends ZferryError {
   readonly invalidName: string;
   readonly reason: string;
 
   constructor(name: string, reason: string, options?: { cause?: unknown }) {
-    super(`invalid name ${JSON.stringify(name)}: ${reason}`, options);
-    this.name = 'InvalidNameError';
+    super('ZFS_INVALID_NAME', `invalid name ${JSON.stringify(name)}: ${reason}`, options);
     this.invalidName = name;
     this.reason = reason;
   }
 }
 
 /** A `receive_resume_token` that cannot be decoded: corrupt, truncated or of an unknown format. */
-export class ResumeTokenDecodeError extends Error {
-  readonly code = 'ZFS_RESUME_TOKEN_UNREADABLE';
-
+export class ResumeTokenDecodeError extends ZferryError {
   constructor(reason: string, options?: { cause?: unknown }) {
-    super(`resume token cannot be decoded: ${reason}`, options);
-    this.name = 'ResumeTokenDecodeError';
+    super('ZFS_RESUME_TOKEN_UNREADABLE', `resume token cannot be decoded: ${reason}`, options);
   }
 }
 

@@ -1,10 +1,21 @@
 /**
- * Validation of dataset, snapshot and bookmark names before they reach a `zfs` command line.
+ * zferry's one statement of what a dataset, snapshot or bookmark name may be. The zfs driver
+ * checks every name here before it reaches a `zfs` command line, the planner checks listings,
+ * the endpoint contract checks names on the wire with the same patterns, and the cursor property
+ * its snapshot names.
  *
  * Names can come from the network, so they are untrusted: anything ZFS would not accept, or
  * anything that could be read as an option (a leading `-`) or walk the tree (`.`/`..`), is
- * refused here, before any process is spawned. The rules follow ZFS's own `zfs_namecheck.c`
- * (allowed characters `[A-Za-z0-9_.:-]` and space, at most 255 bytes) with stricter edges.
+ * refused, before any process is spawned. The rules follow ZFS's own `zfs_namecheck.c`, with
+ * stricter edges:
+ * - at most 255 bytes of `[A-Za-z0-9_.:-]` and space;
+ * - the pool name begins with a letter (ZFS's rule), so no name begins with `-`;
+ * - no other component, and no snapshot or bookmark name, is empty, `.` or `..`, or begins
+ *   with `-` or a space;
+ * - a snapshot is `filesystem@name`, a bookmark `filesystem#name`: one separator, no `/` after it.
+ *
+ * The patterns below are the rules; the checks after them only put into words why a name
+ * fails them (a test holds the two together).
  */
 
 import type { VersionType } from './types.js';
@@ -13,8 +24,24 @@ import { InvalidNameError } from './errors.js';
 /** ZFS_MAX_DATASET_NAME_LEN is 256 including the terminating NUL. */
 export const MAX_NAME_LENGTH = 255;
 
-/** One path component (pool name, filesystem component, snapshot or bookmark name). */
-const COMPONENT = /^[A-Za-z0-9_.: -]+$/;
+/** ZFS's name characters (letters, digits, `_ - . :`) and the space it also takes. */
+const CHARACTER = '[A-Za-z0-9_.: -]';
+/** What may begin a component below the pool, or a snapshot or bookmark name: not `-`, not a space. */
+const COMPONENT_START = '[A-Za-z0-9_.:]';
+/** What may begin a pool name, and so any name. */
+const POOL_START = '[A-Za-z]';
+/** `.` and `..` are refused as components: they only appear in attacks. */
+const NOT_DOTS = String.raw`(?!\.\.?(?:/|$))`;
+const COMPONENT = `${NOT_DOTS}${COMPONENT_START}${CHARACTER}*`;
+
+/** A filesystem name, `pool/a/b` (and at most MAX_NAME_LENGTH characters). */
+export const FILESYSTEM_NAME_PATTERN = new RegExp(`^${POOL_START}${CHARACTER}*(?:/${COMPONENT})*$`);
+/** The short name after `@` or `#` (and at most MAX_NAME_LENGTH characters). */
+export const SHORT_NAME_PATTERN = new RegExp(`^${COMPONENT}$`);
+
+const ONE_CHARACTER = new RegExp(`^${CHARACTER}$`);
+const STARTS_LIKE_COMPONENT = new RegExp(`^${COMPONENT_START}`);
+const STARTS_LIKE_POOL = new RegExp(`^${POOL_START}`);
 
 export type DatasetKind = 'filesystem' | VersionType;
 
@@ -26,77 +53,121 @@ export interface ParsedName {
   version?: string;
 }
 
-function fail(name: string, reason: string): never {
-  throw new InvalidNameError(name, reason);
+/** The parts of a name the patterns accept, or undefined. */
+function parseValid(name: string): ParsedName | undefined {
+  if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) return undefined;
+  const sep = name.search(/[@#]/);
+  if (sep < 0) return FILESYSTEM_NAME_PATTERN.test(name) ? { kind: 'filesystem', filesystem: name } : undefined;
+  const filesystem = name.slice(0, sep);
+  const version = name.slice(sep + 1);
+  if (!FILESYSTEM_NAME_PATTERN.test(filesystem) || !SHORT_NAME_PATTERN.test(version)) return undefined;
+  return { kind: name[sep] === '@' ? 'snapshot' : 'bookmark', filesystem, version };
 }
 
-function checkCommon(name: string): void {
-  if (typeof name !== 'string' || name.length === 0) fail(String(name), 'empty name');
-  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_LENGTH) {
-    fail(name, `longer than ${MAX_NAME_LENGTH} bytes`);
+/** True for a short name (after `@` or `#`) the rules accept. */
+export function isValidShortName(short: string): boolean {
+  return typeof short === 'string' && short.length <= MAX_NAME_LENGTH && SHORT_NAME_PATTERN.test(short);
+}
+
+/** The end of every reason that names a refused character. */
+const ALLOWED = 'no characters other than letters, digits and _ - . : space are allowed';
+
+/** Checks of a whole name (`whole`) or of a short name after `@`/`#` on its own (`short`). */
+function commonProblem(name: string, part: 'whole' | 'short'): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return 'empty name';
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_LENGTH) return `longer than ${MAX_NAME_LENGTH} bytes`;
+  if (name.startsWith('-')) {
+    return part === 'whole' ? 'does not start with a letter ("-" would be read as an option)' : 'starts with "-" (would be read as an option)';
   }
-  if (name.startsWith('-')) fail(name, 'starts with "-" (would be read as an option)');
   // Control characters and whitespace other than a plain space (tabs, newlines, NBSP, ...).
   for (const ch of name) {
     const code = ch.codePointAt(0) ?? 0;
-    if (code < 0x20 || code === 0x7f) fail(name, `control character U+${hex4(code)}`);
-    if (ch !== ' ' && /\s/u.test(ch)) fail(name, `whitespace character U+${hex4(code)}`);
+    if (code < 0x20 || code === 0x7f) return `control character U+${hex4(code)} (${ALLOWED})`;
+    if (ch !== ' ' && /\s/u.test(ch)) return `whitespace character U+${hex4(code)} (${ALLOWED})`;
   }
+  return undefined;
 }
 
 function hex4(code: number): string {
   return code.toString(16).toUpperCase().padStart(4, '0');
 }
 
-function checkComponent(name: string, component: string, what: string): void {
-  if (component.length === 0) fail(name, `empty ${what}`);
-  if (component === '.' || component === '..') fail(name, `"${component}" is not a valid ${what}`);
-  if (!COMPONENT.test(component)) {
-    const bad = [...component].find((ch) => !COMPONENT.test(ch)) ?? component;
-    fail(name, `invalid character ${JSON.stringify(bad)} in ${what}`);
-  }
+function badCharacterProblem(text: string, what: string): string | undefined {
+  const bad = [...text].find((ch) => !ONE_CHARACTER.test(ch));
+  return bad === undefined ? undefined : `invalid character ${JSON.stringify(bad)} in ${what} (${ALLOWED})`;
 }
 
-function checkFilesystemPart(name: string, fs: string): void {
+function filesystemPartProblem(fs: string): string | undefined {
   const components = fs.split('/');
-  components.forEach((component, index) => {
-    checkComponent(name, component, index === 0 ? 'pool name' : 'path component');
-  });
-  const pool = components[0] ?? '';
-  // ZFS requires pool names to begin with a letter.
-  if (!/^[A-Za-z]/.test(pool)) fail(name, 'pool name must begin with a letter');
+  for (const [index, component] of components.entries()) {
+    const what = index === 0 ? 'pool name' : 'path component';
+    if (component.length === 0) return 'has an empty component';
+    if (component === '.' || component === '..') return `has a "${component}" component`;
+    const bad = badCharacterProblem(component, what);
+    if (bad !== undefined) return bad;
+    // The pool's first character has a rule of its own, checked last.
+    if (index > 0 && !STARTS_LIKE_COMPONENT.test(component)) return `a path component starts with ${JSON.stringify(component[0])}`;
+  }
+  if (!STARTS_LIKE_POOL.test(fs)) return 'does not start with a letter (a pool name does)';
+  return undefined;
+}
+
+function shortPartProblem(short: string, kind: VersionType): string | undefined {
+  const what = `${kind} name`;
+  if (short === '.' || short === '..') return `"${short}" is not a valid ${what}`;
+  const bad = badCharacterProblem(short, what);
+  if (bad !== undefined) return bad;
+  if (!STARTS_LIKE_COMPONENT.test(short)) return `${what} starts with ${JSON.stringify(short[0])}`;
+  return undefined;
+}
+
+/** Why a name the patterns refuse is refused, in words. */
+function nameProblem(name: string): string {
+  const common = commonProblem(name, 'whole');
+  if (common !== undefined) return common;
+  const at = name.indexOf('@');
+  const hash = name.indexOf('#');
+  if (at >= 0 && hash >= 0) return 'contains both "@" and "#"';
+  const sep = at >= 0 ? at : hash;
+  if (sep < 0) return filesystemPartProblem(name) ?? 'not a valid filesystem name';
+  const sepChar = name[sep] as '@' | '#';
+  if (name.indexOf(sepChar, sep + 1) >= 0) return `more than one "${sepChar}"`;
+  const fs = name.slice(0, sep);
+  const version = name.slice(sep + 1);
+  const kind: VersionType = sepChar === '@' ? 'snapshot' : 'bookmark';
+  if (fs.length === 0) return `nothing before "${sepChar}"`;
+  const fsProblem = filesystemPartProblem(fs);
+  if (fsProblem !== undefined) return fsProblem;
+  if (version.length === 0) return `empty ${kind} name`;
+  if (version.includes('/')) return `"/" in ${kind} name`;
+  return shortPartProblem(version, kind) ?? `not a valid ${kind} name`;
 }
 
 /** Parses and validates any dataset name; throws InvalidNameError. */
 export function parseDatasetName(name: string): ParsedName {
-  checkCommon(name);
-  const at = name.indexOf('@');
-  const hash = name.indexOf('#');
-  if (at >= 0 && hash >= 0) fail(name, 'contains both "@" and "#"');
-  const sep = at >= 0 ? at : hash;
-  if (sep < 0) {
-    checkFilesystemPart(name, name);
-    return { kind: 'filesystem', filesystem: name };
-  }
-  const sepChar = name[sep] as '@' | '#';
-  if (name.indexOf(sepChar, sep + 1) >= 0) fail(name, `more than one "${sepChar}"`);
-  const fs = name.slice(0, sep);
-  const version = name.slice(sep + 1);
-  const kind: VersionType = sepChar === '@' ? 'snapshot' : 'bookmark';
-  if (fs.length === 0) fail(name, `nothing before "${sepChar}"`);
-  checkFilesystemPart(name, fs);
-  if (version.length === 0) fail(name, `empty ${kind} name`);
-  if (version.includes('/')) fail(name, `"/" in ${kind} name`);
-  checkComponent(name, version, `${kind} name`);
-  return { kind, filesystem: fs, version };
+  const parsed = parseValid(name);
+  if (parsed === undefined) throw new InvalidNameError(String(name), nameProblem(name));
+  return parsed;
+}
+
+function kindProblem(parsed: ParsedName, kinds: readonly DatasetKind[]): string | undefined {
+  if (kinds.includes(parsed.kind)) return undefined;
+  const expected = `expected a ${kinds.join(' or ')} name, got a ${parsed.kind} name`;
+  // Where a filesystem is expected, the `@` or `#` is the character in the way.
+  return kinds.length === 1 && kinds[0] === 'filesystem' ? `${expected} (${ALLOWED} in a filesystem name)` : expected;
 }
 
 function expectKind(name: string, kinds: readonly DatasetKind[]): ParsedName {
   const parsed = parseDatasetName(name);
-  if (!kinds.includes(parsed.kind)) {
-    fail(name, `expected a ${kinds.join(' or ')} name, got a ${parsed.kind} name`);
-  }
+  const problem = kindProblem(parsed, kinds);
+  if (problem !== undefined) throw new InvalidNameError(name, problem);
   return parsed;
+}
+
+/** Why `name` is not a valid filesystem name, or undefined when it is one (the non-throwing validateFilesystemName). */
+export function filesystemNameProblem(name: string): string | undefined {
+  const parsed = parseValid(name);
+  return parsed === undefined ? nameProblem(name) : kindProblem(parsed, ['filesystem']);
 }
 
 /** `pool/a/b`: no `@` or `#`. Returns the name. */
@@ -129,35 +200,36 @@ export function validateVersionName(name: string): {
 
 /** The short name after `@`/`#` (e.g. `zferry_2024-01-01`), validated on its own. */
 export function validateShortName(short: string, kind: VersionType = 'snapshot'): string {
-  checkCommon(short);
-  checkComponent(short, short, `${kind} name`);
-  return short;
+  if (isValidShortName(short)) return short;
+  throw new InvalidNameError(String(short), commonProblem(short, 'short') ?? shortPartProblem(short, kind) ?? `not a valid ${kind} name`);
 }
 
 export function isValidName(name: string, kind?: DatasetKind): boolean {
-  try {
-    const parsed = parseDatasetName(name);
-    return kind === undefined || parsed.kind === kind;
-  } catch {
-    return false;
-  }
+  const parsed = parseValid(name);
+  return parsed !== undefined && (kind === undefined || parsed.kind === kind);
 }
 
 /**
  * True when `name` is `root` itself or lies below it, compared component by component:
- * `tank/ab` is not within `tank/a`. Snapshots and bookmarks count as within their filesystem.
+ * `tank/ab` is not below `tank/a`. A snapshot or bookmark is at its filesystem. False when
+ * either name is invalid or `root` is not a filesystem.
  */
-export function isWithin(root: string, name: string): boolean {
-  let rootFs: string;
-  let nameFs: string;
-  try {
-    rootFs = validateFilesystemName(root);
-    nameFs = parseDatasetName(name).filesystem;
-  } catch {
-    return false;
+export function isAtOrBelow(name: string, root: string): boolean {
+  const parsed = parseValid(name);
+  if (parsed === undefined || parseValid(root)?.kind !== 'filesystem') return false;
+  return parsed.filesystem === root || parsed.filesystem.startsWith(`${root}/`);
+}
+
+/** Orders filesystem names so every parent comes before its children, siblings by code unit order. */
+export function compareFilesystemNames(a: string, b: string): number {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  for (let i = 0; i < Math.min(pa.length, pb.length); i += 1) {
+    const x = pa[i] ?? '';
+    const y = pb[i] ?? '';
+    if (x !== y) return x < y ? -1 : 1;
   }
-  if (nameFs === rootFs) return true;
-  return nameFs.startsWith(`${rootFs}/`);
+  return pa.length - pb.length;
 }
 
 /** The pool a dataset lives in (first component). */

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findTargetsMissingOnSender, mapFilesystemTree } from '../../../replication/planner/filesystem-tree.js';
-import { filesystemNameProblem, isWithinFilesystem } from '../../../replication/planner/dataset-name.js';
+import { filesystemNameProblem, isAtOrBelow } from '../../../replication/zfs/names.js';
 import { FilesystemListingError, PlanArgumentError } from '../../../replication/planner/errors.js';
 
 function listingError(code: string, filesystem: string) {
@@ -121,10 +121,10 @@ describe('dataset names', () => {
     for (const name of ['tank', 'tank/a', 'Tank_1/a-b.c:d e', 'p/0']) assert.equal(filesystemNameProblem(name), undefined, name);
   });
 
-  test('isWithinFilesystem compares whole components', () => {
-    assert.equal(isWithinFilesystem('tank/a', 'tank/a'), true);
-    assert.equal(isWithinFilesystem('tank/a/b', 'tank/a'), true);
-    assert.equal(isWithinFilesystem('tank/ab', 'tank/a'), false);
-    assert.equal(isWithinFilesystem('tank', 'tank/a'), false);
+  test('isAtOrBelow compares whole components', () => {
+    assert.equal(isAtOrBelow('tank/a', 'tank/a'), true);
+    assert.equal(isAtOrBelow('tank/a/b', 'tank/a'), true);
+    assert.equal(isAtOrBelow('tank/ab', 'tank/a'), false);
+    assert.equal(isAtOrBelow('tank', 'tank/a'), false);
   });
 });

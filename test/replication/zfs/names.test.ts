@@ -1,9 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  FILESYSTEM_NAME_PATTERN,
   MAX_NAME_LENGTH,
+  SHORT_NAME_PATTERN,
+  compareFilesystemNames,
+  filesystemNameProblem,
   isValidName,
-  isWithin,
+  isValidShortName,
+  isAtOrBelow,
   parentOf,
   parseDatasetName,
   poolOf,
@@ -115,25 +120,25 @@ describe('dataset names', () => {
   });
 });
 
-describe('isWithin', () => {
+describe('isAtOrBelow', () => {
   test('compares component by component', () => {
-    assert.equal(isWithin('tank/a', 'tank/a'), true);
-    assert.equal(isWithin('tank/a', 'tank/a/b'), true);
-    assert.equal(isWithin('tank/a', 'tank/a/b/c@s'), true);
-    assert.equal(isWithin('tank/a', 'tank/a@s'), true);
-    assert.equal(isWithin('tank/a', 'tank/a#m'), true);
-    assert.equal(isWithin('tank/a', 'tank/ab'), false);
-    assert.equal(isWithin('tank/a', 'tank/ab/c'), false);
-    assert.equal(isWithin('tank/a', 'tank'), false);
-    assert.equal(isWithin('tank', 'tank2/a'), false);
-    assert.equal(isWithin('tank', 'tank/x'), true);
+    assert.equal(isAtOrBelow('tank/a', 'tank/a'), true);
+    assert.equal(isAtOrBelow('tank/a/b', 'tank/a'), true);
+    assert.equal(isAtOrBelow('tank/a/b/c@s', 'tank/a'), true);
+    assert.equal(isAtOrBelow('tank/a@s', 'tank/a'), true);
+    assert.equal(isAtOrBelow('tank/a#m', 'tank/a'), true);
+    assert.equal(isAtOrBelow('tank/ab', 'tank/a'), false);
+    assert.equal(isAtOrBelow('tank/ab/c', 'tank/a'), false);
+    assert.equal(isAtOrBelow('tank', 'tank/a'), false);
+    assert.equal(isAtOrBelow('tank2/a', 'tank'), false);
+    assert.equal(isAtOrBelow('tank/x', 'tank'), true);
   });
 
   test('is false for invalid names on either side', () => {
-    assert.equal(isWithin('tank/a', 'tank/a/../b'), false);
-    assert.equal(isWithin('tank/a', 'tank/a/b\n'), false);
-    assert.equal(isWithin('tank/a@s', 'tank/a'), false);
-    assert.equal(isWithin('tank/a', '-tank/a'), false);
+    assert.equal(isAtOrBelow('tank/a/../b', 'tank/a'), false);
+    assert.equal(isAtOrBelow('tank/a/b\n', 'tank/a'), false);
+    assert.equal(isAtOrBelow('tank/a', 'tank/a@s'), false);
+    assert.equal(isAtOrBelow('-tank/a', 'tank/a'), false);
   });
 });
 
@@ -178,5 +183,77 @@ describe('name helpers', () => {
     rejects(() => validateResumeToken('-t'), /resume_token/);
     rejects(() => validateResumeToken('1-zz-f8-00'), /resume_token/);
     rejects(() => validateResumeToken('1-ab-f8-00 ; rm'), /resume_token/);
+  });
+});
+
+/** Every string of up to `length` characters over `alphabet`. */
+function allStrings(alphabet: readonly string[], length: number): string[] {
+  let level = [''];
+  const all = [''];
+  for (let i = 0; i < length; i += 1) {
+    level = level.flatMap((prefix) => alphabet.map((ch) => prefix + ch));
+    all.push(...level);
+  }
+  return all;
+}
+
+describe('one set of rules', () => {
+  // Every kind of character the rules treat apart: letters, digits, the other allowed ones, the
+  // separators, and refused ones.
+  const names = allStrings(['a', '1', '_', '.', '-', ' ', '/', '@', '#', ';', '\n'], 4).map((tail) => `t${tail}`);
+  const shorts = allStrings(['a', '1', '.', '-', ' ', '/', '@', '\t'], 3);
+
+  /** The reason a name is refused with, or undefined when it is accepted. */
+  function refusal(check: () => unknown): string | undefined {
+    try {
+      check();
+      return undefined;
+    } catch (error) {
+      assert.ok(error instanceof InvalidNameError);
+      return error.reason;
+    }
+  }
+
+  test('every name the patterns refuse is refused with the rule it breaks, and only those', () => {
+    for (const name of names) {
+      const reason = refusal(() => parseDatasetName(name));
+      assert.equal(reason === undefined, isValidName(name), JSON.stringify(name));
+      // "not a valid ..." is what a refusal says when no worded check found the broken rule.
+      assert.doesNotMatch(reason ?? '', /^not a valid/, JSON.stringify(name));
+      assert.equal(filesystemNameProblem(name) === undefined, FILESYSTEM_NAME_PATTERN.test(name), JSON.stringify(name));
+    }
+    for (const short of shorts) {
+      const reason = refusal(() => validateShortName(short));
+      assert.equal(reason === undefined, isValidShortName(short), JSON.stringify(short));
+      assert.equal(reason === undefined, SHORT_NAME_PATTERN.test(short), JSON.stringify(short));
+      assert.doesNotMatch(reason ?? '', /^not a valid/, JSON.stringify(short));
+    }
+  });
+
+  test('no component below the pool, nor snapshot name, begins with "-" or a space', () => {
+    rejects(() => validateFilesystemName('tank/-R'), /starts with "-"/);
+    rejects(() => validateFilesystemName('tank/ a'), /starts with " "/);
+    rejects(() => validateSnapshotName('tank/a@-R'), /starts with "-"/);
+    rejects(() => validateSnapshotName('tank/a@ s'), /starts with " "/);
+    rejects(() => validateShortName(' s'), /starts with " "/);
+    assert.equal(validateFilesystemName('tank/a-/b c'), 'tank/a-/b c');
+    assert.equal(isValidShortName('s-1 x'), true);
+  });
+
+  test('a filesystem name passes or is refused with the reason', () => {
+    assert.equal(filesystemNameProblem('tank/a b/c'), undefined);
+    assert.match(filesystemNameProblem('1tank/a') ?? '', /does not start with a letter/);
+    assert.match(filesystemNameProblem('tank/a@s') ?? '', /expected a filesystem name, got a snapshot name/);
+  });
+
+  test('short names as the cursor property holds them', () => {
+    for (const short of ['zferry_20261123T105300Z', 'a b', '.x', '1']) assert.equal(isValidShortName(short), true, short);
+    for (const short of ['', '.', '..', '-x', ' x', 'a,b', 'a@b', 'a/b', 'x'.repeat(MAX_NAME_LENGTH + 1)]) {
+      assert.equal(isValidShortName(short), false, short);
+    }
+  });
+
+  test('compareFilesystemNames puts parents before their children', () => {
+    assert.deepEqual(['t/b', 't/a/x', 't', 't/a', 't/a b'].sort(compareFilesystemNames), ['t', 't/a', 't/a/x', 't/a b', 't/b']);
   });
 });
