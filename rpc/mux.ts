@@ -509,9 +509,15 @@ export class Multiplexer implements FrameHandler {
       return;
     }
     const stream = this.#streamFor(id, FrameType.HEADERS);
-    if (stream === undefined) return;
+    if (stream === undefined) {
+      // A trailer may still be in flight for a closed stream, but a request never is: it would
+      // open a stream on an id already used or passed over, and nobody would ever answer it.
+      if (decodeStreamHeaders(payload).kind === 'request') throw new RpcProtocolError(this.#describeStaleRequest(id));
+      return;
+    }
     // Most headers on an open stream are the canonical "ok" ones: skip the JSON parse for those.
     const headers = payload.equals(RESPONSE_OK_BYTES) ? RESPONSE_OK : payload.equals(TRAILER_OK_BYTES) ? TRAILER_OK : decodeStreamHeaders(payload);
+    if (headers.kind === 'request') throw new RpcProtocolError(`request HEADERS on stream ${id}, which is already open (a request must open a new stream)`);
     if (stream.phase === 'headers') {
       if (headers.kind !== 'response') throw new RpcProtocolError(`stream ${id}: expected response HEADERS, got ${headers.kind}`);
       if (headers.ok === end) throw new RpcProtocolError(`stream ${id}: ${headers.ok ? 'a successful response must be followed by a MESSAGE' : 'an error response must carry END'}`);
@@ -524,6 +530,14 @@ export class Multiplexer implements FrameHandler {
       throw new RpcProtocolError(`stream ${id}: unexpected ${headers.kind} HEADERS`);
     }
     stream.events.headers(headers, end);
+  }
+
+  /** Why a request on `id` (not open, not above the opener's highest id) is refused. */
+  #describeStaleRequest(id: number): string {
+    if (!this.#isPeerStreamId(id)) {
+      return `request HEADERS on stream ${id}: ${this.role === 'acceptor' ? 'even' : 'odd'} ids are ours, the peer opens ${this.role === 'acceptor' ? 'odd' : 'even'} ones`;
+    }
+    return `request HEADERS on stream ${id}: stream ids must strictly increase, and ${this.#lastPeerId} was already opened`;
   }
 
   #openPeerStream(id: number, end: boolean, payload: Buffer): void {
