@@ -78,6 +78,15 @@ const cursorMove = z.object({
   snapshot: shortName,
 });
 
+/**
+ * Request size limits (what the serving side buffers of a request; 64 KiB unless set). Only the
+ * endpoints taking lists of names need more: up to their list bound of names of up to 255
+ * characters, capped by the connection's 32 MiB message limit.
+ */
+const MiB = 1024 * 1024;
+const SNAPSHOT_REQUEST_BYTES = 4 * MiB; // 10,000 names: 2.6 MB at most
+const NAME_LIST_REQUEST_BYTES = 32 * MiB; // 100,000 names or moves
+
 export const endpointContract = defineContract('zferry.endpoint.v1', {
   /**
    * The filesystem and (with recursive) its descendants, each with its snapshots (and bookmarks
@@ -119,6 +128,7 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
   }),
   /** Take snapshots atomically (one `zfs snapshot` command). */
   snapshot: endpoint({
+    maxRequestBytes: SNAPSHOT_REQUEST_BYTES,
     request: z.object({ snapshots: z.array(snapshotName).min(1).max(10000), recursive: z.boolean() }),
     response: z.object({}),
   }),
@@ -164,6 +174,7 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
    * the deferred verification of several receives in one `zfs get`.
    */
   verifyReceived: endpoint({
+    maxRequestBytes: NAME_LIST_REQUEST_BYTES,
     request: z.object({ snapshots: z.array(snapshotName).max(100000) }),
     response: z.object({ versions: z.array(filesystemVersion.nullable()) }),
   }),
@@ -189,6 +200,7 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
    * endpoint moves the whole tree with recursive commands.
    */
   moveCursors: endpoint({
+    maxRequestBytes: NAME_LIST_REQUEST_BYTES,
     request: z.object({
       tag: cursorTag,
       moves: z.array(cursorMove).max(100000),

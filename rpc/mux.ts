@@ -4,7 +4,15 @@
  * calls: rpc/outgoing-call.ts and rpc/incoming-call.ts give the streams their meaning.
  */
 import type { Logger } from 'pino';
-import { RpcConnectionLostError, RpcError, RpcGoawayError, RpcProtocolError, errorMessage } from './errors.js';
+import {
+  RpcConnectionLostError,
+  RpcError,
+  RpcGoawayError,
+  RpcProtocolError,
+  RpcRequestTooLargeError,
+  RpcResourceExhaustedError,
+  errorMessage,
+} from './errors.js';
 import { FrameDecoder } from './frame-decoder.js';
 import type { FrameHandler } from './frame-decoder.js';
 import { FrameWriter } from './frame-writer.js';
@@ -36,7 +44,8 @@ import {
   TRAILER_OK_BYTES,
 } from './wire.js';
 import type { ConnectionRole, Goaway, Hello, RequestHeaders, WireError } from './wire.js';
-import { wireToError } from './wire-error.js';
+import { rpcErrorToWire, wireToError } from './wire-error.js';
+import { MessageBudget } from './message-budget.js';
 
 export interface MuxOptions {
   role: ConnectionRole;
@@ -44,6 +53,8 @@ export interface MuxOptions {
   /** Announced in HELLO (for the peer's logs). */
   identity?: string | undefined;
   logger?: Logger | undefined;
+  /** A budget shared with other connections (a server's), on top of this connection's own. */
+  sharedMessageBudget?: MessageBudget | undefined;
   /** The peer opened a stream with a request; set `stream.events` synchronously. */
   onIncomingStream(stream: RpcStream, headers: RequestHeaders): void;
 }
@@ -61,6 +72,11 @@ const CROWDED_HOLD_MS = 250;
 /** Largest DATA frame we send, even if the peer accepts larger ones. */
 const MAX_DATA_FRAME = 1024 * 1024;
 const MAX_WINDOW = 2 ** 31 - 1;
+/**
+ * A held MESSAGE fragment counts at least this much against the message budget: each costs an
+ * allocation and bookkeeping besides its bytes, so tiny fragments must not be nearly free.
+ */
+const MIN_FRAGMENT_CHARGE = 4 * 1024;
 /** GOAWAY code of a graceful shutdown; any other code reports a failure. */
 export const GOAWAY_GRACEFUL = 'RPC_GOAWAY';
 
@@ -103,6 +119,8 @@ export class Multiplexer implements FrameHandler {
   /** Connection-level DATA credit towards us: a window that never grows or shrinks. */
   readonly #connectionReceive: ReceiveWindow;
   readonly #windowProbe = new WindowProbe();
+  /** Bytes of unfinished MESSAGE bodies held on this connection (see message-budget.ts). */
+  readonly #messageBudget: MessageBudget;
   /** When a stream last opened beside others (performance.now()). */
   #crowdedAt = Number.NEGATIVE_INFINITY;
 
@@ -127,6 +145,8 @@ export class Multiplexer implements FrameHandler {
     this.#logger = options.logger;
     this.#nextLocalId = options.role === 'initiator' ? 1 : 2;
     this.#connectionReceive = new ReceiveWindow(options.limits.connectionWindow, options.limits.connectionWindow);
+    const messageBudget = Math.max(options.limits.maxBufferedMessageBytes, options.limits.maxMessageBytes);
+    this.#messageBudget = new MessageBudget(messageBudget, 'connection', options.sharedMessageBudget);
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -190,6 +210,11 @@ export class Multiplexer implements FrameHandler {
 
   get bytesWritten(): number {
     return this.#writer.bytesWritten;
+  }
+
+  /** Bytes of unfinished MESSAGE bodies held now (charged against the message budget). */
+  get bufferedMessageBytes(): number {
+    return this.#messageBudget.used;
   }
 
   // ---- opening streams ----
@@ -373,6 +398,7 @@ export class Multiplexer implements FrameHandler {
   #closeStream(stream: RpcStream): void {
     if (stream.closed) return;
     stream.closed = true;
+    this.#dropMessage(stream);
     this.#streams.delete(stream.id);
     this.#senders.delete(stream);
     if (this.#dataTarget === stream) this.#dataTarget = undefined;
@@ -569,19 +595,54 @@ export class Multiplexer implements FrameHandler {
     if (total > this.limits.maxMessageBytes) {
       throw new RpcProtocolError(`stream ${id}: MESSAGE of more than ${this.limits.maxMessageBytes} bytes`);
     }
+    const limit = stream.messageLimit;
+    if (limit !== undefined && total > limit.bytes) {
+      this.#refuseMessage(stream, new RpcRequestTooLargeError(`${limit.owner}: request body of more than ${limit.bytes} bytes (the endpoint's limit)`));
+      return;
+    }
     if ((flags & FrameFlag.MORE) !== 0) {
-      // The fragment may be a view into a network buffer; keep it until the message is whole.
-      (stream.messageParts ??= []).push(payload);
-      stream.messageBytes = total;
+      this.#keepFragment(stream, payload, total);
       return;
     }
     const body = stream.messageParts === undefined ? payload : Buffer.concat([...stream.messageParts, payload], total);
-    stream.messageParts = undefined;
-    stream.messageBytes = 0;
+    this.#dropMessage(stream);
     const end = (flags & FrameFlag.END) !== 0;
     if (end) this.#receivedEnd(stream);
     else stream.phase = 'data';
     stream.events.message(body, end);
+  }
+
+  /** Hold a MESSAGE fragment until the body is whole, within the message budget. */
+  #keepFragment(stream: RpcStream, payload: Buffer, total: number): void {
+    const charge = Math.max(payload.length, MIN_FRAGMENT_CHARGE);
+    const refusedBy = this.#messageBudget.take(charge);
+    if (refusedBy !== undefined) {
+      const error = new RpcResourceExhaustedError(
+        `stream ${stream.id}: the ${refusedBy.scope}'s budget for unfinished messages (${refusedBy.limit} bytes) is spent; try again later`,
+      );
+      this.#refuseMessage(stream, error);
+      return;
+    }
+    stream.messageCharge += charge;
+    // A view into a larger network buffer would keep all of that buffer alive: keep a copy of
+    // just these bytes then (the decoder's own payload buffers are kept as they are).
+    const own = payload.byteOffset === 0 && payload.buffer.byteLength === payload.length;
+    (stream.messageParts ??= []).push(own ? payload : copyOf(payload));
+    stream.messageBytes = total;
+  }
+
+  /** Forget an unfinished MESSAGE and give its bytes back to the budget. */
+  #dropMessage(stream: RpcStream): void {
+    this.#messageBudget.release(stream.messageCharge);
+    stream.messageCharge = 0;
+    stream.messageParts = undefined;
+    stream.messageBytes = 0;
+  }
+
+  /** Refuse a stream's incoming MESSAGE without failing the connection: RESET, and the call fails. */
+  #refuseMessage(stream: RpcStream, error: RpcError): void {
+    this.reset(stream, rpcErrorToWire(error));
+    stream.events.aborted(error);
   }
 
   onDataStart(id: number, _flags: number, length: number): void {
@@ -753,6 +814,7 @@ export class Multiplexer implements FrameHandler {
     this.#dataTarget = undefined;
     for (const stream of streams) {
       stream.closed = true;
+      this.#dropMessage(stream);
       stream.events.aborted(failure);
     }
     this.#localOpen = this.#peerOpen = 0;
@@ -784,3 +846,10 @@ export class Multiplexer implements FrameHandler {
 }
 
 function ignore(): void {}
+
+/** `bytes` in an allocation of their own. */
+function copyOf(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
+}

@@ -507,7 +507,7 @@ describe('hostile input after HELLO closes only that connection, with a reason',
     {
       name: 'a MESSAGE reassembled beyond maxMessageBytes',
       send: (peer) => {
-        peer.sendJson(FrameType.HEADERS, 0, 1, { kind: 'request', endpoint: 'zferry.test.v1/add', metadata: {} });
+        peer.sendJson(FrameType.HEADERS, 0, 1, { kind: 'request', endpoint: 'zferry.test.v1/echo', metadata: {} });
         const fragment = Buffer.alloc(MiB);
         for (let i = 0; i < 70; i++) peer.send(FrameType.MESSAGE, 2, 1, fragment);
       },
