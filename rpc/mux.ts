@@ -505,7 +505,7 @@ export class Multiplexer implements FrameHandler {
         this.#onPong(payload);
         break;
       case FrameType.GOAWAY:
-        this.#onGoaway(flags, decodeGoaway(payload));
+        this.#onGoaway(decodeGoaway(payload));
         break;
       default:
         throw new RpcProtocolError(`unexpected ${frameTypeName(type)} frame`);
@@ -702,7 +702,7 @@ export class Multiplexer implements FrameHandler {
     stream.events.aborted(wireToError(error));
   }
 
-  #onGoaway(flags: number, goaway: Goaway): void {
+  #onGoaway(goaway: Goaway): void {
     if (goaway.code !== GOAWAY_GRACEFUL) {
       // The peer reports a failure (e.g. it found our frames malformed) and is closing.
       const message = `peer closed the connection: ${goaway.message}`;
@@ -720,7 +720,9 @@ export class Multiplexer implements FrameHandler {
         stream.events.aborted(refusal);
       }
     }
-    if (this.#goawaySent === undefined && (flags & FrameFlag.ACK) === 0) {
+    // Answered unless we said goodbye already (an ACK that answers nothing of ours gets one too:
+    // then both sides have said it, and the connection can end).
+    if (this.#goawaySent === undefined) {
       this.#goawaySent = { lastStreamId: this.#lastPeerId, code: GOAWAY_GRACEFUL, message: 'acknowledged' };
       this.#writer.frame(FrameType.GOAWAY, FrameFlag.ACK, 0, encodeJson(this.#goawaySent));
       this.#armCloseTimer();
@@ -730,14 +732,23 @@ export class Multiplexer implements FrameHandler {
 
   // ---- ending ----
 
-  /** After GOAWAY, once no stream is open: end our half of the transport. */
+  /**
+   * After GOAWAY, once no stream is open: end our half of the transport. The connection is
+   * done once the peer has ended its half too, or has said goodbye as well (its GOAWAY): it
+   * opens no streams after that, and none of its streams is open, so nothing it could still
+   * send matters. Waiting for its end instead would keep e.g. a stdio server alive for as long
+   * as the other side keeps the pipe open.
+   */
   #maybeEnd(): void {
-    if (this.#ending || this.#isClosed || this.#streams.size > 0) return;
-    if (this.#goawaySent === undefined && this.#goawayReceived === undefined && !this.#peerEnded) return;
-    this.#ending = true;
-    // Nothing may be written after this (a late WINDOW or PING would be a write after end).
-    this.#writer.end();
-    if (this.#peerEnded) this.#finishGracefully();
+    if (this.#isClosed || this.#streams.size > 0) return;
+    if (!this.#ending) {
+      if (this.#goawaySent === undefined && this.#goawayReceived === undefined && !this.#peerEnded) return;
+      this.#ending = true;
+      // Nothing may be written after this (a late WINDOW or PING would be a write after end).
+      this.#writer.end();
+    }
+    const bothSaidGoodbye = this.#goawaySent !== undefined && this.#goawayReceived !== undefined;
+    if (this.#peerEnded || bothSaidGoodbye) this.#finishGracefully();
   }
 
   #armCloseTimer(): void {
@@ -764,8 +775,7 @@ export class Multiplexer implements FrameHandler {
       this.#teardown(new RpcConnectionLostError(`${this.transport.peer.name} closed the connection with ${this.#streams.size} streams open`));
       return;
     }
-    if (this.#ending) this.#finishGracefully();
-    else this.#maybeEnd();
+    this.#maybeEnd();
   };
 
   #finishGracefully(): void {
