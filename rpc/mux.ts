@@ -596,8 +596,8 @@ export class Multiplexer implements FrameHandler {
       throw new RpcProtocolError(`stream ${id}: MESSAGE of more than ${this.limits.maxMessageBytes} bytes`);
     }
     const limit = stream.messageLimit;
-    if (limit !== undefined && total > limit.bytes) {
-      this.#refuseMessage(stream, new RpcRequestTooLargeError(`${limit.owner}: request body of more than ${limit.bytes} bytes (the endpoint's limit)`));
+    if (limit !== 0 && total > limit) {
+      this.#refuseMessage(stream, new RpcRequestTooLargeError(`${stream.messageLimitOwner}: request body of more than ${limit} bytes (the endpoint's limit)`));
       return;
     }
     if ((flags & FrameFlag.MORE) !== 0) {
