@@ -2,6 +2,7 @@
  * `zferry serve --stdio`: the remote side of a push or pull over ssh. Serves the endpoint
  * contract on stdin/stdout; nothing else may be written to stdout.
  */
+import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { validateFilesystemName } from '../replication/zfs/names.js';
 import { UsageError } from './errors.js';
@@ -39,11 +40,26 @@ export function registerServe(program: Command): void {
         endpointContract,
         createZfsEndpoint({ driver: new ZfsDriver({ logger, probeCacheFile: defaultProbeCachePath() }), logger, ...(options.root.length > 0 ? { roots: options.root } : {}) }),
       );
-      const connection = server.serve(stdioConnection());
+      const transport = stdioConnection();
+      const connection = server.serve(transport);
       await connection.closed.catch((error: unknown) => {
         logger.debug({ err: error }, 'connection ended');
       });
+      // The connection ends once both sides said goodbye, even while the peer keeps stdin open
+      // (ssh does until the client closes): let our last frames out, then let go of stdin so
+      // the process exits and the peer sees stdout end.
+      await writingFinished(transport.stream);
+      transport.close();
     });
+}
+
+/** Resolves once everything written to `stream` was handed on (or it was destroyed). */
+function writingFinished(stream: Writable): Promise<void> {
+  if (stream.writableFinished || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('finish', resolve);
+    stream.once('close', resolve);
+  });
 }
 
 export function collect(value: string, previous: string[]): string[] {

@@ -99,6 +99,15 @@ const cursorMove = z
   })
   .meta({ id: 'CursorMove' });
 
+/**
+ * Request size limits (what the serving side buffers of a request; 64 KiB unless set). Only the
+ * endpoints taking lists of names need more: up to their list bound of names of up to 255
+ * characters, capped by the connection's 32 MiB message limit.
+ */
+const MiB = 1024 * 1024;
+const SNAPSHOT_REQUEST_BYTES = 4 * MiB; // 10,000 names: 2.6 MB at most
+const NAME_LIST_REQUEST_BYTES = 32 * MiB; // 100,000 names or moves
+
 export const endpointContract = defineContract('zferry.endpoint.v1', {
   listVersionTree: endpoint({
     description:
@@ -151,6 +160,7 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
   snapshot: endpoint({
     description: 'Take snapshots atomically (one `zfs snapshot` command).',
     errors: endpointErrors('ZFS_DATASET_NOT_FOUND', 'ZFS_DESTINATION_EXISTS', 'ZFS_OUT_OF_SPACE', 'ZFS_DATASET_BUSY'),
+    maxRequestBytes: SNAPSHOT_REQUEST_BYTES,
     request: z.object({ snapshots: z.array(snapshotName).min(1).max(10000), recursive: z.boolean() }),
     response: z.object({}),
   }),
@@ -221,6 +231,7 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
   verifyReceived: endpoint({
     description: 'The received snapshots as they are now, in the order asked (`null`: not there): the deferred verification of several receives in one `zfs get`.',
     errors: endpointErrors(),
+    maxRequestBytes: NAME_LIST_REQUEST_BYTES,
     request: z.object({ snapshots: z.array(snapshotName).max(100000) }),
     response: z.object({ versions: z.array(filesystemVersion.nullable()) }),
   }),
@@ -247,6 +258,7 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
       'Move the replication cursors of one job and destination: hold each new base snapshot under `tag`, record it, and release the tag from the previous base; `released` counts the released holds. ' +
       'With `root`, the moves are of a recursive job under it: when every filesystem there moves to one snapshot, the endpoint moves the whole tree with recursive commands.',
     errors: endpointErrors('ENDPOINT_CURSOR_OUTSIDE_TREE', 'ZFS_DATASET_NOT_FOUND', 'ZFS_DATASET_BUSY'),
+    maxRequestBytes: NAME_LIST_REQUEST_BYTES,
     request: z.object({
       tag: cursorTag,
       moves: z.array(cursorMove).max(100000),

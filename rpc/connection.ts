@@ -13,6 +13,7 @@ import type { RpcError } from './errors.js';
 import { IncomingCall } from './incoming-call.js';
 import { resolveLimits } from './limits.js';
 import type { RpcLimits } from './limits.js';
+import type { MessageBudget } from './message-budget.js';
 import { Multiplexer } from './mux.js';
 import { OutgoingCall } from './outgoing-call.js';
 import { HandlerRegistry } from './registry.js';
@@ -32,6 +33,8 @@ export interface RpcConnectionInit extends ConnectionOptions {
   role: ConnectionRole;
   /** Handlers for calls the peer makes; the connection adds its own on top (register()). */
   registry?: HandlerRegistry;
+  /** A budget for unfinished messages shared with other connections (a server's), on top of the connection's own. */
+  sharedMessageBudget?: MessageBudget;
 }
 
 export interface ConnectionStats {
@@ -41,6 +44,8 @@ export interface ConnectionStats {
   /** Calls waiting for the HELLO or for a stream slot under the peer's limit. */
   waitingCalls: number;
   bytesWritten: number;
+  /** Bytes of unfinished incoming MESSAGE bodies held (bounded by limits.maxBufferedMessageBytes). */
+  bufferedMessageBytes: number;
 }
 
 export class RpcConnection {
@@ -65,6 +70,7 @@ export class RpcConnection {
       limits: resolveLimits(init.limits),
       identity: init.identity,
       logger: init.logger,
+      sharedMessageBudget: init.sharedMessageBudget,
       onIncomingStream: (stream, headers) => this.#serve(stream, headers),
     });
     this.ready = this.#mux.ready;
@@ -101,6 +107,7 @@ export class RpcConnection {
       incomingCalls: this.#incoming.size,
       waitingCalls: this.#mux.waitingCallCount,
       bytesWritten: this.#mux.bytesWritten,
+      bufferedMessageBytes: this.#mux.bufferedMessageBytes,
     };
   }
 

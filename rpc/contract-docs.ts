@@ -219,6 +219,7 @@ export function renderContractReference(contract: Contract, options: ContractRef
     lines.push(`### ${wireName}`, '');
     if (def.description !== '') lines.push(def.description, '');
     lines.push(`Byte stream: ${STREAM_SIDES[def.stream]}.`, '');
+    lines.push(`Largest request body: ${def.maxRequestBytes} bytes (larger: \`RPC_REQUEST_TOO_LARGE\`).`, '');
     lines.push('Request:', '', ...bodyLines(request), '');
     lines.push('Response:', '', ...bodyLines(response), '');
     if (def.errors.length > 0) {

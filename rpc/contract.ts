@@ -4,6 +4,7 @@
  * all generic over it, so adding an endpoint needs no stub and no handler boilerplate.
  */
 import type { Readable } from 'node:stream';
+import { DEFAULT_MAX_REQUEST_BYTES, LIMIT_BOUNDS } from './limits.js';
 import type { PeerIdentity } from '../transport/types.js';
 
 /** Anything with a throwing `parse`: zod schemas satisfy it. */
@@ -24,10 +25,19 @@ export interface EndpointDef<Req, Res, S extends StreamSide = StreamSide> {
   readonly description: string;
   /** The `code`s of the errors the handler throws: they reach a caller as RPC_REMOTE with that `remoteCode`. */
   readonly errors: readonly string[];
+  /**
+   * Largest encoded request body the serving side accepts (default DEFAULT_MAX_REQUEST_BYTES,
+   * 64 KiB); a larger one is refused with RPC_REQUEST_TOO_LARGE before it is fully buffered.
+   * The connection's maxMessageBytes applies on top.
+   */
+  readonly maxRequestBytes: number;
 }
 
-/** The documentation part of an endpoint declaration. */
-interface EndpointDocs {
+/** What endpoint() takes: the definition, with `stream`, `maxRequestBytes` and the documentation optional. */
+interface EndpointSpec<Req, Res> {
+  request: Validator<Req>;
+  response: Validator<Res>;
+  maxRequestBytes?: number;
   description?: string;
   errors?: readonly string[];
 }
@@ -44,15 +54,21 @@ export interface Contract<E extends EndpointMap = EndpointMap> {
 }
 
 /** An endpoint without a byte stream (`stream` omitted or 'none'), or with one on the given side. */
-export function endpoint<Req, Res>(def: { stream?: 'none'; request: Validator<Req>; response: Validator<Res> } & EndpointDocs): EndpointDef<Req, Res, 'none'>;
-export function endpoint<Req, Res, S extends StreamSide>(def: { stream: S; request: Validator<Req>; response: Validator<Res> } & EndpointDocs): EndpointDef<Req, Res, S>;
-export function endpoint<Req, Res>(def: { stream?: StreamSide; request: Validator<Req>; response: Validator<Res> } & EndpointDocs): EndpointDef<Req, Res, StreamSide> {
+export function endpoint<Req, Res>(def: EndpointSpec<Req, Res> & { stream?: 'none' }): EndpointDef<Req, Res, 'none'>;
+export function endpoint<Req, Res, S extends StreamSide>(def: EndpointSpec<Req, Res> & { stream: S }): EndpointDef<Req, Res, S>;
+export function endpoint<Req, Res>(def: EndpointSpec<Req, Res> & { stream?: StreamSide }): EndpointDef<Req, Res, StreamSide> {
+  const maxRequestBytes = def.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const { max } = LIMIT_BOUNDS.maxMessageBytes;
+  if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < 1 || maxRequestBytes > max) {
+    throw new RangeError(`maxRequestBytes must be an integer in [1, ${max}], got ${String(maxRequestBytes)}`);
+  }
   return Object.freeze({
     stream: def.stream ?? 'none',
     request: def.request,
     response: def.response,
     description: def.description ?? '',
     errors: Object.freeze([...(def.errors ?? [])]),
+    maxRequestBytes,
   });
 }
 
@@ -69,6 +85,9 @@ export function defineContract<const E extends EndpointMap>(name: string, endpoi
     if (RESERVED_ENDPOINT_NAMES.has(endpointName)) throw new TypeError(`endpoint name ${endpointName} in contract ${name} is reserved`);
     if (def.stream !== 'none' && def.stream !== 'request' && def.stream !== 'response') {
       throw new TypeError(`endpoint ${name}/${endpointName} has an invalid stream side`);
+    }
+    if (!Number.isInteger(def.maxRequestBytes) || def.maxRequestBytes < 1) {
+      throw new TypeError(`endpoint ${name}/${endpointName} has an invalid maxRequestBytes (declare endpoints with endpoint())`);
     }
   }
   return Object.freeze({ name, endpoints: Object.freeze({ ...endpoints }) });

@@ -16,7 +16,9 @@ export type RpcErrorCode =
   | 'RPC_INVALID_RESPONSE'
   | 'RPC_REMOTE'
   | 'RPC_STREAM_SOURCE'
-  | 'RPC_GOAWAY';
+  | 'RPC_GOAWAY'
+  | 'RPC_REQUEST_TOO_LARGE'
+  | 'RPC_RESOURCE_EXHAUSTED';
 
 export interface RpcErrorOptions {
   cause?: unknown;
@@ -102,6 +104,23 @@ export class RpcStreamSourceError extends RpcError {
 export class RpcGoawayError extends RpcError {
   constructor(message = 'peer is shutting down; call not started', options?: RpcErrorOptions) {
     super('RPC_GOAWAY', message, options);
+  }
+}
+
+/** The request body exceeds what its endpoint accepts (`maxRequestBytes`): retrying will not help. */
+export class RpcRequestTooLargeError extends RpcError {
+  constructor(message: string, options?: RpcErrorOptions) {
+    super('RPC_REQUEST_TOO_LARGE', message, options);
+  }
+}
+
+/**
+ * The receiver would not buffer more of an unfinished message now: its memory budget for
+ * unfinished messages (per connection or per server) is spent. Retrying later may succeed.
+ */
+export class RpcResourceExhaustedError extends RpcError {
+  constructor(message: string, options?: RpcErrorOptions) {
+    super('RPC_RESOURCE_EXHAUSTED', message, options);
   }
 }
 

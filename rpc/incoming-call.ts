@@ -62,6 +62,12 @@ export class IncomingCall implements StreamEvents {
       this.#respondError(rpcErrorToWire(new RpcUnknownEndpointError(`unknown endpoint ${headers.endpoint}`)));
       return;
     }
+    // Refused as it arrives, before the mux buffers more of it than the endpoint can need.
+    const { maxRequestBytes } = this.#entry.def;
+    if (maxRequestBytes < this.#mux.limits.maxMessageBytes) {
+      this.#stream.messageLimit = maxRequestBytes;
+      this.#stream.messageLimitOwner = headers.endpoint;
+    }
     // Beyond the largest timer delay (~24.8 days) node would fire at once: treat as no deadline.
     if (headers.timeoutMs !== undefined && headers.timeoutMs <= MAX_TIMER_MS) {
       const timeoutMs = headers.timeoutMs;

@@ -24,7 +24,7 @@ export { RpcConnection } from './connection.js';
 export type { ConnectionOptions, ConnectionStats, RpcConnectionInit } from './connection.js';
 export { localClient } from './local.js';
 export type { LocalClient, LocalClientOptions } from './local.js';
-export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
+export { DEFAULT_LIMITS, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SERVER_MESSAGE_BUDGET, resolveLimits } from './limits.js';
 export type { RpcLimits } from './limits.js';
 export {
   RpcError,
@@ -38,6 +38,8 @@ export {
   RpcRemoteError,
   RpcStreamSourceError,
   RpcGoawayError,
+  RpcRequestTooLargeError,
+  RpcResourceExhaustedError,
 } from './errors.js';
 export type { RpcErrorCode } from './errors.js';
 export { PROTOCOL_NAME, PROTOCOL_VERSION } from './frame.js';

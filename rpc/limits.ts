@@ -21,6 +21,13 @@ export interface RpcLimits {
    * its sender is short of credit (see receive-window.ts). Never below `streamWindow`.
    */
   maxStreamWindow: number;
+  /**
+   * Most bytes of unfinished MESSAGE bodies (fragments waiting for the rest) this connection
+   * holds across all its streams; a fragment beyond it resets its stream with
+   * RPC_RESOURCE_EXHAUSTED. Never below `maxMessageBytes`: the largest message we accept
+   * always fits on its own.
+   */
+  maxBufferedMessageBytes: number;
   /** Send a PING when nothing arrived for this long. */
   keepaliveIntervalMs: number;
   /** Declare the peer lost when nothing at all arrived for this long. */
@@ -49,11 +56,25 @@ export const DEFAULT_LIMITS: Readonly<RpcLimits> = Object.freeze({
   streamWindow: 2 * MiB,
   connectionWindow: 64 * MiB,
   maxStreamWindow: 16 * MiB,
+  maxBufferedMessageBytes: 32 * MiB,
   keepaliveIntervalMs: 15_000,
   keepaliveTimeoutMs: 45_000,
   helloTimeoutMs: 15_000,
   closeTimeoutMs: 10_000,
 });
+
+/**
+ * The request body an endpoint accepts unless its contract says otherwise (`maxRequestBytes`):
+ * most requests are a few names and flags. A larger body is refused with RPC_REQUEST_TOO_LARGE.
+ */
+export const DEFAULT_MAX_REQUEST_BYTES = 64 * KiB;
+
+/**
+ * What an RpcServer holds of unfinished MESSAGE bodies across all its connections, unless told
+ * otherwise: with each connection's own budget, what hostile clients can pin stays bounded
+ * however many connect.
+ */
+export const DEFAULT_SERVER_MESSAGE_BUDGET = 48 * MiB;
 
 /** Bounds any announced limit must respect, so a peer cannot make us misbehave. */
 export const LIMIT_BOUNDS = Object.freeze({
@@ -85,6 +106,10 @@ export function resolveLimits(overrides: Partial<RpcLimits> | undefined): RpcLim
   const { maxStreamWindow } = limits;
   if (!Number.isInteger(maxStreamWindow) || maxStreamWindow < LIMIT_BOUNDS.streamWindow.min || maxStreamWindow > LIMIT_BOUNDS.streamWindow.max) {
     throw new RangeError(`RPC limit maxStreamWindow must be an integer in [${LIMIT_BOUNDS.streamWindow.min}, ${LIMIT_BOUNDS.streamWindow.max}], got ${String(maxStreamWindow)}`);
+  }
+  const { maxBufferedMessageBytes } = limits;
+  if (!Number.isInteger(maxBufferedMessageBytes) || maxBufferedMessageBytes < 0) {
+    throw new RangeError(`RPC limit maxBufferedMessageBytes must be a non-negative integer, got ${String(maxBufferedMessageBytes)}`);
   }
   for (const name of ['keepaliveIntervalMs', 'keepaliveTimeoutMs', 'helloTimeoutMs', 'closeTimeoutMs'] as const) {
     const value = limits[name];

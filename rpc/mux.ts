@@ -4,7 +4,15 @@
  * calls: rpc/outgoing-call.ts and rpc/incoming-call.ts give the streams their meaning.
  */
 import type { Logger } from 'pino';
-import { RpcConnectionLostError, RpcError, RpcGoawayError, RpcProtocolError, errorMessage } from './errors.js';
+import {
+  RpcConnectionLostError,
+  RpcError,
+  RpcGoawayError,
+  RpcProtocolError,
+  RpcRequestTooLargeError,
+  RpcResourceExhaustedError,
+  errorMessage,
+} from './errors.js';
 import { FrameDecoder } from './frame-decoder.js';
 import type { FrameHandler } from './frame-decoder.js';
 import { FrameWriter } from './frame-writer.js';
@@ -34,7 +42,8 @@ import {
   TRAILER_OK_BYTES,
 } from './wire.js';
 import type { ConnectionRole, Goaway, Hello, RequestHeaders, WireError } from './wire.js';
-import { wireToError } from './wire-error.js';
+import { rpcErrorToWire, wireToError } from './wire-error.js';
+import { MessageBudget } from './message-budget.js';
 
 export interface MuxOptions {
   role: ConnectionRole;
@@ -42,6 +51,8 @@ export interface MuxOptions {
   /** Announced in HELLO (for the peer's logs). */
   identity?: string | undefined;
   logger?: Logger | undefined;
+  /** A budget shared with other connections (a server's), on top of this connection's own. */
+  sharedMessageBudget?: MessageBudget | undefined;
   /** The peer opened a stream with a request; set `stream.events` synchronously. */
   onIncomingStream(stream: RpcStream, headers: RequestHeaders): void;
 }
@@ -54,6 +65,11 @@ const CROWDED_HOLD_MS = 250;
 /** Largest DATA frame we send, even if the peer accepts larger ones. */
 const MAX_DATA_FRAME = 1024 * 1024;
 const MAX_WINDOW = 2 ** 31 - 1;
+/**
+ * A held MESSAGE fragment counts at least this much against the message budget: each costs an
+ * allocation and bookkeeping besides its bytes, so tiny fragments must not be nearly free.
+ */
+const MIN_FRAGMENT_CHARGE = 4 * 1024;
 /** GOAWAY code of a graceful shutdown; any other code reports a failure. */
 export const GOAWAY_GRACEFUL = 'RPC_GOAWAY';
 
@@ -96,6 +112,8 @@ export class Multiplexer implements FrameHandler {
   /** Connection-level DATA credit towards us: a window that never grows or shrinks. */
   readonly #connectionReceive: ReceiveWindow;
   readonly #windowProbe = new WindowProbe();
+  /** Bytes of unfinished MESSAGE bodies held on this connection (see message-budget.ts). */
+  readonly #messageBudget: MessageBudget;
   /** When a stream last opened beside others (performance.now()). */
   #crowdedAt = Number.NEGATIVE_INFINITY;
 
@@ -120,6 +138,8 @@ export class Multiplexer implements FrameHandler {
     this.#logger = options.logger;
     this.#nextLocalId = options.role === 'initiator' ? 1 : 2;
     this.#connectionReceive = new ReceiveWindow(options.limits.connectionWindow, options.limits.connectionWindow);
+    const messageBudget = Math.max(options.limits.maxBufferedMessageBytes, options.limits.maxMessageBytes);
+    this.#messageBudget = new MessageBudget(messageBudget, 'connection', options.sharedMessageBudget);
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -183,6 +203,11 @@ export class Multiplexer implements FrameHandler {
 
   get bytesWritten(): number {
     return this.#writer.bytesWritten;
+  }
+
+  /** Bytes of unfinished MESSAGE bodies held now (charged against the message budget). */
+  get bufferedMessageBytes(): number {
+    return this.#messageBudget.used;
   }
 
   // ---- opening streams ----
@@ -366,6 +391,7 @@ export class Multiplexer implements FrameHandler {
   #closeStream(stream: RpcStream): void {
     if (stream.closed) return;
     stream.closed = true;
+    this.#dropMessage(stream);
     this.#streams.delete(stream.id);
     this.#senders.delete(stream);
     if (this.#dataTarget === stream) this.#dataTarget = undefined;
@@ -472,7 +498,7 @@ export class Multiplexer implements FrameHandler {
         this.#onPong(payload);
         break;
       case FrameType.GOAWAY:
-        this.#onGoaway(flags, decodeGoaway(payload));
+        this.#onGoaway(decodeGoaway(payload));
         break;
       default:
         throw new RpcProtocolError(`unexpected ${frameTypeName(type)} frame`);
@@ -502,9 +528,15 @@ export class Multiplexer implements FrameHandler {
       return;
     }
     const stream = this.#streamFor(id, FrameType.HEADERS);
-    if (stream === undefined) return;
+    if (stream === undefined) {
+      // A trailer may still be in flight for a closed stream, but a request never is: it would
+      // open a stream on an id already used or passed over, and nobody would ever answer it.
+      if (decodeStreamHeaders(payload).kind === 'request') throw new RpcProtocolError(this.#describeStaleRequest(id));
+      return;
+    }
     // Most headers on an open stream are the canonical "ok" ones: skip the JSON parse for those.
     const headers = payload.equals(RESPONSE_OK_BYTES) ? RESPONSE_OK : payload.equals(TRAILER_OK_BYTES) ? TRAILER_OK : decodeStreamHeaders(payload);
+    if (headers.kind === 'request') throw new RpcProtocolError(`request HEADERS on stream ${id}, which is already open (a request must open a new stream)`);
     if (stream.phase === 'headers') {
       if (headers.kind !== 'response') throw new RpcProtocolError(`stream ${id}: expected response HEADERS, got ${headers.kind}`);
       if (headers.ok === end) throw new RpcProtocolError(`stream ${id}: ${headers.ok ? 'a successful response must be followed by a MESSAGE' : 'an error response must carry END'}`);
@@ -517,6 +549,14 @@ export class Multiplexer implements FrameHandler {
       throw new RpcProtocolError(`stream ${id}: unexpected ${headers.kind} HEADERS`);
     }
     stream.events.headers(headers, end);
+  }
+
+  /** Why a request on `id` (not open, not above the opener's highest id) is refused. */
+  #describeStaleRequest(id: number): string {
+    if (!this.#isPeerStreamId(id)) {
+      return `request HEADERS on stream ${id}: ${this.role === 'acceptor' ? 'even' : 'odd'} ids are ours, the peer opens ${this.role === 'acceptor' ? 'odd' : 'even'} ones`;
+    }
+    return `request HEADERS on stream ${id}: stream ids must strictly increase, and ${this.#lastPeerId} was already opened`;
   }
 
   #openPeerStream(id: number, end: boolean, payload: Buffer): void {
@@ -548,19 +588,54 @@ export class Multiplexer implements FrameHandler {
     if (total > this.limits.maxMessageBytes) {
       throw new RpcProtocolError(`stream ${id}: MESSAGE of more than ${this.limits.maxMessageBytes} bytes`);
     }
+    const limit = stream.messageLimit;
+    if (limit !== 0 && total > limit) {
+      this.#refuseMessage(stream, new RpcRequestTooLargeError(`${stream.messageLimitOwner}: request body of more than ${limit} bytes (the endpoint's limit)`));
+      return;
+    }
     if ((flags & FrameFlag.MORE) !== 0) {
-      // The fragment may be a view into a network buffer; keep it until the message is whole.
-      (stream.messageParts ??= []).push(payload);
-      stream.messageBytes = total;
+      this.#keepFragment(stream, payload, total);
       return;
     }
     const body = stream.messageParts === undefined ? payload : Buffer.concat([...stream.messageParts, payload], total);
-    stream.messageParts = undefined;
-    stream.messageBytes = 0;
+    this.#dropMessage(stream);
     const end = (flags & FrameFlag.END) !== 0;
     if (end) this.#receivedEnd(stream);
     else stream.phase = 'data';
     stream.events.message(body, end);
+  }
+
+  /** Hold a MESSAGE fragment until the body is whole, within the message budget. */
+  #keepFragment(stream: RpcStream, payload: Buffer, total: number): void {
+    const charge = Math.max(payload.length, MIN_FRAGMENT_CHARGE);
+    const refusedBy = this.#messageBudget.take(charge);
+    if (refusedBy !== undefined) {
+      const error = new RpcResourceExhaustedError(
+        `stream ${stream.id}: the ${refusedBy.scope}'s budget for unfinished messages (${refusedBy.limit} bytes) is spent; try again later`,
+      );
+      this.#refuseMessage(stream, error);
+      return;
+    }
+    stream.messageCharge += charge;
+    // A view into a larger network buffer would keep all of that buffer alive: keep a copy of
+    // just these bytes then (the decoder's own payload buffers are kept as they are).
+    const own = payload.byteOffset === 0 && payload.buffer.byteLength === payload.length;
+    (stream.messageParts ??= []).push(own ? payload : copyOf(payload));
+    stream.messageBytes = total;
+  }
+
+  /** Forget an unfinished MESSAGE and give its bytes back to the budget. */
+  #dropMessage(stream: RpcStream): void {
+    this.#messageBudget.release(stream.messageCharge);
+    stream.messageCharge = 0;
+    stream.messageParts = undefined;
+    stream.messageBytes = 0;
+  }
+
+  /** Refuse a stream's incoming MESSAGE without failing the connection: RESET, and the call fails. */
+  #refuseMessage(stream: RpcStream, error: RpcError): void {
+    this.reset(stream, rpcErrorToWire(error));
+    stream.events.aborted(error);
   }
 
   onDataStart(id: number, _flags: number, length: number): void {
@@ -620,7 +695,7 @@ export class Multiplexer implements FrameHandler {
     stream.events.aborted(wireToError(error));
   }
 
-  #onGoaway(flags: number, goaway: Goaway): void {
+  #onGoaway(goaway: Goaway): void {
     if (goaway.code !== GOAWAY_GRACEFUL) {
       // The peer reports a failure (e.g. it found our frames malformed) and is closing.
       const message = `peer closed the connection: ${goaway.message}`;
@@ -638,7 +713,9 @@ export class Multiplexer implements FrameHandler {
         stream.events.aborted(refusal);
       }
     }
-    if (this.#goawaySent === undefined && (flags & FrameFlag.ACK) === 0) {
+    // Answered unless we said goodbye already (an ACK that answers nothing of ours gets one too:
+    // then both sides have said it, and the connection can end).
+    if (this.#goawaySent === undefined) {
       this.#goawaySent = { lastStreamId: this.#lastPeerId, code: GOAWAY_GRACEFUL, message: 'acknowledged' };
       this.#writer.frame(FrameType.GOAWAY, FrameFlag.ACK, 0, encodeJson(this.#goawaySent));
       this.#armCloseTimer();
@@ -648,14 +725,23 @@ export class Multiplexer implements FrameHandler {
 
   // ---- ending ----
 
-  /** After GOAWAY, once no stream is open: end our half of the transport. */
+  /**
+   * After GOAWAY, once no stream is open: end our half of the transport. The connection is
+   * done once the peer has ended its half too, or has said goodbye as well (its GOAWAY): it
+   * opens no streams after that, and none of its streams is open, so nothing it could still
+   * send matters. Waiting for its end instead would keep e.g. a stdio server alive for as long
+   * as the other side keeps the pipe open.
+   */
   #maybeEnd(): void {
-    if (this.#ending || this.#isClosed || this.#streams.size > 0) return;
-    if (this.#goawaySent === undefined && this.#goawayReceived === undefined && !this.#peerEnded) return;
-    this.#ending = true;
-    // Nothing may be written after this (a late WINDOW or PING would be a write after end).
-    this.#writer.end();
-    if (this.#peerEnded) this.#finishGracefully();
+    if (this.#isClosed || this.#streams.size > 0) return;
+    if (!this.#ending) {
+      if (this.#goawaySent === undefined && this.#goawayReceived === undefined && !this.#peerEnded) return;
+      this.#ending = true;
+      // Nothing may be written after this (a late WINDOW or PING would be a write after end).
+      this.#writer.end();
+    }
+    const bothSaidGoodbye = this.#goawaySent !== undefined && this.#goawayReceived !== undefined;
+    if (this.#peerEnded || bothSaidGoodbye) this.#finishGracefully();
   }
 
   #armCloseTimer(): void {
@@ -682,8 +768,7 @@ export class Multiplexer implements FrameHandler {
       this.#teardown(new RpcConnectionLostError(`${this.transport.peer.name} closed the connection with ${this.#streams.size} streams open`));
       return;
     }
-    if (this.#ending) this.#finishGracefully();
-    else this.#maybeEnd();
+    this.#maybeEnd();
   };
 
   #finishGracefully(): void {
@@ -732,6 +817,7 @@ export class Multiplexer implements FrameHandler {
     this.#dataTarget = undefined;
     for (const stream of streams) {
       stream.closed = true;
+      this.#dropMessage(stream);
       stream.events.aborted(failure);
     }
     this.#localOpen = this.#peerOpen = 0;
@@ -763,3 +849,10 @@ export class Multiplexer implements FrameHandler {
 }
 
 function ignore(): void {}
+
+/** `bytes` in an allocation of their own. */
+function copyOf(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
+}

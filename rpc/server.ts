@@ -2,8 +2,9 @@
 import type { Logger } from 'pino';
 import type { Contract, Implementation } from './contract.js';
 import { RpcConnection } from './connection.js';
-import { resolveLimits } from './limits.js';
+import { DEFAULT_SERVER_MESSAGE_BUDGET, resolveLimits } from './limits.js';
 import type { RpcLimits } from './limits.js';
+import { MessageBudget } from './message-budget.js';
 import { HandlerRegistry } from './registry.js';
 import { errorMessage } from './errors.js';
 import type { TransportConnection } from '../transport/types.js';
@@ -13,17 +14,26 @@ export interface RpcServerOptions {
   logger?: Logger;
   /** A name for this server, sent to clients in HELLO (for their logs). */
   identity?: string;
+  /**
+   * Most bytes of unfinished MESSAGE bodies held across all connections (each connection also
+   * has its own limits.maxBufferedMessageBytes). Default DEFAULT_SERVER_MESSAGE_BUDGET (48 MiB);
+   * never below limits.maxMessageBytes.
+   */
+  maxBufferedMessageBytes?: number;
 }
 
 export class RpcServer {
   readonly #registry = new HandlerRegistry();
   readonly #connections = new Set<RpcConnection>();
   readonly #options: RpcServerOptions;
+  /** Shared by every connection served: see message-budget.ts. */
+  readonly #messageBudget: MessageBudget;
   #closing: Promise<void> | undefined;
 
   constructor(options: RpcServerOptions = {}) {
-    resolveLimits(options.limits); // fail here, not on the first connection
+    const limits = resolveLimits(options.limits); // fail here, not on the first connection
     this.#options = options;
+    this.#messageBudget = new MessageBudget(Math.max(options.maxBufferedMessageBytes ?? DEFAULT_SERVER_MESSAGE_BUDGET, limits.maxMessageBytes), 'server');
   }
 
   register<C extends Contract>(contract: C, implementation: Implementation<C>): void {
@@ -39,12 +49,18 @@ export class RpcServer {
     return this.#connections;
   }
 
+  /** Bytes of unfinished incoming MESSAGE bodies held across all connections. */
+  get bufferedMessageBytes(): number {
+    return this.#messageBudget.used;
+  }
+
   /** Speak RPC on an accepted transport connection (HELLO, then calls) until it closes. */
   serve(transport: TransportConnection): RpcConnection {
     const { limits, logger, identity } = this.#options;
     const connection = new RpcConnection(transport, {
       role: 'acceptor',
       registry: this.#registry,
+      sharedMessageBudget: this.#messageBudget,
       ...(limits !== undefined && { limits }),
       ...(logger !== undefined && { logger }),
       ...(identity !== undefined && { identity }),

@@ -39,6 +39,16 @@ export class RpcStream {
   /** MESSAGE fragments received so far (only for bodies that span frames). */
   messageParts: Buffer[] | undefined;
   messageBytes = 0;
+  /** What messageParts are charged against the message budget (see message-budget.ts). */
+  messageCharge = 0;
+  /**
+   * A limit on the incoming MESSAGE below the connection's maxMessageBytes (0: none); the
+   * serving side sets it from the endpoint's maxRequestBytes. Exceeding it resets the stream
+   * (RPC_REQUEST_TOO_LARGE) instead of failing the connection.
+   */
+  messageLimit = 0;
+  /** Whose messageLimit it is (the endpoint), for the refusal's message. */
+  messageLimitOwner = '';
 
   constructor(id: number, local: boolean, events: StreamEvents, sendWindow: number, receive: ReceiveWindow) {
     this.id = id;

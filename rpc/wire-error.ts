@@ -13,6 +13,8 @@ import {
   RpcInvalidResponseError,
   RpcProtocolError,
   RpcRemoteError,
+  RpcRequestTooLargeError,
+  RpcResourceExhaustedError,
   RpcStreamSourceError,
   RpcUnknownEndpointError,
   errorCode,
@@ -75,6 +77,8 @@ const CONSTRUCTORS: Record<Exclude<RpcErrorCode, 'RPC_REMOTE'>, new (message: st
   RPC_INVALID_RESPONSE: RpcInvalidResponseError,
   RPC_STREAM_SOURCE: RpcStreamSourceError,
   RPC_GOAWAY: RpcGoawayError,
+  RPC_REQUEST_TOO_LARGE: RpcRequestTooLargeError,
+  RPC_RESOURCE_EXHAUSTED: RpcResourceExhaustedError,
 };
 
 /** The RpcError a WireError stands for. Codes we do not know become RpcRemoteError. */

@@ -1,17 +1,24 @@
 /**
  * `zferry serve --stdio` as push/pull start it through ssh: speaks the endpoint contract on its
- * stdin/stdout and accepts replication-sized stream windows.
+ * stdin/stdout, accepts replication-sized stream windows, and exits once the connection is
+ * closed by a GOAWAY exchange.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Duplex } from 'node:stream';
 import { before, describe, test } from 'node:test';
 import { REPLICATION_RPC_LIMITS } from '../../cmd/rpc-limits.js';
 import { endpointContract, type EndpointContract } from '../../replication/contract.js';
+import { FrameFlag, FrameType } from '../../rpc/frame.js';
 import { RpcRemoteError, RpcStreamSourceError, connect, type Client } from '../../rpc/index.js';
 import { spawnChildConnection } from '../../transport/child-process.js';
 import { zferryArgv } from '../helpers/cli.js';
 import { encodeResumeToken, fullSendPairs } from '../helpers/resume-token-encoder.js';
+import { RawPeer } from '../helpers/rpc-raw-peer.js';
+import { waitFor } from '../helpers/rpc-util.js';
 import { repositoryRoot } from '../helpers/rpc-wire.js';
 import { createDataset, snapshot, usePool } from '../helpers/zfs-pool.js';
 
@@ -113,4 +120,27 @@ describe('serve --root: resume tokens', () => {
       await client.close();
     }
   });
+});
+
+test('serve --stdio ends stdout and exits 0 once both sides said goodbye, though its stdin stays open', async () => {
+  const child = spawn(process.execPath, zferryArgv(['serve', '--stdio']), { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ZFERRY_LOG_LEVEL: 'warn' } });
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  try {
+    const peer = new RawPeer(Duplex.from({ readable: child.stdout, writable: child.stdin }));
+    peer.sendHello({ role: 'initiator' });
+    await peer.nextFrame((f) => f.type === FrameType.HELLO, 'the server HELLO');
+    peer.sendJson(FrameType.GOAWAY, 0, 0, { lastStreamId: 0, code: 'RPC_GOAWAY', message: 'closing' });
+    const ack = await peer.nextFrame((f) => f.type === FrameType.GOAWAY, 'the GOAWAY+ACK');
+    assert.equal(ack.flags, FrameFlag.ACK);
+    const acknowledgedAt = performance.now();
+    const [code, signal] = await exited;
+    // Before, the server waited for stdin to end or for a 10 s timer; margin for a busy machine.
+    const afterAckMs = performance.now() - acknowledgedAt;
+    assert.deepEqual([code, signal], [0, null]);
+    assert.ok(afterAckMs < 5000, `exited ${afterAckMs.toFixed(0)} ms after the GOAWAY exchange`);
+    await waitFor(() => peer.ended, 'stdout ended');
+    assert.equal(child.stdin.writableEnded, false, 'the peer kept stdin open');
+  } finally {
+    child.kill();
+  }
 });

@@ -8,7 +8,9 @@ import { defineContract, endpoint } from '../../rpc/index.js';
 import type { CallContext, Implementation } from '../../rpc/index.js';
 
 export const testContract = defineContract('zferry.test.v1', {
+  /** Takes bodies up to the connection's maxMessageBytes (for message-size tests); `add` keeps the default limit. */
   echo: endpoint({
+    maxRequestBytes: 1024 * 1024 * 1024,
     request: z.object({ text: z.string(), n: z.number().int().optional() }),
     response: z.object({ text: z.string(), n: z.number().int().optional(), peer: z.string(), metadata: z.record(z.string(), z.string()) }),
   }),

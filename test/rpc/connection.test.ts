@@ -21,7 +21,7 @@ import {
   defineContract,
   endpoint,
 } from '../../rpc/index.js';
-import { FrameType } from '../../rpc/frame.js';
+import { FrameFlag, FrameType } from '../../rpc/frame.js';
 import { startNetwork } from '../helpers/rpc-network.js';
 import { memoryPair, tcpPair } from '../helpers/rpc-pair.js';
 import { RawPeer } from '../helpers/rpc-raw-peer.js';
@@ -346,6 +346,41 @@ describe('GOAWAY and closing', () => {
     }
   });
 
+  test('once both sides said goodbye the connection ends, though the peer keeps its side open', async () => {
+    const server = new RpcServer();
+    const pair = memoryPair();
+    const connection = server.serve(pair.server);
+    const peer = new RawPeer(pair.client.stream);
+    peer.sendHello({ role: 'initiator' });
+    await connection.ready;
+    peer.sendJson(FrameType.GOAWAY, 0, 0, { lastStreamId: 0, code: 'RPC_GOAWAY', message: 'closing' });
+    const ack = await peer.nextFrame((f) => f.type === FrameType.GOAWAY, 'the GOAWAY+ACK');
+    assert.equal(ack.flags, FrameFlag.ACK);
+    // The peer never ends its side: the server still ends the connection, cleanly.
+    await connection.closed;
+    assert.equal(connection.closeError, undefined);
+    await waitFor(() => peer.ended, 'the server ended its side of the transport');
+    assert.equal(pair.client.stream.writableEnded, false, 'the peer did not end its side');
+    await pair.close();
+  });
+
+  test('the side that sent GOAWAY ends the connection at the GOAWAY+ACK, without waiting for the peer to end its side', async () => {
+    const server = new RpcServer();
+    const pair = memoryPair();
+    const connection = server.serve(pair.server);
+    const peer = new RawPeer(pair.client.stream);
+    peer.sendHello({ role: 'initiator' });
+    await connection.ready;
+    const closing = server.close();
+    await peer.nextFrame((f) => f.type === FrameType.GOAWAY, 'the server GOAWAY');
+    assert.equal(connection.isClosed, false, 'it waits for the goodbye of the peer');
+    peer.sendJson(FrameType.GOAWAY, FrameFlag.ACK, 0, { lastStreamId: 0, code: 'RPC_GOAWAY', message: 'acknowledged' });
+    await closing;
+    assert.equal(connection.closeError, undefined);
+    await waitFor(() => peer.ended, 'the server ended its side of the transport');
+    await pair.close();
+  });
+
   test('a connection served after server.close() answers HELLO and then refuses calls', async () => {
     const server = new RpcServer();
     await server.close();
@@ -521,7 +556,7 @@ describe('hostile input after HELLO closes only that connection, with a reason',
     {
       name: 'a MESSAGE reassembled beyond maxMessageBytes',
       send: (peer) => {
-        peer.sendJson(FrameType.HEADERS, 0, 1, { kind: 'request', endpoint: 'zferry.test.v1/add', metadata: {} });
+        peer.sendJson(FrameType.HEADERS, 0, 1, { kind: 'request', endpoint: 'zferry.test.v1/echo', metadata: {} });
         const fragment = Buffer.alloc(MiB);
         for (let i = 0; i < 70; i++) peer.send(FrameType.MESSAGE, 2, 1, fragment);
       },

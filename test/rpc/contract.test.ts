@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { defineContract, endpoint, localClient, wireEndpointName } from '../../rpc/index.js';
+import { DEFAULT_MAX_REQUEST_BYTES, defineContract, endpoint, localClient, wireEndpointName } from '../../rpc/index.js';
 import type { CallContext, Client, Implementation, StreamResponse } from '../../rpc/index.js';
 
 /** Compile-time check: `T` and `U` are the same type. */
@@ -42,6 +42,19 @@ describe('contracts', () => {
     for (const reserved of ['close', 'connection', 'then', 'activeCallCount']) {
       assert.throws(() => defineContract('ok', { [reserved]: any }), /reserved/);
     }
+  });
+
+  test('an endpoint accepts 64 KiB requests unless it declares a limit, which must be a positive integer', () => {
+    assert.equal(contract.endpoints.plain.maxRequestBytes, DEFAULT_MAX_REQUEST_BYTES);
+    assert.equal(DEFAULT_MAX_REQUEST_BYTES, 64 * 1024);
+    const large = endpoint({ maxRequestBytes: 4 * 1024 * 1024, request: z.object({}), response: z.object({}) });
+    assert.equal(large.maxRequestBytes, 4 * 1024 * 1024);
+    for (const bad of [0, -1, 1.5, 2 * 1024 * 1024 * 1024]) {
+      assert.throws(() => endpoint({ maxRequestBytes: bad, request: z.object({}), response: z.object({}) }), /maxRequestBytes must be an integer/);
+    }
+    // A definition made without endpoint() has no limit: refused rather than unbounded.
+    const handMade = { stream: 'none', request: z.object({}), response: z.object({}) } as unknown as ReturnType<typeof endpoint>;
+    assert.throws(() => defineContract('ok', { a: handMade }), /invalid maxRequestBytes/);
   });
 
   test('an implementation missing an endpoint is refused when it is registered', () => {
