@@ -15,10 +15,15 @@ let exitHookInstalled = false;
 /** Built on first use, not per process: a run starts hundreds (zferry never changes its env). */
 let childEnv: NodeJS.ProcessEnv | undefined;
 
-/** Starts `bin args`; the child is killed if this process exits while it runs. */
+/**
+ * Starts `bin args`; the child is killed if this process exits while it runs. It runs in its
+ * own process group: a terminal's Ctrl-C (SIGINT to the whole foreground group) would kill a
+ * zfs-fuse client without stopping its transfer (and a killed `zfs send -I` leaks its holds),
+ * so zferry alone decides how its zfs processes end (process.ts).
+ */
 export function spawnZfs(bin: string, args: readonly string[], stdio: StdioOptions): ChildProcess {
   childEnv ??= { ...process.env, ...ZFS_ENV };
-  const child = spawn(bin, args, { stdio, env: childEnv });
+  const child = spawn(bin, args, { stdio, env: childEnv, detached: true });
   live.add(child);
   child.once('close', () => live.delete(child));
   child.once('error', () => live.delete(child));
