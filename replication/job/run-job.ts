@@ -9,10 +9,36 @@ import { findTargetsMissingOnSender, mapFilesystemTree, type FilesystemMapping }
 import { parentOf } from '../zfs/index.js';
 import type { FilesystemVersion } from '../zfs/types.js';
 import { SourceNotFoundError, StepVerificationError, UntrustedAnswerError } from './errors.js';
-import { checkReceived, describeError, runFilesystem, signalOption, type FilesystemRun, type FilesystemTask } from './run-filesystem.js';
+import { checkReceived, describeError, interruption, runFilesystem, signalOption, type FilesystemRun, type FilesystemTask } from './run-filesystem.js';
 import type { EndpointClient, FilesystemResult, JobSummary, ReplicationJob } from './types.js';
 
+/**
+ * Runs the job. Interrupted by its signal, it still answers with a summary (outcome
+ * `interrupted`): what finished, and what was stopped or never started.
+ */
 export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary> {
+  const started = Date.now();
+  try {
+    return await replicateTree(job);
+  } catch (error) {
+    // Only the steps before any filesystem runs throw (listing, snapshot, parents).
+    if (!job.signal?.aborted) throw error;
+    const { message } = interruption(job, 'while listing and preparing');
+    return {
+      source: job.source,
+      target: job.target,
+      dryRun: job.dryRun,
+      outcome: 'interrupted',
+      filesystems: [],
+      orphanedTargets: [],
+      bytes: 0,
+      durationMs: Date.now() - started,
+      warnings: [`${message}: no filesystem was replicated`],
+    };
+  }
+}
+
+async function replicateTree(job: ReplicationJob): Promise<JobSummary> {
   const started = Date.now();
   const summary: JobSummary = {
     source: job.source,
@@ -81,7 +107,8 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
   await verifyDeferred(job, runs);
   summary.filesystems = runs.map((run) => run.result);
 
-  if (!job.dryRun) {
+  // Interrupted: the cursors stay on bases both sides still hold; the next run moves them.
+  if (!job.dryRun && !job.signal?.aborted) {
     const listedCursors = {
       source: listedCursorsOf(sourceTree.filesystems),
       target: listedCursorsOf(targetTree.filesystems),
@@ -90,7 +117,7 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
   }
 
   summary.bytes = summary.filesystems.reduce((sum, fs) => sum + fs.bytes, 0);
-  summary.outcome = summary.filesystems.some((fs) => fs.outcome === 'failed') ? 'failed' : 'ok';
+  summary.outcome = job.signal?.aborted ? 'interrupted' : summary.filesystems.some((fs) => fs.outcome === 'failed') ? 'failed' : 'ok';
   summary.durationMs = Date.now() - started;
   return summary;
 }
@@ -109,6 +136,10 @@ async function runTree(job: ReplicationJob, tasks: FilesystemTask[]): Promise<Fi
       let moved = false;
       if (parentRun) {
         const parent = await parentRun;
+        if (parent.result.outcome === 'interrupted') {
+          const { code, message } = interruption(job, undefined);
+          return { result: { ...failedResult(task, code, message), outcome: 'interrupted' }, moved: false };
+        }
         if (parent.result.outcome === 'failed' && !job.dryRun) {
           return { result: failedResult(task, 'PARENT_FAILED', `not replicated: its parent ${parent.result.source} failed`), moved: false };
         }
@@ -153,8 +184,10 @@ async function verifyDeferred(job: ReplicationJob, runs: FilesystemRun[]): Promi
       if (!version) throw new StepVerificationError(`${snapshot} is not on the receiver after sending ${sent.fullName} (guid ${sent.guid})`);
       checkReceived(version, run.result.target, sent);
     } catch (error) {
-      run.result.outcome = 'failed';
-      run.result.error = describeError(error);
+      run.result.outcome = job.signal?.aborted ? 'interrupted' : 'failed';
+      run.result.error = job.signal?.aborted
+        ? interruption(job, `before the received ${snapshot} was verified`)
+        : describeError(error);
       delete run.base;
     }
     job.onProgress?.({ type: 'filesystem-done', result: run.result });
