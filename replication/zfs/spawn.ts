@@ -11,6 +11,8 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 export const ZFS_ENV: Readonly<Record<string, string>> = { LC_ALL: 'C', LANG: 'C' };
 
 const live = new Set<ChildProcess>();
+/** Called once no zfs process of ours is left. */
+const waitingForNone: Array<() => void> = [];
 let exitHookInstalled = false;
 /** Built on first use, not per process: a run starts hundreds (zferry never changes its env). */
 let childEnv: NodeJS.ProcessEnv | undefined;
@@ -25,8 +27,12 @@ export function spawnZfs(bin: string, args: readonly string[], stdio: StdioOptio
   childEnv ??= { ...process.env, ...ZFS_ENV };
   const child = spawn(bin, args, { stdio, env: childEnv, detached: true });
   live.add(child);
-  child.once('close', () => live.delete(child));
-  child.once('error', () => live.delete(child));
+  const forget = (): void => {
+    live.delete(child);
+    if (live.size === 0) for (const resolve of waitingForNone.splice(0)) resolve();
+  };
+  child.once('close', forget);
+  child.once('error', forget);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // A zfs recv left behind would keep the target busy: take the children along.
@@ -35,6 +41,19 @@ export function spawnZfs(bin: string, args: readonly string[], stdio: StdioOptio
     });
   }
   return child;
+}
+
+/** Resolves once every zfs process started here is gone, or after `timeoutMs` at the latest. */
+export function zfsProcessesGone(timeoutMs: number): Promise<void> {
+  if (live.size === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+    waitingForNone.push(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 export interface ChildExit {

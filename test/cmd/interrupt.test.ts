@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { ZFERRY_SCRIPT, runZferry, sshArgs, sshLocation, startZferry, type CliResult } from '../helpers/cli.js';
+import { waitFor } from '../helpers/rpc-util.js';
 import { nodeCommand, useSshd } from '../helpers/sshd.js';
 import {
   createDataset,
@@ -213,6 +214,29 @@ describe('an interrupt stops the transfer and says so', () => {
       await destroyReplica(target);
     });
   }
+
+  test('same host: a second SIGINT exits without the summary, still after the zfs processes stopped cleanly (--batch)', async () => {
+    const target = `${targets}/c${(caseNumber += 1)}`;
+    const args = argsFor('same host', target, ['--batch']);
+    const run = startZferry(args);
+    await receiveUnderWay(targets, () => !run.exited, () => run.result);
+    run.signal('SIGINT');
+    // Two signals sent at once may arrive as one: the second goes once the first was heard.
+    await waitFor(() => /stopping the transfers/.test(run.stderr()), 'zferry heard the first SIGINT');
+    run.signal('SIGINT');
+    const result = await run.result;
+    assert.match(result.stderr, /SIGINT again: exiting without the summary/, result.stderr);
+    assert.doesNotMatch(result.stderr, /INTERRUPTED: /, 'no summary');
+    assert.equal(result.exitCode, EXIT_CODES.SIGINT, result.stderr);
+    await assertStoppedGrowing(targets);
+    assert.deepEqual(await waitForNoZfsProcesses(sourcePool.pool.name, 3000), [], 'no zfs process on the source pool is left');
+    assert.deepEqual(await waitForNoZfsProcesses(targetPool.pool.name, 3000), [], 'no zfs process on the target pool is left');
+    await assertOnlyZferryHolds(source);
+    await assertOnlyZferryHolds(target);
+    assert.equal((await runZferry(args)).exitCode, 0, 'the next run completes');
+    await assertReplicated(source, target, names);
+    await destroyReplica(target);
+  });
 
   test('Ctrl-C on a terminal (the whole process group, bytes counted for the progress line) during --batch', async () => {
     const target = `${targets}/c${(caseNumber += 1)}`;

@@ -56,6 +56,8 @@ export interface RunningZferry {
   signal(signal: NodeJS.Signals, target?: 'process' | 'group'): void;
   /** True once the process has exited. */
   readonly exited: boolean;
+  /** What the CLI wrote to stderr so far. */
+  stderr(): string;
 }
 
 /** Starts the CLI without waiting for it, in its own process group, so a test can signal it mid-run. */
@@ -70,6 +72,10 @@ export function startZferry(args: readonly string[], options: { env?: Record<str
   const pid = subprocess.pid;
   if (pid === undefined) throw new Error('zferry did not start');
   let exited = false;
+  let stderr = '';
+  subprocess.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
   const result = subprocess.then((done) => {
     exited = true;
     return { exitCode: done.exitCode ?? -1, stdout: String(done.stdout), stderr: String(done.stderr) };
@@ -80,6 +86,7 @@ export function startZferry(args: readonly string[], options: { env?: Record<str
     get exited() {
       return exited;
     },
+    stderr: () => stderr,
     signal(signal, target = 'process') {
       process.kill(target === 'group' ? -pid : pid, signal);
     },
