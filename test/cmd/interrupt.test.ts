@@ -9,6 +9,7 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { ZFERRY_SCRIPT, runZferry, sshArgs, sshLocation, startZferry, type CliResult } from '../helpers/cli.js';
@@ -28,8 +29,8 @@ import {
 } from '../helpers/zfs-pool.js';
 
 const MiB = 1024 * 1024;
-/** Four snapshots of this much random data each: one stream of ~290 MiB, about a second here. */
-const SNAPSHOT_BYTES = 72 * MiB;
+/** Four snapshots of this much random data each: one stream of ~260 MiB, about a second here. */
+const SNAPSHOT_BYTES = 64 * MiB;
 /** The receive counts as under way once the target has grown by this much. */
 const IN_PROGRESS_BYTES = 24 * MiB;
 const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -64,12 +65,12 @@ async function receiveUnderWay(dataset: string, stillRunning: () => boolean, out
 }
 
 /**
- * `used` of `dataset`, sampled from the moment zferry exited until 2.5 s later: it must never
+ * `used` of `dataset`, sampled from the moment zferry exited until 2 s later: it must never
  * exceed the first sample (the daemon kept receiving before the fix: +800 MB over 5 s).
  */
 async function assertStoppedGrowing(dataset: string): Promise<void> {
   const samples = [await usedBytes(dataset)];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 4; i++) {
     await sleep(500);
     samples.push(await usedBytes(dataset));
   }
@@ -100,6 +101,25 @@ async function assertOnlyZferryHolds(filesystem: string): Promise<void> {
   for (const [name, refs] of actual) {
     assert.equal(refs, expected.get(name) ?? 0, `${filesystem}@${name}: userrefs ${refs}, zferry's cursors account for ${expected.get(name) ?? 0}`);
   }
+}
+
+/** The direct children of `pid`: their pid and command name. */
+function childrenOf(pid: number): Array<{ pid: number; command: string }> {
+  const children: Array<{ pid: number; command: string }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid ...: comm may hold spaces, so split after its closing parenthesis.
+    const close = stat.lastIndexOf(')');
+    const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+    if (ppid === pid) children.push({ pid: Number(entry), command: stat.slice(stat.indexOf('(') + 1, close) });
+  }
+  return children;
 }
 
 /** Releases zferry's cursor holds on a replica and destroys it, so the next case has room. */
@@ -160,7 +180,9 @@ describe('an interrupt stops the transfer and says so', () => {
 
   /** After the interrupted run: the summary, the target, the processes, the holds, then a re-run. */
   async function checkInterrupted(result: CliResult, expectedCode: number, target: string, json: boolean, rerun: () => Promise<CliResult>, sent: readonly string[]): Promise<void> {
-    await assertStoppedGrowing(targets);
+    // Sampled while the rest is checked.
+    const growth = assertStoppedGrowing(targets);
+    growth.catch(() => undefined);
     const output = `--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
     assert.equal(result.exitCode, expectedCode, output);
     if (json) {
@@ -177,13 +199,14 @@ describe('an interrupt stops the transfer and says so', () => {
     }
     assert.deepEqual(await waitForNoZfsProcesses(sourcePool.pool.name, 3000), [], 'no zfs process on the source pool is left');
     assert.deepEqual(await waitForNoZfsProcesses(targetPool.pool.name, 3000), [], 'no zfs process on the target pool is left');
+    await assertOnlyZferryHolds(source);
+    await assertOnlyZferryHolds(target);
+    await growth;
     // The target stays at its last complete snapshot: the interrupted stream's never lands.
     if (await datasetExists(target)) {
       const landed = (await listSnapshots(target)).map((s) => s.name);
       assert.ok(!landed.includes('s4'), `the interrupted snapshot did not land (target has ${landed.join(', ')})`);
     }
-    await assertOnlyZferryHolds(source);
-    await assertOnlyZferryHolds(target);
 
     const again = await rerun();
     assert.equal(again.exitCode, 0, `the run right after the interrupt completes:\n${again.stderr}`);
@@ -260,6 +283,30 @@ describe('an interrupt stops the transfer and says so', () => {
     await checkInterrupted(result, EXIT_CODES.SIGINT, target, false, () => runZferry(args), names);
     await destroyReplica(target);
   });
+
+  for (const placement of ['ssh push', 'ssh pull'] as const) {
+    test(`${placement}: when the connection dies, the far side stops its zfs process too (--batch)`, async () => {
+      const target = `${targets}/c${(caseNumber += 1)}`;
+      const args = argsFor(placement, target, ['--batch']);
+      const run = startZferry(args);
+      await receiveUnderWay(targets, () => !run.exited, () => run.result);
+      const ssh = childrenOf(run.pid).find((child) => child.command === 'ssh');
+      assert.ok(ssh, 'zferry runs ssh');
+      process.kill(ssh.pid, 'SIGKILL');
+      const result = await run.result;
+      assert.equal(result.exitCode, 1, result.stderr);
+      // The far side's zfs process is what the connection fed (push) or drained (pull): it
+      // stops when the call is cancelled, not when `zferry serve` gives up and exits (5 s).
+      assert.deepEqual(await waitForNoZfsProcesses(sourcePool.pool.name, 2000), [], 'no zfs process on the source pool is left');
+      assert.deepEqual(await waitForNoZfsProcesses(targetPool.pool.name, 2000), [], 'no zfs process on the target pool is left');
+      await assertStoppedGrowing(targets);
+      await assertOnlyZferryHolds(source);
+      await assertOnlyZferryHolds(target);
+      assert.equal((await runZferry(args)).exitCode, 0, 'the next run completes');
+      await assertReplicated(source, target, names);
+      await destroyReplica(target);
+    });
+  }
 
   for (const batch of [false, true]) {
     test(`same host: a receive that runs out of space says so and leaks no hold (${batch ? 'zfs send -I' : 'full stream'})`, async () => {
