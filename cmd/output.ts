@@ -1,5 +1,5 @@
 /** What a finished job prints: a human summary on stderr, or the JSON summary on stdout. */
-import type { JobSummary, StepResult } from '../replication/job/types.js';
+import type { FilesystemOutcome, JobSummary, StepResult } from '../replication/job/types.js';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -37,15 +37,26 @@ export function humanSummary(summary: JobSummary): string[] {
     lines.push(detail.length > 0 ? `${head} (${detail.join(', ')})` : head);
     for (const action of fs.actions) lines.push(`    ${action}`);
     for (const step of fs.steps) lines.push(`    ${step.from ? `${step.from} -> ${step.to}` : `full ${step.to}`}  ${approx([step])}${formatBytes(step.bytes)}`);
-    if (fs.error) lines.push(`    ${fs.outcome === 'failed' ? 'error' : 'note'} [${fs.error.code}]: ${fs.error.message}`);
+    if (fs.error) lines.push(`    ${ERROR_LABELS[fs.outcome] ?? 'note'} [${fs.error.code}]: ${fs.error.message}`);
   }
   for (const warning of summary.warnings) lines.push(`warning: ${warning}`);
-  const failed = summary.filesystems.filter((fs) => fs.outcome === 'failed').length;
   const total = summary.filesystems.length;
+  const filesystems = (count: number): string => `${count} of ${total} filesystem${total === 1 ? '' : 's'}`;
+  const count = (outcome: FilesystemOutcome): number => summary.filesystems.filter((fs) => fs.outcome === outcome).length;
+  const failed = count('failed');
+  const head =
+    summary.outcome === 'interrupted'
+      ? `INTERRUPTED: ${filesystems(count('interrupted'))} not finished${failed > 0 ? `, ${failed} failed` : ''}`
+      : failed === 0
+        ? 'done'
+        : `FAILED: ${filesystems(failed)}`;
   lines.push(
     summary.dryRun
       ? `dry run: nothing changed (${total} filesystem${total === 1 ? '' : 's'} planned)`
-      : `${failed === 0 ? 'done' : `FAILED: ${failed} of ${total} filesystem${total === 1 ? '' : 's'}`}: ${approx(summary.filesystems.flatMap((fs) => fs.steps))}${formatBytes(summary.bytes)} in ${formatDuration(summary.durationMs)}`,
+      : `${head}: ${approx(summary.filesystems.flatMap((fs) => fs.steps))}${formatBytes(summary.bytes)} in ${formatDuration(summary.durationMs)}`,
   );
   return lines;
 }
+
+/** How a filesystem's error line starts; a note otherwise (e.g. why it was skipped). */
+const ERROR_LABELS: Partial<Record<FilesystemOutcome, string>> = { failed: 'error', interrupted: 'stopped' };

@@ -12,7 +12,8 @@ import { validateFilesystemName } from '../replication/zfs/names.js';
 import { splitCommand } from './command-words.js';
 import type { OpenedEndpoint, SshSettings } from './endpoint-client.js';
 import { DEFAULT_REMOTE_COMMAND } from './remote-command.js';
-import { JobFailedError, UsageError } from './errors.js';
+import { InterruptedError, JobFailedError, UsageError } from './errors.js';
+import { abortOnSignals } from './interrupt.js';
 import { parseLocation, type Location } from './location.js';
 import { createLogger, type Verbosity } from './logger.js';
 import { humanSummary } from './output.js';
@@ -121,9 +122,7 @@ async function replicate(direction: Direction, src: string, dst: string, options
   // Every call and zfs process in flight listens to the job's signal (a few per running
   // filesystem), so --jobs N legitimately passes node's leak-warning threshold of 10.
   setMaxListeners(LISTENERS_PER_RUNNING_FILESYSTEM * jobs + LISTENERS_PER_JOB, controller.signal);
-  const onSignal = (): void => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupts = abortOnSignals(controller, logger);
   const progress = process.stderr.isTTY && !options.quiet && !options.json ? createProgressDisplay(process.stderr) : undefined;
   let summary: JobSummary;
   try {
@@ -157,16 +156,15 @@ async function replicate(direction: Direction, src: string, dst: string, options
     });
   } finally {
     progress?.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await Promise.allSettled(opened.map((side) => side.close()));
   }
 
   if (options.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  } else if (!options.quiet || summary.outcome === 'failed') {
+  } else if (!options.quiet || summary.outcome !== 'ok') {
     process.stderr.write(`${humanSummary(summary).join('\n')}\n`);
   }
+  if (interrupts.received !== undefined) throw new InterruptedError(interrupts.received);
   if (summary.outcome === 'failed') {
     const failed = summary.filesystems.filter((fs) => fs.outcome === 'failed').map((fs) => fs.source);
     throw new JobFailedError(`replication failed for ${failed.join(', ')}`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The zferry CLI entry point: runs one command and maps any error to an exit code
- * (0 success, 1 failure, 2 usage or configuration error). This is the only catch-all.
+ * (0 success, 1 failure, 2 usage or configuration error, 130/143 interrupted by SIGINT/SIGTERM;
+ * see errors.ts). This is the only catch-all.
  */
 import { CommanderError } from 'commander';
 import { errorCode, errorMessage } from '../platform/errors.js';

@@ -4,8 +4,9 @@
  * - A pipe we were given (`zferry serve --stdio`'s stdin and stdout, which sshd connects with
  *   pipes) holds 64 KiB by default, so a bulk stream arrives in 64 KiB reads with a wakeup each;
  *   with 1 MiB, reads are larger and far fewer.
- * - The unix socket pair between a same-host `zfs send` and `zfs recv` (node's stdio "pipe")
- *   moves a full stream on zfs-fuse faster with a 4 MiB send buffer.
+ * - The unix socket pair between a same-host `zfs send` and `zfs recv` (see
+ *   replication/zfs/socket-pair.ts) moves a full stream on zfs-fuse faster with a 4 MiB send
+ *   buffer.
  *
  * Node has neither fcntl() nor setsockopt() for these. Both sizes belong to the pipe or socket,
  * not to the descriptor, so a short helper that inherits the descriptor can set them: one line
@@ -35,8 +36,11 @@ function kindOf(fd: number): 'pipe' | 'socket' | undefined {
   }
 }
 
-/** Runs `code` in perl with `fd` as its STDIN; true when it exits 0. Never rejects. */
-function onDescriptor(fd: number, code: string, perl: string): Promise<boolean> {
+/**
+ * Runs `code` in perl with `fd` as its STDIN; true when it exits 0. Never rejects. The helper
+ * has its own copy of `fd` once this returns, so the caller may close its copy at once.
+ */
+export function runOnDescriptor(fd: number, code: string, perl = 'perl'): Promise<boolean> {
   return new Promise((resolve) => {
     try {
       const helper = spawn(perl, ['-e', code], { stdio: [fd, 'ignore', 'ignore'] });
@@ -54,7 +58,7 @@ function onDescriptor(fd: number, code: string, perl: string): Promise<boolean> 
  */
 export function enlargePipe(fd: number, bytes = DEFAULT_PIPE_BYTES, perl = 'perl'): Promise<boolean> {
   if (process.platform !== 'linux' || !Number.isInteger(bytes) || bytes <= 0 || kindOf(fd) !== 'pipe') return Promise.resolve(false);
-  return onDescriptor(fd, `fcntl(STDIN, ${F_SETPIPE_SZ}, ${bytes}) or exit 1`, perl);
+  return runOnDescriptor(fd, `fcntl(STDIN, ${F_SETPIPE_SZ}, ${bytes}) or exit 1`, perl);
 }
 
 /**
@@ -65,5 +69,5 @@ export function enlargePipe(fd: number, bytes = DEFAULT_PIPE_BYTES, perl = 'perl
 export function enlargeSocketSendBuffer(fd: number, bytes = DEFAULT_SOCKET_SEND_BYTES, perl = 'perl'): Promise<boolean> {
   if (process.platform !== 'linux' || !Number.isInteger(bytes) || bytes <= 0 || kindOf(fd) !== 'socket') return Promise.resolve(false);
   const size = `pack("i", ${bytes})`;
-  return onDescriptor(fd, `setsockopt(STDIN, ${SOL_SOCKET}, ${SO_SNDBUFFORCE}, ${size}) or setsockopt(STDIN, ${SOL_SOCKET}, ${SO_SNDBUF}, ${size}) or exit 1`, perl);
+  return runOnDescriptor(fd, `setsockopt(STDIN, ${SOL_SOCKET}, ${SO_SNDBUFFORCE}, ${size}) or setsockopt(STDIN, ${SOL_SOCKET}, ${SO_SNDBUF}, ${size}) or exit 1`, perl);
 }

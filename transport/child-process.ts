@@ -37,6 +37,11 @@ export interface ChildProcessOptions {
   /** After close() ends stdin, how long the child may take to exit before SIGTERM; default 2 s. */
   closeGraceMs?: number;
   /**
+   * Run the child in its own process group: a terminal's Ctrl-C (SIGINT to the foreground
+   * group) then reaches only this process, which closes the connection in order.
+   */
+  detached?: boolean;
+  /**
    * Turns an unsuccessful end into the error the connection fails with. Default: CHILD_FAILED
    * with the exit status and stderr.
    */
@@ -79,6 +84,7 @@ export function spawnChildConnection(options: ChildProcessOptions): ChildConnect
     buffer: false,
     reject: false,
     stripFinalNewline: false,
+    ...(options.detached ? { detached: true } : {}),
     ...(options.env ? { env: options.env, extendEnv: false } : {}),
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
   });

@@ -128,6 +128,9 @@ export function sshConnector(options: SshConnectOptions): Connector {
         args,
         peer,
         describeFailure: (exit) => classifySshExit(destination, exit),
+        // Ctrl-C on zferry's terminal must not cut the connection before zferry has stopped
+        // the remote side's transfers.
+        detached: true,
         ...(options.onStderr ? { onStderr: options.onStderr } : {}),
         ...(options.closeGraceMs !== undefined ? { closeGraceMs: options.closeGraceMs } : {}),
       });

@@ -53,13 +53,16 @@ export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): 
     result.bytes = result.steps.reduce((sum, step) => sum + step.bytes, 0);
     return result;
   };
+  let planned: FilesystemPlan | undefined;
   try {
+    if (job.signal?.aborted) throw job.signal.reason;
     const { sender, receiver, resumeToken } = task.known ?? (await listBoth(job, task));
     checkOwnership(task.source, sender, 'sender');
     if (receiver) checkOwnership(task.target, receiver, 'receiver');
 
     const input = { source: task.source, target: task.target, sender, receiver };
     const plan = planFilesystem(input, { ...job.plan, now: job.now });
+    planned = plan;
     result.plan = describePlan(plan);
     let base: FilesystemVersion | undefined;
     const deferred: Deferred = {};
@@ -70,6 +73,7 @@ export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): 
       // newest snapshot; zfs recv says so. Nothing was received yet: plan again knowing it.
       if (!isTargetModified(error) || result.steps.length > 0) throw error;
       const replan = planFilesystem({ ...input, receiverModifiedSinceLatest: true }, { ...job.plan, now: job.now });
+      planned = replan;
       result.plan = describePlan(replan);
       job.logger.info({ target: task.target }, 'target modified since its newest snapshot; planning again');
       base = await execute(job, replan, result, deferred);
@@ -81,11 +85,26 @@ export async function runFilesystem(job: ReplicationJob, task: FilesystemTask): 
     if (result.actions.some((action) => action.startsWith('renamed'))) run.renamed = true;
     return run;
   } catch (error) {
-    result.outcome = 'failed';
-    result.error = describeError(error);
+    // Whatever the abort made fail (zfs, the connection) failed because of it.
+    result.outcome = job.signal?.aborted ? 'interrupted' : 'failed';
+    result.error = job.signal?.aborted ? interruption(job, planned === undefined ? undefined : runningStep(planned, result)) : describeError(error);
     finish();
     return { result };
   }
+}
+
+/** The step a plan was at when it stopped (the first one not done), in words. */
+function runningStep(plan: FilesystemPlan, result: FilesystemResult): string {
+  const steps = plan.action === 'replicate' ? plan.steps : [];
+  const step = steps[result.steps.length];
+  return step === undefined ? 'between steps' : `during ${describeStep(step).replace(/\s+/g, ' ')} (step ${result.steps.length + 1} of ${steps.length})`;
+}
+
+/** Why a filesystem the job's signal stopped did not finish; `where` it was, if it had started. */
+export function interruption(job: ReplicationJob, where: string | undefined): { code: string; message: string } {
+  const reason = job.signal?.reason;
+  const why = reason instanceof Error ? reason.message : 'interrupted';
+  return { code: 'INTERRUPTED', message: `${why} ${where ?? 'before it started'}` };
 }
 
 async function listBoth(job: ReplicationJob, task: FilesystemTask): Promise<NonNullable<FilesystemTask['known']>> {

@@ -10,10 +10,36 @@ import { parentOf } from '../zfs/index.js';
 import type { FilesystemVersion } from '../zfs/types.js';
 import { SourceNotFoundError, StepVerificationError, UntrustedAnswerError } from './errors.js';
 import { checkPlacement } from './placement.js';
-import { checkReceived, describeError, runFilesystem, signalOption, type FilesystemRun, type FilesystemTask } from './run-filesystem.js';
+import { checkReceived, describeError, interruption, runFilesystem, signalOption, type FilesystemRun, type FilesystemTask } from './run-filesystem.js';
 import type { EndpointClient, FilesystemResult, JobSummary, ReplicationJob } from './types.js';
 
+/**
+ * Runs the job. Interrupted by its signal, it still answers with a summary (outcome
+ * `interrupted`): what finished, and what was stopped or never started.
+ */
 export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary> {
+  const started = Date.now();
+  try {
+    return await replicateTree(job);
+  } catch (error) {
+    // Only the steps before any filesystem runs throw (listing, snapshot, parents).
+    if (!job.signal?.aborted) throw error;
+    const { message } = interruption(job, 'while listing and preparing');
+    return {
+      source: job.source,
+      target: job.target,
+      dryRun: job.dryRun,
+      outcome: 'interrupted',
+      filesystems: [],
+      orphanedTargets: [],
+      bytes: 0,
+      durationMs: Date.now() - started,
+      warnings: [`${message}: no filesystem was replicated`],
+    };
+  }
+}
+
+async function replicateTree(job: ReplicationJob): Promise<JobSummary> {
   const started = Date.now();
   const summary: JobSummary = {
     source: job.source,
@@ -86,7 +112,8 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
   await verifyDeferred(job, runs);
   summary.filesystems = runs.map((run) => run.result);
 
-  if (!job.dryRun) {
+  // Interrupted: the cursors stay on bases both sides still hold; the next run moves them.
+  if (!job.dryRun && !job.signal?.aborted) {
     const listedCursors = {
       source: listedCursorsOf(sourceTree.filesystems),
       target: listedCursorsOf(targetTree.filesystems),
@@ -95,7 +122,7 @@ export async function runReplicationJob(job: ReplicationJob): Promise<JobSummary
   }
 
   summary.bytes = summary.filesystems.reduce((sum, fs) => sum + fs.bytes, 0);
-  summary.outcome = summary.filesystems.some((fs) => fs.outcome === 'failed') ? 'failed' : 'ok';
+  summary.outcome = job.signal?.aborted ? 'interrupted' : summary.filesystems.some((fs) => fs.outcome === 'failed') ? 'failed' : 'ok';
   summary.durationMs = Date.now() - started;
   return summary;
 }
@@ -114,6 +141,10 @@ async function runTree(job: ReplicationJob, tasks: FilesystemTask[]): Promise<Fi
       let moved = false;
       if (parentRun) {
         const parent = await parentRun;
+        if (parent.result.outcome === 'interrupted') {
+          const { code, message } = interruption(job, undefined);
+          return { result: { ...failedResult(task, code, message), outcome: 'interrupted' }, moved: false };
+        }
         if (parent.result.outcome === 'failed' && !job.dryRun) {
           return { result: failedResult(task, 'PARENT_FAILED', `not replicated: its parent ${parent.result.source} failed`), moved: false };
         }
@@ -143,7 +174,9 @@ async function verifyDeferred(job: ReplicationJob, runs: FilesystemRun[]): Promi
   let answer: { versions: Array<FilesystemVersion | null> } | undefined;
   let failure: unknown;
   try {
-    answer = await job.receiver.verifyReceived({ snapshots: pending.map((p) => p.snapshot) }, signalOption(job));
+    // Not cut short by an interrupt: these receives are over, and the summary should say
+    // whether they landed (one quick zfs get per 64 snapshots).
+    answer = await job.receiver.verifyReceived({ snapshots: pending.map((p) => p.snapshot) });
     if (answer.versions.length !== pending.length) {
       throw new UntrustedAnswerError(`the receiver answered ${answer.versions.length} versions for ${pending.length} snapshots`);
     }

@@ -44,7 +44,8 @@ export type ProgressEvent =
   | { type: 'step-done'; filesystem: string; step: string; bytes: number; durationMs: number }
   | { type: 'filesystem-done'; result: FilesystemResult };
 
-export type FilesystemOutcome = 'replicated' | 'up-to-date' | 'skipped' | 'planned' | 'failed';
+/** `interrupted`: the job's signal stopped it (or it never started); its error says so (INTERRUPTED). */
+export type FilesystemOutcome = 'replicated' | 'up-to-date' | 'skipped' | 'planned' | 'failed' | 'interrupted';
 
 export interface StepResult {
   kind: 'full' | 'incremental';
@@ -78,8 +79,11 @@ export interface JobSummary {
   source: string;
   target: string;
   dryRun: boolean;
-  /** ok: every filesystem succeeded; failed: at least one failed (the others still ran). */
-  outcome: 'ok' | 'failed';
+  /**
+   * ok: every filesystem succeeded; failed: at least one failed (the others still ran);
+   * interrupted: the job's signal fired, and what had not finished was stopped.
+   */
+  outcome: 'ok' | 'failed' | 'interrupted';
   snapshot?: string;
   filesystems: FilesystemResult[];
   /** Target filesystems whose source no longer exists (reported, never destroyed). */

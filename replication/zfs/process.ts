@@ -3,12 +3,14 @@
  *
  * Killing the zfs client is not enough on zfs-fuse: the client hands its pipe to the daemon,
  * which keeps transferring. What stops a transfer is closing our end of the pipe (the daemon
- * then sees EPIPE or EOF and gives up), after which the client exits by itself. So an abort
- * closes the pipe first, waits, and only then escalates to SIGTERM and SIGKILL.
+ * then sees EPIPE or EOF and gives up), after which the client exits by itself; a send's
+ * output is shut down before it is closed (socket-pair.ts says why). So an abort closes the
+ * pipes first, waits, and only then escalates to SIGTERM and SIGKILL.
  */
 
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Logger } from 'pino';
+import { shutDownSocket } from './socket-pair.js';
 import { childExited, spawnZfs } from './spawn.js';
 
 /** Time the client gets to notice the closed pipe before SIGTERM, then SIGKILL. */
@@ -48,7 +50,12 @@ export function spawnStreamChild(
    * `stdout: 'pipe-read-now'`: the caller reads stdout from this tick on, so it gets the pipe
    * itself (one stream hop less on the data path) instead of a buffering stream.
    */
-  io: { stdin: 'pipe' | 'ignore' | Readable; stdout: 'pipe' | 'pipe-read-now' | 'ignore' | Writable },
+  io: {
+    stdin: 'pipe' | 'ignore' | Readable;
+    stdout: 'pipe' | 'pipe-read-now' | 'ignore' | Writable;
+    /** The child writes a stream we read (`zfs send`): shut our end down before closing it. */
+    shutDownOutput?: boolean;
+  },
   logger: Logger,
 ): StreamChild {
   const command = [bin, ...args];
@@ -75,6 +82,17 @@ export function spawnStreamChild(
   // away keeps every byte for a later consumer, with backpressure intact.
   let output: Readable | null = null;
   const rawStdout = subprocess.stdout;
+  let outputClosing = false;
+  const closeOutput = (): void => {
+    if (outputClosing || !rawStdout) return;
+    outputClosing = true;
+    if (!io.shutDownOutput || rawStdout.destroyed) {
+      rawStdout.destroy();
+      return;
+    }
+    // Closing at once could reset the connection under a writing zfs send (socket-pair.ts).
+    void shutDownSocket(rawStdout).then(() => rawStdout.destroy());
+  };
   if (rawStdout && readNow) {
     output = rawStdout;
   } else if (rawStdout) {
@@ -82,7 +100,7 @@ export function spawnStreamChild(
     rawStdout.pipe(pass);
     // A consumer that closes the stream early must close the pipe too, or zfs never notices.
     pass.once('close', () => {
-      if (!pass.readableEnded) rawStdout.destroy();
+      if (!pass.readableEnded) closeOutput();
     });
     output = pass;
   }
@@ -111,8 +129,8 @@ export function spawnStreamChild(
       if (terminating || hasExited) return;
       terminating = true;
       subprocess.stdin?.destroy();
-      rawStdout?.destroy();
-      output?.destroy();
+      closeOutput();
+      if (output !== rawStdout) output?.destroy();
       const term = setTimeout(() => {
         if (!hasExited) subprocess.kill('SIGTERM');
       }, ABORT_TERM_AFTER_MS);

@@ -16,6 +16,7 @@ import {
 import { ZfsUnsupportedError } from './errors.js';
 import { DEFAULT_SOCKET_SEND_BYTES, enlargeSocketSendBuffer } from '../../platform/kernel-buffers.js';
 import { spawnStreamChild, type StreamChildExit } from './process.js';
+import { connectedSockets, descriptorOf, shutDownSocket } from './socket-pair.js';
 import { parseReceivedBytes, type DirectSendSource } from './direct-send.js';
 import type { DirectSendProcess } from './send.js';
 
@@ -202,7 +203,7 @@ export function feedReceive(
   });
 }
 
-/** How long a send may outlive a failed direct receive before it is stopped. */
+/** How long a send may outlive a receive that finished before it is stopped. */
 const SEND_GRACE_MS = 2000;
 
 export interface DirectFeedOutcome extends FeedOutcome {
@@ -212,12 +213,15 @@ export interface DirectFeedOutcome extends FeedOutcome {
 
 /**
  * Runs `zfs receive -v` with `args` and starts the send from `source` writing straight into
- * its stdin. Resolves once both processes are gone. Which failure is the cause: a send that
- * dies truncates the stream (its error is the input error); a receive that fails breaks the
- * send's pipe (the send's "Broken pipe" is then only a consequence). Exit order cannot tell:
- * the send may be reaped before the receive's pipes close.
+ * it, through a connection this process holds one end of (connectedSockets): an abort or a
+ * failed receive shuts it down, and both zfs processes end as in a shell pipeline, the send
+ * with EPIPE (its holds released), the receive with a truncated stream (nothing kept).
+ * Resolves once both processes are gone. Which failure is the cause: a send that dies
+ * truncates the stream (its error is the input error); a receive that fails breaks the send's
+ * pipe (the send's "Broken pipe" is then only a consequence). Exit order cannot tell: the send
+ * may be reaped before the receive's pipes close.
  */
-export function feedReceiveDirect(
+export async function feedReceiveDirect(
   zfsBin: string,
   args: readonly string[],
   source: DirectSendSource,
@@ -225,7 +229,8 @@ export function feedReceiveDirect(
   signal?: AbortSignal,
   options: { largeStream?: boolean } = {},
 ): Promise<DirectFeedOutcome> {
-  const child = spawnStreamChild(zfsBin, ['receive', '-v', ...args.slice(1)], { stdin: 'pipe', stdout: 'pipe' }, logger);
+  const { writer, reader } = await connectedSockets();
+  const child = spawnStreamChild(zfsBin, ['receive', '-v', ...args.slice(1)], { stdin: reader, stdout: 'pipe' }, logger);
   let stdout = '';
   child.stdout?.setEncoding('utf8');
   child.stdout?.on('data', (chunk: string) => {
@@ -237,58 +242,76 @@ export function feedReceiveDirect(
   let aborted = false;
   let abortReason: unknown;
 
+  let stopping: Promise<void> | undefined;
+  /** Ends the transfer for both processes; ours is the last copy of the reader's end to go. */
+  const stop = (why: string): Promise<void> =>
+    (stopping ??= shutDownSocket(reader).then((done) => {
+      logger.debug({ cmd: child.command, why, shutDown: done }, 'stopping zfs send → zfs recv');
+      // Without the helper, closing and escalating is all that is left.
+      if (!done) {
+        reader.destroy();
+        send?.abort(new Error(why));
+      }
+    }));
+
   const onAbort = (): void => {
     if (child.hasExited) return;
     aborted = true;
     abortReason = signal?.reason;
-    send?.abort(signal?.reason);
+    void stop('aborted');
     child.terminate();
   };
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
-  if (!aborted && child.stdin) {
+  if (!aborted) {
     try {
-      send = source.startInto(child.stdin);
+      send = source.startInto(writer);
     } catch (error) {
       sendError = error;
       sendNeverStarted = true;
-      child.terminate();
+      void stop('zfs send did not start');
     }
     // A full stream is usually big: a larger socket buffer between the two moves it faster
     // (kernel-buffers.ts). The helper takes its own copy of the descriptor before we let go.
-    const fd = (child.stdin as { _handle?: { fd?: number } })._handle?.fd;
-    if (send !== undefined && options.largeStream && typeof fd === 'number' && fd >= 0) {
+    const fd = descriptorOf(writer);
+    if (send !== undefined && options.largeStream && fd !== undefined) {
       void enlargeSocketSendBuffer(fd).then((granted) => logger.debug({ granted, bytes: DEFAULT_SOCKET_SEND_BYTES }, 'larger socket buffer between zfs send and zfs recv'));
     }
-    // Our copy of the write end must go, or zfs recv would never see the end of the stream.
-    child.stdin.destroy();
   }
+  // The writer's end is zfs send's alone now: zfs recv sees the end of the stream when it exits.
+  writer.destroy();
   const sendDone = send
     ? send.done.catch((error: unknown) => {
         sendError = error;
       })
     : Promise.resolve();
-  // A failed receive closes the pipe and the send dies of it by itself, with its own
-  // message; only a send still running after a grace period is stopped.
+  // Ours is the last reader: it goes once nothing writes any more (closing it earlier could
+  // reset the connection under zfs send, see socket-pair.ts).
+  void sendDone.then(() => (stopping ?? Promise.resolve()).then(() => reader.destroy()));
+  // A failed receive no longer reads: stop the send at once (it would wait for a reader
+  // forever). One that succeeded read the whole stream: the send is ending anyway.
   let stopSend: NodeJS.Timeout | undefined;
   void child.exited.then((exit) => {
-    if (exit.exitCode === 0 || !send) return;
-    const running = send;
-    stopSend = setTimeout(() => running.abort(new Error('zfs receive failed')), SEND_GRACE_MS);
+    if (!send) return;
+    if (exit.exitCode !== 0) {
+      void stop('zfs receive failed');
+      return;
+    }
+    stopSend = setTimeout(() => void stop('zfs receive finished first'), SEND_GRACE_MS);
     stopSend.unref();
   });
 
-  return Promise.all([child.exited, sendDone]).then(([exit]) => {
-    clearTimeout(stopSend);
-    signal?.removeEventListener('abort', onAbort);
-    const outcome: DirectFeedOutcome = { ...exit, command: child.command, aborted };
-    if (aborted) outcome.abortReason = abortReason;
-    // A send that died of a broken pipe only followed the receive's failure.
-    if (sendError !== undefined && (sendNeverStarted || exit.exitCode === 0 || !diedOfBrokenPipe(sendError))) outcome.inputError = sendError;
-    const streamBytes = parseReceivedBytes(stdout);
-    if (streamBytes !== undefined) outcome.streamBytes = streamBytes;
-    return outcome;
-  });
+  const [exit] = await Promise.all([child.exited, sendDone]);
+  clearTimeout(stopSend);
+  signal?.removeEventListener('abort', onAbort);
+  if (!send) reader.destroy();
+  const outcome: DirectFeedOutcome = { ...exit, command: child.command, aborted };
+  if (aborted) outcome.abortReason = abortReason;
+  // A send that died of a broken pipe only followed the receive's failure.
+  if (sendError !== undefined && (sendNeverStarted || exit.exitCode === 0 || !diedOfBrokenPipe(sendError))) outcome.inputError = sendError;
+  const streamBytes = parseReceivedBytes(stdout);
+  if (streamBytes !== undefined) outcome.streamBytes = streamBytes;
+  return outcome;
 }
 
 function diedOfBrokenPipe(error: unknown): boolean {

@@ -122,13 +122,17 @@ export function buildSendArgs(opts: SendOptions, caps?: ZfsCapabilities): string
   return args;
 }
 
-/** A `zfs send` writing straight into another process's pipe: no stream passes through us. */
+/**
+ * A `zfs send` writing straight into another process's pipe: no stream passes through us.
+ * Whoever holds the reading end stops it (see connectedSockets); `abort()` here only makes
+ * sure the process is gone in the end.
+ */
 export type DirectSendProcess = Omit<SendProcess, 'stream'>;
 
 /**
  * Where the output goes: to us (`pipe`; `pipe-read-now` when the caller reads from this tick
  * on, see spawnStreamChild), or straight into `sink`, a pipe or socket with a file descriptor
- * such as the stdin of a `zfs recv`.
+ * such as the writer's end of connectedSockets(), whose reader is a `zfs recv`'s stdin.
  */
 export type SendOutput = 'pipe' | 'pipe-read-now' | Writable;
 
@@ -142,7 +146,7 @@ export function startSend(
   opts: { signal?: AbortSignal; output: SendOutput },
 ): SendProcess | DirectSendProcess {
   const { signal } = opts;
-  const child = spawnStreamChild(zfsBin, args, { stdin: 'ignore', stdout: opts.output }, logger);
+  const child = spawnStreamChild(zfsBin, args, { stdin: 'ignore', stdout: opts.output, shutDownOutput: true }, logger);
   const stream = child.stdout;
   let abortReason: unknown;
   let aborted = false;

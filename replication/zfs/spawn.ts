@@ -11,17 +11,28 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 export const ZFS_ENV: Readonly<Record<string, string>> = { LC_ALL: 'C', LANG: 'C' };
 
 const live = new Set<ChildProcess>();
+/** Called once no zfs process of ours is left. */
+const waitingForNone: Array<() => void> = [];
 let exitHookInstalled = false;
 /** Built on first use, not per process: a run starts hundreds (zferry never changes its env). */
 let childEnv: NodeJS.ProcessEnv | undefined;
 
-/** Starts `bin args`; the child is killed if this process exits while it runs. */
+/**
+ * Starts `bin args`; the child is killed if this process exits while it runs. It runs in its
+ * own process group: a terminal's Ctrl-C (SIGINT to the whole foreground group) would kill a
+ * zfs-fuse client without stopping its transfer (and a killed `zfs send -I` leaks its holds),
+ * so zferry alone decides how its zfs processes end (process.ts).
+ */
 export function spawnZfs(bin: string, args: readonly string[], stdio: StdioOptions): ChildProcess {
   childEnv ??= { ...process.env, ...ZFS_ENV };
-  const child = spawn(bin, args, { stdio, env: childEnv });
+  const child = spawn(bin, args, { stdio, env: childEnv, detached: true });
   live.add(child);
-  child.once('close', () => live.delete(child));
-  child.once('error', () => live.delete(child));
+  const forget = (): void => {
+    live.delete(child);
+    if (live.size === 0) for (const resolve of waitingForNone.splice(0)) resolve();
+  };
+  child.once('close', forget);
+  child.once('error', forget);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // A zfs recv left behind would keep the target busy: take the children along.
@@ -30,6 +41,19 @@ export function spawnZfs(bin: string, args: readonly string[], stdio: StdioOptio
     });
   }
   return child;
+}
+
+/** Resolves once every zfs process started here is gone, or after `timeoutMs` at the latest. */
+export function zfsProcessesGone(timeoutMs: number): Promise<void> {
+  if (live.size === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+    waitingForNone.push(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 export interface ChildExit {

@@ -47,3 +47,48 @@ export function sshArgs(sshd: Sshd, remoteCommand = serveCommand()): string[] {
 export function sshLocation(sshd: Sshd, dataset: string): string {
   return `ssh://${sshd.user}@${sshd.host}:${sshd.port}/${dataset}`;
 }
+
+export interface RunningZferry {
+  readonly pid: number;
+  /** Settles once the CLI has exited (never rejects). */
+  readonly result: Promise<CliResult>;
+  /** Sends `signal` to the CLI process only (`kill PID`), or to its whole process group (a terminal's Ctrl-C). */
+  signal(signal: NodeJS.Signals, target?: 'process' | 'group'): void;
+  /** True once the process has exited. */
+  readonly exited: boolean;
+  /** What the CLI wrote to stderr so far. */
+  stderr(): string;
+}
+
+/** Starts the CLI without waiting for it, in its own process group, so a test can signal it mid-run. */
+export function startZferry(args: readonly string[], options: { env?: Record<string, string> } = {}): RunningZferry {
+  const subprocess = execa(process.execPath, zferryArgv(args), {
+    reject: false,
+    timeout: 120_000,
+    env: { ZFERRY_LOG_LEVEL: 'warn', ...options.env },
+    stdin: 'ignore',
+    detached: true,
+  });
+  const pid = subprocess.pid;
+  if (pid === undefined) throw new Error('zferry did not start');
+  let exited = false;
+  let stderr = '';
+  subprocess.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const result = subprocess.then((done) => {
+    exited = true;
+    return { exitCode: done.exitCode ?? -1, stdout: String(done.stdout), stderr: String(done.stderr) };
+  });
+  return {
+    pid,
+    result,
+    get exited() {
+      return exited;
+    },
+    stderr: () => stderr,
+    signal(signal, target = 'process') {
+      process.kill(target === 'group' ? -pid : pid, signal);
+    },
+  };
+}
