@@ -23,6 +23,7 @@ export type { ConnectOptions, ConnectedClient } from './client.js';
 export { RpcConnection } from './connection.js';
 export type { ConnectionOptions, ConnectionStats, RpcConnectionInit } from './connection.js';
 export { localClient } from './local.js';
+export { deferredClient } from './deferred-client.js';
 export type { LocalClient, LocalClientOptions } from './local.js';
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
 export type { RpcLimits } from './limits.js';
