@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { REPLICATION_RPC_LIMITS } from '../../cmd/rpc-limits.js';
+import { REPLICATION_RPC_LIMITS } from '../../replication/endpoint/rpc-limits.js';
 import { endpointContract, type EndpointContract } from '../../replication/contract.js';
 import { RpcRemoteError, RpcStreamSourceError, connect, type Client } from '../../rpc/index.js';
 import { spawnChildConnection } from '../../transport/child-process.js';
