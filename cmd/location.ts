@@ -2,6 +2,7 @@
  * Where one side of a job lives: a local dataset `pool/fs`, or a remote one written
  * `[user@]host:pool/fs` (scp style) or `ssh://[user@]host[:port]/pool/fs`.
  */
+import type { EndpointSpec, SshEndpointSpec } from '../replication/endpoint/spec.js';
 import { UsageError } from './errors.js';
 
 export type Location =
@@ -42,6 +43,24 @@ function withRemote(host: string, user: string | undefined, port: string | undef
     location.port = number;
   }
   return location;
+}
+
+/** How a push or pull reaches its remote side (`--ssh-key`, `--ssh-option`, `--remote-cmd`). */
+export type SshSettings = Pick<SshEndpointSpec, 'identityFile' | 'options' | 'remoteCommand'>;
+
+/** What the replication machinery opens for a location: a local dataset, or one over ssh with these settings. */
+export function endpointSpecOf(location: Location, ssh: SshSettings): EndpointSpec {
+  if (location.kind === 'local') return { kind: 'local', dataset: location.dataset };
+  return {
+    kind: 'ssh',
+    host: location.host,
+    ...(location.user !== undefined ? { user: location.user } : {}),
+    ...(location.port !== undefined ? { port: location.port } : {}),
+    ...(ssh.identityFile !== undefined ? { identityFile: ssh.identityFile } : {}),
+    options: ssh.options,
+    remoteCommand: ssh.remoteCommand,
+    dataset: location.dataset,
+  };
 }
 
 export function formatLocation(location: Location): string {

@@ -5,16 +5,15 @@
  */
 import { setMaxListeners } from 'node:events';
 import { Option, type Command } from 'commander';
-import type { Logger } from 'pino';
+import type { EndpointOpener, OpenedEndpoint } from '../replication/endpoint/open.js';
+import { DEFAULT_REMOTE_COMMAND, type EndpointSpec } from '../replication/endpoint/spec.js';
 import type { JobSummary } from '../replication/job/types.js';
 import type { DivergedPolicy, InitialPolicy } from '../replication/planner/index.js';
 import { validateFilesystemName } from '../replication/zfs/names.js';
 import { splitCommand } from './command-words.js';
-import type { OpenedEndpoint, SshSettings } from './endpoint-client.js';
-import { DEFAULT_REMOTE_COMMAND } from './remote-command.js';
 import { InterruptedError, JobFailedError, UsageError } from './errors.js';
 import { abortOnSignals } from './interrupt.js';
-import { parseLocation, type Location } from './location.js';
+import { endpointSpecOf, parseLocation, type SshSettings } from './location.js';
 import { createLogger, type Verbosity } from './logger.js';
 import { humanSummary } from './output.js';
 import { createProgressDisplay } from './progress.js';
@@ -110,10 +109,11 @@ async function replicate(direction: Direction, src: string, dst: string, options
   };
 
   // The replication machinery loads once the arguments are known to be good.
-  const [{ runReplicationJob }, { snapshotNameFor }, { enabledSendFlags }] = await Promise.all([
+  const [{ runReplicationJob }, { snapshotNameFor }, { enabledSendFlags }, { EndpointOpener }] = await Promise.all([
     import('../replication/job/run-job.js'),
     import('../replication/planner/snapshot-name.js'),
     import('../replication/contract.js'),
+    import('../replication/endpoint/open.js'),
   ]);
   const sendFlags = enabledSendFlags(options);
   const now = new Date();
@@ -126,11 +126,14 @@ async function replicate(direction: Direction, src: string, dst: string, options
   const progress = process.stderr.isTTY && !options.quiet && !options.json ? createProgressDisplay(process.stderr) : undefined;
   let summary: JobSummary;
   try {
-    const sender = await openSide(source, ssh, logger, opened);
-    const receiver = await openSide(target, ssh, logger, opened);
+    const endpoints = new EndpointOpener({ logger });
+    const sender = openSide(endpoints, endpointSpecOf(source, ssh), opened);
+    const receiver = openSide(endpoints, endpointSpecOf(target, ssh), opened);
+    const destination = await receiver.destination();
     summary = await runReplicationJob({
       name: options.name,
-      destination: receiver.identity,
+      destination: destination.canonical,
+      formerDestinations: destination.legacy,
       sender: sender.client,
       receiver: receiver.client,
       source: source.dataset,
@@ -171,9 +174,8 @@ async function replicate(direction: Direction, src: string, dst: string, options
   }
 }
 
-async function openSide(location: Location, ssh: SshSettings, logger: Logger, opened: OpenedEndpoint[]): Promise<OpenedEndpoint> {
-  const { openEndpoint } = await import('./endpoint-client.js');
-  const side = await openEndpoint(location, ssh, logger);
+function openSide(endpoints: EndpointOpener, spec: EndpointSpec, opened: OpenedEndpoint[]): OpenedEndpoint {
+  const side = endpoints.open(spec);
   opened.push(side);
   return side;
 }

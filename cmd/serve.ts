@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { validateFilesystemName } from '../replication/zfs/names.js';
 import { UsageError } from './errors.js';
-import { REPLICATION_RPC_LIMITS } from './rpc-limits.js';
+import { REPLICATION_RPC_LIMITS } from '../replication/endpoint/rpc-limits.js';
 import { createLogger, type Verbosity } from './logger.js';
 
 interface ServeOptions {

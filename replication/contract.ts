@@ -92,6 +92,9 @@ const cursorTag = z
   .regex(/^zferry_[A-Za-z0-9_.:-]{1,200}$/)
   .meta({ id: 'CursorTag', description: 'the hold tag of a replication cursor (one per job and destination)' });
 
+/** Earlier spellings of one destination (endpoint/identity.ts): a handful, never more. */
+const MAX_FORMER_CURSOR_TAGS = 32;
+
 const cursorMove = z
   .object({
     filesystem: filesystemName,
@@ -114,7 +117,16 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
       'The filesystem and (with `recursive`) its descendants, each with its snapshots (and bookmarks where supported), parents first: one `zfs get` for a whole tree. ' +
       '`exists: false` when the root is missing. With `cursorTag`, each filesystem also says where that replication cursor stands (read in the same `zfs get`), so a run with nothing new can skip moveCursors.',
     errors: endpointErrors(),
-    request: z.object({ root: filesystemName, recursive: z.boolean(), cursorTag: cursorTag.optional() }),
+    request: z.object({
+      root: filesystemName,
+      recursive: z.boolean(),
+      cursorTag: cursorTag.optional(),
+      formerCursorTags: z
+        .array(cursorTag)
+        .max(MAX_FORMER_CURSOR_TAGS)
+        .optional()
+        .describe("the same job's tags under names earlier versions gave the destination; each filesystem says which of them it still records"),
+    }),
     response: z.object({
       exists: z.boolean(),
       filesystems: z
@@ -127,6 +139,11 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
               .describe(
                 "the cursor's snapshot once its last move finished, where recorded on this filesystem itself (`^`: as its parent's; an inherited value does not count); absent when none, unfinished or not asked",
               ),
+            formerCursors: z
+              .array(cursorTag)
+              .max(MAX_FORMER_CURSOR_TAGS)
+              .optional()
+              .describe('those of `formerCursorTags` this filesystem has a record of (its own, as its parent\'s or inherited): their holds may remain until moveCursors takes them over'),
           }),
         )
         .max(1_000_000),
@@ -256,13 +273,19 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
   moveCursors: endpoint({
     description:
       'Move the replication cursors of one job and destination: hold each new base snapshot under `tag`, record it, and release the tag from the previous base; `released` counts the released holds. ' +
-      'With `root`, the moves are of a recursive job under it: when every filesystem there moves to one snapshot, the endpoint moves the whole tree with recursive commands.',
+      'With `root`, the moves are of a recursive job under it: when every filesystem there moves to one snapshot, the endpoint moves the whole tree with recursive commands. ' +
+      '`released` includes the holds of `formerTags` given up.',
     errors: endpointErrors('ENDPOINT_CURSOR_OUTSIDE_TREE', 'ZFS_DATASET_NOT_FOUND', 'ZFS_DATASET_BUSY'),
     maxRequestBytes: NAME_LIST_REQUEST_BYTES,
     request: z.object({
       tag: cursorTag,
       moves: z.array(cursorMove).max(100000),
       root: filesystemName.optional(),
+      formerTags: z
+        .array(cursorTag)
+        .max(MAX_FORMER_CURSOR_TAGS)
+        .optional()
+        .describe("the job's tags under earlier names of the destination: once `tag` holds a moving filesystem's base, their holds on it are released and their records removed"),
     }),
     response: z.object({ released: z.number().int().nonnegative() }),
   }),

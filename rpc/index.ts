@@ -23,6 +23,7 @@ export type { ConnectOptions, ConnectedClient } from './client.js';
 export { RpcConnection } from './connection.js';
 export type { ConnectionOptions, ConnectionStats, RpcConnectionInit } from './connection.js';
 export { localClient } from './local.js';
+export { deferredClient } from './deferred-client.js';
 export type { LocalClient, LocalClientOptions } from './local.js';
 export { DEFAULT_LIMITS, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SERVER_MESSAGE_BUDGET, resolveLimits } from './limits.js';
 export type { RpcLimits } from './limits.js';

@@ -3,13 +3,19 @@ import { TransportError } from './errors.js';
 import { exitStatusText, spawnChildConnection, stderrSuffix } from './child-process.js';
 import type { ChildConnection, ChildExit } from './child-process.js';
 
-export interface SshConnectOptions {
+/** Who to reach and how: what decides the ssh client's configuration for a connection. */
+export interface SshClientOptions {
   host: string;
   user?: string;
   port?: number;
   identityFile?: string;
+  /** `ssh -F`: this file instead of ~/.ssh/config and the system-wide ssh_config. */
+  configFile?: string;
   /** Extra `-o` options as `Key=value` (e.g. `Ciphers=aes128-gcm@openssh.com`). */
   options?: readonly string[];
+}
+
+export interface SshConnectOptions extends SshClientOptions {
   /**
    * The command to run remotely, as an argument vector (e.g. ['zferry', 'serve', '--stdio']).
    * ssh hands the remote shell one string, so each argument is quoted for a POSIX shell.
@@ -34,7 +40,7 @@ function invalid(message: string): TransportError {
   return new TransportError('INVALID_ARGUMENT', message);
 }
 
-function validate(options: SshConnectOptions): void {
+function validate(options: SshClientOptions): void {
   if (!HOST_PATTERN.test(options.host)) {
     throw invalid(`invalid ssh host ${JSON.stringify(options.host)}: expected a host name or address${options.host.includes('@') ? ' (pass the user separately)' : ''}`);
   }
@@ -44,13 +50,15 @@ function validate(options: SshConnectOptions): void {
   if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535)) {
     throw invalid(`invalid ssh port ${String(options.port)}`);
   }
-  if (options.identityFile !== undefined && (options.identityFile.length === 0 || options.identityFile.startsWith('-'))) {
-    throw invalid(`invalid ssh identity file ${JSON.stringify(options.identityFile)}`);
+  for (const [what, file] of [
+    ['identity file', options.identityFile],
+    ['config file', options.configFile],
+  ] as const) {
+    if (file !== undefined && (file.length === 0 || file.startsWith('-'))) throw invalid(`invalid ssh ${what} ${JSON.stringify(file)}`);
   }
   for (const option of options.options ?? []) {
     if (!OPTION_PATTERN.test(option)) throw invalid(`invalid ssh option ${JSON.stringify(option)}: expected Key=value`);
   }
-  if (options.remoteCommand.length === 0) throw invalid('ssh remoteCommand is empty');
 }
 
 /** Quote one argument for the remote POSIX shell. */
@@ -61,6 +69,17 @@ export function shellQuote(arg: string): string {
 
 /** The full ssh argument vector (exported for logs and tests). */
 export function sshArguments(options: SshConnectOptions): string[] {
+  const args = sshOptionArguments(options);
+  if (options.remoteCommand.length === 0) throw invalid('ssh remoteCommand is empty');
+  args.push('--', options.host, options.remoteCommand.map(shellQuote).join(' '));
+  return args;
+}
+
+/**
+ * The options of the ssh command line, everything before `-- host`, validated: what `ssh -G`
+ * must be given too to report the configuration a connection would use.
+ */
+export function sshOptionArguments(options: SshClientOptions): string[] {
   validate(options);
   const args = [
     // No tty, no escape character: the channel must be 8-bit clean both ways.
@@ -77,7 +96,7 @@ export function sshArguments(options: SshConnectOptions): string[] {
   if (options.port !== undefined) args.push('-p', String(options.port));
   if (options.identityFile !== undefined) args.push('-i', options.identityFile);
   if (options.user !== undefined) args.push('-l', options.user);
-  args.push('--', options.host, options.remoteCommand.map(shellQuote).join(' '));
+  if (options.configFile !== undefined) args.push('-F', options.configFile);
   return args;
 }
 

@@ -68,3 +68,22 @@ export class ParentNotFoundError extends EndpointError {
     super('ENDPOINT_PARENT_NOT_FOUND', `cannot receive ${target}: its parent ${parent} does not exist`, options);
   }
 }
+
+/*
+ * Opening a job's endpoints (open.ts): raised on the calling side, never by a handler.
+ */
+
+/** An endpoint spec of a kind this version cannot open yet. */
+export class EndpointKindUnsupportedError extends EndpointError {
+  constructor(kind: string) {
+    super('ENDPOINT_KIND_UNSUPPORTED', `${kind} endpoints are not supported yet: a side is a local dataset or reached over ssh`);
+  }
+}
+
+/** ssh could not say which user and port it uses for a host, and these name the destination's cursors. */
+export class DestinationUnresolvedError extends EndpointError {
+  constructor(host: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super('ENDPOINT_DESTINATION_UNRESOLVED', `cannot tell which user and port ssh uses for ${host} (they name the replication cursors): ${reason}`, { cause });
+  }
+}

@@ -18,6 +18,12 @@
  * the sets go on the root, with `hold -r` and `release -r`: four transactions for the whole
  * tree (and, the first time, one `zfs set` of AS_PARENT below the root). Otherwise each moving
  * filesystem gets a value of its own: a transaction per filesystem and step.
+ *
+ * Taking over from former tags (the same job and destination, named as earlier versions named
+ * it): only after the move, when the current tag holds every moving filesystem's base, are the
+ * former tag's holds on those filesystems released and their values removed (`zfs inherit`),
+ * in that order, so that a move dying halfway leaves each remaining hold recorded. What does
+ * not move keeps its former record (as its own value, where it came from a moving ancestor).
  */
 
 import { DatasetNotFoundError, HoldExistsError, HoldNotFoundError, isAtOrBelow, parentOf, type ZfsDriver } from '../zfs/index.js';
@@ -61,14 +67,18 @@ interface Change extends CursorMove {
 /**
  * `root`: the moves belong to a recursive job under it. The tree is then listed here (not taken
  * from the caller) so that a recursive hold can never reach a filesystem nobody moves.
+ * `formerTags`: the job's tags under earlier names of its destination (identity.ts); once `tag`
+ * holds a moving filesystem's base, their holds on it go and so do their records.
  */
 export async function moveCursors(
   driver: ZfsDriver,
   tag: string,
   moves: readonly CursorMove[],
   root?: string,
+  formerTags: readonly string[] = [],
 ): Promise<{ released: number }> {
   const property = cursorProperty(tag);
+  const formers = [...new Set(formerTags)].filter((former) => former !== tag).map((former) => ({ tag: former, property: cursorProperty(former) }));
   const moving = [...new Set(moves.map((m) => m.filesystem))];
   const outside = root === undefined ? undefined : moving.find((fs) => !isAtOrBelow(fs, root));
   if (outside !== undefined) throw new CursorOutsideTreeError(outside, root ?? '');
@@ -78,23 +88,42 @@ export async function moveCursors(
   const listing = Promise.all(scopes.map((scope) => driver.listFilesystems(scope, { recursive: true })));
   listing.catch(() => undefined);
   // A record stored as the parent's needs the parent's, up to the first value of its own.
-  const stored = await readStored(driver, property, withAncestors(moving));
+  const properties = [property, ...formers.map((former) => former.property)];
+  const read = await readStored(driver, properties, withAncestors(moving));
+  const stored = read.get(property) ?? new Map();
   const records = resolveCursors(stored);
   const changes = moves.flatMap((move) => changeOf(move, records.get(move.filesystem)));
-  if (changes.length === 0) return { released: 0 };
+  // A former tag matters where a moving filesystem has a record of it, however stored.
+  const recorded = formers.filter((former) => {
+    const formerStored = read.get(former.property) ?? new Map<string, StoredCursor | undefined>();
+    const formerRecords = resolveCursors(formerStored);
+    return moving.some((fs) => formerRecords.has(fs) || isSetHere(formerStored.get(fs)));
+  });
+  if (changes.length === 0 && recorded.length === 0) return { released: 0 };
 
   const reach = [...new Set((await listing).flat())];
-  if (root !== undefined && isWholeTreeMove(reach, moves)) {
-    return moveTree(driver, tag, property, { root, filesystems: reach }, changes, stored);
-  }
+  const wholeTree = root !== undefined && changes.length > 0 && isWholeTreeMove(reach, moves);
+  const movingSet = new Set(moving);
+  const treeMoves = root !== undefined && reach.every((fs) => movingSet.has(fs));
   // One by one: what stays put must be known too, to keep its record when an ancestor moves.
-  for (const [fs, entry] of await readStored(driver, property, reach.filter((fs) => !stored.has(fs)))) stored.set(fs, entry);
-  return moveEach(driver, tag, property, changes, stored);
+  if ((changes.length > 0 && !wholeTree) || (recorded.length > 0 && !treeMoves)) {
+    const rest = await readStored(driver, properties, reach.filter((fs) => !stored.has(fs)));
+    for (const [name, values] of rest) for (const [fs, entry] of values) read.get(name)?.set(fs, entry);
+  }
+  let released = 0;
+  if (wholeTree) released += (await moveTree(driver, tag, property, { root, filesystems: reach }, changes, stored)).released;
+  else if (changes.length > 0) released += (await moveEach(driver, tag, property, changes, stored)).released;
+  for (const former of recorded) {
+    const formerStored = read.get(former.property) ?? new Map();
+    released += treeMoves ? await dropFormerTree(driver, former, { root, filesystems: reach }, formerStored) : await dropFormerEach(driver, former, movingSet, formerStored);
+  }
+  return { released };
 }
 
-async function readStored(driver: ZfsDriver, property: string, names: string[]): Promise<Stored> {
-  const values = await driver.getPropertiesOf(names, [property]);
-  return new Map(names.map((name) => [name, recordedCursor(values.get(name)?.[property])]));
+/** Each property's entries on each of `names`, in one `zfs get`. */
+async function readStored(driver: ZfsDriver, properties: readonly string[], names: string[]): Promise<Map<string, Stored>> {
+  const values = await driver.getPropertiesOf(names, [...properties]);
+  return new Map(properties.map((property) => [property, new Map(names.map((name) => [name, recordedCursor(values.get(name)?.[property])]))]));
 }
 
 /** The names and all their ancestors. */
@@ -195,6 +224,59 @@ async function moveEach(driver: ZfsDriver, tag: string, property: string, change
   const released = await eachOrAll(stale, (snapshots) => driver.release(tag, snapshots), isGone);
   await setValues(driver, property, changes.map((c) => ({ filesystem: c.filesystem, value: formatCursorValue(c.snapshot) })));
   return { released };
+}
+
+/** A tag the job used under an earlier name of its destination, and its property. */
+interface Former {
+  tag: string;
+  property: string;
+}
+
+/**
+ * A former tag on a tree that moves as a whole, once the current tag holds every base: a
+ * recursive release per snapshot it may hold, then one `zfs inherit` of every value set here.
+ */
+async function dropFormerTree(driver: ZfsDriver, former: Former, tree: CursorTree, stored: Stored): Promise<number> {
+  const records = resolveCursors(stored);
+  const holders = new Map<string, string[]>();
+  for (const fs of tree.filesystems) {
+    for (const name of heldCandidates(records.get(fs))) holders.set(name, [...(holders.get(name) ?? []), fs]);
+  }
+  let released = 0;
+  for (const [name, filesystems] of holders) {
+    try {
+      await driver.release(former.tag, [`${tree.root}@${name}`], { recursive: true });
+      released += filesystems.length;
+    } catch (error) {
+      // Some filesystem never had it (an inherited value names what only others held): one by one.
+      if (!isGone(error)) throw error;
+      released += await eachOrAll(filesystems.map((fs) => `${fs}@${name}`), (snapshots) => driver.release(former.tag, snapshots), isGone);
+    }
+  }
+  await driver.inheritPropertyOn(tree.filesystems.filter((fs) => isSetHere(stored.get(fs))), former.property);
+  return released;
+}
+
+/**
+ * A former tag where filesystems move one by one: what stays put and follows a moving
+ * ancestor's record keeps it as a value of its own (its hold stays, for a later run to take
+ * over); each moving filesystem's holds go, then its own value.
+ */
+async function dropFormerEach(driver: ZfsDriver, former: Former, moving: ReadonlySet<string>, stored: Stored): Promise<number> {
+  const records = resolveCursors(stored);
+  const pinned = [...records]
+    .filter(([filesystem, record]) => record.storage !== 'own' && !moving.has(filesystem) && hasMovingAncestor(filesystem, moving))
+    .map(([filesystem, record]) => ({ filesystem, value: formatCursorValue(record.snapshot, record.pending) }));
+  await setValues(driver, former.property, pinned);
+  const stale = [...moving].flatMap((fs) => heldCandidates(records.get(fs)).map((name) => `${fs}@${name}`));
+  const released = await eachOrAll(stale, (snapshots) => driver.release(former.tag, snapshots), isGone);
+  await driver.inheritPropertyOn([...moving].filter((fs) => isSetHere(stored.get(fs))), former.property);
+  return released;
+}
+
+/** A value set on the filesystem itself (a record of its own, or `^`). */
+function isSetHere(entry: StoredCursor | undefined): boolean {
+  return entry?.storage === 'own' || entry?.storage === 'as-parent';
 }
 
 /** Holds each change's new base; one already held (a move that died after its hold) is fine. */

@@ -112,20 +112,26 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
       allow(req.root);
       try {
         const property = req.cursorTag === undefined ? undefined : cursorProperty(req.cursorTag);
-        const [{ tree, properties }, tokens] = await Promise.all([
-          driver.listVersionTree(req.root, { recursive: req.recursive, properties: property === undefined ? [] : [property] }),
+        const formerTags = [...new Set(req.formerCursorTags ?? [])].filter((tag) => tag !== req.cursorTag);
+        const properties = [...(property === undefined ? [] : [property]), ...formerTags.map(cursorProperty)];
+        const [{ tree, properties: values }, tokens] = await Promise.all([
+          driver.listVersionTree(req.root, { recursive: req.recursive, properties }),
           driver.getResumeTokens(req.root, { recursive: req.recursive }),
         ]);
         // Only local values count (an inherited one says nothing about this filesystem's holds);
         // one stored as the parent's is resolved within the listing, parents first.
-        const records =
-          property === undefined ? new Map<string, RecordedCursor>() : resolveCursors(new Map([...tree.keys()].map((name) => [name, recordedCursor(properties.get(name)?.[property])])));
+        const recordsOf = (name: string): Map<string, RecordedCursor> =>
+          resolveCursors(new Map([...tree.keys()].map((filesystem) => [filesystem, recordedCursor(values.get(filesystem)?.[name])])));
+        const records = property === undefined ? new Map<string, RecordedCursor>() : recordsOf(property);
+        // A former tag's record counts however it is stored: whatever it names may carry a hold.
+        const formerRecords = formerTags.map((tag) => ({ tag, records: recordsOf(cursorProperty(tag)) }));
         return {
           exists: true,
           filesystems: [...tree].map(([name, versions]) => {
             // A move that died halfway has no settled cursor: the job then moves it again.
             const cursor = settledCursor(records.get(name));
-            return { name, versions, ...(cursor !== undefined ? { cursor } : {}) };
+            const formerCursors = formerRecords.filter((former) => former.records.has(name)).map((former) => former.tag);
+            return { name, versions, ...(cursor !== undefined ? { cursor } : {}), ...(formerCursors.length > 0 ? { formerCursors } : {}) };
           }),
           resumeTokens: Object.fromEntries(tokens),
         };
@@ -261,7 +267,7 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     async moveCursors(req) {
       for (const move of req.moves) allow(move.filesystem);
       if (req.root !== undefined) allow(req.root);
-      return moveCursors(driver, req.tag, req.moves, req.root);
+      return moveCursors(driver, req.tag, req.moves, req.root, req.formerTags);
     },
   };
 }

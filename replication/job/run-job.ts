@@ -56,10 +56,13 @@ async function replicateTree(job: ReplicationJob): Promise<JobSummary> {
   // Both listings also say where this job's cursors stand, so a run that changes nothing can
   // leave them alone without asking again.
   const tag = cursorTag(job.name, job.destination);
+  // And where cursors recorded under earlier names of the destination stand, to take them over.
+  const formerTags = [...new Set((job.formerDestinations ?? []).map((name) => cursorTag(job.name, name)))].filter((former) => former !== tag);
+  const cursors = { cursorTag: tag, ...(formerTags.length > 0 ? { formerCursorTags: formerTags } : {}) };
 
   // The target listing starts first: it is also what proves the receiver reachable (a remote
   // side may still be connecting), and no snapshot is taken for a run that cannot go anywhere.
-  const targetListing = job.receiver.listVersionTree({ root: job.target, recursive: job.recursive, cursorTag: tag }, signal);
+  const targetListing = job.receiver.listVersionTree({ root: job.target, recursive: job.recursive, ...cursors }, signal);
   targetListing.catch(() => undefined);
   // Asked beside the listings (no extra round trip), awaited before anything changes.
   const placementChecked = checkPlacement(job);
@@ -77,7 +80,7 @@ async function replicateTree(job: ReplicationJob): Promise<JobSummary> {
   // One listing per side for the whole tree: per-filesystem round trips are what a cron job
   // over hundreds of datasets would otherwise pay.
   const [sourceTree, targetTree] = await Promise.all([
-    job.sender.listVersionTree({ root: job.source, recursive: job.recursive, cursorTag: tag }, signal),
+    job.sender.listVersionTree({ root: job.source, recursive: job.recursive, ...cursors }, signal),
     targetListing,
     placementChecked,
   ]);
@@ -213,20 +216,29 @@ function failedResult(mapping: FilesystemMapping, code: string, message: string)
   };
 }
 
-/** Filesystem → the snapshot its cursor names, as the listing found it. */
-type ListedCursors = ReadonlyMap<string, string>;
+/** Where one side's listing found the cursors. */
+interface ListedCursors {
+  /** Filesystem → the snapshot its cursor names. */
+  cursors: ReadonlyMap<string, string>;
+  /** Filesystem → the former tags it still records. */
+  former: ReadonlyMap<string, readonly string[]>;
+}
 
-function listedCursorsOf(filesystems: ReadonlyArray<{ name: string; cursor?: string | undefined }>): ListedCursors {
-  return new Map(filesystems.flatMap((fs) => (fs.cursor === undefined ? [] : [[fs.name, fs.cursor] as const])));
+function listedCursorsOf(filesystems: ReadonlyArray<{ name: string; cursor?: string | undefined; formerCursors?: string[] | undefined }>): ListedCursors {
+  return {
+    cursors: new Map(filesystems.flatMap((fs) => (fs.cursor === undefined ? [] : [[fs.name, fs.cursor] as const]))),
+    former: new Map(filesystems.flatMap((fs) => (fs.formerCursors === undefined || fs.formerCursors.length === 0 ? [] : [[fs.name, fs.formerCursors] as const]))),
+  };
 }
 
 /**
  * Nothing to move: no filesystem changed in this run and the listing found every cursor on
- * its base already. A side whose endpoint did not report cursors always moves.
+ * its base already, with no former tag's record left to take over. A side whose endpoint did
+ * not report cursors always moves.
  */
 function cursorsInPlace(runs: readonly FilesystemRun[], moves: ReadonlyArray<{ filesystem: string; snapshot: string }>, listed: ListedCursors): boolean {
   const unchanged = runs.every((run) => run.result.steps.length === 0 && run.result.actions.length === 0 && run.renamed !== true);
-  return unchanged && moves.every((move) => listed.get(move.filesystem) === move.snapshot);
+  return unchanged && moves.every((move) => listed.cursors.get(move.filesystem) === move.snapshot && !listed.former.has(move.filesystem));
 }
 
 /** Holds the new incremental bases on both sides, releasing the previous ones. */
@@ -249,8 +261,13 @@ async function moveCursors(
   await Promise.all(
     sides.map(async ([side, client, sideMoves, root, sideListed]) => {
       if (sideMoves.length === 0 || cursorsInPlace(runs, sideMoves, sideListed)) return;
+      // Former tags are taken over where the base they protect is now held under the current one.
+      const formerTags = [...new Set(sideMoves.flatMap((move) => sideListed.former.get(move.filesystem) ?? []))];
       try {
-        await client.moveCursors({ tag, moves: sideMoves, ...(job.recursive ? { root } : {}) }, signalOption(job));
+        await client.moveCursors(
+          { tag, moves: sideMoves, ...(job.recursive ? { root } : {}), ...(formerTags.length > 0 ? { formerTags } : {}) },
+          signalOption(job),
+        );
       } catch (error) {
         const { message } = describeError(error);
         summary.warnings.push(`could not move the replication cursor on the ${side}: ${message}`);

@@ -9,8 +9,10 @@ export type EndpointClient = Client<EndpointContract>;
 export interface ReplicationJob {
   /** Names the job in hold tags and properties (with the destination). */
   name: string;
-  /** Identifies the destination (host and target) for the cursor tag. */
+  /** Identifies the destination (host and target) for the cursor tag: its canonical name (endpoint/identity.ts). */
   destination: string;
+  /** Names earlier versions gave the destination: cursors recorded under them are taken over. */
+  formerDestinations?: readonly string[];
   sender: EndpointClient;
   receiver: EndpointClient;
   source: string;

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatLocation, parseLocation } from '../../cmd/location.js';
+import { endpointSpecOf, formatLocation, parseLocation } from '../../cmd/location.js';
 import { splitCommand } from '../../cmd/command-words.js';
 
 describe('parseLocation', () => {
@@ -21,6 +21,27 @@ describe('parseLocation', () => {
     for (const bad of ['-oProxyCommand=x', 'ssh://host', 'ssh://h:99999/p', ':pool', 'host:', '@host:pool']) {
       assert.throws(() => parseLocation(bad), (error: Error & { code?: string }) => error.code === 'USAGE', bad);
     }
+  });
+});
+
+describe('endpointSpecOf', () => {
+  const ssh = { identityFile: '/keys/id', options: ['Ciphers=aes128-gcm@openssh.com'], remoteCommand: ['zferry', 'serve', '--stdio'] };
+
+  test('a local dataset is a local spec, without the ssh settings', () => {
+    assert.deepEqual(endpointSpecOf(parseLocation('tank/data'), ssh), { kind: 'local', dataset: 'tank/data' });
+  });
+  test('each remote spelling is an ssh spec carrying the ssh settings; what is not spelt stays unset', () => {
+    assert.deepEqual(endpointSpecOf(parseLocation('root@nas:backup/x'), ssh), { kind: 'ssh', host: 'nas', user: 'root', ...ssh, dataset: 'backup/x' });
+    assert.deepEqual(endpointSpecOf(parseLocation('ssh://root@nas:22/backup/x'), ssh), { kind: 'ssh', host: 'nas', user: 'root', port: 22, ...ssh, dataset: 'backup/x' });
+    assert.deepEqual(endpointSpecOf(parseLocation('nas:backup/x'), ssh), { kind: 'ssh', host: 'nas', ...ssh, dataset: 'backup/x' });
+    assert.deepEqual(endpointSpecOf(parseLocation('ssh://[::1]:2222/pool'), { options: [], remoteCommand: ['zferry'] }), {
+      kind: 'ssh',
+      host: '::1',
+      port: 2222,
+      options: [],
+      remoteCommand: ['zferry'],
+      dataset: 'pool',
+    });
   });
 });
 

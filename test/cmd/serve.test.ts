@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { before, describe, test } from 'node:test';
-import { REPLICATION_RPC_LIMITS } from '../../cmd/rpc-limits.js';
+import { REPLICATION_RPC_LIMITS } from '../../replication/endpoint/rpc-limits.js';
 import { endpointContract, type EndpointContract } from '../../replication/contract.js';
 import { FrameFlag, FrameType } from '../../rpc/frame.js';
 import { RpcRemoteError, RpcStreamSourceError, connect, type Client } from '../../rpc/index.js';

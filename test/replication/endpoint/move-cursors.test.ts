@@ -303,6 +303,106 @@ describe('moveCursors (real zfs)', () => {
     });
   }
 
+  describe('taking over from a former tag (the destination named the way earlier versions did)', () => {
+    /** The tag the same job had under an earlier name of its destination, and its property. */
+    const formerOf = (t: Tree): { tag: string; property: string } => {
+      const tag = cursorTag(`test${t.root.slice(t.root.lastIndexOf('/t') + 2)}`, 'former spelling');
+      return { tag, property: cursorProperty(tag) };
+    };
+    const unset = async (fs: string, property: string): Promise<void> => assert.deepEqual(await stored(fs, property), { value: '-', source: '-' }, `${fs} ${property}`);
+
+    test('a whole tree: its bases held under the current tag only, one recursive release and one inherit', async () => {
+      const t = await tree(['s1', 's2']);
+      const former = formerOf(t);
+      const move = (name: string) => t.filesystems.map((filesystem) => ({ filesystem, snapshot: name }));
+      // What the earlier version did under its own tag.
+      await moveCursors(driver, former.tag, move('s1'), t.root);
+      const counting = new CountingDriver();
+      assert.deepEqual(await moveCursors(counting, t.tag, move('s1'), t.root, [former.tag]), { released: 3 });
+      assert.deepEqual(counting.changes, ['set', 'set', 'hold -r', 'set', 'release -r', 'inherit']);
+      await assertCursors(t, Object.fromEntries(t.filesystems.map((fs) => [fs, 's1'])), ['s1', 's2']);
+      for (const fs of t.filesystems) await unset(fs, former.property);
+      // Done once: the next move has nothing to take over.
+      const again = new CountingDriver();
+      assert.deepEqual(await moveCursors(again, t.tag, move('s1'), t.root, [former.tag]), { released: 0 });
+      assert.deepEqual(again.changes, []);
+    });
+
+    test('the root moved alone: the children keep the former hold, recorded as their own, until they move', async () => {
+      const t = await tree(['s1', 's2']);
+      const [root, c1, c2] = t.filesystems as [string, string, string];
+      const former = formerOf(t);
+      await moveCursors(driver, former.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })), root);
+      await moveCursors(driver, t.tag, [{ filesystem: root, snapshot: 's2' }], undefined, [former.tag]);
+      await unset(root, former.property);
+      assert.equal(await userrefs(`${root}@s1`), 0);
+      assert.equal(await userrefs(`${root}@s2`), 1);
+      for (const fs of [c1, c2]) {
+        assert.deepEqual(await stored(fs, former.property), { value: 's1', source: 'local' }, `${fs} keeps its former record`);
+        assert.equal(await userrefs(`${fs}@s1`), 1, `${fs}@s1 still held`);
+      }
+      await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's2' })), root, [former.tag]);
+      await assertCursors(t, { [root]: 's2', [c1]: 's2', [c2]: 's2' }, ['s1', 's2']);
+      for (const fs of t.filesystems) await unset(fs, former.property);
+    });
+
+    /**
+     * Both tags' records stay true: a snapshot carries no more holds than the records naming it
+     * (each tag holds a snapshot once), and the current tag's settled cursor is held. (A former
+     * record is never read as a cursor, only as what to release: its holds go before it does.)
+     */
+    async function assertBothRecordsTrue(t: Tree, formerProperty: string, all: string[], context: string): Promise<void> {
+      for (const fs of t.filesystems) {
+        const names = await Promise.all([t.property, formerProperty].map((property) => named(fs, property)));
+        const cursor = parseCursorValue(await record(fs, t.property));
+        for (const name of all) {
+          const refs = await userrefs(`${fs}@${name}`);
+          assert.ok(refs <= names.filter((list) => list.includes(name)).length, `${context}: ${fs}@${name} carries ${refs} holds, more than its records name`);
+          if (cursor?.snapshot === name && cursor.pending.length === 0) assert.ok(refs >= 1, `${context}: ${fs} claims ${name} unheld`);
+        }
+      }
+    }
+
+    const takeovers = {
+      'whole tree': { moves: { root: 's2', c1: 's2', c2: 's2' }, recursive: true, earlierWay: false },
+      'one by one': { moves: { root: 's2', c1: 's2', c2: 's1' }, recursive: true, earlierWay: false },
+      'c2 stays behind': { moves: { root: 's2', c1: 's2' }, recursive: true, earlierWay: false },
+      'the root alone': { moves: { root: 's2' }, recursive: false, earlierWay: false },
+      // The former cursor recorded on the root only, inherited below, held by `hold -r`.
+      'recorded the earlier way': { moves: { root: 's2', c1: 's2', c2: 's2' }, recursive: true, earlierWay: true },
+    } as const;
+    for (const [shape, { moves: targets, recursive, earlierWay }] of Object.entries(takeovers)) {
+      test(`a takeover that dies at any step leaks no hold and claims none, and the next move finishes it (${shape})`, async () => {
+        for (let dieAt = 1; ; dieAt += 1) {
+          const t = await tree(['s1', 's2', 's3']);
+          const [root, c1, c2] = t.filesystems as [string, string, string];
+          const former = formerOf(t);
+          if (earlierWay) {
+            await zfs('set', `${former.property}=s1`, root);
+            await zfs('hold', '-r', former.tag, `${root}@s1`);
+          } else {
+            await moveCursors(driver, former.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })), root);
+          }
+          const byRole: Record<string, string> = { root, c1, c2 };
+          const moves = Object.entries(targets).map(([role, snapshot]) => ({ filesystem: byRole[role] ?? '', snapshot }));
+          const dying = new DyingDriver(dieAt);
+          const died = await moveCursors(dying, t.tag, moves, recursive ? root : undefined, [former.tag]).then(
+            () => false,
+            (error: Error) => {
+              assert.match(error.message, /killed/);
+              return true;
+            },
+          );
+          await assertBothRecordsTrue(t, former.property, ['s1', 's2', 's3'], `died before change ${dieAt}`);
+          await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's3' })), root, [former.tag]);
+          await assertCursors(t, { [root]: 's3', [c1]: 's3', [c2]: 's3' }, ['s1', 's2', 's3']);
+          for (const fs of t.filesystems) await unset(fs, former.property);
+          if (!died) break;
+        }
+      });
+    }
+  });
+
   test('a move outside the named root is refused before zfs runs', async () => {
     const t = await tree(['s1']);
     await assert.rejects(

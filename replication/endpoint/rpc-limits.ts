@@ -5,6 +5,6 @@
  * Replication streams are the point of these connections, so they accept 16 MiB per stream
  * (~320 MiB/s at 50 ms); the listings and cursor moves around them tolerate the extra queueing.
  */
-import type { RpcLimits } from '../rpc/limits.js';
+import type { RpcLimits } from '../../rpc/limits.js';
 
 export const REPLICATION_RPC_LIMITS: Partial<RpcLimits> = { streamWindow: 16 * 1024 * 1024 };

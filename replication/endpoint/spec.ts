@@ -1,0 +1,65 @@
+/**
+ * Where one side of a job lives, as the job names it: the CLI builds a spec from a location
+ * (`pool/fs`, `[user@]host:pool/fs`, `ssh://…`), a daemon job from its YAML. open.ts turns a
+ * spec into an endpoint client; identity.ts names it as a replication destination.
+ */
+
+/** A dataset on this host: the endpoint runs in this process (LocalRPC). */
+export interface LocalEndpointSpec {
+  kind: 'local';
+  dataset: string;
+}
+
+/** A dataset on a host reached through the system ssh client running `zferry serve --stdio` there. */
+export interface SshEndpointSpec {
+  kind: 'ssh';
+  host: string;
+  /** Unset: what ssh decides (ssh_config, else the local user name). */
+  user?: string;
+  /** Unset: what ssh decides (ssh_config, else 22). */
+  port?: number;
+  identityFile?: string;
+  /** `ssh -F`: read this file instead of ~/.ssh/config and the system-wide ssh_config. */
+  configFile?: string;
+  /** Extra `ssh -o Key=value` options. */
+  options: readonly string[];
+  /** What runs on the remote host (an argument vector). */
+  remoteCommand: readonly string[];
+  dataset: string;
+}
+
+/*
+ * Sides reached over a socket, served by a listening `zferry serve`: declared so that each is
+ * one case in open.ts and identity.ts when serving arrives; opening one fails until then.
+ */
+
+export interface TcpEndpointSpec {
+  kind: 'tcp';
+  host: string;
+  port: number;
+  dataset: string;
+}
+
+export interface TlsEndpointSpec {
+  kind: 'tls';
+  host: string;
+  port: number;
+  /** PEM files: the CA that signed the server, and this client's certificate and key. */
+  ca: string;
+  cert: string;
+  key: string;
+  dataset: string;
+}
+
+export interface UnixEndpointSpec {
+  kind: 'unix';
+  path: string;
+  dataset: string;
+}
+
+export type EndpointSpec = LocalEndpointSpec | SshEndpointSpec | TcpEndpointSpec | TlsEndpointSpec | UnixEndpointSpec;
+
+export type EndpointKind = EndpointSpec['kind'];
+
+/** What push/pull run on the remote host through ssh unless told otherwise. */
+export const DEFAULT_REMOTE_COMMAND: readonly string[] = ['zferry', 'serve', '--stdio'];
