@@ -142,9 +142,9 @@ export function decodeHello(payload: Buffer): Hello {
     protocol: PROTOCOL_NAME,
     versions: versions as number[],
     role,
-    identity: { software: identity['software'] as string },
+    identity: { software: identity['software'] },
     limits,
-    features: features as string[],
+    features: features,
   };
   if (typeof identity['name'] === 'string') hello.identity.name = identity['name'];
   return hello;

@@ -90,7 +90,7 @@ export async function moveCursors(
   // A record stored as the parent's needs the parent's, up to the first value of its own.
   const properties = [property, ...formers.map((former) => former.property)];
   const read = await readStored(driver, properties, withAncestors(moving));
-  const stored = read.get(property) ?? new Map();
+  const stored = read.get(property) ?? new Map<string, StoredCursor | undefined>();
   const records = resolveCursors(stored);
   const changes = moves.flatMap((move) => changeOf(move, records.get(move.filesystem)));
   // A former tag matters where a moving filesystem has a record of it, however stored.
@@ -114,7 +114,7 @@ export async function moveCursors(
   if (wholeTree) released += (await moveTree(driver, tag, property, { root, filesystems: reach }, changes, stored)).released;
   else if (changes.length > 0) released += (await moveEach(driver, tag, property, changes, stored)).released;
   for (const former of recorded) {
-    const formerStored = read.get(former.property) ?? new Map();
+    const formerStored = read.get(former.property) ?? new Map<string, StoredCursor | undefined>();
     released += treeMoves ? await dropFormerTree(driver, former, { root, filesystems: reach }, formerStored) : await dropFormerEach(driver, former, movingSet, formerStored);
   }
   return { released };

@@ -316,6 +316,6 @@ export async function feedReceiveDirect(
 
 function diedOfBrokenPipe(error: unknown): boolean {
   const details = error as { message?: unknown; stderr?: unknown; signal?: unknown };
-  const text = `${String(details.message ?? '')}\n${String(details.stderr ?? '')}`;
+  const text = [details.message, details.stderr].filter((part): part is string => typeof part === 'string').join('\n');
   return /broken pipe|EPIPE/i.test(text) || details.signal === 'SIGPIPE';
 }

@@ -16,6 +16,7 @@ import {
   ZfsUnsupportedError,
   type ZfsError,
 } from './errors.js';
+import { errorMessage } from '../../platform/errors.js';
 import { errorFromResult } from './exec.js';
 import { spawnStreamChild } from './process.js';
 
@@ -211,6 +212,5 @@ export function startSend(
 
 function describe(reason: unknown): string {
   if (reason === undefined) return '';
-  if (reason instanceof Error) return `: ${reason.message}`;
-  return `: ${String(reason)}`;
+  return `: ${errorMessage(reason)}`;
 }

@@ -68,6 +68,6 @@ test('the human summary names failures, actions and warnings', () => {
   step.bytesApproximate = true;
   const approximate = humanSummary(summary).join('\n');
   assert.match(approximate, /replicated \(1 step, ~2\.0 KiB, 5 ms\)/);
-  assert.match(approximate, /full tank\/a@s1  ~2\.0 KiB/);
+  assert.match(approximate, /full tank\/a@s1 {2}~2\.0 KiB/);
   assert.match(approximate, /FAILED: 1 of 2 filesystems: ~2\.0 KiB/);
 });

@@ -9,6 +9,9 @@ import { ZFERRY_SCRIPT, runZferry } from '../helpers/cli.js';
 import { nodeCommand } from '../helpers/sshd.js';
 import { createDataset, snapshot, usePool, writeFile } from '../helpers/zfs-pool.js';
 
+/** The terminal escape character (ESC) a progress line starts its codes with. */
+const ESCAPE = String.fromCharCode(0x1b);
+
 describe('progress on a terminal', () => {
   const ctx = usePool({ sizeMiB: 256 });
 
@@ -33,6 +36,6 @@ describe('progress on a terminal', () => {
     await snapshot(`${src}@s1`);
     const result = await runZferry(['push', src, ctx.pool.dataset('notty-dst')]);
     assert.equal(result.exitCode, 0, result.stderr);
-    assert.doesNotMatch(result.stderr, /\r|\x1b\[K| of ~?[0-9]/);
+    assert.doesNotMatch(result.stderr, new RegExp(`\r|${ESCAPE}\\[K| of ~?[0-9]`));
   });
 });

@@ -13,8 +13,8 @@ test('every endpoint with its wire name, its stream side and its request and res
   assert.match(text, /### zferry\.test\.v1\/upload\n\nByte stream: request: /);
   assert.match(text, /### zferry\.test\.v1\/download\n\nByte stream: response: /);
   assert.match(text, /### zferry\.test\.v1\/add\n\nByte stream: none: /);
-  assert.match(text, /\| `a` \| number \| yes \|  \|/);
-  assert.match(text, /\| `n` \| integer \| no \|  \|/);
+  assert.match(text, /\| `a` \| number \| yes \| {2}\|/);
+  assert.match(text, /\| `n` \| integer \| no \| {2}\|/);
   assert.match(text, /\| `metadata` \| map of string → string \| yes \|/);
   assert.match(text, /Response:\n\nempty object `\{\}`/);
 });
@@ -34,7 +34,7 @@ test('nested members, nullable values, named types, constraints, descriptions an
   assert.match(text, /### zferry\.docs\.v1\/lookup\n\nFinds things\.\n/);
   assert.match(text, /\| `where\.name` \| string \| yes \| 1–9 characters \|/);
   assert.match(text, /\| `where\.tags` \| array of objects \| yes \| at most 3 items \|/);
-  assert.match(text, /\| `where\.tags\[\]\.key` \| string \| yes \|  \|/);
+  assert.match(text, /\| `where\.tags\[\]\.key` \| string \| yes \| {2}\|/);
   assert.match(text, /\| `found` \| array of \[ReferenceTestItem\]\(#referencetestitem\) or `null` \| yes \|/);
   assert.match(text, /\| `count` \| integer \| yes \| ≥ 0 \|/);
   assert.match(text, /## Types\n\n### ReferenceTestItem\n\n\| member[^\n]*\n[^\n]*\n\| `id` \| string \| yes \| the id; matches `\^\[a-z\]\+\$` \|/);

@@ -162,7 +162,7 @@ describe('budgets for unfinished messages', () => {
     peer.sendJson(FrameType.RESET, 0, 1, { code: 'RPC_CANCELLED', message: 'never mind' });
     await roundTrip(peer);
     assert.equal(connection.stats.bufferedMessageBytes, 512 * KiB);
-    peer.send(FrameType.MESSAGE, FrameFlag.END, 3, fragments[2] as Buffer);
+    peer.send(FrameType.MESSAGE, FrameFlag.END, 3, fragments[2]);
     const answer = await peer.nextFrame((f) => f.type === FrameType.MESSAGE && f.streamId === 3, 'the echo on stream 3');
     assert.equal((decodeMessage(answer.payload) as { text: string }).text.length, 600 * KiB);
     assert.equal(connection.stats.bufferedMessageBytes, 0);

@@ -16,6 +16,8 @@ import { handlerErrorToWire, rpcErrorToWire, wireToError } from '../../rpc/wire-
 import { helloPayload } from '../helpers/rpc-raw-peer.js';
 
 const json = (value: unknown): Buffer => encodeJson(value);
+/** The limits a default HELLO announces, as a plain object to spread into variants. */
+const helloLimits = (): Record<string, unknown> => (JSON.parse(helloPayload().toString()) as { limits: Record<string, unknown> }).limits;
 
 describe('wire payloads', () => {
   test('HELLO: a valid one decodes; every field is checked', () => {
@@ -29,8 +31,8 @@ describe('wire payloads', () => {
       [{ role: 'boss' }, /role/],
       [{ identity: 'me' }, /identity/],
       [{ limits: undefined }, /limits missing/],
-      [{ limits: { ...JSON.parse(helloPayload().toString())['limits'], streamWindow: 1 } }, /streamWindow must be an integer in/],
-      [{ limits: { ...JSON.parse(helloPayload().toString())['limits'], maxConcurrentStreams: 1.5 } }, /maxConcurrentStreams/],
+      [{ limits: { ...helloLimits(), streamWindow: 1 } }, /streamWindow must be an integer in/],
+      [{ limits: { ...helloLimits(), maxConcurrentStreams: 1.5 } }, /maxConcurrentStreams/],
       [{ features: [1] }, /features/],
     ];
     for (const [override, reason] of bad) assert.throws(() => decodeHello(helloPayload(override)), (error: unknown) => error instanceof RpcProtocolError && reason.test(error.message));

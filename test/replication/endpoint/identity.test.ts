@@ -71,7 +71,7 @@ describe('ssh destinations resolved by ssh -G', () => {
   const specOf = (text: string, extra: Partial<SshEndpointSpec> = {}): SshEndpointSpec => {
     const spec = endpointSpecOf(parseLocation(text), { options: [], remoteCommand: ['zferry', 'serve', '--stdio'] });
     assert.equal(spec.kind, 'ssh');
-    return { ...(spec as SshEndpointSpec), configFile, ...extra };
+    return { ...(spec), configFile, ...extra };
   };
 
   before(async () => {

@@ -63,6 +63,6 @@ describe('describePlan', () => {
     assert.deepEqual(describePlan(planFilesystem(input([], null))), ['skip  tank/a: nothing to send: tank/a has no snapshots']);
     const refused = describePlan(planFilesystem(input([s(1)], null), { initial: 'fail' }));
     assert.equal(refused.length, 1);
-    assert.match(refused[0]!, /^refuse  tank\/a -> backup\/a: INITIAL_REFUSED: target backup\/a does not exist/);
+    assert.match(refused[0]!, /^refuse {2}tank\/a -> backup\/a: INITIAL_REFUSED: target backup\/a does not exist/);
   });
 });

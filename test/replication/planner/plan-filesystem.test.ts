@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { FilesystemVersion } from '../../../replication/zfs/types.js';
 import { planFilesystem } from '../../../replication/planner/plan-filesystem.js';
 import { PlanArgumentError, PlanError } from '../../../replication/planner/errors.js';
-import type { FilesystemPlan, PlanInput, PlanOptions, RefusePlan, ReplicatePlan, Step } from '../../../replication/planner/types.js';
+import type { FilesystemPlan, PlanInput, PlanOptions, ReplicatePlan, Step } from '../../../replication/planner/types.js';
 import { bookmark, received, snapshot } from '../../helpers/replication-history.js';
 
 const SRC = 'tank/a';
@@ -28,7 +28,7 @@ const senders = (from: number, to: number): FilesystemVersion[] => range(from, t
 /** Steps as short strings: `full @s1`, `-i @s1 @s2`, `-I @s1 @s4 [s2 s3 s4]`. */
 function stepsOf(plan: FilesystemPlan): string[] {
   assert.equal(plan.action, 'replicate', JSON.stringify(plan));
-  return (plan as ReplicatePlan).steps.map(stepText);
+  return (plan).steps.map(stepText);
 }
 function stepText(step: Step): string {
   const sep = (v: FilesystemVersion): string => (v.type === 'bookmark' ? '#' : '@');
@@ -38,14 +38,14 @@ function stepText(step: Step): string {
 }
 function refusal(plan: FilesystemPlan): PlanError {
   assert.equal(plan.action, 'refuse', JSON.stringify(plan));
-  const error = (plan as RefusePlan).error;
+  const error = (plan).error;
   assert.ok(error instanceof PlanError);
   assert.ok(error instanceof Error);
   return error;
 }
 function replicate(plan: FilesystemPlan): ReplicatePlan {
   assert.equal(plan.action, 'replicate', JSON.stringify(plan));
-  return plan as ReplicatePlan;
+  return plan;
 }
 
 describe('initial replication (target missing)', () => {
