@@ -6,8 +6,8 @@
 import { pino } from 'pino';
 import { localClient, type Implementation } from '../../rpc/index.js';
 import { endpointContract, type EndpointContract } from '../../replication/contract.js';
-import { runReplicationJob } from '../../replication/job/run-job.js';
-import type { JobSummary, ReplicationJob } from '../../replication/job/types.js';
+import { startReplication } from '../../replication/job/run-job.js';
+import type { JobRuntime, JobSpec, JobSummary, ReplicationHandle } from '../../replication/job/types.js';
 import type { FilesystemVersion } from '../../replication/zfs/types.js';
 
 /** A snapshot version as an endpoint would report it. */
@@ -34,27 +34,38 @@ function poolGuidOf(filesystem: string): string {
   return String([...pool].reduce((sum, char) => (sum * 31 + char.charCodeAt(0)) % 1_000_000_007, 7));
 }
 
-/** Runs a job from `source` to `target` with `impl` playing both sender and receiver. */
-export function runInMemoryJob(
-  impl: Implementation<EndpointContract>,
-  source: string,
-  target: string,
-  overrides: Partial<ReplicationJob> = {},
-): Promise<JobSummary> {
+/** What a test sets of a job: any part of its spec and its runtime, side by side. */
+export type InMemoryJobOptions = Partial<JobSpec> & Partial<JobRuntime>;
+
+/** Starts a job from `source` to `target` with `impl` playing both sender and receiver. */
+export function startInMemoryJob(impl: Implementation<EndpointContract>, source: string, target: string, options: InMemoryJobOptions = {}): ReplicationHandle {
   const client = localClient(endpointContract, impl);
-  return runReplicationJob({
-    name: 'test',
-    destination: 'here',
-    sender: client,
-    receiver: client,
-    source,
-    target,
-    recursive: false,
-    plan: { initial: 'all', onDiverged: 'fail', batch: false },
-    concurrency: 1,
-    dryRun: false,
-    now: new Date(),
-    logger: pino({ level: 'silent' }),
-    ...overrides,
-  });
+  const { sender, receiver, logger, signal, onProgress, estimateSizes, now, ...spec } = options;
+  return startReplication(
+    {
+      name: 'test',
+      destination: 'here',
+      source,
+      target,
+      recursive: false,
+      plan: { initial: 'all', onDiverged: 'fail', batch: false },
+      concurrency: 1,
+      dryRun: false,
+      ...spec,
+    },
+    {
+      sender: sender ?? client,
+      receiver: receiver ?? client,
+      logger: logger ?? pino({ level: 'silent' }),
+      ...(signal !== undefined ? { signal } : {}),
+      ...(onProgress !== undefined ? { onProgress } : {}),
+      ...(estimateSizes !== undefined ? { estimateSizes } : {}),
+      ...(now !== undefined ? { now } : {}),
+    },
+  );
+}
+
+/** Runs a job from `source` to `target` with `impl` playing both sender and receiver. */
+export function runInMemoryJob(impl: Implementation<EndpointContract>, source: string, target: string, options: InMemoryJobOptions = {}): Promise<JobSummary> {
+  return startInMemoryJob(impl, source, target, options).result;
 }
