@@ -28,6 +28,32 @@ export function unusedEndpoints(): Implementation<EndpointContract> {
   return { ...endpoints, poolIdentity: async (req) => ({ guid: poolGuidOf(req.filesystem) }) };
 }
 
+type ListVersionTree = Implementation<EndpointContract>['listVersionTree'];
+
+/** Lists two pools kept as maps (filesystem → its versions): `source` for `sourceRoot`, `target` for any other root. */
+export function listPools(sourceRoot: string, source: ReadonlyMap<string, FilesystemVersion[]>, target: ReadonlyMap<string, FilesystemVersion[]>): ListVersionTree {
+  return async (req) => {
+    const side = req.root === sourceRoot ? source : target;
+    return { exists: true, filesystems: [...side].map(([name, versions]) => ({ name, versions: [...versions] })), resumeTokens: {} };
+  };
+}
+
+/**
+ * Lists a tree one snapshot behind: each of `names` (at or below `sourceRoot`) has @s1 and @s2,
+ * its target (the same path below `targetRoot`) @s1; the n-th filesystem's guids are n01, n02.
+ */
+export function listOneSnapshotBehind(sourceRoot: string, targetRoot: string, names: readonly string[]): ListVersionTree {
+  return async (req) => {
+    const side = req.root === sourceRoot ? sourceRoot : targetRoot;
+    const filesystems = names.map((name, i) => {
+      const fs = name.replace(sourceRoot, side);
+      const guid = (n: number) => String(100 * (i + 1) + n);
+      return { name: fs, versions: side === sourceRoot ? [snapshotVersion(fs, 's1', guid(1), 10), snapshotVersion(fs, 's2', guid(2), 20)] : [snapshotVersion(fs, 's1', guid(1), 5)] };
+    });
+    return { exists: true, filesystems, resumeTokens: {} };
+  };
+}
+
 /** A stand-in pool guid: the same for every dataset of one pool name, different between names. */
 function poolGuidOf(filesystem: string): string {
   const pool = filesystem.split('/')[0] ?? filesystem;

@@ -1,7 +1,6 @@
 // The handle a started job returns: its live status (read while in-memory endpoints hold each
 // transfer where the test wants it) and its result, the summary the CLI prints with --json.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
@@ -9,7 +8,7 @@ import type { Implementation } from '../../../rpc/index.js';
 import type { EndpointContract } from '../../../replication/contract.js';
 import type { FilesystemStatus, JobStatus, ProgressEvent, ReplicationHandle } from '../../../replication/job/types.js';
 import type { FilesystemVersion } from '../../../replication/zfs/types.js';
-import { startInMemoryJob, snapshotVersion as version, unusedEndpoints } from '../../helpers/in-memory-job.js';
+import { listOneSnapshotBehind, listPools, startInMemoryJob, snapshotVersion as version, unusedEndpoints } from '../../helpers/in-memory-job.js';
 
 const SRC = 'tank/data';
 const DST = 'backup/data';
@@ -45,18 +44,9 @@ function heldTransfers() {
   const sent = new EventTarget();
   const verify = gate();
   let verifyAsked = false;
-  const names = [SRC, `${SRC}/a`];
   const impl: Implementation<EndpointContract> = {
     ...unusedEndpoints(),
-    async listVersionTree(req) {
-      const side = req.root === SRC ? SRC : DST;
-      const filesystems = names.map((name, i) => {
-        const fs = name.replace(SRC, side);
-        const guid = (n: number) => String(100 * (i + 1) + n);
-        return { name: fs, versions: side === SRC ? [version(fs, 's1', guid(1), 10), version(fs, 's2', guid(2), 20)] : [version(fs, 's1', guid(1), 5)] };
-      });
-      return { exists: true, filesystems, resumeTokens: {} };
-    },
+    listVersionTree: listOneSnapshotBehind(SRC, DST, [SRC, `${SRC}/a`]),
     async send(req) {
       const stream = new PassThrough();
       streams.set(req.snapshot.split('@')[0] ?? '', stream);
@@ -186,21 +176,6 @@ test('interrupted: the running filesystem and those after it say so, and so does
   );
 });
 
-test('interrupted while preparing: the job says so, with no filesystem', async () => {
-  const controller = new AbortController();
-  const impl: Implementation<EndpointContract> = {
-    ...unusedEndpoints(),
-    async listVersionTree(_req, ctx) {
-      controller.abort(new Error('interrupted by SIGTERM'));
-      await once(ctx.signal, 'abort');
-      throw Object.assign(new Error('listing aborted'), { code: 'ZFS_ABORTED' });
-    },
-  };
-  const handle = startInMemoryJob(impl, SRC, DST, { signal: controller.signal });
-  await handle.result;
-  assert.deepEqual({ ...handle.status(), startedAt: 0 }, { source: SRC, target: DST, state: 'interrupted', startedAt: 0, bytes: 0, filesystems: [] });
-});
-
 test('a job that cannot start: the result rejects, and the status says why', async () => {
   const impl: Implementation<EndpointContract> = {
     ...unusedEndpoints(),
@@ -266,10 +241,7 @@ function mixedTree(): Implementation<EndpointContract> {
     async snapshot() {
       return {};
     },
-    async listVersionTree(req) {
-      const side = req.root === SRC ? source : target;
-      return { exists: true, filesystems: [...side].map(([name, versions]) => ({ name, versions: [...versions] })), resumeTokens: {} };
-    },
+    listVersionTree: listPools(SRC, source, target),
     async send() {
       return { response: {}, stream: Readable.from([Buffer.alloc(100, 1)]) };
     },
