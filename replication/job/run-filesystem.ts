@@ -47,14 +47,13 @@ export async function runFilesystem(ctx: StepContext, known: KnownVersions | und
   ctx.status.started();
   try {
     if (ctx.signal?.aborted) throw ctx.signal.reason;
-    const execution = await planAndExecute(ctx, known ?? (await listBoth(ctx)));
-    const { outcome, error, ...run } = execution;
-    ctx.status.ended(outcome, error, execution.unverified !== undefined);
+    const { outcome, error, ...run } = await planAndExecute(ctx, known ?? (await listBoth(ctx)));
+    ctx.status.ended({ outcome, error, awaitingCheck: run.unverified !== undefined });
     return { status: ctx.status, ...run };
   } catch (error) {
     // Whatever the abort made fail (zfs, the connection) failed because of it.
-    if (ctx.signal?.aborted) ctx.status.ended('interrupted', interruption(ctx, whereStopped(ctx.status)));
-    else ctx.status.ended('failed', describeError(error));
+    const aborted = ctx.signal?.aborted === true;
+    ctx.status.ended(aborted ? { outcome: 'interrupted', error: interruption(ctx, whereStopped(ctx.status)) } : { outcome: 'failed', error: describeError(error) });
     return { status: ctx.status };
   }
 }

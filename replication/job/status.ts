@@ -163,7 +163,7 @@ export class FilesystemProgress {
    * Its run is over. `awaitingCheck`: its last step is received but not verified yet; it ends
    * with checked().
    */
-  ended(outcome: FilesystemOutcome, error: ErrorReport | undefined, awaitingCheck = false): void {
+  ended({ outcome, error, awaitingCheck = false }: { outcome: FilesystemOutcome; error?: ErrorReport | undefined; awaitingCheck?: boolean }): void {
     this.#durationMs = this.#startedAt === undefined ? 0 : this.#clock() - this.#startedAt;
     this.#current = undefined;
     this.#outcome = outcome;
