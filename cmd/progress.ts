@@ -50,8 +50,8 @@ export function describeRunning(filesystem: string, state: RunningStep, nowMs: n
 export interface ProgressDisplay {
   /** The run whose status the line shows. */
   follow(run: { status(): JobStatus }): void;
-  /** The run's progress events: each redraws the line. */
-  onProgress(event: ProgressEvent): void;
+  /** The run's progress events (the runtime's `onProgress`): each redraws the line. */
+  onProgress: (event: ProgressEvent) => void;
   /** Clears the line. */
   stop(): void;
 }

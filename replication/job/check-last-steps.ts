@@ -29,18 +29,25 @@ export async function checkLastSteps(run: RunContext, runs: readonly FilesystemR
   let asked = 0;
   return runs.map(({ unverified, ...checked }) => {
     if (unverified === undefined) return checked;
-    const snapshot = snapshots[asked];
-    const version = answer?.[asked];
-    asked += 1;
-    try {
-      if (failure !== undefined) throw failure;
-      if (!version) throw new StepVerificationError(`${snapshot} is not on the receiver after sending ${unverified.fullName} (guid ${unverified.guid})`);
-      checkReceived(version, checked.status.target, unverified);
-      checked.status.checked();
-      return checked;
-    } catch (error) {
-      checked.status.checked(describeError(error));
-      return { status: checked.status, ...(checked.renamed ? { renamed: true } : {}) };
-    }
+    const index = asked++;
+    const problem = failure !== undefined ? describeError(failure) : mismatch(answer?.[index], snapshots[index] ?? '', checked.status.target, unverified);
+    checked.status.checked(problem);
+    return problem === undefined ? checked : { status: checked.status, ...(checked.renamed ? { renamed: true } : {}) };
   });
+}
+
+/** Why the receiver's `version` of `snapshot` is not the snapshot that was sent, if it is not. */
+function mismatch(
+  version: FilesystemVersion | null | undefined,
+  snapshot: string,
+  target: string,
+  sent: FilesystemVersion,
+): { code: string; message: string } | undefined {
+  try {
+    if (!version) throw new StepVerificationError(`${snapshot} is not on the receiver after sending ${sent.fullName} (guid ${sent.guid})`);
+    checkReceived(version, target, sent);
+    return undefined;
+  } catch (error) {
+    return describeError(error);
+  }
 }

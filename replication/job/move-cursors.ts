@@ -24,10 +24,14 @@ export interface ListedCursors {
   former: ReadonlyMap<string, readonly string[]>;
 }
 
-export function listedCursorsOf(filesystems: ReadonlyArray<{ name: string; cursor?: string | undefined; formerCursors?: string[] | undefined }>): ListedCursors {
+export function listedCursorsOf(
+  filesystems: ReadonlyArray<{ name: string; cursor?: string | undefined; formerCursors?: string[] | undefined }>,
+): ListedCursors {
   return {
     cursors: new Map(filesystems.flatMap((fs) => (fs.cursor === undefined ? [] : [[fs.name, fs.cursor] as const]))),
-    former: new Map(filesystems.flatMap((fs) => (fs.formerCursors === undefined || fs.formerCursors.length === 0 ? [] : [[fs.name, fs.formerCursors] as const]))),
+    former: new Map(
+      filesystems.flatMap((fs) => (fs.formerCursors === undefined || fs.formerCursors.length === 0 ? [] : [[fs.name, fs.formerCursors] as const])),
+    ),
   };
 }
 

@@ -53,7 +53,9 @@ export async function runFilesystem(ctx: StepContext, known: KnownVersions | und
   } catch (error) {
     // Whatever the abort made fail (zfs, the connection) failed because of it.
     const aborted = ctx.signal?.aborted === true;
-    ctx.status.ended(aborted ? { outcome: 'interrupted', error: interruption(ctx, whereStopped(ctx.status)) } : { outcome: 'failed', error: describeError(error) });
+    ctx.status.ended(
+      aborted ? { outcome: 'interrupted', error: interruption(ctx, whereStopped(ctx.status)) } : { outcome: 'failed', error: describeError(error) },
+    );
     return { status: ctx.status };
   }
 }

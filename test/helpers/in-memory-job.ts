@@ -31,7 +31,11 @@ export function unusedEndpoints(): Implementation<EndpointContract> {
 type ListVersionTree = Implementation<EndpointContract>['listVersionTree'];
 
 /** Lists two pools kept as maps (filesystem → its versions): `source` for `sourceRoot`, `target` for any other root. */
-export function listPools(sourceRoot: string, source: ReadonlyMap<string, FilesystemVersion[]>, target: ReadonlyMap<string, FilesystemVersion[]>): ListVersionTree {
+export function listPools(
+  sourceRoot: string,
+  source: ReadonlyMap<string, FilesystemVersion[]>,
+  target: ReadonlyMap<string, FilesystemVersion[]>,
+): ListVersionTree {
   return async (req) => {
     const side = req.root === sourceRoot ? source : target;
     return { exists: true, filesystems: [...side].map(([name, versions]) => ({ name, versions: [...versions] })), resumeTokens: {} };
@@ -48,7 +52,11 @@ export function listOneSnapshotBehind(sourceRoot: string, targetRoot: string, na
     const filesystems = names.map((name, i) => {
       const fs = name.replace(sourceRoot, side);
       const guid = (n: number) => String(100 * (i + 1) + n);
-      return { name: fs, versions: side === sourceRoot ? [snapshotVersion(fs, 's1', guid(1), 10), snapshotVersion(fs, 's2', guid(2), 20)] : [snapshotVersion(fs, 's1', guid(1), 5)] };
+      return {
+        name: fs,
+        versions:
+          side === sourceRoot ? [snapshotVersion(fs, 's1', guid(1), 10), snapshotVersion(fs, 's2', guid(2), 20)] : [snapshotVersion(fs, 's1', guid(1), 5)],
+      };
     });
     return { exists: true, filesystems, resumeTokens: {} };
   };

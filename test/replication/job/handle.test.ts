@@ -119,7 +119,10 @@ test('status while running: pending, then running with the current step and its 
   streams.get(`${SRC}/a`)?.end(Buffer.alloc(500, 1));
   status = await until(handle, () => verifyAsked());
   assert.equal(status.state, 'finishing');
-  assert.deepEqual(status.filesystems.map((fs) => fs.state), ['verifying', 'verifying']);
+  assert.deepEqual(
+    status.filesystems.map((fs) => fs.state),
+    ['verifying', 'verifying'],
+  );
 
   verify.release();
   const summary = await handle.result;
@@ -192,7 +195,12 @@ test('a job that cannot start: the result rejects, and the status says why', asy
 
 test('the result is the summary the runner always gave (--json prints it as it is), and the events are those it always sent', async () => {
   const events: ProgressEvent[] = [];
-  const handle = startInMemoryJob(mixedTree(), SRC, DST, { recursive: true, snapshotName: 'zferry_x', onProgress: (event) => events.push(event), now: () => 0 });
+  const handle = startInMemoryJob(mixedTree(), SRC, DST, {
+    recursive: true,
+    snapshotName: 'zferry_x',
+    onProgress: (event) => events.push(event),
+    now: () => 0,
+  });
   const summary = await handle.result;
   // JSON, so that the order of the keys counts too.
   assert.equal(JSON.stringify(summary, null, 1), JSON.stringify(EXPECTED_SUMMARY, null, 1));
@@ -325,6 +333,9 @@ const EXPECTED_SUMMARY = {
   orphanedTargets: [`${DST}/gone`],
   bytes: 200,
   durationMs: 0,
-  warnings: [`${DST}/gone exists on the target but its source no longer exists (left as it is)`, 'could not move the replication cursor on the sender: pool busy'],
+  warnings: [
+    `${DST}/gone exists on the target but its source no longer exists (left as it is)`,
+    'could not move the replication cursor on the sender: pool busy',
+  ],
   snapshot: `${SRC}@zferry_x`,
 };
