@@ -1,16 +1,19 @@
 /**
- * Progress on a terminal: one status line on stderr, redrawn at most four times a second,
- * with bytes and rate per running filesystem, and the share done and time left where the
- * sender could tell the stream's size (`zfs send -n -P`, or a full stream's snapshot size,
- * marked `~`: an estimate that the stream may overrun).
+ * Progress on a terminal: one status line on stderr, drawn from the run's live status as it
+ * changes (byte counts at most four times a second), with bytes and rate per running
+ * filesystem, and the share done and time left where the sender could tell the stream's size
+ * (`zfs send -n -P`, or a full stream's snapshot size, marked `~`: an estimate that the stream
+ * may overrun).
  */
-import type { ProgressEvent } from '../replication/job/types.js';
+import type { FilesystemStatus, JobStatus, ProgressEvent } from '../replication/job/types.js';
 import { formatBytes } from './output.js';
+
+/** The shortest time between two draws for byte counts alone. */
+const BYTES_REDRAW_MS = 250;
 
 export interface RunningStep {
   /** `2/5`: the step's position among the filesystem's steps. */
   step: string;
-  index: number;
   bytes: number;
   startedMs: number;
   estimate?: { bytes: number; approximate: boolean };
@@ -44,19 +47,28 @@ export function describeRunning(filesystem: string, state: RunningStep, nowMs: n
   return `${text} @ ${formatBytes(rate)}/s`;
 }
 
-export function createProgressDisplay(
-  stream: Pick<NodeJS.WriteStream, 'write' | 'columns'>,
-  now: () => number = Date.now,
-): { onProgress: (event: ProgressEvent) => void; stop: () => void } {
-  const running = new Map<string, RunningStep>();
+export interface ProgressDisplay {
+  /** The run whose status the line shows. */
+  follow(run: { status(): JobStatus }): void;
+  /** The run's progress events (the runtime's `onProgress`): each redraws the line. */
+  onProgress: (event: ProgressEvent) => void;
+  /** Clears the line. */
+  stop(): void;
+}
+
+export function createProgressDisplay(stream: Pick<NodeJS.WriteStream, 'write' | 'columns'>, now: () => number = Date.now): ProgressDisplay {
+  let followed: { status(): JobStatus } | undefined;
   let lastDraw = Number.NEGATIVE_INFINITY;
   let drawn = false;
 
-  const draw = (force = false): void => {
+  const draw = (force: boolean): void => {
     const at = now();
-    if (!force && at - lastDraw < 250) return;
+    if (followed === undefined || (!force && at - lastDraw < BYTES_REDRAW_MS)) return;
     lastDraw = at;
-    const parts = [...running.entries()].map(([fs, state]) => describeRunning(fs, state, at));
+    const parts = followed.status().filesystems.flatMap((fs) => {
+      const running = runningStepOf(fs);
+      return running === undefined ? [] : [describeRunning(fs.source, running, at)];
+    });
     const width = stream.columns ?? 100;
     const line = parts.join(' | ').slice(0, width - 1);
     stream.write(`\r\x1b[K${line}`);
@@ -64,33 +76,25 @@ export function createProgressDisplay(
   };
 
   return {
+    follow(run) {
+      followed = run;
+    },
     onProgress(event) {
-      switch (event.type) {
-        case 'step-start':
-          running.set(event.filesystem, { step: `${event.index + 1}/${event.total}`, index: event.index, bytes: 0, startedMs: now() });
-          break;
-        case 'bytes': {
-          const state = running.get(event.filesystem);
-          if (state) state.bytes = event.bytes;
-          break;
-        }
-        case 'estimate': {
-          // A late answer for a step that already finished must not label the next one.
-          const state = running.get(event.filesystem);
-          if (state?.index === event.index) state.estimate = { bytes: event.bytes, approximate: event.approximate };
-          break;
-        }
-        case 'step-done':
-          running.delete(event.filesystem);
-          break;
-        case 'filesystem-done':
-          running.delete(event.result.source);
-          break;
-      }
       draw(event.type !== 'bytes');
     },
     stop() {
       if (drawn) stream.write('\r\x1b[K');
     },
+  };
+}
+
+function runningStepOf(fs: FilesystemStatus): RunningStep | undefined {
+  const current = fs.current;
+  if (current === undefined) return undefined;
+  return {
+    step: `${current.index + 1}/${fs.steps.length}`,
+    bytes: current.bytes,
+    startedMs: current.startedAt,
+    ...(current.estimate !== undefined ? { estimate: current.estimate } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { Option, type Command } from 'commander';
 import type { EndpointOpener, OpenedEndpoint } from '../replication/endpoint/open.js';
 import { DEFAULT_REMOTE_COMMAND, type EndpointSpec } from '../replication/endpoint/spec.js';
-import type { JobSummary } from '../replication/job/types.js';
+import type { JobSpec, JobSummary } from '../replication/job/types.js';
 import type { DivergedPolicy, InitialPolicy } from '../replication/planner/index.js';
 import { validateFilesystemName } from '../replication/zfs/names.js';
 import { splitCommand } from './command-words.js';
@@ -109,7 +109,7 @@ async function replicate(direction: Direction, src: string, dst: string, options
   };
 
   // The replication machinery loads once the arguments are known to be good.
-  const [{ runReplicationJob }, { snapshotNameFor }, { enabledSendFlags }, { EndpointOpener }] = await Promise.all([
+  const [{ startReplication }, { snapshotNameFor }, { enabledSendFlags }, { EndpointOpener }] = await Promise.all([
     import('../replication/job/run-job.js'),
     import('../replication/planner/snapshot-name.js'),
     import('../replication/contract.js'),
@@ -130,12 +130,10 @@ async function replicate(direction: Direction, src: string, dst: string, options
     const sender = openSide(endpoints, endpointSpecOf(source, ssh), opened);
     const receiver = openSide(endpoints, endpointSpecOf(target, ssh), opened);
     const destination = await receiver.destination();
-    summary = await runReplicationJob({
+    const spec: JobSpec = {
       name: options.name,
       destination: destination.canonical,
       formerDestinations: destination.legacy,
-      sender: sender.client,
-      receiver: receiver.client,
       source: source.dataset,
       target: target.dataset,
       recursive: options.recursive === true,
@@ -150,13 +148,20 @@ async function replicate(direction: Direction, src: string, dst: string, options
       concurrency: jobs,
       dryRun: options.dryRun === true,
       ...(options.snapshot ? { snapshotName: snapshotNameFor(now) } : {}),
-      now,
-      logger,
-      ...(progress ? { onProgress: progress.onProgress } : {}),
       // Same host and no byte progress to show: the kernel moves the stream, as `zfs send | zfs recv` would.
       directPipe: !progress && source.kind === 'local' && target.kind === 'local',
+    };
+    const run = startReplication(spec, {
+      sender: sender.client,
+      receiver: receiver.client,
+      logger,
       signal: controller.signal,
+      // The progress line redraws as the run goes, with the share done and the time left
+      // where the sender can tell the size.
+      ...(progress ? { onProgress: progress.onProgress, estimateSizes: true } : {}),
     });
+    progress?.follow(run);
+    summary = await run.result;
   } finally {
     progress?.stop();
     await Promise.allSettled(opened.map((side) => side.close()));

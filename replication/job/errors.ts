@@ -1,6 +1,7 @@
-/** Errors of a replication job as a whole (per-filesystem failures are reported, not thrown). */
+/** Errors of a replication job as a whole (per-filesystem failures are reported, not thrown), and how a summary reports any error. */
 
-import { ZferryError } from '../../platform/errors.js';
+import { ZferryError, errorCode, errorMessage } from '../../platform/errors.js';
+import { RpcRemoteError } from '../../rpc/index.js';
 
 export class ReplicationError extends ZferryError {}
 
@@ -29,4 +30,10 @@ export class StepVerificationError extends ReplicationError {
   constructor(message: string) {
     super('STEP_UNVERIFIED', message);
   }
+}
+
+/** `{code, message}` of any error, preferring the remote's own code when an RPC carried it. */
+export function describeError(error: unknown): { code: string; message: string } {
+  const remoteCode = error instanceof RpcRemoteError ? error.remoteCode : undefined;
+  return { code: remoteCode ?? errorCode(error) ?? 'ERROR', message: errorMessage(error) };
 }

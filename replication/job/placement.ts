@@ -6,15 +6,15 @@
 import { refuseOverlap } from '../planner/index.js';
 import { poolOf } from '../zfs/index.js';
 import { SourceNotFoundError, TargetPoolNotFoundError } from './errors.js';
-import { signalOption } from './run-filesystem.js';
-import type { ReplicationJob } from './types.js';
+import type { RunContext } from './context.js';
 
-export async function checkPlacement(job: ReplicationJob): Promise<void> {
-  const [source, target] = await Promise.all([
-    job.sender.poolIdentity({ filesystem: job.source }, signalOption(job)),
-    job.receiver.poolIdentity({ filesystem: job.target }, signalOption(job)),
+export async function checkPlacement(run: RunContext): Promise<void> {
+  const { source, target } = run.spec;
+  const [sourcePool, targetPool] = await Promise.all([
+    run.sender.poolIdentity({ filesystem: source }, run.call),
+    run.receiver.poolIdentity({ filesystem: target }, run.call),
   ]);
-  refuseOverlap({ dataset: job.source, poolGuid: source.guid }, { dataset: job.target, poolGuid: target.guid });
-  if (source.guid === null) throw new SourceNotFoundError(job.source, `pool '${poolOf(job.source)}' does not exist`);
-  if (target.guid === null) throw new TargetPoolNotFoundError(poolOf(job.target), job.target);
+  refuseOverlap({ dataset: source, poolGuid: sourcePool.guid }, { dataset: target, poolGuid: targetPool.guid });
+  if (sourcePool.guid === null) throw new SourceNotFoundError(source, `pool '${poolOf(source)}' does not exist`);
+  if (targetPool.guid === null) throw new TargetPoolNotFoundError(poolOf(target), target);
 }

@@ -5,45 +5,130 @@ import type { PlanOptions } from '../planner/index.js';
 
 export type EndpointClient = Client<EndpointContract>;
 
-/** One run of a push or pull: a source tree on the sender replicated to the receiver. */
-export interface ReplicationJob {
+/**
+ * What to replicate and how: what a command line or a daemon's job definition says. Where the
+ * run's endpoints, logs and signal come from is its JobRuntime.
+ */
+export interface JobSpec {
   /** Names the job in hold tags and properties (with the destination). */
   name: string;
-  /** Identifies the destination (host and target) for the cursor tag: its canonical name (endpoint/identity.ts). */
-  destination: string;
-  /** Names earlier versions gave the destination: cursors recorded under them are taken over. */
-  formerDestinations?: readonly string[];
-  sender: EndpointClient;
-  receiver: EndpointClient;
   source: string;
   target: string;
   recursive: boolean;
   plan: Omit<PlanOptions, 'now'>;
+  /** `zfs send` stream options for every step (a resumed step keeps its token's). */
+  sendFlags?: SendFlags;
   /** Filesystems replicated at once. */
   concurrency: number;
   dryRun: boolean;
-  /** `zfs send` stream options for every step (a resumed step keeps its token's). */
-  sendFlags?: SendFlags;
   /** Take this snapshot (short name) of the source first, atomically across the tree. */
   snapshotName?: string;
-  now: Date;
-  logger: Logger;
-  onProgress?: (event: ProgressEvent) => void;
-  signal?: AbortSignal;
+  /** Identifies the destination (host and target) for the cursor tag: its canonical name (endpoint/identity.ts). */
+  destination: string;
+  /** Names earlier versions gave the destination: cursors recorded under them are taken over. */
+  formerDestinations?: readonly string[];
   /**
    * Both endpoints live in this process: let zfs send write straight into zfs recv, as a shell
    * pipe would, instead of passing every byte through here. Step sizes then come from
-   * `zfs recv -v` (rounded) and there are no byte progress events.
+   * `zfs recv -v` (rounded) and a running step's bytes are not known.
    */
   directPipe?: boolean;
 }
 
+/** What one run works with: its endpoints, where it logs and reports, what stops it. */
+export interface JobRuntime {
+  sender: EndpointClient;
+  receiver: EndpointClient;
+  logger: Logger;
+  /** Stops the run: it still ends with a summary (outcome `interrupted`). */
+  signal?: AbortSignal;
+  /** Told each change as it happens; the handle's status() holds the same state, to read at any time. */
+  onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Ask the sender for each step's stream size, beside the transfer, for a live display's share
+   * done and time left (`estimate` in the status). One call per step: runs that nobody watches
+   * leave it off.
+   */
+  estimateSizes?: boolean;
+  /** The clock, in ms since the epoch (Date.now unless given): the run's start, durations, rates. */
+  now?: () => number;
+}
+
+/** A started run: where it stands now, and its summary once it ends. */
+export interface ReplicationHandle {
+  /** A fresh snapshot of the run's live state at each call. */
+  status(): JobStatus;
+  /**
+   * The summary once the run ends (also when it was interrupted). Rejects only when the run
+   * could not start replicating: the source missing, a side unreachable, a refused placement.
+   */
+  readonly result: Promise<JobSummary>;
+}
+
+/**
+ * `preparing`: snapshot, listings, placement; `replicating`: the filesystems run;
+ * `finishing`: the last steps are checked and the cursors moved. Then how it ended.
+ */
+export type JobState = 'preparing' | 'replicating' | 'finishing' | 'done' | 'failed' | 'interrupted';
+
+export interface JobStatus {
+  source: string;
+  target: string;
+  state: JobState;
+  /** When the run started (ms since the epoch, the runtime's clock). */
+  startedAt: number;
+  /** Bytes sent so far, every filesystem's steps done and running. */
+  bytes: number;
+  /** Every filesystem the run mapped (none while preparing), parents before children. */
+  filesystems: FilesystemStatus[];
+  /** Why the run stopped before replicating (result rejects with it). */
+  error?: { code: string; message: string };
+}
+
+/**
+ * `pending`: waits for its parent or a free slot; `verifying`: its last step is received and
+ * waits for the job's check; `done`: replicated, up to date, or planned (dry run).
+ */
+export type FilesystemState = 'pending' | 'running' | 'verifying' | 'done' | 'skipped' | 'failed' | 'interrupted';
+
+export interface FilesystemStatus {
+  source: string;
+  target: string;
+  state: FilesystemState;
+  /** The planned steps in words (empty until planned, and when there is nothing to send). */
+  steps: string[];
+  /** How many steps are done: `steps[stepsDone]` runs next. */
+  stepsDone: number;
+  /** The step running now. */
+  current?: RunningStepStatus;
+  /** Bytes sent, steps done and running. */
+  bytes: number;
+  /** Bytes per second over the last few seconds (0 when nothing runs). */
+  rate: number;
+  /** Once it ended (see FilesystemResult). */
+  outcome?: FilesystemOutcome;
+  error?: { code: string; message: string };
+}
+
+export interface RunningStepStatus {
+  index: number;
+  /** The step in words, as in `steps`. */
+  name: string;
+  /** Bytes through this process so far (0 throughout with `directPipe`). */
+  bytes: number;
+  startedAt: number;
+  /** The stream's size, where the sender could tell (`approximate`: from the snapshot's size). */
+  estimate?: { bytes: number; approximate: boolean };
+}
+
+/** What the runtime's `onProgress` is told: the changes the handle's status shows. */
 export type ProgressEvent =
   | { type: 'step-start'; filesystem: string; step: string; index: number; total: number }
   | { type: 'bytes'; filesystem: string; bytes: number }
   /** The size of the running step's stream, where the sender could tell (`approximate`: from the snapshot's size). */
   | { type: 'estimate'; filesystem: string; index: number; bytes: number; approximate: boolean }
   | { type: 'step-done'; filesystem: string; step: string; bytes: number; durationMs: number }
+  /** A filesystem that ran has ended (once its last step is checked). */
   | { type: 'filesystem-done'; result: FilesystemResult };
 
 /** `interrupted`: the job's signal stopped it (or it never started); its error says so (INTERRUPTED). */

@@ -6,8 +6,8 @@
 import { pino } from 'pino';
 import { localClient, type Implementation } from '../../rpc/index.js';
 import { endpointContract, type EndpointContract } from '../../replication/contract.js';
-import { runReplicationJob } from '../../replication/job/run-job.js';
-import type { JobSummary, ReplicationJob } from '../../replication/job/types.js';
+import { startReplication } from '../../replication/job/run-job.js';
+import type { JobRuntime, JobSpec, JobSummary, ReplicationHandle } from '../../replication/job/types.js';
 import type { FilesystemVersion } from '../../replication/zfs/types.js';
 
 /** A snapshot version as an endpoint would report it. */
@@ -28,33 +28,78 @@ export function unusedEndpoints(): Implementation<EndpointContract> {
   return { ...endpoints, poolIdentity: async (req) => ({ guid: poolGuidOf(req.filesystem) }) };
 }
 
+type ListVersionTree = Implementation<EndpointContract>['listVersionTree'];
+
+/** Lists two pools kept as maps (filesystem → its versions): `source` for `sourceRoot`, `target` for any other root. */
+export function listPools(
+  sourceRoot: string,
+  source: ReadonlyMap<string, FilesystemVersion[]>,
+  target: ReadonlyMap<string, FilesystemVersion[]>,
+): ListVersionTree {
+  return async (req) => {
+    const side = req.root === sourceRoot ? source : target;
+    return { exists: true, filesystems: [...side].map(([name, versions]) => ({ name, versions: [...versions] })), resumeTokens: {} };
+  };
+}
+
+/**
+ * Lists a tree one snapshot behind: each of `names` (at or below `sourceRoot`) has @s1 and @s2,
+ * its target (the same path below `targetRoot`) @s1; the n-th filesystem's guids are n01, n02.
+ */
+export function listOneSnapshotBehind(sourceRoot: string, targetRoot: string, names: readonly string[]): ListVersionTree {
+  return async (req) => {
+    const side = req.root === sourceRoot ? sourceRoot : targetRoot;
+    const filesystems = names.map((name, i) => {
+      const fs = name.replace(sourceRoot, side);
+      const guid = (n: number) => String(100 * (i + 1) + n);
+      return {
+        name: fs,
+        versions:
+          side === sourceRoot ? [snapshotVersion(fs, 's1', guid(1), 10), snapshotVersion(fs, 's2', guid(2), 20)] : [snapshotVersion(fs, 's1', guid(1), 5)],
+      };
+    });
+    return { exists: true, filesystems, resumeTokens: {} };
+  };
+}
+
 /** A stand-in pool guid: the same for every dataset of one pool name, different between names. */
 function poolGuidOf(filesystem: string): string {
   const pool = filesystem.split('/')[0] ?? filesystem;
   return String([...pool].reduce((sum, char) => (sum * 31 + char.charCodeAt(0)) % 1_000_000_007, 7));
 }
 
-/** Runs a job from `source` to `target` with `impl` playing both sender and receiver. */
-export function runInMemoryJob(
-  impl: Implementation<EndpointContract>,
-  source: string,
-  target: string,
-  overrides: Partial<ReplicationJob> = {},
-): Promise<JobSummary> {
+/** What a test sets of a job: any part of its spec and its runtime, side by side. */
+export type InMemoryJobOptions = Partial<JobSpec> & Partial<JobRuntime>;
+
+/** Starts a job from `source` to `target` with `impl` playing both sender and receiver. */
+export function startInMemoryJob(impl: Implementation<EndpointContract>, source: string, target: string, options: InMemoryJobOptions = {}): ReplicationHandle {
   const client = localClient(endpointContract, impl);
-  return runReplicationJob({
-    name: 'test',
-    destination: 'here',
-    sender: client,
-    receiver: client,
-    source,
-    target,
-    recursive: false,
-    plan: { initial: 'all', onDiverged: 'fail', batch: false },
-    concurrency: 1,
-    dryRun: false,
-    now: new Date(),
-    logger: pino({ level: 'silent' }),
-    ...overrides,
-  });
+  const { sender, receiver, logger, signal, onProgress, estimateSizes, now, ...spec } = options;
+  return startReplication(
+    {
+      name: 'test',
+      destination: 'here',
+      source,
+      target,
+      recursive: false,
+      plan: { initial: 'all', onDiverged: 'fail', batch: false },
+      concurrency: 1,
+      dryRun: false,
+      ...spec,
+    },
+    {
+      sender: sender ?? client,
+      receiver: receiver ?? client,
+      logger: logger ?? pino({ level: 'silent' }),
+      ...(signal !== undefined ? { signal } : {}),
+      ...(onProgress !== undefined ? { onProgress } : {}),
+      ...(estimateSizes !== undefined ? { estimateSizes } : {}),
+      ...(now !== undefined ? { now } : {}),
+    },
+  );
+}
+
+/** Runs a job from `source` to `target` with `impl` playing both sender and receiver. */
+export function runInMemoryJob(impl: Implementation<EndpointContract>, source: string, target: string, options: InMemoryJobOptions = {}): Promise<JobSummary> {
+  return startInMemoryJob(impl, source, target, options).result;
 }

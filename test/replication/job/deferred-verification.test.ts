@@ -8,7 +8,7 @@ import type { Implementation } from '../../../rpc/index.js';
 import type { EndpointContract } from '../../../replication/contract.js';
 import type { ProgressEvent } from '../../../replication/job/types.js';
 import type { FilesystemVersion } from '../../../replication/zfs/types.js';
-import { runInMemoryJob, snapshotVersion as version, unusedEndpoints } from '../../helpers/in-memory-job.js';
+import { listPools, runInMemoryJob, snapshotVersion as version, unusedEndpoints } from '../../helpers/in-memory-job.js';
 
 const SRC = 'tank/data';
 const DST = 'backup/data';
@@ -27,10 +27,7 @@ function fakeEndpoint(answer: Answer) {
   }
   const impl: Implementation<EndpointContract> = {
     ...unusedEndpoints(),
-    async listVersionTree(req) {
-      const side = req.root === SRC ? source : target;
-      return { exists: true, filesystems: [...side].map(([name, versions]) => ({ name, versions: [...versions] })), resumeTokens: {} };
-    },
+    listVersionTree: listPools(SRC, source, target),
     async send() {
       return { response: {}, stream: Readable.from([Buffer.alloc(100, 1)]) };
     },

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type { Implementation } from '../../../rpc/index.js';
 import type { EndpointContract } from '../../../replication/contract.js';
-import { runInMemoryJob, snapshotVersion as version, unusedEndpoints } from '../../helpers/in-memory-job.js';
+import { listOneSnapshotBehind, runInMemoryJob, snapshotVersion as version, startInMemoryJob, unusedEndpoints } from '../../helpers/in-memory-job.js';
 
 const SRC = 'tank/data';
 const DST = 'backup/data';
@@ -20,15 +20,7 @@ test('interrupted mid-tree: done stays done, the running filesystem names its st
   let cursorMoves = 0;
   const impl: Implementation<EndpointContract> = {
     ...unusedEndpoints(),
-    async listVersionTree(req) {
-      const side = req.root === SRC ? SRC : DST;
-      const filesystems = names.map((name, i) => {
-        const fs = name.replace(SRC, side);
-        const guid = (n: number) => String(100 * (i + 1) + n);
-        return { name: fs, versions: side === SRC ? [version(fs, 's1', guid(1), 10), version(fs, 's2', guid(2), 20)] : [version(fs, 's1', guid(1), 5)] };
-      });
-      return { exists: true, filesystems, resumeTokens: {} };
-    },
+    listVersionTree: listOneSnapshotBehind(SRC, DST, names),
     async send() {
       return { response: {}, stream: Readable.from([Buffer.alloc(1000, 1)]) };
     },
@@ -77,8 +69,10 @@ test('interrupted while listing: a summary all the same, with nothing replicated
       throw Object.assign(new Error('listing aborted'), { code: 'ZFS_ABORTED' });
     },
   };
-  const summary = await runInMemoryJob(impl, SRC, DST, { signal: controller.signal });
+  const handle = startInMemoryJob(impl, SRC, DST, { signal: controller.signal });
+  const summary = await handle.result;
   assert.equal(summary.outcome, 'interrupted');
   assert.deepEqual(summary.filesystems, []);
+  assert.deepEqual({ ...handle.status(), startedAt: 0 }, { source: SRC, target: DST, state: 'interrupted', startedAt: 0, bytes: 0, filesystems: [] });
   assert.deepEqual(summary.warnings, ['interrupted by SIGTERM while listing and preparing: no filesystem was replicated']);
 });
