@@ -14,11 +14,12 @@ import type { Multiplexer } from './mux.js';
 import type { HandlerRegistry, RegisteredEndpoint } from './registry.js';
 import type { RpcStream, StreamEvents } from './stream.js';
 import { IncomingByteStream } from './stream-receiver.js';
-import { StreamSender } from './stream-sender.js';
+import { sendByteStream } from './send-byte-stream.js';
+import type { StreamSender } from './stream-sender.js';
 import { destroyQuietly, isReadable } from './readable.js';
 import type { PeerIdentity } from '../transport/types.js';
 import { validate } from './validation.js';
-import { RESPONSE_OK_BYTES, TRAILER_OK_BYTES, encodeWithError } from './wire.js';
+import { RESPONSE_OK_BYTES, encodeWithError } from './wire.js';
 import type { RequestHeaders, ResponseHeaders, TrailerHeaders, WireError } from './wire.js';
 import { handlerErrorToWire, rpcErrorToWire, wireToError } from './wire-error.js';
 
@@ -210,31 +211,13 @@ export class IncomingCall implements StreamEvents {
   }
 
   #sendStream(source: Readable): void {
-    const mux = this.#mux;
-    const stream = this.#stream;
     this.#responseSource = source;
-    mux.setSending(stream, true);
-    this.#sender = new StreamSender(source, {
-      credit: () => mux.credit(stream),
-      get maxFrame() {
-        return mux.maxDataFrame;
-      },
-      writeData: (chunks, length) => mux.sendData(stream, chunks, length),
-      writerBlocked: () => mux.writerBlocked,
-      whenWritable: (callback) => mux.whenWritable(callback),
-      finished: () => {
-        mux.sendHeaders(stream, TRAILER_OK_BYTES, true);
-        this.#afterResponse();
-      },
-      failed: (error) => {
-        const message = errorMessage(error);
+    this.#sender = sendByteStream(this.#mux, this.#stream, source, {
+      sourceFailed: (message) => {
         this.#init.logger?.warn({ endpoint: this.#init.headers.endpoint, peer: this.#init.peer.name, err: message }, 'rpc response stream source failed');
-        const wire: WireError = { code: 'RPC_STREAM_SOURCE', message };
-        mux.sendHeaders(stream, encodeWithError((error) => ({ kind: 'trailer', ok: false, error }) satisfies TrailerHeaders, wire, mux.headerLimit), true);
-        this.#afterResponse();
       },
+      trailerSent: () => this.#afterResponse(),
     });
-    this.#sender.start();
   }
 
   #onHandlerError(error: unknown): void {

@@ -11,11 +11,12 @@ import { decodeMessage, encodeMessage } from './message-codec.js';
 import type { Multiplexer } from './mux.js';
 import type { RpcStream, StreamEvents } from './stream.js';
 import { IncomingByteStream } from './stream-receiver.js';
-import { StreamSender } from './stream-sender.js';
+import { sendByteStream } from './send-byte-stream.js';
+import type { StreamSender } from './stream-sender.js';
 import { destroyQuietly, isReadable } from './readable.js';
 import { validate } from './validation.js';
-import { TRAILER_OK_BYTES, encodeJson, encodeWithError } from './wire.js';
-import type { RequestHeaders, ResponseHeaders, TrailerHeaders, WireError } from './wire.js';
+import { encodeJson } from './wire.js';
+import type { RequestHeaders, ResponseHeaders, TrailerHeaders } from './wire.js';
 import { rpcErrorToWire, wireToError } from './wire-error.js';
 
 export interface OutgoingCallInit {
@@ -127,30 +128,13 @@ export class OutgoingCall implements StreamEvents {
   }
 
   #startSender(stream: RpcStream, source: Readable): void {
-    const mux = this.#init.mux;
-    mux.setSending(stream, true);
-    this.#sender = new StreamSender(source, {
-      credit: () => mux.credit(stream),
-      get maxFrame() {
-        return mux.maxDataFrame;
-      },
-      writeData: (chunks, length) => mux.sendData(stream, chunks, length),
-      writerBlocked: () => mux.writerBlocked,
-      whenWritable: (callback) => mux.whenWritable(callback),
-      finished: () => {
-        mux.sendHeaders(stream, TRAILER_OK_BYTES, true);
-        this.#checkDone();
-      },
-      failed: (error) => {
-        const message = errorMessage(error);
+    this.#sender = sendByteStream(this.#init.mux, stream, source, {
+      // The call still waits for the peer's answer, then fails with this (see #settle).
+      sourceFailed: (message, error) => {
         this.#sourceError = new RpcStreamSourceError(`request stream failed: ${message}`, { cause: error });
-        // The peer learns it was the source, not the connection; we still wait for its answer.
-        const wire: WireError = { code: 'RPC_STREAM_SOURCE', message };
-        mux.sendHeaders(stream, encodeWithError((error) => ({ kind: 'trailer', ok: false, error }) satisfies TrailerHeaders, wire, mux.headerLimit), true);
-        if (this.#settled) this.#checkDone();
       },
+      trailerSent: () => this.#checkDone(),
     });
-    this.#sender.start();
   }
 
   // ---- stream events ----

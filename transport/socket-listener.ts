@@ -78,6 +78,28 @@ export function bindServer(server: Server, options: { host: string; port: number
   });
 }
 
+/** A listener bound to a TCP address (tcp, tls): `port` is the real one when 0 was asked for. */
+export class HostPortListener extends SocketListener {
+  constructor(
+    server: Server,
+    readonly host: string,
+    readonly port: number,
+  ) {
+    super(server, formatHostPort(host, port));
+  }
+}
+
+/** Bind `server` to a TCP address; `kind` ('tcp', 'tls') names the listener in errors. */
+export async function listenOnHostPort(server: Server, options: { host: string; port: number }, kind: string): Promise<HostPortListener> {
+  await bindServer(server, { host: options.host, port: options.port }, `${kind} ${formatHostPort(options.host, options.port)}`);
+  const bound = server.address();
+  if (bound === null || typeof bound === 'string') {
+    server.close();
+    throw new TransportError('LISTEN_FAILED', `${kind} listener on ${options.host} has no TCP address`);
+  }
+  return new HostPortListener(server, bound.address, bound.port);
+}
+
 /** `host:port`, with brackets around IPv6 addresses. */
 export function formatHostPort(host: string | undefined, port: number | undefined): string {
   const h = host ?? '?';

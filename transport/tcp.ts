@@ -3,7 +3,7 @@ import type { Connector, ConnectionHandler, Listener, TransportConnection } from
 import { TransportError } from './errors.js';
 import { DEFAULT_ARENA_BYTES, MIN_READ_BYTES, ReadArena, TCP_MAX_READ_BYTES, arenaOnRead, startArenaReads } from './arena-reader.js';
 import { awaitSocketReady, connectFailed } from './socket-connect.js';
-import { SocketListener, bindServer, formatHostPort, socketConnection } from './socket-listener.js';
+import { formatHostPort, listenOnHostPort, socketConnection } from './socket-listener.js';
 import type { ListenerErrorHandler } from './socket-listener.js';
 
 function tcpReadArena(): ReadArena {
@@ -42,16 +42,6 @@ function checkPort(port: number, allowZero: boolean): void {
   }
 }
 
-class BoundTcpListener extends SocketListener implements TcpListener {
-  constructor(
-    server: net.Server,
-    readonly host: string,
-    readonly port: number,
-  ) {
-    super(server, formatHostPort(host, port));
-  }
-}
-
 export function tcpConnector(address: TcpAddress): Connector {
   checkPort(address.port, false);
   const target = formatHostPort(address.host, address.port);
@@ -70,13 +60,7 @@ export async function listenTcp(options: TcpListenOptions, onConnection: Connect
   checkPort(options.port, true);
   // Paused, so that arena reads are installed before the first read (see arena-reader.ts).
   const server = net.createServer({ pauseOnConnect: true });
-  await bindServer(server, { host: options.host, port: options.port }, `tcp ${formatHostPort(options.host, options.port)}`);
-  const bound = server.address();
-  if (bound === null || typeof bound === 'string') {
-    server.close();
-    throw new TransportError('LISTEN_FAILED', `tcp listener on ${options.host} has no TCP address`);
-  }
-  const listener = new BoundTcpListener(server, bound.address, bound.port);
+  const listener = await listenOnHostPort(server, options, 'tcp');
   const address = listener.address;
   server.on('error', (err) => options.onError?.(new TransportError('CONNECT_FAILED', `tcp listener ${address}: ${err.message}`, { cause: err })));
   server.on('connection', (socket: net.Socket) => {

@@ -1,10 +1,12 @@
 import tls from 'node:tls';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { readFile } from 'node:fs/promises';
+import { setImmediate as nextImmediate } from 'node:timers/promises';
 import type { Connector, ConnectionHandler, Listener, PeerIdentity, TransportConnection } from './types.js';
 import { TransportError, errorMessage, errorCode } from './errors.js';
-import { awaitSocketReady, connectFailed } from './socket-connect.js';
-import { SocketListener, bindServer, formatHostPort, socketConnection } from './socket-listener.js';
+import { awaitSocketEvent, awaitSocketReady, connectFailed } from './socket-connect.js';
+import type { SocketWaitFailures } from './socket-connect.js';
+import { formatHostPort, listenOnHostPort, socketConnection } from './socket-listener.js';
 import type { ListenerErrorHandler } from './socket-listener.js';
 
 /** PEM contents (a Buffer, or a string containing `-----BEGIN`), or a path to a PEM file. */
@@ -116,6 +118,25 @@ function clientSideHandshakeError(target: string, err: Error): TransportError {
   return connectFailed(`tls ${target}`, err);
 }
 
+/** The server did not confirm our session: after a complete handshake, it rejected our certificate. */
+function acceptanceFailures(target: string, ourCert: string): SocketWaitFailures {
+  return {
+    error: (err) => {
+      const code = errorCode(err) ?? '';
+      if (code.startsWith('ERR_SSL_TLSV1_ALERT') || code.startsWith('ERR_SSL_SSLV3_ALERT') || code === 'ECONNRESET') {
+        return new TransportError('TLS_CLIENT_CERT', `TLS server ${target} rejected our client certificate (${ourCert}): ${err.message}`, { cause: err });
+      }
+      return clientSideHandshakeError(target, err);
+    },
+    closed: () =>
+      new TransportError(
+        'TLS_CLIENT_CERT',
+        `TLS server ${target} closed the connection right after the handshake: it rejected our client certificate (${ourCert}); is it signed by the CA the server trusts?`,
+      ),
+    timedOut: (ms) => new TransportError('TLS_HANDSHAKE', `TLS server ${target} did not confirm the session within ${ms} ms`),
+  };
+}
+
 /**
  * Resolve once the server has accepted our client certificate. With TLS 1.3 the client's
  * handshake completes before the server has checked our certificate; the server sends its
@@ -129,57 +150,16 @@ function watchAcceptance(socket: TLSSocket, target: string): (timeoutMs: number,
     accepted = true;
   };
   socket.once('session', onEarlySession);
-  return (timeoutMs, signal) =>
-    new Promise<void>((resolve, reject) => {
-      socket.off('session', onEarlySession);
-      if (accepted) {
-        setImmediate(resolve); // see onSession below
-        return;
-      }
+  return async (timeoutMs, signal) => {
+    socket.off('session', onEarlySession);
+    if (!accepted) {
       const ourCert = describeCert(socket.getCertificate() as PeerCertificate | undefined);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        socket.off('session', onSession);
-        socket.off('error', onError);
-        socket.off('close', onClose);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const fail = (err: TransportError): void => {
-        cleanup();
-        socket.destroy();
-        reject(err);
-      };
-      const onSession = (): void => {
-        cleanup();
-        // 'session' is emitted while OpenSSL is still inside its read loop; writing from here
-        // (our caller's continuation would) corrupts the record stream ("bad record mac").
-        setImmediate(resolve);
-      };
-      const onError = (err: Error): void => {
-        const code = errorCode(err) ?? '';
-        if (code.startsWith('ERR_SSL_TLSV1_ALERT') || code.startsWith('ERR_SSL_SSLV3_ALERT') || code === 'ECONNRESET') {
-          fail(new TransportError('TLS_CLIENT_CERT', `TLS server ${target} rejected our client certificate (${ourCert}): ${err.message}`, { cause: err }));
-        } else {
-          fail(clientSideHandshakeError(target, err));
-        }
-      };
-      const onClose = (): void => {
-        fail(
-          new TransportError(
-            'TLS_CLIENT_CERT',
-            `TLS server ${target} closed the connection right after the handshake: it rejected our client certificate (${ourCert}); is it signed by the CA the server trusts?`,
-          ),
-        );
-      };
-      const onAbort = (): void => fail(new TransportError('ABORTED', 'connect aborted', { cause: signal?.reason }));
-      const timer = setTimeout(() => {
-        fail(new TransportError('TLS_HANDSHAKE', `TLS server ${target} did not confirm the session within ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('session', onSession);
-      socket.once('error', onError);
-      socket.once('close', onClose);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+      await awaitSocketEvent(socket, 'session', acceptanceFailures(target, ourCert), signal, timeoutMs);
+    }
+    // 'session' is emitted while OpenSSL is still inside its read loop; writing before it has
+    // left that loop (our caller's continuation would) corrupts the record stream ("bad record mac").
+    await nextImmediate();
+  };
 }
 
 /** Mutual-TLS connector: we verify the server against `ca`, the server verifies our `cert`. */
@@ -221,16 +201,6 @@ export function tlsConnector(options: TlsConnectOptions): Connector {
   };
 }
 
-class BoundTlsListener extends SocketListener implements TlsListener {
-  constructor(
-    server: tls.Server,
-    readonly host: string,
-    readonly port: number,
-  ) {
-    super(server, formatHostPort(host, port));
-  }
-}
-
 /**
  * Mutual-TLS listener: a client must present a certificate signed by `ca`; its CN becomes
  * `peer.name` (the identity used for authorization). Rejected clients never reach
@@ -251,13 +221,7 @@ export async function listenTls(options: TlsListenOptions, onConnection: Connect
     rejectUnauthorized: false,
     handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   });
-  await bindServer(server, { host: options.host, port: options.port }, `tls ${formatHostPort(options.host, options.port)}`);
-  const bound = server.address();
-  if (bound === null || typeof bound === 'string') {
-    server.close();
-    throw new TransportError('LISTEN_FAILED', `tls listener on ${options.host} has no TCP address`);
-  }
-  const listener = new BoundTlsListener(server, bound.address, bound.port);
+  const listener = await listenOnHostPort(server, options, 'tls');
   const report = (err: TransportError): void => options.onError?.(err);
 
   server.on('error', (err) => report(new TransportError('CONNECT_FAILED', `tls listener ${listener.address}: ${err.message}`, { cause: err })));
