@@ -51,7 +51,15 @@ async function faultsPerCycle(tuned: boolean): Promise<number> {
     process.stdout.write(String((process.resourceUsage().minorPageFault - before) / ${cycles}));
   `;
   // Single-threaded GC: arenas are freed inside gc(), not later by a sweeper thread.
-  const { stdout } = await execa(process.execPath, [...loader, '--expose-gc', '--single-threaded-gc', '--input-type=module', '-e', script, tuned ? platformPath : '']);
+  const { stdout } = await execa(process.execPath, [
+    ...loader,
+    '--expose-gc',
+    '--single-threaded-gc',
+    '--input-type=module',
+    '-e',
+    script,
+    tuned ? platformPath : '',
+  ]);
   return Number(stdout);
 }
 

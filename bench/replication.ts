@@ -90,7 +90,10 @@ async function setUp(options: BenchOptions): Promise<BenchContext> {
   if (freeMiB < needMiB + 512) throw new BenchSetupError(`${os.tmpdir()} has ${freeMiB} MiB free; the two pools need up to ${needMiB} MiB`);
 
   const others = (await runCommand(['zpool', 'list', '-H', '-o', 'name'])).stdout.split('\n').filter(Boolean);
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   notes.push(`machine: ${os.cpus().length} CPUs, load average at start ${load}, ${others.length} other zfs pools open at start (other activity adds noise)`);
 
   const zferryCli = options.skipZferry ? undefined : await probeZferry(notes);
@@ -100,7 +103,9 @@ async function setUp(options: BenchOptions): Promise<BenchContext> {
       notes.push('syncoid is not installed (apt-get install sanoid): left out');
       options = { ...options, skipSyncoid: true };
     } else {
-      notes.push(`${syncoid.stdout.split('\n')[0] ?? 'syncoid'}: run with --no-sync-snap --quiet; over ssh also --compress=none --sshport --sshkey --sshcipher --sshoption`);
+      notes.push(
+        `${syncoid.stdout.split('\n')[0] ?? 'syncoid'}: run with --no-sync-snap --quiet; over ssh also --compress=none --sshport --sshkey --sshcipher --sshoption`,
+      );
     }
   }
 
@@ -113,7 +118,14 @@ async function setUp(options: BenchOptions): Promise<BenchContext> {
   if (!options.skipSsh) {
     sshd = await startSshd();
     await sshd.authorize();
-    remote = { host: sshd.host, port: sshd.port, user: sshd.user, identityFile: sshd.clientKey.privateKeyPath, cipher: CIPHER, clientOptions: SSH_CLIENT_OPTIONS };
+    remote = {
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      identityFile: sshd.clientKey.privateKeyPath,
+      cipher: CIPHER,
+      clientOptions: SSH_CLIENT_OPTIONS,
+    };
     progress(`sshd on ${sshd.host}:${sshd.port}, cipher ${CIPHER}`);
     if (!options.skipSyncoid) {
       const forSyncoid = await syncoidRemote(sshd, remote, target.name);

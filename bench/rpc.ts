@@ -179,7 +179,9 @@ function medianRun(runs: CallFigures[]): CallFigures {
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'zferry-bench-rpc-'));
   try {
-    process.stdout.write(`zferry RPC benchmark: ${fixed(streamBytes / GIB, 1)} GiB streams, ${rounds} rounds (median), ${os.cpus().length} CPUs, node ${process.version}\n`);
+    process.stdout.write(
+      `zferry RPC benchmark: ${fixed(streamBytes / GIB, 1)} GiB streams, ${rounds} rounds (median), ${os.cpus().length} CPUs, node ${process.version}\n`,
+    );
     const raw: Record<Transport, StreamRun[]> = { tcp: [], unix: [], stdio: [] };
     const rpc: Record<Transport, StreamRun[]> = { tcp: [], unix: [], stdio: [] };
     for (let round = 0; round < rounds; round++) {
@@ -234,7 +236,9 @@ async function main(): Promise<void> {
       fixed(c.maxMs, 1),
       c.bulkGiBps === undefined ? '-' : fixed(c.bulkGiBps),
     ];
-    process.stdout.write(`\nSmall calls over tcp, ${inFlight} in flight, ${callSeconds} s (targets: >= ${TARGETS.callsPerSecond.toLocaleString('en-US')}/s; p99 under bulk <= ${TARGETS.p99UnderBulkMs} ms)\n`);
+    process.stdout.write(
+      `\nSmall calls over tcp, ${inFlight} in flight, ${callSeconds} s (targets: >= ${TARGETS.callsPerSecond.toLocaleString('en-US')}/s; p99 under bulk <= ${TARGETS.p99UnderBulkMs} ms)\n`,
+    );
     process.stdout.write(
       `${table([['', 'calls/s', 'p50 ms', 'p99 ms', 'max ms', 'bulk GiB/s'], callRow('alone', calls.alone), callRow('during a bulk stream', calls.underBulk)])}\n`,
     );
@@ -258,7 +262,12 @@ async function main(): Promise<void> {
               raw: round2(s.raw.gibPerSecond),
               zferry: round2(s.rpc.gibPerSecond),
               ratio: round2(s.ratio),
-              cpuPerGiB: { rawSender: round2(s.raw.senderCpu), zferrySender: round2(s.rpc.senderCpu), rawReceiver: round2(s.raw.receiverCpu), zferryReceiver: round2(s.rpc.receiverCpu) },
+              cpuPerGiB: {
+                rawSender: round2(s.raw.senderCpu),
+                zferrySender: round2(s.rpc.senderCpu),
+                rawReceiver: round2(s.raw.receiverCpu),
+                zferryReceiver: round2(s.rpc.receiverCpu),
+              },
             },
           ];
         }),

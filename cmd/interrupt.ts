@@ -25,9 +25,7 @@ export function abortOnSignals(controller: AbortController, logger: Logger): Int
     if (received !== undefined) {
       const code = EXIT_INTERRUPTED[received];
       process.stderr.write(`zferry: ${signal} again: exiting without the summary\n`);
-      void import('../replication/zfs/spawn.js')
-        .then(({ zfsProcessesGone }) => zfsProcessesGone(FORCED_EXIT_WAIT_MS))
-        .finally(() => process.exit(code));
+      void import('../replication/zfs/spawn.js').then(({ zfsProcessesGone }) => zfsProcessesGone(FORCED_EXIT_WAIT_MS)).finally(() => process.exit(code));
       return;
     }
     received = signal;

@@ -5,9 +5,7 @@
 import type { EndpointSpec, SshEndpointSpec } from '../replication/endpoint/spec.js';
 import { UsageError } from './errors.js';
 
-export type Location =
-  | { kind: 'local'; dataset: string }
-  | { kind: 'ssh'; host: string; user?: string; port?: number; dataset: string };
+export type Location = { kind: 'local'; dataset: string } | { kind: 'ssh'; host: string; user?: string; port?: number; dataset: string };
 
 export function parseLocation(text: string): Location {
   if (text.startsWith('-')) throw new UsageError(`${JSON.stringify(text)} is not a dataset or remote location`);

@@ -33,7 +33,8 @@ export function humanSummary(summary: JobSummary): string[] {
       continue;
     }
     const detail: string[] = [];
-    if (fs.steps.length > 0) detail.push(`${fs.steps.length} step${fs.steps.length === 1 ? '' : 's'}`, `${approx(fs.steps)}${formatBytes(fs.bytes)}`, formatDuration(fs.durationMs));
+    if (fs.steps.length > 0)
+      detail.push(`${fs.steps.length} step${fs.steps.length === 1 ? '' : 's'}`, `${approx(fs.steps)}${formatBytes(fs.bytes)}`, formatDuration(fs.durationMs));
     lines.push(detail.length > 0 ? `${head} (${detail.join(', ')})` : head);
     for (const action of fs.actions) lines.push(`    ${action}`);
     for (const step of fs.steps) lines.push(`    ${step.from ? `${step.from} -> ${step.to}` : `full ${step.to}`}  ${approx([step])}${formatBytes(step.bytes)}`);

@@ -60,7 +60,11 @@ export function registerReplicate(program: Command, direction: Direction): void 
     .argument('<dst>', 'target dataset')
     .option('-r, --recursive', 'replicate the tree below SRC too (same relative paths under DST)')
     .option('--snapshot', 'take a fresh zferry_<UTC time> snapshot of SRC first (atomic across the tree)')
-    .addOption(new Option('--initial <policy>', 'empty target: send all snapshots, the most recent only, or fail').choices(['all', 'most-recent', 'fail']).default('all'))
+    .addOption(
+      new Option('--initial <policy>', 'empty target: send all snapshots, the most recent only, or fail')
+        .choices(['all', 'most-recent', 'fail'])
+        .default('all'),
+    )
     .addOption(
       new Option('--on-diverged <policy>', 'target moved past the common snapshot: fail, roll it back, or rename it aside and replicate fresh')
         .choices(['fail', 'rollback', 'rename'])

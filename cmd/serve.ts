@@ -38,7 +38,11 @@ export function registerServe(program: Command): void {
       const server = new RpcServer({ logger, limits: REPLICATION_RPC_LIMITS });
       server.register(
         endpointContract,
-        createZfsEndpoint({ driver: new ZfsDriver({ logger, probeCacheFile: defaultProbeCachePath() }), logger, ...(options.root.length > 0 ? { roots: options.root } : {}) }),
+        createZfsEndpoint({
+          driver: new ZfsDriver({ logger, probeCacheFile: defaultProbeCachePath() }),
+          logger,
+          ...(options.root.length > 0 ? { roots: options.root } : {}),
+        }),
       );
       const transport = stdioConnection();
       const connection = server.serve(transport);

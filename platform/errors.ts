@@ -34,7 +34,7 @@ export function errorStack(err: unknown): string {
 /** The `code` property of anything thrown, when it is a string: ours, or Node's (`ENOENT`, ...). */
 export function errorCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err).code;
+    const code = err.code;
     if (typeof code === 'string') return code;
   }
   return undefined;

@@ -69,5 +69,9 @@ export function enlargePipe(fd: number, bytes = DEFAULT_PIPE_BYTES, perl = 'perl
 export function enlargeSocketSendBuffer(fd: number, bytes = DEFAULT_SOCKET_SEND_BYTES, perl = 'perl'): Promise<boolean> {
   if (process.platform !== 'linux' || !Number.isInteger(bytes) || bytes <= 0 || kindOf(fd) !== 'socket') return Promise.resolve(false);
   const size = `pack("i", ${bytes})`;
-  return runOnDescriptor(fd, `setsockopt(STDIN, ${SOL_SOCKET}, ${SO_SNDBUFFORCE}, ${size}) or setsockopt(STDIN, ${SOL_SOCKET}, ${SO_SNDBUF}, ${size}) or exit 1`, perl);
+  return runOnDescriptor(
+    fd,
+    `setsockopt(STDIN, ${SOL_SOCKET}, ${SO_SNDBUFFORCE}, ${size}) or setsockopt(STDIN, ${SOL_SOCKET}, ${SO_SNDBUF}, ${size}) or exit 1`,
+    perl,
+  );
 }

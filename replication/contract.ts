@@ -13,15 +13,10 @@ import { endpointErrors } from './error-codes.js';
 import { FILESYSTEM_NAME_PATTERN, MAX_NAME_LENGTH, SHORT_NAME_PATTERN } from './zfs/names.js';
 
 /** Dataset names by the rules of zfs/names.ts, the ones the driver checks again before zfs runs. */
-export const filesystemName = z
-  .string()
-  .min(1)
-  .max(MAX_NAME_LENGTH)
-  .regex(FILESYSTEM_NAME_PATTERN, 'not a valid filesystem name')
-  .meta({
-    id: 'FilesystemName',
-    description: 'a filesystem name, `pool/a/b`: the pool name begins with a letter; no other component is `.` or `..` or begins with `-` or a space',
-  });
+export const filesystemName = z.string().min(1).max(MAX_NAME_LENGTH).regex(FILESYSTEM_NAME_PATTERN, 'not a valid filesystem name').meta({
+  id: 'FilesystemName',
+  description: 'a filesystem name, `pool/a/b`: the pool name begins with a letter; no other component is `.` or `..` or begins with `-` or a space',
+});
 export const shortName = z
   .string()
   .min(1)
@@ -62,7 +57,8 @@ export const filesystemVersion = z
   .refine((v) => v.fullName === `${v.filesystem}${v.type === 'snapshot' ? '@' : '#'}${v.name}`, 'fullName does not match filesystem and name')
   .meta({
     id: 'FilesystemVersion',
-    description: 'a snapshot or bookmark; `fullName` is `filesystem@name` (snapshot) or `filesystem#name` (bookmark); `createtxg` orders versions, `creation` is in seconds since the epoch',
+    description:
+      'a snapshot or bookmark; `fullName` is `filesystem@name` (snapshot) or `filesystem#name` (bookmark); `createtxg` orders versions, `creation` is in seconds since the epoch',
   });
 
 /** `zfs send` stream options: -w, -c, -L, -e. Refused where the sender's zfs lacks them. */
@@ -143,7 +139,9 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
               .array(cursorTag)
               .max(MAX_FORMER_CURSOR_TAGS)
               .optional()
-              .describe('those of `formerCursorTags` this filesystem has a record of (its own, as its parent\'s or inherited): their holds may remain until moveCursors takes them over'),
+              .describe(
+                "those of `formerCursorTags` this filesystem has a record of (its own, as its parent's or inherited): their holds may remain until moveCursors takes them over",
+              ),
           }),
         )
         .max(1_000_000),
@@ -182,7 +180,8 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
     response: z.object({}),
   }),
   estimateSend: endpoint({
-    description: 'How big the stream of the same `send` request would be, for progress; `bytes: null` where zfs cannot tell, `approximate` when it is the snapshot\'s referenced size rather than zfs\'s own estimate.',
+    description:
+      "How big the stream of the same `send` request would be, for progress; `bytes: null` where zfs cannot tell, `approximate` when it is the snapshot's referenced size rather than zfs's own estimate.",
     errors: endpointErrors('ZFS_DATASET_NOT_FOUND', 'ZFS_INCREMENTAL_SOURCE_MISSING', 'ZFS_INCREMENTAL_MISMATCH', 'ZFS_UNSUPPORTED'),
     request: z.object({ snapshot: snapshotName, from: versionName.optional(), intermediates: z.boolean(), flags: sendFlags.optional() }),
     response: z.object({ bytes: z.number().int().nonnegative().nullable(), approximate: z.boolean() }),
@@ -191,15 +190,15 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
     stream: 'response',
     description:
       '`zfs send` of `snapshot` (incremental from `from` with `from`, with every snapshot in between with `intermediates`), or the rest of an interrupted send with `resumeToken`; the response byte stream is the send stream. ' +
-      'A token must name `snapshot`; an endpoint serving roots also refuses a token it cannot decode or whose guid is not that snapshot\'s. ' +
-      'zfs send starts when the stream is read: its failures (a missing snapshot, an unsupported flag) end the stream with a trailer `RPC_STREAM_SOURCE` whose message is zfs\'s.',
+      "A token must name `snapshot`; an endpoint serving roots also refuses a token it cannot decode or whose guid is not that snapshot's. " +
+      "zfs send starts when the stream is read: its failures (a missing snapshot, an unsupported flag) end the stream with a trailer `RPC_STREAM_SOURCE` whose message is zfs's.",
     errors: endpointErrors('ENDPOINT_RESUME_TOKEN_UNREADABLE', 'ENDPOINT_RESUME_TOKEN_MISMATCH', 'ZFS_DATASET_NOT_FOUND'),
     request: z.object({
       snapshot: snapshotName,
       from: versionName.optional(),
       intermediates: z.boolean(),
       flags: sendFlags.optional().describe('stream options; a resumed send takes them from its token instead'),
-      resumeToken: z.string().max(8192).optional().describe('the receiver\'s `receive_resume_token`: continue that send (no `from`, `intermediates` false)'),
+      resumeToken: z.string().max(8192).optional().describe("the receiver's `receive_resume_token`: continue that send (no `from`, `intermediates` false)"),
     }),
     response: z.object({}),
   }),
@@ -233,7 +232,10 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
       force: z.boolean(),
       resumable: z.boolean(),
       targetChecked: z.boolean().optional().describe('the caller planned from its own listing of the target in this run: no listing before the receive'),
-      deferVerification: z.boolean().optional().describe('on a clean exit of zfs recv, answer without `version`: the caller verifies it later (verifyReceived)'),
+      deferVerification: z
+        .boolean()
+        .optional()
+        .describe('on a clean exit of zfs recv, answer without `version`: the caller verifies it later (verifyReceived)'),
     }),
     response: z.object({
       version: filesystemVersion.optional().describe('the received snapshot (absent with `deferVerification`)'),
@@ -242,11 +244,14 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
         .int()
         .nonnegative()
         .optional()
-        .describe('set when the stream went straight from a same-host zfs send into zfs recv (nothing to count in between): the size zfs recv reported, rounded by zfs'),
+        .describe(
+          'set when the stream went straight from a same-host zfs send into zfs recv (nothing to count in between): the size zfs recv reported, rounded by zfs',
+        ),
     }),
   }),
   verifyReceived: endpoint({
-    description: 'The received snapshots as they are now, in the order asked (`null`: not there): the deferred verification of several receives in one `zfs get`.',
+    description:
+      'The received snapshots as they are now, in the order asked (`null`: not there): the deferred verification of several receives in one `zfs get`.',
     errors: endpointErrors(),
     maxRequestBytes: NAME_LIST_REQUEST_BYTES,
     request: z.object({ snapshots: z.array(snapshotName).max(100000) }),
@@ -285,7 +290,9 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
         .array(cursorTag)
         .max(MAX_FORMER_CURSOR_TAGS)
         .optional()
-        .describe("the job's tags under earlier names of the destination: once `tag` holds a moving filesystem's base, their holds on it are released and their records removed"),
+        .describe(
+          "the job's tags under earlier names of the destination: once `tag` holds a moving filesystem's base, their holds on it are released and their records removed",
+        ),
     }),
     response: z.object({ released: z.number().int().nonnegative() }),
   }),

@@ -17,8 +17,8 @@ const INTRO = [
     'Integers are MessagePack integers; guids are decimal strings, since 64 bits do not fit a double.',
   'A byte stream (`zfs send` output) follows the MESSAGE of the side that carries it as DATA frames, ended by a trailer HEADERS (protocol.md §7).',
   'A failing handler answers with a response HEADERS `{"kind":"response","ok":false,"error":{"code":"RPC_REMOTE","remoteCode":CODE,"message":…}}`, where CODE is one of the codes listed for the endpoint (meanings at the end). ' +
-    'Any call can also fail with the protocol\'s own codes (protocol.md §9): `RPC_INVALID_REQUEST` when the request does not match the tables below (the message names the members), `RPC_UNKNOWN_ENDPOINT`, `RPC_CANCELLED`, `RPC_DEADLINE_EXCEEDED`, `RPC_GOAWAY`; ' +
-    'and with `RPC_REMOTE` and `remoteCode` `RPC_RESPONSE_TOO_LARGE` when the answer exceeds the caller\'s `maxMessageBytes`.',
+    "Any call can also fail with the protocol's own codes (protocol.md §9): `RPC_INVALID_REQUEST` when the request does not match the tables below (the message names the members), `RPC_UNKNOWN_ENDPOINT`, `RPC_CANCELLED`, `RPC_DEADLINE_EXCEEDED`, `RPC_GOAWAY`; " +
+    "and with `RPC_REMOTE` and `remoteCode` `RPC_RESPONSE_TOO_LARGE` when the answer exceeds the caller's `maxMessageBytes`.",
   'Names are checked twice: by the patterns below, and again by the zfs driver before any zfs command runs (`ZFS_INVALID_NAME`). ' +
     'With `zferry serve --root DATASET` (repeatable), every dataset a request names must be one of those or below one, or the call fails with `ENDPOINT_OUTSIDE_ROOT`.',
 ];

@@ -16,7 +16,7 @@ export const ENDPOINT_ERROR_CODES = {
   ZFS_DATASET_NOT_FOUND: 'a dataset, snapshot or pool does not exist',
   ZFS_DESTINATION_EXISTS: 'the dataset or snapshot to create already exists',
   ZFS_TARGET_MODIFIED: 'the receive target changed since its most recent snapshot',
-  ZFS_INCREMENTAL_MISMATCH: 'the incremental base does not match (not the target\'s latest snapshot, or not an earlier snapshot of the same filesystem)',
+  ZFS_INCREMENTAL_MISMATCH: "the incremental base does not match (not the target's latest snapshot, or not an earlier snapshot of the same filesystem)",
   ZFS_INCREMENTAL_SOURCE_MISSING: 'the incremental base is missing (on the sender, or no snapshot with its guid on the receive target)',
   ZFS_PARTIAL_RECEIVE_STATE: 'the target keeps the partial state of an interrupted resumable receive: resume it or abort it',
   ZFS_INVALID_STREAM: 'the received byte stream is not a valid, complete zfs send stream',
@@ -24,10 +24,10 @@ export const ENDPOINT_ERROR_CODES = {
   ZFS_DATASET_BUSY: 'the dataset is busy (e.g. an unmount failed)',
   ZFS_PERMISSION_DENIED: 'the serving user may not run this zfs command',
   ZFS_DAEMON_NOT_RUNNING: 'ZFS is not available on the serving host (no kernel module or zfs-fuse daemon)',
-  ZFS_UNSUPPORTED: 'the serving host\'s zfs or pool lacks a requested feature (a stream option, resumable receive, …)',
+  ZFS_UNSUPPORTED: "the serving host's zfs or pool lacks a requested feature (a stream option, resumable receive, …)",
   ZFS_RECEIVE_UNVERIFIED: 'zfs recv finished but the expected snapshot (by guid) is not on the target',
   ZFS_ABORTED: 'the zfs command was stopped: the call was cancelled, or the byte stream feeding it failed',
-  ZFS_UNKNOWN: 'zfs failed with a message the driver does not recognise (the message carries zfs\'s own words)',
+  ZFS_UNKNOWN: "zfs failed with a message the driver does not recognise (the message carries zfs's own words)",
 } as const satisfies Record<string, string>;
 
 export type EndpointErrorCode = keyof typeof ENDPOINT_ERROR_CODES;

@@ -3,7 +3,13 @@ import type { Readable } from 'node:stream';
 import { RESERVED_ENDPOINT_NAMES } from './contract.js';
 import type { AnyEndpointDef, CallOptions, Client, Contract } from './contract.js';
 
-export type Invoke = (endpointName: string, def: AnyEndpointDef, request: unknown, stream: Readable | undefined, options: CallOptions | undefined) => Promise<unknown>;
+export type Invoke = (
+  endpointName: string,
+  def: AnyEndpointDef,
+  request: unknown,
+  stream: Readable | undefined,
+  options: CallOptions | undefined,
+) => Promise<unknown>;
 
 export function buildClient<C extends Contract>(contract: C, invoke: Invoke): Client<C> {
   const client: Record<string, unknown> = {};

@@ -145,7 +145,8 @@ function constraintsOf(schema: JsonSchema): string[] {
   const items = (n: number): string => `${n} item${n === 1 ? '' : 's'}`;
   if (inner.minItems !== undefined) notes.push(`at least ${items(inner.minItems)}`);
   if (inner.maxItems !== undefined) notes.push(`at most ${items(inner.maxItems)}`);
-  if (inner.type === 'array' && inner.items !== undefined && !isInlineObject(inner.items)) notes.push(...constraintsOf(inner.items).map((note) => `each ${note}`));
+  if (inner.type === 'array' && inner.items !== undefined && !isInlineObject(inner.items))
+    notes.push(...constraintsOf(inner.items).map((note) => `each ${note}`));
   if (inner.type === 'object' && typeof inner.additionalProperties === 'object') {
     notes.push(...constraintsOf(inner.additionalProperties).map((note) => `each value ${note}`));
   }

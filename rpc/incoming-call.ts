@@ -101,10 +101,10 @@ export class IncomingCall implements StreamEvents {
     }
     // The AbortController is made on first use: most handlers never look at the signal, and
     // creating one per call is a measurable share of a small call's cost.
-    const call = this;
+    const signalOfCall = (): AbortSignal => this.#signal();
     const ctx: CallContext = {
       get signal(): AbortSignal {
-        return call.#signal();
+        return signalOfCall();
       },
       peer: this.#init.peer,
       metadata: this.#init.headers.metadata,
@@ -125,6 +125,8 @@ export class IncomingCall implements StreamEvents {
         pending = entry.handler.call(entry.implementation, request.value, ctx);
       }
     } catch (error) {
+      // Whatever the handler threw goes on as it is: #onHandlerError maps any value to the wire.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       pending = Promise.reject(error);
     }
     Promise.resolve(pending).then(
@@ -195,13 +197,21 @@ export class IncomingCall implements StreamEvents {
       body = encodeMessage(value);
     } catch (error) {
       destroyQuietly(source);
-      this.#respondError({ code: 'RPC_REMOTE', remoteCode: 'RPC_RESPONSE_UNENCODABLE', message: `${endpoint}: response cannot be encoded: ${errorMessage(error)}` });
+      this.#respondError({
+        code: 'RPC_REMOTE',
+        remoteCode: 'RPC_RESPONSE_UNENCODABLE',
+        message: `${endpoint}: response cannot be encoded: ${errorMessage(error)}`,
+      });
       return;
     }
     const limit = this.#mux.peerLimits.maxMessageBytes;
     if (body.length > limit) {
       destroyQuietly(source);
-      this.#respondError({ code: 'RPC_REMOTE', remoteCode: 'RPC_RESPONSE_TOO_LARGE', message: `${endpoint}: response of ${body.length} bytes exceeds the caller's limit of ${limit}` });
+      this.#respondError({
+        code: 'RPC_REMOTE',
+        remoteCode: 'RPC_RESPONSE_TOO_LARGE',
+        message: `${endpoint}: response of ${body.length} bytes exceeds the caller's limit of ${limit}`,
+      });
       return;
     }
     this.#mux.sendHeaders(this.#stream, RESPONSE_OK_BYTES, false);

@@ -105,7 +105,9 @@ export function resolveLimits(overrides: Partial<RpcLimits> | undefined): RpcLim
   }
   const { maxStreamWindow } = limits;
   if (!Number.isInteger(maxStreamWindow) || maxStreamWindow < LIMIT_BOUNDS.streamWindow.min || maxStreamWindow > LIMIT_BOUNDS.streamWindow.max) {
-    throw new RangeError(`RPC limit maxStreamWindow must be an integer in [${LIMIT_BOUNDS.streamWindow.min}, ${LIMIT_BOUNDS.streamWindow.max}], got ${String(maxStreamWindow)}`);
+    throw new RangeError(
+      `RPC limit maxStreamWindow must be an integer in [${LIMIT_BOUNDS.streamWindow.min}, ${LIMIT_BOUNDS.streamWindow.max}], got ${String(maxStreamWindow)}`,
+    );
   }
   const { maxBufferedMessageBytes } = limits;
   if (!Number.isInteger(maxBufferedMessageBytes) || maxBufferedMessageBytes < 0) {

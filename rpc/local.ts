@@ -115,9 +115,7 @@ class LocalCall {
       let result: unknown;
       try {
         handlerStarted = true;
-        const pending = Promise.resolve().then(() =>
-          this.#def.stream === 'request' ? this.#handler(value, stream, ctx) : this.#handler(value, ctx),
-        );
+        const pending = Promise.resolve().then(() => (this.#def.stream === 'request' ? this.#handler(value, stream, ctx) : this.#handler(value, ctx)));
         // The call may end first (cancelled); the handler still counts until it returns.
         pending.then(this.#release, this.#release);
         result = await Promise.race([pending.catch((error: unknown) => Promise.reject(sourceError ?? toRemoteError(error))), aborted]);

@@ -331,7 +331,12 @@ export class Multiplexer implements FrameHandler {
   /** Abort a stream towards the peer. Frames still in flight for it are dropped on arrival. */
   reset(stream: RpcStream, error: WireError): void {
     if (stream.closed) return;
-    this.#writer.frame(FrameType.RESET, 0, stream.id, encodeWithError((e) => e, error, this.headerLimit));
+    this.#writer.frame(
+      FrameType.RESET,
+      0,
+      stream.id,
+      encodeWithError((e) => e, error, this.headerLimit),
+    );
     this.#closeStream(stream);
   }
 
@@ -539,7 +544,8 @@ export class Multiplexer implements FrameHandler {
     if (headers.kind === 'request') throw new RpcProtocolError(`request HEADERS on stream ${id}, which is already open (a request must open a new stream)`);
     if (stream.phase === 'headers') {
       if (headers.kind !== 'response') throw new RpcProtocolError(`stream ${id}: expected response HEADERS, got ${headers.kind}`);
-      if (headers.ok === end) throw new RpcProtocolError(`stream ${id}: ${headers.ok ? 'a successful response must be followed by a MESSAGE' : 'an error response must carry END'}`);
+      if (headers.ok === end)
+        throw new RpcProtocolError(`stream ${id}: ${headers.ok ? 'a successful response must be followed by a MESSAGE' : 'an error response must carry END'}`);
       if (end) this.#receivedEnd(stream);
       else stream.phase = 'message';
     } else if (stream.phase === 'data') {
@@ -699,9 +705,7 @@ export class Multiplexer implements FrameHandler {
     if (goaway.code !== GOAWAY_GRACEFUL) {
       // The peer reports a failure (e.g. it found our frames malformed) and is closing.
       const message = `peer closed the connection: ${goaway.message}`;
-      this.#teardown(
-        goaway.code === 'RPC_PROTOCOL' ? new RpcProtocolError(message) : new RpcConnectionLostError(`${message} (${goaway.code})`),
-      );
+      this.#teardown(goaway.code === 'RPC_PROTOCOL' ? new RpcProtocolError(message) : new RpcConnectionLostError(`${message} (${goaway.code})`));
       return;
     }
     if (this.#goawayReceived === undefined || goaway.lastStreamId < this.#goawayReceived.lastStreamId) this.#goawayReceived = goaway;
@@ -791,7 +795,11 @@ export class Multiplexer implements FrameHandler {
     this.#logger?.warn({ peer: this.transport.peer.name, err: error.message }, 'rpc protocol error; closing the connection');
     // Tell the peer why before going; it may not be able to parse it, which is fine.
     const lastStreamId = this.#lastPeerId;
-    const payload = encodeWithError((e) => ({ lastStreamId, code: e.code, message: e.message }) satisfies Goaway, { code: error.code, message: error.message }, this.headerLimit);
+    const payload = encodeWithError(
+      (e) => ({ lastStreamId, code: e.code, message: e.message }) satisfies Goaway,
+      { code: error.code, message: error.message },
+      this.headerLimit,
+    );
     this.#writer.frame(FrameType.GOAWAY, 0, 0, payload);
     this.#writer.flush();
     this.#teardown(error, true);

@@ -115,7 +115,9 @@ export class OutgoingCall implements StreamEvents {
     const remaining = this.#scope?.remainingMs();
     const encoded = requestHeaders(wireName, options?.metadata, remaining);
     if (encoded.length > peer.maxHeaderBytes) {
-      this.#fail(new RpcInvalidRequestError(`${wireName}: request headers (metadata) of ${encoded.length} bytes exceed the peer's limit of ${peer.maxHeaderBytes}`));
+      this.#fail(
+        new RpcInvalidRequestError(`${wireName}: request headers (metadata) of ${encoded.length} bytes exceed the peer's limit of ${peer.maxHeaderBytes}`),
+      );
       return;
     }
     const stream = mux.openStream(this);

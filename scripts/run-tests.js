@@ -27,9 +27,5 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.ZFERRY_TEST_CONCURRENCY ?? '4';
-const result = spawnSync(
-  process.execPath,
-  ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
-  { stdio: 'inherit', cwd: root },
-);
+const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files], { stdio: 'inherit', cwd: root });
 process.exit(result.status ?? 1);

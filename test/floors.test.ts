@@ -42,7 +42,10 @@ for (const floor of Object.keys(FLOORS)) {
 
 test('the source tree has the floors it is checked against', () => {
   for (const floor of ['cmd', 'replication', 'rpc', 'transport', 'platform']) {
-    assert.ok([...modules.keys()].some((name) => name.startsWith(`${floor}/`)), `no modules found in ${floor}/`);
+    assert.ok(
+      [...modules.keys()].some((name) => name.startsWith(`${floor}/`)),
+      `no modules found in ${floor}/`,
+    );
   }
 });
 

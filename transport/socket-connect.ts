@@ -68,9 +68,6 @@ export function awaitSocketReady(
 export function connectFailed(target: string, err: Error): TransportError {
   const code = errorCode(err);
   const hint =
-    code === 'ECONNREFUSED' ? ' (nothing is listening there)'
-    : code === 'ENOENT' ? ' (no such socket file)'
-    : code === 'EACCES' ? ' (permission denied)'
-    : '';
+    code === 'ECONNREFUSED' ? ' (nothing is listening there)' : code === 'ENOENT' ? ' (no such socket file)' : code === 'EACCES' ? ' (permission denied)' : '';
   return new TransportError('CONNECT_FAILED', `cannot connect to ${target}: ${errorMessage(err)}${hint}`, { cause: err });
 }

@@ -42,7 +42,9 @@ function invalid(message: string): TransportError {
 
 function validate(options: SshClientOptions): void {
   if (!HOST_PATTERN.test(options.host)) {
-    throw invalid(`invalid ssh host ${JSON.stringify(options.host)}: expected a host name or address${options.host.includes('@') ? ' (pass the user separately)' : ''}`);
+    throw invalid(
+      `invalid ssh host ${JSON.stringify(options.host)}: expected a host name or address${options.host.includes('@') ? ' (pass the user separately)' : ''}`,
+    );
   }
   if (options.user !== undefined && !USER_PATTERN.test(options.user)) {
     throw invalid(`invalid ssh user ${JSON.stringify(options.user)}`);

@@ -58,10 +58,7 @@ export function guardStdout(options: GuardStdoutOptions = {}): () => void {
 
   const target = console as unknown as Record<string, unknown>;
   const saved = new Map<string, unknown>();
-  const rerouted =
-    mode === 'redirect'
-      ? (new Console({ stdout: process.stderr, stderr: process.stderr }) as unknown as Record<string, unknown>)
-      : undefined;
+  const rerouted = mode === 'redirect' ? (new Console({ stdout: process.stderr, stderr: process.stderr }) as unknown as Record<string, unknown>) : undefined;
   // Every console method that prints to stdout (log, info, debug, dir, table, group, count, time...).
   for (const key of Object.keys(target)) {
     const current = target[key];

@@ -1,5 +1,6 @@
 import tls from 'node:tls';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { setImmediate as nextImmediate } from 'node:timers/promises';
 import type { Connector, ConnectionHandler, Listener, PeerIdentity, TransportConnection } from './types.js';
@@ -86,8 +87,9 @@ function commonName(cert: PeerCertificate | undefined): string | undefined {
 
 function describeCert(cert: PeerCertificate | undefined): string {
   if (!cert || Object.keys(cert).length === 0) return 'no certificate';
-  const subject = cert.subject?.CN ?? '?';
-  const issuer = cert.issuer?.CN ?? '?';
+  // A certificate may carry several CNs.
+  const subject = [cert.subject?.CN ?? '?'].flat().join('+');
+  const issuer = [cert.issuer?.CN ?? '?'].flat().join('+');
   return `subject CN=${subject}, issuer CN=${issuer}`;
 }
 
@@ -224,9 +226,9 @@ export async function listenTls(options: TlsListenOptions, onConnection: Connect
   const listener = await listenOnHostPort(server, options, 'tls');
   const report = (err: TransportError): void => options.onError?.(err);
 
-  server.on('error', (err) => report(new TransportError('CONNECT_FAILED', `tls listener ${listener.address}: ${err.message}`, { cause: err })));
-  server.on('connection', (socket) => listener.track(socket));
-  server.on('tlsClientError', (err, socket) => {
+  server.on('error', (err: Error) => report(new TransportError('CONNECT_FAILED', `tls listener ${listener.address}: ${err.message}`, { cause: err })));
+  server.on('connection', (socket: Socket) => listener.track(socket));
+  server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
     const from = formatHostPort(socket.remoteAddress, socket.remotePort);
     const code = errorCode(err) ?? '';
     if (code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') {
@@ -246,7 +248,12 @@ export async function listenTls(options: TlsListenOptions, onConnection: Connect
     }
     if (!socket.authorized) {
       socket.destroy();
-      report(new TransportError('TLS_CLIENT_CERT', `rejected TLS client ${from}: certificate not trusted (${describeCert(cert)}): ${errorMessage(socket.authorizationError)}`));
+      report(
+        new TransportError(
+          'TLS_CLIENT_CERT',
+          `rejected TLS client ${from}: certificate not trusted (${describeCert(cert)}): ${errorMessage(socket.authorizationError)}`,
+        ),
+      );
       return;
     }
     if (cn === undefined) {

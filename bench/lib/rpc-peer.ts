@@ -37,9 +37,11 @@ async function server(args: string[]): Promise<void> {
       void rpc.serve(connection).closed.then(resolve);
     };
     const listening =
-      transport === 'tcp' ? listenTcp({ host: a ?? '127.0.0.1', port: Number(b) }, onConnection)
-      : transport === 'unix' ? listenUnix({ path: a ?? '' }, onConnection)
-      : Promise.reject(new Error(`unknown transport ${String(transport)}`));
+      transport === 'tcp'
+        ? listenTcp({ host: a ?? '127.0.0.1', port: Number(b) }, onConnection)
+        : transport === 'unix'
+          ? listenUnix({ path: a ?? '' }, onConnection)
+          : Promise.reject(new Error(`unknown transport ${String(transport)}`));
     void listening.then((l) => {
       listener = l;
       report({ listening: 'port' in l ? l.port : l.address });

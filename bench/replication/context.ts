@@ -66,7 +66,11 @@ function describeFailure(error: unknown): string {
   if (error instanceof CommandFailedError) {
     const { result } = error;
     const how = result.signal !== null ? `signal ${result.signal}` : `exit ${String(result.exitCode)}`;
-    const lines = (result.stderr || result.stdout).trim().split('\n').slice(-4).map((line) => line.trim());
+    const lines = (result.stderr || result.stdout)
+      .trim()
+      .split('\n')
+      .slice(-4)
+      .map((line) => line.trim());
     return `${how}: ${lines.join(' / ')}`;
   }
   return errorMessage(error);

@@ -20,7 +20,7 @@ export async function writeRandom(file: string, bytes: number, offset = 0): Prom
   const handle = await open(file, constants.O_RDWR | constants.O_CREAT);
   try {
     const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(bytes, 1)));
-    for (let done = 0; done < bytes; ) {
+    for (let done = 0; done < bytes;) {
       const size = Math.min(buffer.length, bytes - done);
       randomFillSync(buffer, 0, size);
       let written = 0;

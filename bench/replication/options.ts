@@ -95,7 +95,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | 'help
   if (values.help) return 'help';
   const quick = values.quick;
   const repeat = values.repeat === undefined ? (quick ? 1 : 3) : Number(values.repeat);
-  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) throw new BenchUsageError(`--repeat must be an integer from 1 to 20, not ${String(values.repeat)}`);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20)
+    throw new BenchUsageError(`--repeat must be an integer from 1 to 20, not ${String(values.repeat)}`);
   return {
     quick,
     repeat,

@@ -72,7 +72,13 @@ export async function profileSteadyState(ctx: BenchContext, tree: Tree, contende
         const log = path.join(dir, `${replicator.id}-${phase}.log`);
         await writeFile(log, '');
         const run = await replicator.replicate(hooks.steadyTask(tree), { env: env(log) });
-        const entry = summarise(await readFile(log, 'utf8'), { id: replicator.id, label: replicator.label, phase, filesystems: tree.filesystems.length, wallMs: run.ms });
+        const entry = summarise(await readFile(log, 'utf8'), {
+          id: replicator.id,
+          label: replicator.label,
+          phase,
+          filesystems: tree.filesystems.length,
+          wallMs: run.ms,
+        });
         ctx.profile.entries.push(entry);
         progress(
           `profile ${replicator.label} ${phase}: ${entry.invocations} zfs calls (${(entry.invocations / entry.filesystems).toFixed(1)}/fs), ` +

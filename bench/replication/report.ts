@@ -32,15 +32,50 @@ function targetSpecs(): TargetSpec[] {
   for (const placement of ['local', 'ssh']) {
     const suffix = placement === 'ssh' ? '-ssh' : '';
     specs.push(
-      { name: `single ${placement}: zferry speed vs raw pipe`, group: `single.total.${placement}`, numerator: `bare${suffix}`, denominator: `zferry${suffix}`, comparison: '>=', limit: 0.95 },
-      { name: `single ${placement}: zferry speed vs syncoid`, group: `single.total.${placement}`, numerator: `syncoid${suffix}`, denominator: `zferry${suffix}`, comparison: '>', limit: 1 },
+      {
+        name: `single ${placement}: zferry speed vs raw pipe`,
+        group: `single.total.${placement}`,
+        numerator: `bare${suffix}`,
+        denominator: `zferry${suffix}`,
+        comparison: '>=',
+        limit: 0.95,
+      },
+      {
+        name: `single ${placement}: zferry speed vs syncoid`,
+        group: `single.total.${placement}`,
+        numerator: `syncoid${suffix}`,
+        denominator: `zferry${suffix}`,
+        comparison: '>',
+        limit: 1,
+      },
     );
   }
   for (const jobs of ['j4', 'j1']) {
     specs.push(
-      { name: `tree steady: zferry --jobs ${jobs.slice(1)} speed vs syncoid -r`, group: 'tree.steady', numerator: 'syncoid', denominator: `zferry-${jobs}`, comparison: '>=', limit: 3 },
-      { name: `tree steady: zferry --jobs ${jobs.slice(1)} time vs bare pipelines`, group: 'tree.steady', numerator: `zferry-${jobs}`, denominator: 'bare', comparison: '<=', limit: 1.3 },
-      { name: `tree initial: zferry --jobs ${jobs.slice(1)} time vs bare pipelines`, group: 'tree.initial', numerator: `zferry-${jobs}`, denominator: 'bare', comparison: '<=', limit: 1.15 },
+      {
+        name: `tree steady: zferry --jobs ${jobs.slice(1)} speed vs syncoid -r`,
+        group: 'tree.steady',
+        numerator: 'syncoid',
+        denominator: `zferry-${jobs}`,
+        comparison: '>=',
+        limit: 3,
+      },
+      {
+        name: `tree steady: zferry --jobs ${jobs.slice(1)} time vs bare pipelines`,
+        group: 'tree.steady',
+        numerator: `zferry-${jobs}`,
+        denominator: 'bare',
+        comparison: '<=',
+        limit: 1.3,
+      },
+      {
+        name: `tree initial: zferry --jobs ${jobs.slice(1)} time vs bare pipelines`,
+        group: 'tree.initial',
+        numerator: `zferry-${jobs}`,
+        denominator: 'bare',
+        comparison: '<=',
+        limit: 1.15,
+      },
     );
   }
   return specs;
@@ -67,7 +102,14 @@ function seconds(ms: number): string {
 function table(rows: string[][], indent = '  '): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 export function renderReport(ctx: BenchContext, targets: readonly TargetCheck[]): string {
@@ -96,9 +138,9 @@ export function renderReport(ctx: BenchContext, targets: readonly TargetCheck[])
   if (sections.length > 0) {
     lines.push(
       '',
-      '  time ÷ base: median wall time over the baseline\'s (1.00 = as fast; 2.00 = takes twice as long).',
-      '  CPU: median user+system time of the contender\'s own processes on this host (bash/zfs clients/ssh,',
-      '  node, perl/mbuffer/pv), not the zfs-fuse daemon\'s, and over ssh not the remote side\'s (sshd, zfs recv,',
+      "  time ÷ base: median wall time over the baseline's (1.00 = as fast; 2.00 = takes twice as long).",
+      "  CPU: median user+system time of the contender's own processes on this host (bash/zfs clients/ssh,",
+      "  node, perl/mbuffer/pv), not the zfs-fuse daemon's, and over ssh not the remote side's (sshd, zfs recv,",
       '  zferry serve): compare it within the local rows. It does not depend on other load, unlike wall time.',
     );
   }
@@ -106,7 +148,12 @@ export function renderReport(ctx: BenchContext, targets: readonly TargetCheck[])
   lines.push(
     ...table([
       ['target', 'measured', 'value', 'verdict'],
-      ...targets.map((t) => [`${t.name} ${t.threshold}`, t.basis, t.value !== undefined ? `${t.value.toFixed(2)}×` : '-', t.met === undefined ? 'n/a' : t.met ? 'MET' : 'MISSED']),
+      ...targets.map((t) => [
+        `${t.name} ${t.threshold}`,
+        t.basis,
+        t.value !== undefined ? `${t.value.toFixed(2)}×` : '-',
+        t.met === undefined ? 'n/a' : t.met ? 'MET' : 'MISSED',
+      ]),
     ]),
   );
   lines.push(...renderProfile(ctx));
@@ -145,9 +192,15 @@ function renderProfile(ctx: BenchContext): string[] {
   );
   for (const entry of entries) {
     lines.push(`  ${entry.label}, ${entry.phase}: zfs calls per filesystem (mean ms each)`);
-    lines.push(...table(entry.byKey.map((s) => [`${(s.count / entry.filesystems).toFixed(2)} ×`, s.key, `${(s.totalMs / s.count).toFixed(1)} ms`]), '      '));
+    lines.push(
+      ...table(
+        entry.byKey.map((s) => [`${(s.count / entry.filesystems).toFixed(2)} ×`, s.key, `${(s.totalMs / s.count).toFixed(1)} ms`]),
+        '      ',
+      ),
+    );
   }
-  if (ctx.profile.zferryStartupMs !== undefined) lines.push(`  zferry CLI start-up alone (node dist/zferry.js --version): ${seconds(ctx.profile.zferryStartupMs)}`);
+  if (ctx.profile.zferryStartupMs !== undefined)
+    lines.push(`  zferry CLI start-up alone (node dist/zferry.js --version): ${seconds(ctx.profile.zferryStartupMs)}`);
   return lines;
 }
 

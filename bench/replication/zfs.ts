@@ -50,7 +50,10 @@ export async function snapshotGuids(root: string): Promise<Map<string, string>> 
 
 /** Throws unless `target` holds every snapshot of `source` (same relative name, same guid). */
 export async function assertReplica(source: string, target: string): Promise<void> {
-  const [want, have] = await Promise.all([snapshotGuids(source), datasetExists(target).then((yes) => (yes ? snapshotGuids(target) : new Map<string, string>()))]);
+  const [want, have] = await Promise.all([
+    snapshotGuids(source),
+    datasetExists(target).then((yes) => (yes ? snapshotGuids(target) : new Map<string, string>())),
+  ]);
   const missing: string[] = [];
   for (const [rel, guid] of want) {
     if (have.get(rel) !== guid) missing.push(`${target}${rel}`);
@@ -76,7 +79,7 @@ export async function clearZferryCursors(root: string): Promise<number> {
     const [name, property, stored, source] = line.split('\t');
     if (!name || !property?.startsWith(CURSOR_PROPERTY_PREFIX) || stored === undefined || name.includes('@')) continue;
     // `^` below a recursive job's root: the parent's value (listed before it).
-    const value = stored === '^' ? values.get(`${name.slice(0, name.lastIndexOf('/'))}\t${property}`) ?? '' : stored;
+    const value = stored === '^' ? (values.get(`${name.slice(0, name.lastIndexOf('/'))}\t${property}`) ?? '') : stored;
     values.set(`${name}\t${property}`, value);
     const tag = property.slice(CURSOR_PROPERTY_PREFIX.length);
     // The value names the held snapshot (`name`, or `guid@name` in earlier versions).

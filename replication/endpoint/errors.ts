@@ -41,10 +41,7 @@ export class TargetNotEmptyError extends EndpointError {
 /** The snapshot to roll back to is not the one the plan was made for. */
 export class RollbackMismatchError extends EndpointError {
   constructor(snapshot: string, expectedGuid: string, actualGuid: string | undefined) {
-    super(
-      'ENDPOINT_ROLLBACK_MISMATCH',
-      `refusing to roll back to ${snapshot}: expected guid ${expectedGuid}, found ${actualGuid ?? 'no such snapshot'}`,
-    );
+    super('ENDPOINT_ROLLBACK_MISMATCH', `refusing to roll back to ${snapshot}: expected guid ${expectedGuid}, found ${actualGuid ?? 'no such snapshot'}`);
   }
 }
 

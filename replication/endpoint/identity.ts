@@ -37,7 +37,11 @@ export interface SshAccount {
  * port given (ssh_config and `-o` options still apply), which decides whether a spelling that
  * left them out named the same account.
  */
-export function sshIdentity(destination: Pick<SshEndpointSpec, 'host' | 'user' | 'port' | 'dataset'>, account: SshAccount, unspecified: SshAccount): DestinationIdentity {
+export function sshIdentity(
+  destination: Pick<SshEndpointSpec, 'host' | 'user' | 'port' | 'dataset'>,
+  account: SshAccount,
+  unspecified: SshAccount,
+): DestinationIdentity {
   const host = destination.host.replace(/^\[(.*)\]$/, '$1');
   const lowered = host.toLowerCase();
   const canonical = `ssh://${account.user}@${lowered.includes(':') ? `[${lowered}]` : lowered}:${account.port}/${destination.dataset}`;

@@ -107,7 +107,11 @@ export async function moveCursors(
   const treeMoves = root !== undefined && reach.every((fs) => movingSet.has(fs));
   // One by one: what stays put must be known too, to keep its record when an ancestor moves.
   if ((changes.length > 0 && !wholeTree) || (recorded.length > 0 && !treeMoves)) {
-    const rest = await readStored(driver, properties, reach.filter((fs) => !stored.has(fs)));
+    const rest = await readStored(
+      driver,
+      properties,
+      reach.filter((fs) => !stored.has(fs)),
+    );
     for (const [name, values] of rest) for (const [fs, entry] of values) read.get(name)?.set(fs, entry);
   }
   let released = 0;
@@ -115,7 +119,9 @@ export async function moveCursors(
   else if (changes.length > 0) released += (await moveEach(driver, tag, property, changes, stored)).released;
   for (const former of recorded) {
     const formerStored = read.get(former.property) ?? new Map<string, StoredCursor | undefined>();
-    released += treeMoves ? await dropFormerTree(driver, former, { root, filesystems: reach }, formerStored) : await dropFormerEach(driver, former, movingSet, formerStored);
+    released += treeMoves
+      ? await dropFormerTree(driver, former, { root, filesystems: reach }, formerStored)
+      : await dropFormerEach(driver, former, movingSet, formerStored);
   }
   return { released };
 }
@@ -162,14 +168,7 @@ function isWholeTreeMove(filesystems: readonly string[], moves: readonly CursorM
   return filesystems.every((fs) => moving.has(fs)) && new Set(moves.map((m) => m.snapshot)).size === 1;
 }
 
-async function moveTree(
-  driver: ZfsDriver,
-  tag: string,
-  property: string,
-  tree: CursorTree,
-  changes: Change[],
-  stored: Stored,
-): Promise<{ released: number }> {
+async function moveTree(driver: ZfsDriver, tag: string, property: string, tree: CursorTree, changes: Change[], stored: Stored): Promise<{ released: number }> {
   const [{ snapshot }] = changes as [Change, ...Change[]];
   const records = resolveCursors(stored);
   // The root's value names whatever any filesystem of the tree may hold: each one follows it.
@@ -201,7 +200,11 @@ async function moveTree(
     } catch (error) {
       // Some filesystem's hold or snapshot is gone already (by hand, or a move that died): one by one.
       if (!isGone(error)) throw error;
-      released += await eachOrAll(changes.map((c) => `${c.filesystem}@${name}`), (snapshots) => driver.release(tag, snapshots), isGone);
+      released += await eachOrAll(
+        changes.map((c) => `${c.filesystem}@${name}`),
+        (snapshots) => driver.release(tag, snapshots),
+        isGone,
+      );
     }
   }
   await driver.setUserPropertyOn([tree.root], property, formatCursorValue(snapshot));
@@ -217,12 +220,20 @@ async function moveEach(driver: ZfsDriver, tag: string, property: string, change
     .map(([filesystem, record]) => ({ filesystem, value: formatCursorValue(record.snapshot, record.pending) }));
   await setValues(driver, property, pinned);
   // Every moving filesystem gets its own value, so an ancestor's later sets cannot change what it reads.
-  await setValues(driver, property, changes.filter((c) => !storesOwn(stored.get(c.filesystem), c.intent)).map((c) => ({ filesystem: c.filesystem, value: c.intent })));
+  await setValues(
+    driver,
+    property,
+    changes.filter((c) => !storesOwn(stored.get(c.filesystem), c.intent)).map((c) => ({ filesystem: c.filesystem, value: c.intent })),
+  );
   await holdEach(driver, tag, changes);
   const stale = changes.flatMap((c) => c.release.map((name) => `${c.filesystem}@${name}`));
   // Already gone (destroyed by hand after a release, or renamed): nothing left to protect.
   const released = await eachOrAll(stale, (snapshots) => driver.release(tag, snapshots), isGone);
-  await setValues(driver, property, changes.map((c) => ({ filesystem: c.filesystem, value: formatCursorValue(c.snapshot) })));
+  await setValues(
+    driver,
+    property,
+    changes.map((c) => ({ filesystem: c.filesystem, value: formatCursorValue(c.snapshot) })),
+  );
   return { released };
 }
 
@@ -250,10 +261,17 @@ async function dropFormerTree(driver: ZfsDriver, former: Former, tree: CursorTre
     } catch (error) {
       // Some filesystem never had it (an inherited value names what only others held): one by one.
       if (!isGone(error)) throw error;
-      released += await eachOrAll(filesystems.map((fs) => `${fs}@${name}`), (snapshots) => driver.release(former.tag, snapshots), isGone);
+      released += await eachOrAll(
+        filesystems.map((fs) => `${fs}@${name}`),
+        (snapshots) => driver.release(former.tag, snapshots),
+        isGone,
+      );
     }
   }
-  await driver.inheritPropertyOn(tree.filesystems.filter((fs) => isSetHere(stored.get(fs))), former.property);
+  await driver.inheritPropertyOn(
+    tree.filesystems.filter((fs) => isSetHere(stored.get(fs))),
+    former.property,
+  );
   return released;
 }
 
@@ -270,7 +288,10 @@ async function dropFormerEach(driver: ZfsDriver, former: Former, moving: Readonl
   await setValues(driver, former.property, pinned);
   const stale = [...moving].flatMap((fs) => heldCandidates(records.get(fs)).map((name) => `${fs}@${name}`));
   const released = await eachOrAll(stale, (snapshots) => driver.release(former.tag, snapshots), isGone);
-  await driver.inheritPropertyOn([...moving].filter((fs) => isSetHere(stored.get(fs))), former.property);
+  await driver.inheritPropertyOn(
+    [...moving].filter((fs) => isSetHere(stored.get(fs))),
+    former.property,
+  );
   return released;
 }
 

@@ -8,16 +8,7 @@ import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Implementation } from '../../rpc/index.js';
 import { enabledSendFlags, type EndpointContract, type SendFlags } from '../contract.js';
-import {
-  DatasetNotFoundError,
-  decodeResumeToken,
-  isAtOrBelow,
-  parentOf,
-  poolOf,
-  type ResumeToken,
-  type SendOptions,
-  type ZfsDriver,
-} from '../zfs/index.js';
+import { DatasetNotFoundError, decodeResumeToken, isAtOrBelow, parentOf, poolOf, type ResumeToken, type SendOptions, type ZfsDriver } from '../zfs/index.js';
 import { cursorProperty, recordedCursor, resolveCursors, settledCursor, type RecordedCursor } from './cursor.js';
 import { moveCursors } from './move-cursors.js';
 import { createSendStream } from './send-stream.js';
@@ -74,7 +65,10 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     if (roots.length === 0) return;
     const version = await driver.getSnapshotVersion(snapshot);
     if (version?.guid !== decoded.toguid) {
-      throw new ResumeTokenMismatchError(snapshot, version === undefined ? 'no such snapshot' : `it resumes the snapshot with guid ${decoded.toguid}, not ${version.guid}`);
+      throw new ResumeTokenMismatchError(
+        snapshot,
+        version === undefined ? 'no such snapshot' : `it resumes the snapshot with guid ${decoded.toguid}, not ${version.guid}`,
+      );
     }
   }
 
@@ -294,4 +288,3 @@ async function refuseNonEmptyTarget(driver: ZfsDriver, target: string): Promise<
   const referenced = Number(props['referenced']?.value ?? '0');
   if (referenced > EMPTY_FILESYSTEM_MAX_REFERENCED) throw new TargetNotEmptyError(target, referenced);
 }
-

@@ -23,8 +23,7 @@ function describeReplication(plan: ReplicatePlan): string[] {
   if (plan.renameTarget !== undefined) lines.push(`rename ${plan.target} -> ${plan.renameTarget.to}`);
   if (plan.rollback !== undefined) {
     const { to, destroys } = plan.rollback;
-    const losing =
-      destroys.length > 0 ? `, destroying ${destroys.map(shortName).join(', ')}` : ' (discarding changes made since)';
+    const losing = destroys.length > 0 ? `, destroying ${destroys.map(shortName).join(', ')}` : ' (discarding changes made since)';
     lines.push(`rollback ${plan.target} to ${shortName(to)}${losing}`);
   }
   plan.steps.forEach((step, index) => {

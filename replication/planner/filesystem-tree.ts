@@ -42,18 +42,18 @@ function relocate(name: string, fromRoot: string, toRoot: string): string {
  * root, parents before children. The listing may come from a remote peer, so any name that is
  * invalid, duplicated or outside `sourceRoot` rejects the whole listing (FilesystemListingError).
  */
-export function mapFilesystemTree(
-  sourceFilesystems: readonly string[],
-  sourceRoot: string,
-  targetRoot: string,
-): FilesystemMapping[] {
+export function mapFilesystemTree(sourceFilesystems: readonly string[], sourceRoot: string, targetRoot: string): FilesystemMapping[] {
   checkRoot('source', sourceRoot);
   checkRoot('target', targetRoot);
   const sources = checkListing('the source', sourceFilesystems, sourceRoot, 'reject').sort(compareFilesystemNames);
   return sources.map((source) => {
     const target = relocate(source, sourceRoot, targetRoot);
     if (target.length > MAX_NAME_LENGTH) {
-      throw new FilesystemListingError('INVALID_NAME', source, `${source} would be received as ${target}, longer than the ${MAX_NAME_LENGTH} characters zfs allows`);
+      throw new FilesystemListingError(
+        'INVALID_NAME',
+        source,
+        `${source} would be received as ${target}, longer than the ${MAX_NAME_LENGTH} characters zfs allows`,
+      );
     }
     return { source, target };
   });

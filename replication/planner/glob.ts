@@ -47,7 +47,5 @@ export interface SnapshotFilter {
 export function createSnapshotSelector(filter: SnapshotFilter): (name: string) => boolean {
   const include = filter.include ?? [];
   const exclude = filter.exclude ?? [];
-  return (name) =>
-    (include.length === 0 || include.some((pattern) => globMatch(pattern, name))) &&
-    !exclude.some((pattern) => globMatch(pattern, name));
+  return (name) => (include.length === 0 || include.some((pattern) => globMatch(pattern, name))) && !exclude.some((pattern) => globMatch(pattern, name));
 }

@@ -13,37 +13,19 @@ export function nameList(versions: readonly FilesystemVersion[], max = MAX_NAMED
 const RENAME_HINT = '--on-diverged rename (keeps the target intact under a new name and replicates fresh)';
 
 /** One sentence stating how the target diverged. */
-export function divergenceFact(
-  source: string,
-  target: string,
-  common: FilesystemVersion,
-  diverging: readonly FilesystemVersion[],
-): string {
+export function divergenceFact(source: string, target: string, common: FilesystemVersion, diverging: readonly FilesystemVersion[]): string {
   return diverging.length > 0
     ? `target ${target} has diverged from ${source}: it has snapshots newer than the newest common snapshot ${shortName(common)}: ${nameList(diverging)}.`
     : `target ${target} has diverged from ${source}: the target was modified since ${shortName(common)}, its newest snapshot and the newest common one.`;
 }
 
-export function divergedMessage(
-  source: string,
-  target: string,
-  common: FilesystemVersion,
-  diverging: readonly FilesystemVersion[],
-): string {
-  const loses =
-    diverging.length > 0
-      ? `destroys ${nameList(diverging)} on the target`
-      : `discards the changes made on the target since ${shortName(common)}`;
+export function divergedMessage(source: string, target: string, common: FilesystemVersion, diverging: readonly FilesystemVersion[]): string {
+  const loses = diverging.length > 0 ? `destroys ${nameList(diverging)} on the target` : `discards the changes made on the target since ${shortName(common)}`;
   return `${divergenceFact(source, target, common, diverging)} Resolve with --on-diverged rollback (${loses}) or ${RENAME_HINT}.`;
 }
 
 /** Divergence with 'rename' requested, but the source has no selected snapshot to replicate fresh. */
-export function divergedNothingToRenameForMessage(
-  source: string,
-  target: string,
-  common: FilesystemVersion,
-  diverging: readonly FilesystemVersion[],
-): string {
+export function divergedNothingToRenameForMessage(source: string, target: string, common: FilesystemVersion, diverging: readonly FilesystemVersion[]): string {
   return (
     `${divergenceFact(source, target, common, diverging)} --on-diverged rename cannot resolve this: ` +
     `${source} has no selected snapshot to replicate fresh, so the target is left as it is. ` +
@@ -58,15 +40,8 @@ export function noCommonFact(source: string, target: string, targetNewest: Files
   );
 }
 
-export function noCommonMessage(
-  source: string,
-  target: string,
-  targetNewest: FilesystemVersion,
-  rollbackRequested: boolean,
-): string {
-  const rollback = rollbackRequested
-    ? ' --on-diverged rollback cannot resolve this: there is no common snapshot to roll back to.'
-    : '';
+export function noCommonMessage(source: string, target: string, targetNewest: FilesystemVersion, rollbackRequested: boolean): string {
+  const rollback = rollbackRequested ? ' --on-diverged rollback cannot resolve this: there is no common snapshot to roll back to.' : '';
   return (
     `${noCommonFact(source, target, targetNewest)}${rollback} Use --on-diverged rename to keep the ` +
     `target aside and replicate fresh, or destroy or rename ${target} by hand.`
@@ -76,8 +51,7 @@ export function noCommonMessage(
 export function initialRefusedMessage(source: string, target: string, targetExists: boolean): string {
   const state = targetExists ? `target ${target} exists but has no snapshots` : `target ${target} does not exist`;
   return (
-    `${state} and the initial replication policy is 'fail': refusing a full send of ${source}. ` +
-    `Use --initial all or --initial most-recent to allow it.`
+    `${state} and the initial replication policy is 'fail': refusing a full send of ${source}. ` + `Use --initial all or --initial most-recent to allow it.`
   );
 }
 

@@ -39,11 +39,7 @@ export function incrementalSteps(
   return steps;
 }
 
-function isNextSnapshot(
-  current: FilesystemVersion,
-  candidate: FilesystemVersion,
-  positionByGuid: ReadonlyMap<string, number>,
-): boolean {
+function isNextSnapshot(current: FilesystemVersion, candidate: FilesystemVersion, positionByGuid: ReadonlyMap<string, number>): boolean {
   const at = positionByGuid.get(current.guid);
   return at !== undefined && positionByGuid.get(candidate.guid) === at + 1;
 }

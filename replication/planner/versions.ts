@@ -42,10 +42,7 @@ export interface CommonVersion {
  * The newest version (by the source's createtxg) whose guid the target has as a snapshot.
  * A snapshot is preferred over a bookmark of it: only a snapshot can start a `send -I`.
  */
-export function findNewestCommon(
-  sender: readonly FilesystemVersion[],
-  receiverSnapshots: readonly FilesystemVersion[],
-): CommonVersion | undefined {
+export function findNewestCommon(sender: readonly FilesystemVersion[], receiverSnapshots: readonly FilesystemVersion[]): CommonVersion | undefined {
   const receiverByGuid = new Map(receiverSnapshots.map((v) => [v.guid, v]));
   let best: CommonVersion | undefined;
   for (const version of sender) {

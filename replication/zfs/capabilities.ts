@@ -92,7 +92,12 @@ const BINARY_PROBES: Record<keyof BinaryFeatures, ProbeSpec> = {
 const REJECTED = /invalid option|unrecognized option|unrecognized command|internal error/i;
 
 function firstLine(text: string): string {
-  return text.split('\n').find((line) => line.trim().length > 0)?.trim() ?? '';
+  return (
+    text
+      .split('\n')
+      .find((line) => line.trim().length > 0)
+      ?.trim() ?? ''
+  );
 }
 
 /** Interprets one probe run (exported for unit tests with recorded outputs). */
@@ -117,7 +122,8 @@ export async function probeBinary(exec: ZfsExec): Promise<BinaryProbe> {
   names.forEach((name, index) => {
     const result = results[index] as RunResult;
     features[name] = interpretProbe(name, result);
-    evidence[name] = `\`${['zfs', ...BINARY_PROBES[name].args].join(' ')}\`: ${firstLine(result.stderr) || firstLine(result.stdout) || `exit ${String(result.exitCode)}`}`;
+    evidence[name] =
+      `\`${['zfs', ...BINARY_PROBES[name].args].join(' ')}\`: ${firstLine(result.stderr) || firstLine(result.stdout) || `exit ${String(result.exitCode)}`}`;
   });
   return { features, evidence };
 }
@@ -171,11 +177,7 @@ export function combineCapabilities(binary: BinaryProbe, pool: PoolProbe): ZfsCa
 
   return {
     bookmarks: need('bookmarks', [bin('bookmarkCommand'), poolFeature(pool, 'bookmarks')]),
-    resumable: need('resumable', [
-      bin('sendResumeToken'),
-      bin('receiveResumable'),
-      poolFeature(pool, 'extensible_dataset'),
-    ]),
+    resumable: need('resumable', [bin('sendResumeToken'), bin('receiveResumable'), poolFeature(pool, 'extensible_dataset')]),
     sendCompressed: need('sendCompressed', [bin('sendCompressed')]),
     sendRaw: need('sendRaw', [bin('sendRaw')]),
     sendLargeBlocks: need('sendLargeBlocks', [bin('sendLargeBlocks')]),

@@ -48,7 +48,15 @@ import {
 } from './parse.js';
 import { combineCapabilities, probeBinary, probePool, type BinaryProbe, type CapabilityName, type PoolProbe } from './capabilities.js';
 import { buildSendArgs, startSend, type DirectSendProcess, type SendOptions, type SendProcess, type SendSizeEstimate } from './send.js';
-import { buildReceiveArgs, feedReceive, feedReceiveDirect, validateReceiveOptions, type DirectFeedOutcome, type ReceiveOptions, type ReceiveResult } from './receive.js';
+import {
+  buildReceiveArgs,
+  feedReceive,
+  feedReceiveDirect,
+  validateReceiveOptions,
+  type DirectFeedOutcome,
+  type ReceiveOptions,
+  type ReceiveResult,
+} from './receive.js';
 import { directSendOf } from './direct-send.js';
 import { binaryKey, readProbeCache, writeProbeCache } from './probe-cache.js';
 import { errorFromResult } from './exec.js';
@@ -135,7 +143,12 @@ export class ZfsDriver {
       pending = probePool(this.exec, pool).catch((error: unknown) => {
         // zfs says "cannot open 'x': no such pool"; say which pool is missing in words.
         if (error instanceof DatasetNotFoundError) {
-          throw new DatasetNotFoundError(`pool '${pool}' does not exist`, { stderr: error.stderr, exitCode: error.exitCode, command: error.command, cause: error });
+          throw new DatasetNotFoundError(`pool '${pool}' does not exist`, {
+            stderr: error.stderr,
+            exitCode: error.exitCode,
+            command: error.command,
+            cause: error,
+          });
         }
         throw error;
       });
@@ -188,10 +201,7 @@ export class ZfsDriver {
    * Filesystems (and volumes) at and below `root`, parents before children. `recursive`
    * defaults to true; `filter` sees every name (root included). Missing root: DatasetNotFoundError.
    */
-  async listFilesystems(
-    root: string,
-    opts: { recursive?: boolean; filter?: (name: string) => boolean } = {},
-  ): Promise<string[]> {
+  async listFilesystems(root: string, opts: { recursive?: boolean; filter?: (name: string) => boolean } = {}): Promise<string[]> {
     validateFilesystemName(root);
     const args = ['list', '-H', '-o', 'name', '-t', 'filesystem,volume'];
     if (opts.recursive ?? true) args.push('-r');
@@ -353,7 +363,7 @@ export class ZfsDriver {
     validateFilesystemName(root);
     const tokens = new Map<string, string>();
     if (!(await this.capabilities(root)).resumable) return tokens;
-    const args = ['get', '-H', '-p', '-o', 'name,property,value,source', ...(opts.recursive ?? true ? ['-r'] : []), 'receive_resume_token', root];
+    const args = ['get', '-H', '-p', '-o', 'name,property,value,source', ...((opts.recursive ?? true) ? ['-r'] : []), 'receive_resume_token', root];
     for (const [name, props] of parsePropertiesByName(await this.exec.zfs(args))) {
       const token = valueOrUndefined(props['receive_resume_token']?.value);
       if (token !== undefined && !name.includes('@')) tokens.set(name, token);
@@ -381,10 +391,7 @@ export class ZfsDriver {
    * Creates snapshots, atomically in one `zfs snapshot` where the zfs build takes several;
    * otherwise (zfs-fuse) one after the other, logged as not atomic.
    */
-  async snapshot(
-    fullNames: string[],
-    opts: { recursive?: boolean; properties?: Record<string, string> } = {},
-  ): Promise<void> {
+  async snapshot(fullNames: string[], opts: { recursive?: boolean; properties?: Record<string, string> } = {}): Promise<void> {
     if (fullNames.length === 0) return;
     fullNames.forEach((name) => validateSnapshotName(name));
     const pools = new Set(fullNames.map(poolOf));
@@ -666,16 +673,19 @@ export class ZfsDriver {
         return result;
       }
       if (landed) {
-        throw new ReceiveVerificationError(
-          `received guid ${opts.expectedGuid} into ${landed.fullName}, expected the name ${opts.snapshotName}`,
-          { stderr: outcome.stderr, exitCode: outcome.exitCode, command },
-        );
+        throw new ReceiveVerificationError(`received guid ${opts.expectedGuid} into ${landed.fullName}, expected the name ${opts.snapshotName}`, {
+          stderr: outcome.stderr,
+          exitCode: outcome.exitCode,
+          command,
+        });
       }
       if (outcome.inputError !== undefined && outcome.exitCode !== 0) {
-        throw new ZfsAbortedError(
-          `zfs receive into ${opts.target} aborted: the input stream failed${reasonText(outcome.inputError)}`,
-          { stderr: outcome.stderr, exitCode: outcome.exitCode, command, cause: outcome.inputError },
-        );
+        throw new ZfsAbortedError(`zfs receive into ${opts.target} aborted: the input stream failed${reasonText(outcome.inputError)}`, {
+          stderr: outcome.stderr,
+          exitCode: outcome.exitCode,
+          command,
+          cause: outcome.inputError,
+        });
       }
       if (outcome.exitCode !== 0 || outcome.spawnError) {
         const error = errorFromResult({ ...outcome, stdout: '' });
@@ -685,10 +695,11 @@ export class ZfsDriver {
         }
         throw error;
       }
-      throw new ReceiveVerificationError(
-        `zfs recv exited 0 but ${opts.target}@${opts.snapshotName} with guid ${opts.expectedGuid} is not there`,
-        { stderr: outcome.stderr, exitCode: outcome.exitCode, command },
-      );
+      throw new ReceiveVerificationError(`zfs recv exited 0 but ${opts.target}@${opts.snapshotName} with guid ${opts.expectedGuid} is not there`, {
+        stderr: outcome.stderr,
+        exitCode: outcome.exitCode,
+        command,
+      });
     } catch (error) {
       if (!stream.destroyed) stream.destroy();
       throw error;
@@ -719,18 +730,12 @@ export class ZfsDriver {
       }
       const base = opts.incrementalBase.guid;
       if (!versions.some((v) => v.guid === base)) {
-        throw new IncrementalSourceMissingError(
-          `refusing incremental receive: ${opts.target} has no snapshot with the base guid ${base}`,
-          { command },
-        );
+        throw new IncrementalSourceMissingError(`refusing incremental receive: ${opts.target} has no snapshot with the base guid ${base}`, { command });
       }
     }
     const already = versions?.find((v) => v.guid === opts.expectedGuid);
     if (already) {
-      throw new DestinationExistsError(
-        `refusing receive: ${already.fullName} already has guid ${opts.expectedGuid}`,
-        { command },
-      );
+      throw new DestinationExistsError(`refusing receive: ${already.fullName} already has guid ${opts.expectedGuid}`, { command });
     }
   }
 
@@ -800,4 +805,3 @@ function reasonText(reason: unknown): string {
   if (reason === undefined) return '';
   return `: ${errorMessage(reason)}`;
 }
-

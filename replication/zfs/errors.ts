@@ -164,13 +164,19 @@ const RULES: ReadonlyArray<readonly [RegExp, ZfsErrorClass]> = [
   // runs, the caller may not use it.
   [/connect: permission denied/i, PermissionDeniedError],
   [/the zfs utilities must be run as root/i, PermissionDeniedError],
-  [/failed to initialize zfs library|zfs-fuse daemon is running|zfs_socket|zfs modules are not loaded|zfs modules cannot be auto-loaded|\/dev\/zfs and \/proc\/self\/mounts are required|failed to initialize the libzfs library/i, DaemonNotRunningError],
+  [
+    /failed to initialize zfs library|zfs-fuse daemon is running|zfs_socket|zfs modules are not loaded|zfs modules cannot be auto-loaded|\/dev\/zfs and \/proc\/self\/mounts are required|failed to initialize the libzfs library/i,
+    DaemonNotRunningError,
+  ],
   [/incremental source \(.*?\) does not exist|incremental source .* no longer exists/i, IncrementalSourceMissingError],
   [/does not match incremental source|not an earlier snapshot from the same fs|incremental source must be in same filesystem/i, IncrementalMismatchError],
   [/contains partially-complete state/i, PartialReceiveStateError],
   [/has been modified since most recent snapshot/i, TargetModifiedError],
   [/destination '?[^ ']*'? exists|destination already exists|dataset already exists|pool or dataset exists|destination has snapshots/i, DestinationExistsError],
-  [/invalid backup stream|failed to read from stream|invalid stream|checksum mismatch|incomplete stream|stream has unsupported feature|stream is corrupt|unexpected end of stream|premature end of stream/i, InvalidStreamError],
+  [
+    /invalid backup stream|failed to read from stream|invalid stream|checksum mismatch|incomplete stream|stream has unsupported feature|stream is corrupt|unexpected end of stream|premature end of stream/i,
+    InvalidStreamError,
+  ],
   [/out of space|space quota exceeded|no space left on device/i, OutOfSpaceError],
   [/tag already exists/i, HoldExistsError],
   [/no such tag/i, HoldNotFoundError],
@@ -204,12 +210,7 @@ export function classifyZfsError(details: {
 }): ZfsError {
   const cls = classifyStderr(details.stderr);
   const text = normalizeStderr(details.stderr);
-  const how =
-    details.exitCode !== undefined
-      ? `exit ${details.exitCode}`
-      : details.signal !== undefined
-        ? `signal ${details.signal}`
-        : 'no exit code';
+  const how = details.exitCode !== undefined ? `exit ${details.exitCode}` : details.signal !== undefined ? `signal ${details.signal}` : 'no exit code';
   const message = `${details.command.join(' ')} failed (${how})${text ? `: ${text}` : ''}`;
   const error = new cls(message, {
     stderr: details.stderr,

@@ -17,7 +17,9 @@ export function parseTabRows(stdout: string): string[][] {
 
 /** `zfs list -H -o name` output: one name per line. */
 export function parseNameList(stdout: string): string[] {
-  return parseTabRows(stdout).map((row) => row[0] ?? '').filter((name) => name.length > 0);
+  return parseTabRows(stdout)
+    .map((row) => row[0] ?? '')
+    .filter((name) => name.length > 0);
 }
 
 function malformed(what: string, line: string): ZfsUnknownError {
@@ -36,11 +38,7 @@ interface VersionFields {
  * cannot filter by type, so `-d 1` returns them too) are skipped. Sorted by createtxg; a
  * bookmark made from a snapshot shares its createtxg and sorts after it.
  */
-export function parseVersions(
-  stdout: string,
-  filesystem: string,
-  types: readonly VersionType[] = ['snapshot', 'bookmark'],
-): FilesystemVersion[] {
+export function parseVersions(stdout: string, filesystem: string, types: readonly VersionType[] = ['snapshot', 'bookmark']): FilesystemVersion[] {
   const byName = new Map<string, VersionFields>();
   for (const row of parseTabRows(stdout)) {
     const [name, property, value] = row;
@@ -93,11 +91,7 @@ export function parseVersions(
  * versions; rows of other properties read by the same command are ignored. One command lists a
  * whole tree instead of one per filesystem.
  */
-export function parseVersionTree(
-  stdout: string,
-  root: string,
-  types: readonly VersionType[] = ['snapshot', 'bookmark'],
-): Map<string, FilesystemVersion[]> {
+export function parseVersionTree(stdout: string, root: string, types: readonly VersionType[] = ['snapshot', 'bookmark']): Map<string, FilesystemVersion[]> {
   const tree = new Map<string, FilesystemVersion[]>();
   for (const [filesystem, rows] of rowsByFilesystem(stdout)) {
     if (filesystem !== root && !filesystem.startsWith(`${root}/`)) continue;
@@ -191,7 +185,10 @@ export function parsePropertiesByName(stdout: string): Map<string, Record<string
  */
 export function parseZpoolProperties(stdout: string): Map<string, string> {
   const props = new Map<string, string>();
-  const lines = stdout.split('\n').map((line) => line.replace(/\r$/, '')).filter((line) => line.trim().length > 0);
+  const lines = stdout
+    .split('\n')
+    .map((line) => line.replace(/\r$/, ''))
+    .filter((line) => line.trim().length > 0);
   for (const line of lines) {
     if (line.includes('\t')) {
       const fields = line.split('\t');

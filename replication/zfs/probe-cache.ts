@@ -27,7 +27,12 @@ export function defaultProbeCachePath(): string {
 
 /** Identifies the binary `bin` resolves to (through PATH when it has no slash). */
 export async function binaryKey(bin: string): Promise<string | undefined> {
-  const candidates = bin.includes('/') ? [bin] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, bin));
+  const candidates = bin.includes('/')
+    ? [bin]
+    : (process.env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(dir, bin));
   for (const candidate of candidates) {
     try {
       const resolved = await realpath(candidate);

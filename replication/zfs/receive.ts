@@ -6,13 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { FilesystemVersion, ZfsCapabilities } from './types.js';
-import {
-  validateFilesystemName,
-  validateGuid,
-  validatePropertyName,
-  validatePropertyValue,
-  validateShortName,
-} from './names.js';
+import { validateFilesystemName, validateGuid, validatePropertyName, validatePropertyValue, validateShortName } from './names.js';
 import { ZfsUnsupportedError } from './errors.js';
 import { DEFAULT_SOCKET_SEND_BYTES, enlargeSocketSendBuffer } from '../../platform/kernel-buffers.js';
 import { spawnStreamChild, type StreamChildExit } from './process.js';
@@ -99,9 +93,7 @@ export function buildReceiveArgs(opts: ReceiveOptions, caps: ZfsCapabilities, lo
   const props = Object.entries(opts.properties ?? {});
   const excluded = opts.excludeProperties ?? [];
   if ((props.length > 0 || excluded.length > 0) && !caps.receiveProperties) {
-    throw new ZfsUnsupportedError(
-      `zfs recv -o/-x is not supported here${caps.reasons.receiveProperties ? `: ${caps.reasons.receiveProperties}` : ''}`,
-    );
+    throw new ZfsUnsupportedError(`zfs recv -o/-x is not supported here${caps.reasons.receiveProperties ? `: ${caps.reasons.receiveProperties}` : ''}`);
   }
   for (const [prop, value] of props) args.push('-o', `${prop}=${value}`);
   for (const prop of excluded) args.push('-x', prop);
@@ -123,13 +115,7 @@ export interface FeedOutcome extends StreamChildExit {
  * Ownership: on every failure path `input` is destroyed (so its producer notices) and the
  * child's stdin is closed.
  */
-export function feedReceive(
-  zfsBin: string,
-  args: readonly string[],
-  input: Readable,
-  logger: Logger,
-  signal?: AbortSignal,
-): Promise<FeedOutcome> {
+export function feedReceive(zfsBin: string, args: readonly string[], input: Readable, logger: Logger, signal?: AbortSignal): Promise<FeedOutcome> {
   const child = spawnStreamChild(zfsBin, args, { stdin: 'pipe', stdout: 'ignore' }, logger);
   const stdin = child.stdin;
   let aborted = false;
@@ -275,7 +261,9 @@ export async function feedReceiveDirect(
     // (kernel-buffers.ts). The helper takes its own copy of the descriptor before we let go.
     const fd = descriptorOf(writer);
     if (send !== undefined && options.largeStream && fd !== undefined) {
-      void enlargeSocketSendBuffer(fd).then((granted) => logger.debug({ granted, bytes: DEFAULT_SOCKET_SEND_BYTES }, 'larger socket buffer between zfs send and zfs recv'));
+      void enlargeSocketSendBuffer(fd).then((granted) =>
+        logger.debug({ granted, bytes: DEFAULT_SOCKET_SEND_BYTES }, 'larger socket buffer between zfs send and zfs recv'),
+      );
     }
   }
   // The writer's end is zfs send's alone now: zfs recv sees the end of the stream when it exits.

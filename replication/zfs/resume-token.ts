@@ -239,7 +239,15 @@ function readValue(packed: Buffer, le: boolean, type: number, elements: number, 
       const values: bigint[] = [];
       for (let i = 0; i < elements; i++) {
         const offset = at + 8 * i;
-        values.push(type === NvType.INT64_ARRAY ? (le ? packed.readBigInt64LE(offset) : packed.readBigInt64BE(offset)) : le ? packed.readBigUInt64LE(offset) : packed.readBigUInt64BE(offset));
+        values.push(
+          type === NvType.INT64_ARRAY
+            ? le
+              ? packed.readBigInt64LE(offset)
+              : packed.readBigInt64BE(offset)
+            : le
+              ? packed.readBigUInt64LE(offset)
+              : packed.readBigUInt64BE(offset),
+        );
       }
       return values;
     }

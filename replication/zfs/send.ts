@@ -5,17 +5,8 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ZfsCapabilities } from './types.js';
-import {
-  validateResumeToken,
-  validateSnapshotName,
-  validateVersionName,
-} from './names.js';
-import {
-  InvalidNameError,
-  ZfsAbortedError,
-  ZfsUnsupportedError,
-  type ZfsError,
-} from './errors.js';
+import { validateResumeToken, validateSnapshotName, validateVersionName } from './names.js';
+import { InvalidNameError, ZfsAbortedError, ZfsUnsupportedError, type ZfsError } from './errors.js';
 import { errorMessage } from '../../platform/errors.js';
 import { errorFromResult } from './exec.js';
 import { spawnStreamChild } from './process.js';
@@ -138,7 +129,12 @@ export type DirectSendProcess = Omit<SendProcess, 'stream'>;
 export type SendOutput = 'pipe' | 'pipe-read-now' | Writable;
 
 /** Starts `zfs send` with already built args. */
-export function startSend(zfsBin: string, args: readonly string[], logger: Logger, opts: { signal?: AbortSignal; output: 'pipe' | 'pipe-read-now' }): SendProcess;
+export function startSend(
+  zfsBin: string,
+  args: readonly string[],
+  logger: Logger,
+  opts: { signal?: AbortSignal; output: 'pipe' | 'pipe-read-now' },
+): SendProcess;
 export function startSend(zfsBin: string, args: readonly string[], logger: Logger, opts: { signal?: AbortSignal; output: Writable }): DirectSendProcess;
 export function startSend(
   zfsBin: string,

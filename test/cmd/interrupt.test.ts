@@ -179,7 +179,14 @@ describe('an interrupt stops the transfer and says so', () => {
   }
 
   /** After the interrupted run: the summary, the target, the processes, the holds, then a re-run. */
-  async function checkInterrupted(result: CliResult, expectedCode: number, target: string, json: boolean, rerun: () => Promise<CliResult>, sent: readonly string[]): Promise<void> {
+  async function checkInterrupted(
+    result: CliResult,
+    expectedCode: number,
+    target: string,
+    json: boolean,
+    rerun: () => Promise<CliResult>,
+    sent: readonly string[],
+  ): Promise<void> {
     // Sampled while the rest is checked.
     const growth = assertStoppedGrowing(targets);
     growth.catch(() => undefined);
@@ -230,7 +237,11 @@ describe('an interrupt stops the transfer and says so', () => {
       // Without --batch the one step is a full stream of @s4; with it, @s0 and then one -I stream.
       const extra = [...(batch ? ['--batch'] : ['--initial', 'most-recent']), ...(json ? ['--json'] : [])];
       const run = startZferry(argsFor(placement, target, extra));
-      await receiveUnderWay(targets, () => !run.exited, () => run.result);
+      await receiveUnderWay(
+        targets,
+        () => !run.exited,
+        () => run.result,
+      );
       run.signal(signal);
       const result = await run.result;
       await checkInterrupted(result, EXIT_CODES[signal], target, json, () => runZferry(argsFor(placement, target, extra)), batch ? names : ['s4']);
@@ -242,7 +253,11 @@ describe('an interrupt stops the transfer and says so', () => {
     const target = `${targets}/c${(caseNumber += 1)}`;
     const args = argsFor('same host', target, ['--batch']);
     const run = startZferry(args);
-    await receiveUnderWay(targets, () => !run.exited, () => run.result);
+    await receiveUnderWay(
+      targets,
+      () => !run.exited,
+      () => run.result,
+    );
     run.signal('SIGINT');
     // Two signals sent at once may arrive as one: the second goes once the first was heard.
     await waitFor(() => /stopping the transfers/.test(run.stderr()), 'zferry heard the first SIGINT');
@@ -277,7 +292,11 @@ describe('an interrupt stops the transfer and says so', () => {
       exited = true;
       return { exitCode: done.exitCode ?? -1, stdout: '', stderr: String(done.stdout) };
     });
-    await receiveUnderWay(targets, () => !exited, () => finished);
+    await receiveUnderWay(
+      targets,
+      () => !exited,
+      () => finished,
+    );
     terminal.stdin.write('\x03');
     const result = await finished;
     await checkInterrupted(result, EXIT_CODES.SIGINT, target, false, () => runZferry(args), names);
@@ -289,7 +308,11 @@ describe('an interrupt stops the transfer and says so', () => {
       const target = `${targets}/c${(caseNumber += 1)}`;
       const args = argsFor(placement, target, ['--batch']);
       const run = startZferry(args);
-      await receiveUnderWay(targets, () => !run.exited, () => run.result);
+      await receiveUnderWay(
+        targets,
+        () => !run.exited,
+        () => run.result,
+      );
       const ssh = childrenOf(run.pid).find((child) => child.command === 'ssh');
       assert.ok(ssh, 'zferry runs ssh');
       process.kill(ssh.pid, 'SIGKILL');

@@ -19,7 +19,11 @@ describe('parseLocation', () => {
   });
   test('malformed locations are usage errors', () => {
     for (const bad of ['-oProxyCommand=x', 'ssh://host', 'ssh://h:99999/p', ':pool', 'host:', '@host:pool']) {
-      assert.throws(() => parseLocation(bad), (error: Error & { code?: string }) => error.code === 'USAGE', bad);
+      assert.throws(
+        () => parseLocation(bad),
+        (error: Error & { code?: string }) => error.code === 'USAGE',
+        bad,
+      );
     }
   });
 });
@@ -32,7 +36,14 @@ describe('endpointSpecOf', () => {
   });
   test('each remote spelling is an ssh spec carrying the ssh settings; what is not spelt stays unset', () => {
     assert.deepEqual(endpointSpecOf(parseLocation('root@nas:backup/x'), ssh), { kind: 'ssh', host: 'nas', user: 'root', ...ssh, dataset: 'backup/x' });
-    assert.deepEqual(endpointSpecOf(parseLocation('ssh://root@nas:22/backup/x'), ssh), { kind: 'ssh', host: 'nas', user: 'root', port: 22, ...ssh, dataset: 'backup/x' });
+    assert.deepEqual(endpointSpecOf(parseLocation('ssh://root@nas:22/backup/x'), ssh), {
+      kind: 'ssh',
+      host: 'nas',
+      user: 'root',
+      port: 22,
+      ...ssh,
+      dataset: 'backup/x',
+    });
     assert.deepEqual(endpointSpecOf(parseLocation('nas:backup/x'), ssh), { kind: 'ssh', host: 'nas', ...ssh, dataset: 'backup/x' });
     assert.deepEqual(endpointSpecOf(parseLocation('ssh://[::1]:2222/pool'), { options: [], remoteCommand: ['zferry'] }), {
       kind: 'ssh',

@@ -12,7 +12,7 @@ describe('progress line', () => {
     assert.equal(text, 'tank/a 1/1: 10.0 MiB @ 5.0 MiB/s');
   });
 
-  test('with zfs\'s own size: share done and time left', () => {
+  test("with zfs's own size: share done and time left", () => {
     const text = describeRunning('tank/a', { step: '2/3', bytes: 25 * MiB, startedMs: 0, estimate: { bytes: 100 * MiB, approximate: false } }, 5000);
     assert.equal(text, 'tank/a 2/3: 25.0 MiB of 100.0 MiB (25%) @ 5.0 MiB/s, 0:15 left');
   });
@@ -35,7 +35,11 @@ describe('progress line', () => {
     const written: string[] = [];
     const display = createProgressDisplay({ columns: 200, write: (text: string) => written.push(text) > 0 }, () => clock);
     // The run's live status, telling the display of each change as the job's steps make them.
-    const job = new JobProgress({ source: 'tank', target: 'backup' }, () => clock, (event) => display.onProgress(event));
+    const job = new JobProgress(
+      { source: 'tank', target: 'backup' },
+      () => clock,
+      (event) => display.onProgress(event),
+    );
     display.follow(job);
     const fs = job.track({ source: 'tank/a', target: 'backup/a' });
     fs.started();

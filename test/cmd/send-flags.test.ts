@@ -46,12 +46,11 @@ describe('zfs send stream options', () => {
     const sends = wrapper.invocations().filter((argv) => argv[0] === 'send' && argv.at(-1)?.startsWith(source));
     assert.deepEqual(
       sends.map((argv) => argv.join(' ')),
-      [
-        `send -w -c -L -e ${source}@s1`,
-        `send -w -c -L -e -i ${source}@s1 ${source}@s2`,
-        `send -c -i ${source}@s2 ${source}@s3`,
-      ],
+      [`send -w -c -L -e ${source}@s1`, `send -w -c -L -e -i ${source}@s1 ${source}@s2`, `send -c -i ${source}@s2 ${source}@s3`],
     );
-    assert.deepEqual((await listSnapshots(target)).map((s) => s.name), ['s1', 's2', 's3']);
+    assert.deepEqual(
+      (await listSnapshots(target)).map((s) => s.name),
+      ['s1', 's2', 's3'],
+    );
   });
 });

@@ -44,12 +44,10 @@ test('serve --stdio announces the replication stream window and answers calls', 
  */
 describe('serve --root: resume tokens', () => {
   const ctx = usePool({ sizeMiB: 128 });
-  const genuine = (
-    JSON.parse(readFileSync(path.join(repositoryRoot(), 'test', 'fixtures', 'zfs', 'openzfs', 'resume-tokens.json'), 'utf8')) as {
-      tokens: Array<{ token: string; toname: string }>;
-      corrupt: Array<{ token: string }>;
-    }
-  );
+  const genuine = JSON.parse(readFileSync(path.join(repositoryRoot(), 'test', 'fixtures', 'zfs', 'openzfs', 'resume-tokens.json'), 'utf8')) as {
+    tokens: Array<{ token: string; toname: string }>;
+    corrupt: Array<{ token: string }>;
+  };
   let allowed: string;
   let allowedGuid: string;
   let childGuid: string;
@@ -65,7 +63,11 @@ describe('serve --root: resume tokens', () => {
   });
 
   async function serve(args: string[]): Promise<Client<EndpointContract> & { close(): Promise<void> }> {
-    const transport = spawnChildConnection({ file: process.execPath, args: zferryArgv(['serve', '--stdio', ...args]), peer: { transport: 'pipe', name: 'zferry serve' } });
+    const transport = spawnChildConnection({
+      file: process.execPath,
+      args: zferryArgv(['serve', '--stdio', ...args]),
+      peer: { transport: 'pipe', name: 'zferry serve' },
+    });
     return connect(transport, endpointContract, { limits: REPLICATION_RPC_LIMITS });
   }
 
@@ -96,7 +98,12 @@ describe('serve --root: resume tokens', () => {
   test('a token pairing the requested name with the guid of a snapshot outside the root: refused', async () => {
     const client = await serve(['--root', allowed]);
     try {
-      await refusedWith(client, encodeResumeToken(fullSendPairs(`${allowed}@s1`, outsideGuid)), 'ENDPOINT_RESUME_TOKEN_MISMATCH', new RegExp(`guid ${outsideGuid}`));
+      await refusedWith(
+        client,
+        encodeResumeToken(fullSendPairs(`${allowed}@s1`, outsideGuid)),
+        'ENDPOINT_RESUME_TOKEN_MISMATCH',
+        new RegExp(`guid ${outsideGuid}`),
+      );
     } finally {
       await client.close();
     }
@@ -105,7 +112,11 @@ describe('serve --root: resume tokens', () => {
   test('the requested snapshot with its own guid passes to zfs send -t (which zfs-fuse lacks)', async () => {
     const client = await serve(['--root', allowed]);
     try {
-      const { stream } = await client.send({ snapshot: `${allowed}@s1`, intermediates: false, resumeToken: encodeResumeToken(fullSendPairs(`${allowed}@s1`, allowedGuid)) });
+      const { stream } = await client.send({
+        snapshot: `${allowed}@s1`,
+        intermediates: false,
+        resumeToken: encodeResumeToken(fullSendPairs(`${allowed}@s1`, allowedGuid)),
+      });
       await assert.rejects(stream.toArray(), (error: unknown) => error instanceof RpcStreamSourceError && /zfs send -t/.test(error.message));
     } finally {
       await client.close();
@@ -123,7 +134,10 @@ describe('serve --root: resume tokens', () => {
 });
 
 test('serve --stdio ends stdout and exits 0 once both sides said goodbye, though its stdin stays open', async () => {
-  const child = spawn(process.execPath, zferryArgv(['serve', '--stdio']), { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ZFERRY_LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, zferryArgv(['serve', '--stdio']), {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ZFERRY_LOG_LEVEL: 'warn' },
+  });
   const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
   try {
     const peer = new RawPeer(Duplex.from({ readable: child.stdout, writable: child.stdin }));

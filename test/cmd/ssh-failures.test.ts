@@ -107,7 +107,11 @@ describe('remotes that lie are refused', () => {
       assert.match(result.stderr, detail);
       const calls = readFileSync(callLog, 'utf8').split('\n').filter(Boolean);
       assert.ok(calls.includes('listVersionTree'), `the lying remote was listed; it was asked: ${calls.join(', ')}`);
-      assert.deepEqual(calls.filter((call) => !READS.includes(call)), [], `refused before any transfer; the remote was asked: ${calls.join(', ')}`);
+      assert.deepEqual(
+        calls.filter((call) => !READS.includes(call)),
+        [],
+        `refused before any transfer; the remote was asked: ${calls.join(', ')}`,
+      );
       assert.deepEqual(await listAll(dst.pool.name), before, 'nothing was created or changed');
     });
   }

@@ -4,13 +4,7 @@
  */
 import type { FilesystemVersion, VersionType } from '../../replication/zfs/types.js';
 
-export function version(
-  type: VersionType,
-  filesystem: string,
-  name: string,
-  guid: string,
-  createtxg: number,
-): FilesystemVersion {
+export function version(type: VersionType, filesystem: string, name: string, guid: string, createtxg: number): FilesystemVersion {
   const separator = type === 'snapshot' ? '@' : '#';
   return { type, filesystem, name, fullName: `${filesystem}${separator}${name}`, guid, createtxg, creation: 1_700_000_000 + createtxg };
 }

@@ -164,13 +164,14 @@ export function replicationScenarios(mode: ReplicationMode): void {
       const extra = await snapshot(`${target}@local-extra`);
       const before = await listSnapshots(target);
       await sourceWithSnapshots(source, 1, 3);
-      const summary = JSON.parse(
-        expectExit(await mode.replicate(source, target, ['--on-diverged', 'rename', '--json']), 0, 'rename').stdout,
-      ) as JobSummary;
+      const summary = JSON.parse(expectExit(await mode.replicate(source, target, ['--on-diverged', 'rename', '--json']), 0, 'rename').stdout) as JobSummary;
       assert.deepEqual(await guids(target), await guids(source));
       const renamed = (await listAll(dst.pool.name)).find((name) => name.startsWith(`${target}-diverged-`) && !name.includes('@'));
       assert.ok(renamed, 'the diverged target is kept under a new name');
-      assert.deepEqual(await guids(renamed), before.map((s) => s.guid));
+      assert.deepEqual(
+        await guids(renamed),
+        before.map((s) => s.guid),
+      );
       assert.ok((await guids(renamed)).includes(extra));
       assert.match(summary.filesystems[0]?.actions.join('\n') ?? '', /renamed diverged/);
     });
@@ -249,8 +250,13 @@ export function replicationScenarios(mode: ReplicationMode): void {
         targetHolds: await holdsAndCursors(target),
       });
       const before = await state();
-      assert.ok(before.sourceHolds.some((row) => row.split('\t')[1]?.startsWith('zferry:cursor.')), 'the real run recorded a cursor');
-      const again = JSON.parse(expectExit(await mode.replicate(source, target, ['--dry-run', '--snapshot', '--json']), 0, 'second dry run').stdout) as JobSummary;
+      assert.ok(
+        before.sourceHolds.some((row) => row.split('\t')[1]?.startsWith('zferry:cursor.')),
+        'the real run recorded a cursor',
+      );
+      const again = JSON.parse(
+        expectExit(await mode.replicate(source, target, ['--dry-run', '--snapshot', '--json']), 0, 'second dry run').stdout,
+      ) as JobSummary;
       assert.equal(again.filesystems[0]?.outcome, 'planned');
       assert.deepEqual(await state(), before, 'no snapshot, hold or cursor moved on either side');
     });

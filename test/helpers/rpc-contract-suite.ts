@@ -8,14 +8,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners, once } from 'node:events';
 import { Readable } from 'node:stream';
-import {
-  RpcCancelledError,
-  RpcDeadlineError,
-  RpcInvalidRequestError,
-  RpcInvalidResponseError,
-  RpcRemoteError,
-  RpcStreamSourceError,
-} from '../../rpc/index.js';
+import { RpcCancelledError, RpcDeadlineError, RpcInvalidRequestError, RpcInvalidResponseError, RpcRemoteError, RpcStreamSourceError } from '../../rpc/index.js';
 import type { Client } from '../../rpc/index.js';
 import { patternDigest, patternStream } from './rpc-test-contract.js';
 import type { TestContract, TestObservations } from './rpc-test-contract.js';

@@ -61,9 +61,21 @@ export function plausibleFrame(random: Random, streamIds: readonly number[]): Bu
     case 0:
       return encodeFrame(v, FrameType.HEADERS, 0, stream, encodeJson({ kind: 'request', endpoint: random.pick(ENDPOINTS), metadata: {} }));
     case 1:
-      return encodeFrame(v, FrameType.HEADERS, random.below(2), stream, encodeJson({ kind: random.pick(['response', 'trailer']), ok: random.chance(0.5), error: { code: 'RPC_REMOTE', message: 'x' } }));
+      return encodeFrame(
+        v,
+        FrameType.HEADERS,
+        random.below(2),
+        stream,
+        encodeJson({ kind: random.pick(['response', 'trailer']), ok: random.chance(0.5), error: { code: 'RPC_REMOTE', message: 'x' } }),
+      );
     case 2:
-      return encodeFrame(v, FrameType.MESSAGE, random.pick([0, FrameFlag.END, FrameFlag.MORE]), stream, encodeMessage(random.pick([{ a: 1, b: 2 }, { name: 'n' }, { bytes: 10 }, { ms: 5 }, [1, 2], 'text', null])));
+      return encodeFrame(
+        v,
+        FrameType.MESSAGE,
+        random.pick([0, FrameFlag.END, FrameFlag.MORE]),
+        stream,
+        encodeMessage(random.pick([{ a: 1, b: 2 }, { name: 'n' }, { bytes: 10 }, { ms: 5 }, [1, 2], 'text', null])),
+      );
     case 3:
       return encodeFrame(v, FrameType.DATA, 0, stream, random.bytes(random.below(64)));
     case 4:
@@ -75,7 +87,13 @@ export function plausibleFrame(random: Random, streamIds: readonly number[]): Bu
     case 7:
       return encodeFrame(v, FrameType.PONG, 0, 0, encodePing(BigInt(random.next())));
     case 8:
-      return encodeFrame(v, FrameType.GOAWAY, random.chance(0.5) ? FrameFlag.ACK : 0, 0, encodeJson({ lastStreamId: random.below(10), code: random.pick(['RPC_GOAWAY', 'RPC_PROTOCOL']), message: 'bye' }));
+      return encodeFrame(
+        v,
+        FrameType.GOAWAY,
+        random.chance(0.5) ? FrameFlag.ACK : 0,
+        0,
+        encodeJson({ lastStreamId: random.below(10), code: random.pick(['RPC_GOAWAY', 'RPC_PROTOCOL']), message: 'bye' }),
+      );
     case 9:
       return encodeFrame(v, FrameType.HEADERS, FrameFlag.END, stream, encodeJson({ kind: 'trailer', ok: true }));
     default:
@@ -243,7 +261,9 @@ export class FuzzSession {
         if (call.requestStream) {
           for (let i = random.below(3); i > 0; i--) frame(FrameType.DATA, 0, id, random.bytes(random.below(40)));
           if (random.chance(0.9)) {
-            const trailer = random.chance(0.8) ? { kind: 'trailer', ok: true } : { kind: 'trailer', ok: false, error: { code: 'RPC_STREAM_SOURCE', message: 'source failed' } };
+            const trailer = random.chance(0.8)
+              ? { kind: 'trailer', ok: true }
+              : { kind: 'trailer', ok: false, error: { code: 'RPC_STREAM_SOURCE', message: 'source failed' } };
             frame(FrameType.HEADERS, FrameFlag.END, id, encodeJson(trailer));
           }
         }

@@ -42,7 +42,8 @@ export async function startNetwork(
     serverConnection,
     observed,
     pair,
-    activeCalls: () => client.connection.activeCallCount + serverConnection.activeCallCount + client.connection.openStreamCount + serverConnection.openStreamCount,
+    activeCalls: () =>
+      client.connection.activeCallCount + serverConnection.activeCallCount + client.connection.openStreamCount + serverConnection.openStreamCount,
     async close() {
       // A test that failed half-way leaves calls running: do not wait for them.
       if (client.connection.activeCallCount + serverConnection.activeCallCount > 0) client.connection.destroy();

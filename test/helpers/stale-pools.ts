@@ -67,7 +67,13 @@ export async function sweepStalePools(naming: PoolNaming, run: RunCommand): Prom
   };
   const swept: string[] = [];
   const listed = await run('zpool', ['list', '-H', '-o', 'name']);
-  const pools = listed.exitCode === 0 ? listed.stdout.split('\n').map((name) => name.trim()).filter(Boolean) : [];
+  const pools =
+    listed.exitCode === 0
+      ? listed.stdout
+          .split('\n')
+          .map((name) => name.trim())
+          .filter(Boolean)
+      : [];
   for (const name of pools.filter(stale)) {
     const result = await run('zpool', ['destroy', '-f', name]);
     if (result.exitCode !== 0) continue; // busy (its owner may be dying): the next sweep retries

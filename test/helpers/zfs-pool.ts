@@ -346,10 +346,7 @@ export function sweepStalePools(): Promise<string[]> {
 // ------------------------------------------------------------------ datasets and data
 
 /** `zfs create [-p] [-o k=v]... name`. */
-export async function createDataset(
-  name: string,
-  options: { properties?: Record<string, string>; parents?: boolean } = {},
-): Promise<string> {
+export async function createDataset(name: string, options: { properties?: Record<string, string>; parents?: boolean } = {}): Promise<string> {
   const args = ['create'];
   if (options.parents) args.push('-p');
   for (const [key, value] of Object.entries(options.properties ?? {})) args.push('-o', `${key}=${value}`);
@@ -404,9 +401,7 @@ export async function listSnapshots(filesystem: string): Promise<SnapshotInfo[]>
     if (property === 'createtxg') info.createtxg = Number(value);
     byName.set(name, info);
   }
-  return [...byName.values()]
-    .map((info) => info as SnapshotInfo)
-    .sort((a, b) => a.createtxg - b.createtxg);
+  return [...byName.values()].map((info) => info as SnapshotInfo).sort((a, b) => a.createtxg - b.createtxg);
 }
 
 /** Every dataset name (filesystems, snapshots, volumes) below and including `root`. */
@@ -421,9 +416,7 @@ export async function datasetExists(name: string): Promise<boolean> {
 
 /** The mountpoint of a filesystem, mounting it first if needed. */
 export async function mountpointOf(filesystem: string): Promise<string> {
-  const [mountpoint, mounted] = (await zfs('get', '-H', '-o', 'value', 'mountpoint,mounted', filesystem))
-    .split('\n')
-    .filter(Boolean);
+  const [mountpoint, mounted] = (await zfs('get', '-H', '-o', 'value', 'mountpoint,mounted', filesystem)).split('\n').filter(Boolean);
   if (!mountpoint || !mountpoint.startsWith('/')) {
     throw new Error(`${filesystem} has no usable mountpoint (${String(mountpoint)})`);
   }

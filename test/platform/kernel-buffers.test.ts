@@ -66,7 +66,8 @@ describe('pipe size', () => {
     const child = spawn('sleep', ['5'], { stdio: ['pipe', 'ignore', 'ignore'] });
     try {
       const fd = (child.stdin as unknown as { _handle: { fd: number } })._handle.fd;
-      const read = (): number => Number(spawnSync('perl', ['-e', 'print STDERR unpack("i", getsockopt(STDIN, 1, 7))'], { stdio: [fd, 'ignore', 'pipe'] }).stderr.toString());
+      const read = (): number =>
+        Number(spawnSync('perl', ['-e', 'print STDERR unpack("i", getsockopt(STDIN, 1, 7))'], { stdio: [fd, 'ignore', 'pipe'] }).stderr.toString());
       const before = read();
       assert.equal(await enlargeSocketSendBuffer(fd), true);
       const after = read();

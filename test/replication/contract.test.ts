@@ -26,8 +26,27 @@ test('an unknown or mistyped stream option is refused, never passed on', () => {
 
 test('names on the wire follow the dataset-name rules the zfs driver checks', () => {
   const names = [
-    'tank', 'tank/a', 'tank/a b', 'tank/a@s', 'tank/a#m', 'tank/a@s@t', 'tank/a@b#c', '1tank/a', '_tank', 'tank/-R', 'tank/ a',
-    'tank/..', 'tank/./a', 'tank//a', 'tank/a@..', 'tank/a@.', 'tank/a@-s', 'tank/a@ s', 'tank/a@.s', '-tank', `tank/${'a'.repeat(250)}`,
+    'tank',
+    'tank/a',
+    'tank/a b',
+    'tank/a@s',
+    'tank/a#m',
+    'tank/a@s@t',
+    'tank/a@b#c',
+    '1tank/a',
+    '_tank',
+    'tank/-R',
+    'tank/ a',
+    'tank/..',
+    'tank/./a',
+    'tank//a',
+    'tank/a@..',
+    'tank/a@.',
+    'tank/a@-s',
+    'tank/a@ s',
+    'tank/a@.s',
+    '-tank',
+    `tank/${'a'.repeat(250)}`,
   ];
   for (const name of names) {
     assert.equal(filesystemName.safeParse(name).success, isValidName(name, 'filesystem'), name);

@@ -48,7 +48,11 @@ test('every endpoint declares its errors, each a code with a meaning', () => {
       used.add(code);
     }
   }
-  assert.deepEqual(Object.keys(ENDPOINT_ERROR_CODES).filter((code) => !used.has(code)), [], 'every listed code is declared by some endpoint');
+  assert.deepEqual(
+    Object.keys(ENDPOINT_ERROR_CODES).filter((code) => !used.has(code)),
+    [],
+    'every listed code is declared by some endpoint',
+  );
 });
 
 test('every declared code is the code of an error class the endpoint or the zfs driver throws', () => {
@@ -68,5 +72,8 @@ test('every declared code is the code of an error class the endpoint or the zfs 
       thrown.add(new (value as new (message: string) => zfs.ZfsError)('x').code);
     }
   }
-  assert.deepEqual(Object.keys(ENDPOINT_ERROR_CODES).filter((code) => !thrown.has(code)), []);
+  assert.deepEqual(
+    Object.keys(ENDPOINT_ERROR_CODES).filter((code) => !thrown.has(code)),
+    [],
+  );
 });

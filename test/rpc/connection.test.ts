@@ -284,7 +284,10 @@ describe('a peer that dies or goes silent', () => {
         assert.match(error.message, /keepalive/);
         return true;
       });
-      assert.ok(peer.frames.some((f) => f.type === FrameType.PING), 'it pinged before giving up');
+      assert.ok(
+        peer.frames.some((f) => f.type === FrameType.PING),
+        'it pinged before giving up',
+      );
       await client.connection.closed;
       assert.equal(client.connection.activeCallCount, 0);
     } finally {
@@ -575,7 +578,8 @@ describe('hostile input after HELLO closes only that connection, with a reason',
     {
       name: 'more concurrent streams than announced',
       send: (peer) => {
-        for (let id = 1; id <= 2 * 256 + 3; id += 2) peer.sendJson(FrameType.HEADERS, 0, id, { kind: 'request', endpoint: 'zferry.test.v1/wait', metadata: {} });
+        for (let id = 1; id <= 2 * 256 + 3; id += 2)
+          peer.sendJson(FrameType.HEADERS, 0, id, { kind: 'request', endpoint: 'zferry.test.v1/wait', metadata: {} });
       },
       reason: /more than 256 concurrent streams/,
     },

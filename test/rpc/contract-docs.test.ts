@@ -20,7 +20,14 @@ test('every endpoint with its wire name, its stream side and its request and res
 });
 
 test('nested members, nullable values, named types, constraints, descriptions and errors', () => {
-  const Item = z.object({ id: z.string().regex(/^[a-z]+$/).describe('the id') }).meta({ id: 'ReferenceTestItem' });
+  const Item = z
+    .object({
+      id: z
+        .string()
+        .regex(/^[a-z]+$/)
+        .describe('the id'),
+    })
+    .meta({ id: 'ReferenceTestItem' });
   const contract = defineContract('zferry.docs.v1', {
     lookup: endpoint({
       description: 'Finds things.',

@@ -24,10 +24,12 @@ describe('contracts', () => {
     assertType<Equal<Implementation<C>['pull'], (req: Record<string, never>, ctx: CallContext) => Promise<StreamResponse<{ size?: number | undefined }>>>>();
     assertType<Equal<Client<C>['explicitNone'], (req: string, opts?: import('../../rpc/index.js').CallOptions) => Promise<boolean>>>();
     assertType<Equal<ReturnType<Client<C>['pull']>, Promise<StreamResponse<{ size?: number | undefined }>>>>();
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(contract.endpoints).map(([name, def]) => [name, def.stream])),
-      { plain: 'none', push: 'request', pull: 'response', explicitNone: 'none' },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(contract.endpoints).map(([name, def]) => [name, def.stream])), {
+      plain: 'none',
+      push: 'request',
+      pull: 'response',
+      explicitNone: 'none',
+    });
   });
 
   test('a contract is frozen and names its endpoints on the wire as contract/endpoint', () => {
@@ -58,9 +60,11 @@ describe('contracts', () => {
   });
 
   test('an implementation missing an endpoint is refused when it is registered', () => {
-    const partial = { async plain() {
-      return { doubled: 0 };
-    } } as unknown as Implementation<typeof contract>;
+    const partial = {
+      async plain() {
+        return { doubled: 0 };
+      },
+    } as unknown as Implementation<typeof contract>;
     assert.throws(() => localClient(contract, partial), /lacks endpoint push/);
   });
 });

@@ -157,7 +157,10 @@ describe(`fuzzing (seed ${seed}; replay with ZFERRY_FUZZ_SEED=${seed})`, () => {
         ends.set(error?.name ?? 'clean', (ends.get(error?.name ?? 'clean') ?? 0) + 1);
         if (connection.stats.bufferedMessageBytes !== 0) fail('unfinished messages still held after the close');
       }
-      await waitFor(() => batch.every(({ connection }) => connection.activeCallCount === 0), `seed ${seed}: handlers of sessions ${batch[0]?.index} and on to return`);
+      await waitFor(
+        () => batch.every(({ connection }) => connection.activeCallCount === 0),
+        `seed ${seed}: handlers of sessions ${batch[0]?.index} and on to return`,
+      );
       assert.equal(server.bufferedMessageBytes, 0, `seed ${seed}: the server budget got its bytes back`);
       for (const list of [observed.waits, observed.uploadErrors, observed.downloads, observed.deadlines]) list.length = 0;
     };

@@ -104,7 +104,10 @@ describe('request limits per endpoint', () => {
     peer.send(FrameType.MESSAGE, FrameFlag.MORE, 1, fragment);
     await roundTrip(peer);
     assert.equal(connection.stats.bufferedMessageBytes, 60 * KiB);
-    assert.equal(peer.frames.some((f) => f.type === FrameType.RESET), false);
+    assert.equal(
+      peer.frames.some((f) => f.type === FrameType.RESET),
+      false,
+    );
     peer.send(FrameType.MESSAGE, FrameFlag.MORE, 1, fragment);
     assert.equal((await resetOn(peer, 1))['code'], 'RPC_REQUEST_TOO_LARGE');
     assert.equal(connection.stats.bufferedMessageBytes, 0);
@@ -120,11 +123,14 @@ describe('request limits per endpoint', () => {
     server.serve(pair.server);
     const client = await connect(pair.client, testContract);
     try {
-      await assert.rejects(client.connection.call(ADD, testContract.endpoints.add, { a: 1, b: 2, pad: 'x'.repeat(3 * MiB) }, undefined, undefined), (error: unknown) => {
-        assert.ok(error instanceof RpcRequestTooLargeError, `got ${String(error)}`);
-        assert.equal(error.code, 'RPC_REQUEST_TOO_LARGE');
-        return true;
-      });
+      await assert.rejects(
+        client.connection.call(ADD, testContract.endpoints.add, { a: 1, b: 2, pad: 'x'.repeat(3 * MiB) }, undefined, undefined),
+        (error: unknown) => {
+          assert.ok(error instanceof RpcRequestTooLargeError, `got ${String(error)}`);
+          assert.equal(error.code, 'RPC_REQUEST_TOO_LARGE');
+          return true;
+        },
+      );
       assert.deepEqual(await client.add({ a: 1, b: 2 }), { sum: 3 });
       // An endpoint that declares a larger limit takes it.
       const text = 'y'.repeat(3 * MiB);
@@ -272,14 +278,19 @@ describe('256 streams trying to pin memory in a server process', () => {
       );
       await Promise.all(peers.map(({ peer }) => roundTrip(peer)));
       const attacked = await memory();
-      const refused = peers.flatMap(({ peer }) => peer.frames.filter((f) => f.type === FrameType.RESET && f.streamId >= firstId && f.payload.includes('RPC_RESOURCE_EXHAUSTED')));
+      const refused = peers.flatMap(({ peer }) =>
+        peer.frames.filter((f) => f.type === FrameType.RESET && f.streamId >= firstId && f.payload.includes('RPC_RESOURCE_EXHAUSTED')),
+      );
       const growth = live(attacked) - live(baseline);
       const detail = `round ${round + 1}: live memory grew by ${mib(growth)} (rss by ${mib(attacked.usage.rss - baseline.usage.rss)}), server holds ${mib(attacked.bufferedMessageBytes)}, ${refused.length} streams refused`;
       t.diagnostic(detail);
       assert.ok(growth <= BOUND, `over the bound of ${mib(BOUND)}: ${detail}`);
       assert.ok(attacked.bufferedMessageBytes >= 32 * MiB, `the budget was used: ${detail}`);
       assert.ok(refused.length > 0, `streams beyond the budget were reset: ${detail}`);
-      assert.ok(peers.every(({ peer }) => !peer.frames.some((f) => f.type === FrameType.GOAWAY)), 'no connection was closed');
+      assert.ok(
+        peers.every(({ peer }) => !peer.frames.some((f) => f.type === FrameType.GOAWAY)),
+        'no connection was closed',
+      );
 
       for (const { socket } of peers) {
         for (const id of ids) await write(socket, FrameType.RESET, 0, id, Buffer.from(JSON.stringify({ code: 'RPC_CANCELLED', message: 'done' })));

@@ -111,7 +111,10 @@ describe('request stream ids', () => {
     sendAdd(peer, 3, 5);
     assert.deepEqual(await answerOn(peer, 3), { sum: 6 });
     assert.equal(connection.isClosed, false);
-    assert.equal(peer.frames.some((f) => f.type === FrameType.GOAWAY), false);
+    assert.equal(
+      peer.frames.some((f) => f.type === FrameType.GOAWAY),
+      false,
+    );
     await close();
   });
 });

@@ -11,7 +11,17 @@ import {
   RpcStreamSourceError,
   RpcUnknownEndpointError,
 } from '../../rpc/errors.js';
-import { chooseVersion, decodeGoaway, decodeHello, decodeReset, decodeStreamHeaders, decodeWindow, encodeJson, encodeWindow, encodeWithError } from '../../rpc/wire.js';
+import {
+  chooseVersion,
+  decodeGoaway,
+  decodeHello,
+  decodeReset,
+  decodeStreamHeaders,
+  decodeWindow,
+  encodeJson,
+  encodeWindow,
+  encodeWithError,
+} from '../../rpc/wire.js';
 import { handlerErrorToWire, rpcErrorToWire, wireToError } from '../../rpc/wire-error.js';
 import { helloPayload } from '../helpers/rpc-raw-peer.js';
 
@@ -35,7 +45,11 @@ describe('wire payloads', () => {
       [{ limits: { ...helloLimits(), maxConcurrentStreams: 1.5 } }, /maxConcurrentStreams/],
       [{ features: [1] }, /features/],
     ];
-    for (const [override, reason] of bad) assert.throws(() => decodeHello(helloPayload(override)), (error: unknown) => error instanceof RpcProtocolError && reason.test(error.message));
+    for (const [override, reason] of bad)
+      assert.throws(
+        () => decodeHello(helloPayload(override)),
+        (error: unknown) => error instanceof RpcProtocolError && reason.test(error.message),
+      );
     assert.throws(() => decodeHello(Buffer.from('[1,2]')), /not a JSON object/);
     assert.throws(() => decodeHello(Buffer.from('{"protocol":')), /not valid JSON/);
   });
@@ -69,7 +83,11 @@ describe('wire payloads', () => {
       [{ kind: 'trailer', ok: false, error: { code: 5, message: 'm' } }, /error must be/],
       [{ kind: 'rumour' }, /unknown kind/],
     ];
-    for (const [value, reason] of bad) assert.throws(() => decodeStreamHeaders(json(value)), (error: unknown) => error instanceof RpcProtocolError && reason.test(error.message));
+    for (const [value, reason] of bad)
+      assert.throws(
+        () => decodeStreamHeaders(json(value)),
+        (error: unknown) => error instanceof RpcProtocolError && reason.test(error.message),
+      );
   });
 
   test('RESET, GOAWAY and WINDOW payloads', () => {

@@ -10,7 +10,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { RpcConnectionLostError, RpcServer, connect } from '../../rpc/index.js';
 import type { ConnectedClient } from '../../rpc/index.js';
 import type { Connector, Listener, TransportConnection } from '../../transport/index.js';
-import { TransportError, childProcessConnector, listenTcp, listenTls, listenUnix, sshConnector, tcpConnector, tlsConnector, unixConnector } from '../../transport/index.js';
+import {
+  TransportError,
+  childProcessConnector,
+  listenTcp,
+  listenTls,
+  listenUnix,
+  sshConnector,
+  tcpConnector,
+  tlsConnector,
+  unixConnector,
+} from '../../transport/index.js';
 import { echoContract, echoImplementation } from '../fixtures/rpc-echo-contract.js';
 import { fixtureCommand } from '../fixtures/rpc-fixture-command.js';
 import { PatternSource, hashStream } from '../fixtures/rpc-pattern.js';
@@ -112,13 +122,16 @@ describe('RPC over each transport', () => {
   test('a failing ssh surfaces through connect() with ssh stderr and exit code', async () => {
     sshd ??= await startSshd();
     const stranger = await sshd.newClientKey('stranger');
-    await assert.rejects(connect(await sshConnector({ ...sshd.connectOptions(stranger), remoteCommand: ['zferry', 'serve', '--stdio'] }).connect(), echoContract), (err: unknown) => {
-      assert.ok(err instanceof RpcConnectionLostError, `got ${String(err)}`);
-      assert.ok(err.cause instanceof TransportError);
-      assert.equal(err.cause.code, 'SSH_AUTH');
-      assert.match(err.message, /exit code 255.*Permission denied \(publickey\)/);
-      return true;
-    });
+    await assert.rejects(
+      connect(await sshConnector({ ...sshd.connectOptions(stranger), remoteCommand: ['zferry', 'serve', '--stdio'] }).connect(), echoContract),
+      (err: unknown) => {
+        assert.ok(err instanceof RpcConnectionLostError, `got ${String(err)}`);
+        assert.ok(err.cause instanceof TransportError);
+        assert.equal(err.cause.code, 'SSH_AUTH');
+        assert.match(err.message, /exit code 255.*Permission denied \(publickey\)/);
+        return true;
+      },
+    );
     const closedPort = await listenTcp({ host: '127.0.0.1', port: 0 }, () => {});
     const port = closedPort.port;
     await closedPort.close();
@@ -136,13 +149,10 @@ describe('RPC over each transport', () => {
     // Every connection the listener hands on (to the RPC server) and every client it rejects.
     const handedOn: string[] = [];
     const rejected: TransportError[] = [];
-    const listener = await listenTls(
-      { host: '127.0.0.1', port: 0, ca: ca.caCert, ...ca.server, onError: (err) => rejected.push(err) },
-      (connection) => {
-        handedOn.push(connection.peer.name);
-        serve(connection);
-      },
-    );
+    const listener = await listenTls({ host: '127.0.0.1', port: 0, ca: ca.caCert, ...ca.server, onError: (err) => rejected.push(err) }, (connection) => {
+      handedOn.push(connection.peer.name);
+      serve(connection);
+    });
     listeners.push(listener);
     const mallory = await ca.issueUntrustedClient('backup-host-7');
     await assert.rejects(

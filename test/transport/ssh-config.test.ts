@@ -33,7 +33,10 @@ describe('sshEffectiveConfig', () => {
   });
 
   test('ssh missing, or refusing its configuration, is a TransportError', async () => {
-    await assert.rejects(sshEffectiveConfig({ host: 'nas', configFile, sshBin: path.join(dir, 'no-ssh-here') }), { name: 'TransportError', code: 'SPAWN_FAILED' });
+    await assert.rejects(sshEffectiveConfig({ host: 'nas', configFile, sshBin: path.join(dir, 'no-ssh-here') }), {
+      name: 'TransportError',
+      code: 'SPAWN_FAILED',
+    });
     const broken = path.join(dir, 'broken');
     await writeFile(broken, 'Host nas\n  Frobnicate yes\n');
     await assert.rejects(sshEffectiveConfig({ host: 'nas', configFile: broken }), { name: 'TransportError', code: 'SSH_FAILED' });

@@ -62,12 +62,15 @@ describe('tcp transport', () => {
 
   test('a busy port fails with LISTEN_FAILED; invalid ports are refused', async () => {
     const listener = await listening;
-    await assert.rejects(listenTcp({ host: '127.0.0.1', port: listener.port }, () => {}), (err: unknown) => {
-      assert.ok(err instanceof TransportError);
-      assert.equal(err.code, 'LISTEN_FAILED');
-      assert.match(err.message, /EADDRINUSE/);
-      return true;
-    });
+    await assert.rejects(
+      listenTcp({ host: '127.0.0.1', port: listener.port }, () => {}),
+      (err: unknown) => {
+        assert.ok(err instanceof TransportError);
+        assert.equal(err.code, 'LISTEN_FAILED');
+        assert.match(err.message, /EADDRINUSE/);
+        return true;
+      },
+    );
     assert.throws(() => tcpConnector({ host: '127.0.0.1', port: 70000 }), { code: 'INVALID_ARGUMENT' });
   });
 });

@@ -62,18 +62,24 @@ describe('unix socket transport', () => {
     const livePath = path.join(dir, 'live.sock');
     const listener = await listenUnix({ path: livePath }, () => {});
     try {
-      await assert.rejects(listenUnix({ path: livePath }, () => {}), (err: unknown) => {
-        assert.ok(err instanceof TransportError);
-        assert.equal(err.code, 'LISTEN_FAILED');
-        assert.match(err.message, /another server is accepting connections/);
-        return true;
-      });
+      await assert.rejects(
+        listenUnix({ path: livePath }, () => {}),
+        (err: unknown) => {
+          assert.ok(err instanceof TransportError);
+          assert.equal(err.code, 'LISTEN_FAILED');
+          assert.match(err.message, /another server is accepting connections/);
+          return true;
+        },
+      );
     } finally {
       await listener.close();
     }
     const filePath = path.join(dir, 'not-a-socket');
     await writeFile(filePath, 'precious');
-    await assert.rejects(listenUnix({ path: filePath }, () => {}), /exists and is not a socket/);
+    await assert.rejects(
+      listenUnix({ path: filePath }, () => {}),
+      /exists and is not a socket/,
+    );
     assert.ok((await stat(filePath)).isFile(), 'the regular file is untouched');
   });
 

@@ -17,7 +17,14 @@ describe('syncoid remote: a zfs shim for syncoid sessions where `zfs get` has no
   before(async () => {
     sshd = await startSshd();
     await sshd.authorize();
-    remote = { host: sshd.host, port: sshd.port, user: sshd.user, identityFile: sshd.clientKey.privateKeyPath, cipher: 'aes128-gcm@openssh.com', clientOptions: SSH_CLIENT_OPTIONS };
+    remote = {
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      identityFile: sshd.clientKey.privateKeyPath,
+      cipher: 'aes128-gcm@openssh.com',
+      clientOptions: SSH_CLIENT_OPTIONS,
+    };
     const fs = pools.pool.dataset('fs');
     await zfs('create', fs);
     await zfs('create', `${fs}/child`);
@@ -40,7 +47,14 @@ describe('syncoid remote: a zfs shim for syncoid sessions where `zfs get` has no
 
     // What syncoid 2.1 asks for: the snapshots directly under one filesystem.
     const snapshots = await overSsh(forSyncoid, `zfs get -Hpd 1 -t snapshot guid,creation ${fs}`);
-    const names = [...new Set(snapshots.trim().split('\n').map((line) => line.split('\t')[0]))];
+    const names = [
+      ...new Set(
+        snapshots
+          .trim()
+          .split('\n')
+          .map((line) => line.split('\t')[0]),
+      ),
+    ];
     assert.deepEqual(names, [`${fs}@one`, `${fs}@two`]);
     const filesystems = await overSsh(forSyncoid, `zfs get -H -r -o name -t filesystem,volume name ${fs}`);
     assert.deepEqual(filesystems.trim().split('\n'), [fs, `${fs}/child`]);

@@ -64,8 +64,16 @@ test('a cursor counts only where set locally; an inherited value only names what
   // Inherited: no cursor (nothing says a hold ever covered this filesystem), only names.
   assert.deepEqual(recordedCursor({ value: 's2', source: 'inherited from tank/a' }), { snapshot: undefined, pending: ['s2'], storage: 'inherited' });
   assert.deepEqual(recordedCursor({ value: 's2,s3', source: 'inherited from tank/a' }), { snapshot: undefined, pending: ['s2', 's3'], storage: 'inherited' });
-  assert.equal(settledCursor(resolveCursors(new Map([['tank/a/b', recordedCursor({ value: 's2', source: 'inherited from tank/a' })]])).get('tank/a/b')), undefined);
-  assert.deepEqual(recordedCursor({ value: AS_PARENT, source: 'inherited from tank/a/b' }), { snapshot: undefined, pending: [], storage: 'inherited', fromParent: true });
+  assert.equal(
+    settledCursor(resolveCursors(new Map([['tank/a/b', recordedCursor({ value: 's2', source: 'inherited from tank/a' })]])).get('tank/a/b')),
+    undefined,
+  );
+  assert.deepEqual(recordedCursor({ value: AS_PARENT, source: 'inherited from tank/a/b' }), {
+    snapshot: undefined,
+    pending: [],
+    storage: 'inherited',
+    fromParent: true,
+  });
   assert.equal(recordedCursor({ value: 's2', source: 'received' }), undefined);
   assert.equal(recordedCursor({ value: AS_PARENT, source: 'received' }), undefined);
   assert.equal(recordedCursor({ value: '-', source: '-' }), undefined);
@@ -75,7 +83,7 @@ test('a cursor counts only where set locally; an inherited value only names what
   assert.equal(parseCursorValue(AS_PARENT), undefined, 'never a snapshot list');
 });
 
-test('a record stored as the parent\'s is the parent\'s, up to the first value set locally', () => {
+test("a record stored as the parent's is the parent's, up to the first value set locally", () => {
   const records = resolveCursors(
     new Map([
       ['tank', undefined],

@@ -16,13 +16,17 @@ import { createDataset, snapshot, usePool } from '../../helpers/zfs-pool.js';
 type EndpointName = keyof EndpointContract['endpoints'];
 
 async function failsWithDeclared(name: EndpointName, call: Promise<unknown>, expected?: string): Promise<void> {
-  await assert.rejects(call, (error: unknown) => {
-    assert.ok(error instanceof RpcRemoteError, `${name}: ${String(error)}`);
-    const code = error.remoteCode ?? '(none)';
-    assert.ok(endpointContract.endpoints[name].errors.includes(code), `${name} failed with ${code}, which its contract does not declare: ${error.message}`);
-    if (expected !== undefined) assert.equal(code, expected, error.message);
-    return true;
-  }, `${name} should fail${expected === undefined ? '' : ` with ${expected}`}`);
+  await assert.rejects(
+    call,
+    (error: unknown) => {
+      assert.ok(error instanceof RpcRemoteError, `${name}: ${String(error)}`);
+      const code = error.remoteCode ?? '(none)';
+      assert.ok(endpointContract.endpoints[name].errors.includes(code), `${name} failed with ${code}, which its contract does not declare: ${error.message}`);
+      if (expected !== undefined) assert.equal(code, expected, error.message);
+      return true;
+    },
+    `${name} should fail${expected === undefined ? '' : ` with ${expected}`}`,
+  );
 }
 
 describe('declared endpoint errors (real zfs)', () => {
@@ -66,7 +70,7 @@ describe('declared endpoint errors (real zfs)', () => {
     for (const [name, call] of calls) await failsWithDeclared(name, call, 'ENDPOINT_OUTSIDE_ROOT');
   });
 
-  test('zfs failures and the endpoints\' own refusals', async () => {
+  test("zfs failures and the endpoints' own refusals", async () => {
     await failsWithDeclared('snapshot', open.snapshot({ snapshots: [`${fs}@s1`], recursive: false }), 'ZFS_DESTINATION_EXISTS');
     await failsWithDeclared('snapshot', open.snapshot({ snapshots: [`${fs}/missing@s1`], recursive: false }), 'ZFS_DATASET_NOT_FOUND');
     await failsWithDeclared('estimateSend', open.estimateSend({ snapshot: `${fs}@nope`, intermediates: false }), 'ZFS_DATASET_NOT_FOUND');
@@ -77,14 +81,21 @@ describe('declared endpoint errors (real zfs)', () => {
     await failsWithDeclared('ensureParent', open.ensureParent({ filesystem: 'zferry-no-such-pool/x/y' }));
     await failsWithDeclared(
       'receive',
-      open.receive({ target: `${fs}/garbage`, snapshotName: 's1', expectedGuid: '1', force: false, resumable: true }, Readable.from([Buffer.alloc(64 * 1024, 7)])),
+      open.receive(
+        { target: `${fs}/garbage`, snapshotName: 's1', expectedGuid: '1', force: false, resumable: true },
+        Readable.from([Buffer.alloc(64 * 1024, 7)]),
+      ),
     );
     await failsWithDeclared(
       'receive',
       open.receive({ target: fs, snapshotName: 's2', expectedGuid: '2', incrementalBase: { guid: '1' }, force: false, resumable: true }, Readable.from([])),
       'ZFS_INCREMENTAL_SOURCE_MISSING',
     );
-    await failsWithDeclared('moveCursors', open.moveCursors({ tag: 'zferry_t', root: `${fs}/c1`, moves: [{ filesystem: outside, snapshot: 's1' }] }), 'ENDPOINT_CURSOR_OUTSIDE_TREE');
+    await failsWithDeclared(
+      'moveCursors',
+      open.moveCursors({ tag: 'zferry_t', root: `${fs}/c1`, moves: [{ filesystem: outside, snapshot: 's1' }] }),
+      'ENDPOINT_CURSOR_OUTSIDE_TREE',
+    );
     await failsWithDeclared('moveCursors', open.moveCursors({ tag: 'zferry_t', moves: [{ filesystem: fs, snapshot: 'nope' }] }));
   });
 });

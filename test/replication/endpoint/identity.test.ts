@@ -71,7 +71,7 @@ describe('ssh destinations resolved by ssh -G', () => {
   const specOf = (text: string, extra: Partial<SshEndpointSpec> = {}): SshEndpointSpec => {
     const spec = endpointSpecOf(parseLocation(text), { options: [], remoteCommand: ['zferry', 'serve', '--stdio'] });
     assert.equal(spec.kind, 'ssh');
-    return { ...(spec), configFile, ...extra };
+    return { ...spec, configFile, ...extra };
   };
 
   before(async () => {
@@ -89,7 +89,8 @@ describe('ssh destinations resolved by ssh -G', () => {
     for (const identity of identities) assert.equal(identity.canonical, 'ssh://root@nas:22/backup/x');
     // Each one's earlier names include the other spellings' (what earlier versions tagged them with).
     for (const identity of identities) {
-      for (const earlier of ['ssh://root@nas/backup/x', 'ssh://nas/backup/x', 'ssh://nas:22/backup/x']) assert.ok(identity.legacy.includes(earlier), `${earlier} in ${identity.legacy.join(' ')}`);
+      for (const earlier of ['ssh://root@nas/backup/x', 'ssh://nas/backup/x', 'ssh://nas:22/backup/x'])
+        assert.ok(identity.legacy.includes(earlier), `${earlier} in ${identity.legacy.join(' ')}`);
     }
   });
 

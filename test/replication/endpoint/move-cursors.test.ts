@@ -137,15 +137,33 @@ describe('moveCursors (real zfs)', () => {
   test('a child that stays behind keeps its own cursor; the next whole-tree move tidies up', async () => {
     const t = await tree(['s1', 's2', 's3']);
     const [root, c1, c2] = t.filesystems as [string, string, string];
-    await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })), t.root);
+    await moveCursors(
+      driver,
+      t.tag,
+      t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })),
+      t.root,
+    );
 
     // c2 failed this run: root and c1 move on, c2 must keep s1 held and recorded.
-    await moveCursors(driver, t.tag, [{ filesystem: root, snapshot: 's2' }, { filesystem: c1, snapshot: 's2' }], t.root);
+    await moveCursors(
+      driver,
+      t.tag,
+      [
+        { filesystem: root, snapshot: 's2' },
+        { filesystem: c1, snapshot: 's2' },
+      ],
+      t.root,
+    );
     await assertCursors(t, { [root]: 's2', [c1]: 's2', [c2]: 's1' }, ['s1', 's2', 's3']);
     assert.deepEqual(await stored(c2, t.property), { value: 's1', source: 'local' });
 
     // All catch up to s3 from different bases: still one tree.
-    await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's3' })), t.root);
+    await moveCursors(
+      driver,
+      t.tag,
+      t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's3' })),
+      t.root,
+    );
     await assertCursors(t, { [root]: 's3', [c1]: 's3', [c2]: 's3' }, ['s1', 's2', 's3']);
     for (const fs of [c1, c2]) assert.deepEqual(await stored(fs, t.property), { value: '^', source: 'local' });
   });
@@ -166,7 +184,15 @@ describe('moveCursors (real zfs)', () => {
     const t = await tree(['s1']);
     const [root, c1, c2] = t.filesystems as [string, string, string];
     // c2 is not part of this move (say its replication failed): it must not get a hold.
-    await moveCursors(driver, t.tag, [{ filesystem: root, snapshot: 's1' }, { filesystem: c1, snapshot: 's1' }], root);
+    await moveCursors(
+      driver,
+      t.tag,
+      [
+        { filesystem: root, snapshot: 's1' },
+        { filesystem: c1, snapshot: 's1' },
+      ],
+      root,
+    );
     for (const fs of [root, c1]) {
       assert.equal(await record(fs, t.property), 's1');
       assert.equal(await held(`${fs}@s1`), true);
@@ -185,29 +211,54 @@ describe('moveCursors (real zfs)', () => {
     assert.equal((await stored(c1, t.property)).value, 's1');
 
     // The recursive job then: nothing new for the root, but the children are held now.
-    await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })), root);
+    await moveCursors(
+      driver,
+      t.tag,
+      t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })),
+      root,
+    );
     await assertCursors(t, { [root]: 's1', [c1]: 's1', [c2]: 's1' }, ['s1', 's2']);
     await assert.rejects(zfs('destroy', `${c1}@s1`), /busy/);
-    await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's2' })), root);
+    await moveCursors(
+      driver,
+      t.tag,
+      t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's2' })),
+      root,
+    );
     await assertCursors(t, { [root]: 's2', [c1]: 's2', [c2]: 's2' }, ['s1', 's2']);
   });
 
   test('the whole tree, then the root moved alone: the children keep their cursors', async () => {
     const t = await tree(['s1', 's2', 's3']);
     const [root, c1, c2] = t.filesystems as [string, string, string];
-    await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })), root);
+    await moveCursors(
+      driver,
+      t.tag,
+      t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })),
+      root,
+    );
     // A non-recursive job moves the root: what the children recorded as the root's stays theirs.
     await moveCursors(driver, t.tag, [{ filesystem: root, snapshot: 's2' }]);
     await assertCursors(t, { [root]: 's2', [c1]: 's1', [c2]: 's1' }, ['s1', 's2', 's3']);
     assert.deepEqual(await stored(c1, t.property), { value: 's1', source: 'local' });
-    await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's3' })), root);
+    await moveCursors(
+      driver,
+      t.tag,
+      t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's3' })),
+      root,
+    );
     await assertCursors(t, { [root]: 's3', [c1]: 's3', [c2]: 's3' }, ['s1', 's2', 's3']);
   });
 
   test('a filesystem created after a whole-tree move is not taken as held', async () => {
     const t = await tree(['s1', 's2']);
     const [root, c1] = t.filesystems as [string, string, string];
-    await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })), root);
+    await moveCursors(
+      driver,
+      t.tag,
+      t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })),
+      root,
+    );
     // New filesystems that happen to have a snapshot of the cursor's name: one inherits the
     // root's value, one the `^` of a child.
     const added = [`${root}/c3`, `${c1}/g`];
@@ -217,7 +268,12 @@ describe('moveCursors (real zfs)', () => {
     }
     assert.equal((await stored(`${c1}/g`, t.property)).value, '^');
     const all = [...t.filesystems, ...added].sort();
-    await moveCursors(driver, t.tag, all.map((filesystem) => ({ filesystem, snapshot: 's1' })), root);
+    await moveCursors(
+      driver,
+      t.tag,
+      all.map((filesystem) => ({ filesystem, snapshot: 's1' })),
+      root,
+    );
     for (const fs of all) {
       assert.equal(await record(fs, t.property), 's1', `${fs} cursor`);
       assert.equal(await userrefs(`${fs}@s1`), 1, `${fs}@s1 userrefs`);
@@ -233,19 +289,41 @@ describe('moveCursors (real zfs)', () => {
       await zfs('hold', '-r', t.tag, `${root}@s1`);
       if (next === 'c2 stays behind') {
         // The inherited value still names what c1 and c2 hold: c1 releases it, c2 keeps it.
-        await moveCursors(driver, t.tag, [{ filesystem: root, snapshot: 's2' }, { filesystem: c1, snapshot: 's2' }], root);
-        for (const [fs, heldName] of [[root, 's2'], [c1, 's2'], [c2, 's1']] as const) {
+        await moveCursors(
+          driver,
+          t.tag,
+          [
+            { filesystem: root, snapshot: 's2' },
+            { filesystem: c1, snapshot: 's2' },
+          ],
+          root,
+        );
+        for (const [fs, heldName] of [
+          [root, 's2'],
+          [c1, 's2'],
+          [c2, 's1'],
+        ] as const) {
           for (const name of ['s1', 's2']) assert.equal(await userrefs(`${fs}@${name}`), name === heldName ? 1 : 0, `${fs}@${name} userrefs`);
         }
         assert.equal(await record(c1, t.property), 's2');
         // c2's own value now: still no cursor (nothing said it was held), but it names s1.
         assert.equal(await record(c2, t.property), ',s1');
-        await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's3' })), root);
+        await moveCursors(
+          driver,
+          t.tag,
+          t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's3' })),
+          root,
+        );
         await assertCursors(t, { [root]: 's3', [c1]: 's3', [c2]: 's3' }, ['s1', 's2', 's3']);
         continue;
       }
       // Nothing new (s1: every snapshot already carries the tag), or the next base (s2).
-      await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: next })), root);
+      await moveCursors(
+        driver,
+        t.tag,
+        t.filesystems.map((filesystem) => ({ filesystem, snapshot: next })),
+        root,
+      );
       await assertCursors(t, Object.fromEntries(t.filesystems.map((fs) => [fs, next])), ['s1', 's2', 's3']);
     }
   });
@@ -258,10 +336,12 @@ describe('moveCursors (real zfs)', () => {
     for (const fs of t.filesystems) {
       const names = await named(fs, t.property);
       for (const name of all) {
-        if (await held(`${fs}@${name}`)) assert.ok(names.includes(name), `${context}: ${fs}@${name} is held but the value names ${names.join(',') || 'nothing'}`);
+        if (await held(`${fs}@${name}`))
+          assert.ok(names.includes(name), `${context}: ${fs}@${name} is held but the value names ${names.join(',') || 'nothing'}`);
       }
       const cursor = parseCursorValue(await record(fs, t.property));
-      if (cursor?.snapshot !== undefined && cursor.pending.length === 0) assert.ok(await held(`${fs}@${cursor.snapshot}`), `${context}: ${fs} claims ${cursor.snapshot} unheld`);
+      if (cursor?.snapshot !== undefined && cursor.pending.length === 0)
+        assert.ok(await held(`${fs}@${cursor.snapshot}`), `${context}: ${fs} claims ${cursor.snapshot} unheld`);
     }
   }
 
@@ -280,7 +360,13 @@ describe('moveCursors (real zfs)', () => {
       for (let dieAt = 1; ; dieAt += 1) {
         const t = await tree(['s1', 's2', 's3']);
         const [root, c1, c2] = t.filesystems as [string, string, string];
-        if (before === 'tree') await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })), root);
+        if (before === 'tree')
+          await moveCursors(
+            driver,
+            t.tag,
+            t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })),
+            root,
+          );
         else await moveCursors(driver, t.tag, [{ filesystem: root, snapshot: 's1' }]);
         const moves = t.filesystems.map((filesystem) => ({ filesystem, snapshot: filesystem === c2 ? c2To : to }));
         const dying = new DyingDriver(dieAt);
@@ -293,7 +379,12 @@ describe('moveCursors (real zfs)', () => {
         );
         await assertRecordsTrue(t, ['s1', 's2', 's3'], `died before change ${dieAt}`);
         // The next run has moved on to s3 by then: only s3 stays held, and the value is settled.
-        await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's3' })), root);
+        await moveCursors(
+          driver,
+          t.tag,
+          t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's3' })),
+          root,
+        );
         await assertCursors(t, { [root]: 's3', [c1]: 's3', [c2]: 's3' }, ['s1', 's2', 's3']);
         if (!died) {
           assert.ok(dieAt > 3, `a move makes at least three changes (${dying.changes})`);
@@ -309,7 +400,8 @@ describe('moveCursors (real zfs)', () => {
       const tag = cursorTag(`test${t.root.slice(t.root.lastIndexOf('/t') + 2)}`, 'former spelling');
       return { tag, property: cursorProperty(tag) };
     };
-    const unset = async (fs: string, property: string): Promise<void> => assert.deepEqual(await stored(fs, property), { value: '-', source: '-' }, `${fs} ${property}`);
+    const unset = async (fs: string, property: string): Promise<void> =>
+      assert.deepEqual(await stored(fs, property), { value: '-', source: '-' }, `${fs} ${property}`);
 
     test('a whole tree: its bases held under the current tag only, one recursive release and one inherit', async () => {
       const t = await tree(['s1', 's2']);
@@ -332,7 +424,12 @@ describe('moveCursors (real zfs)', () => {
       const t = await tree(['s1', 's2']);
       const [root, c1, c2] = t.filesystems as [string, string, string];
       const former = formerOf(t);
-      await moveCursors(driver, former.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })), root);
+      await moveCursors(
+        driver,
+        former.tag,
+        t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })),
+        root,
+      );
       await moveCursors(driver, t.tag, [{ filesystem: root, snapshot: 's2' }], undefined, [former.tag]);
       await unset(root, former.property);
       assert.equal(await userrefs(`${root}@s1`), 0);
@@ -341,7 +438,13 @@ describe('moveCursors (real zfs)', () => {
         assert.deepEqual(await stored(fs, former.property), { value: 's1', source: 'local' }, `${fs} keeps its former record`);
         assert.equal(await userrefs(`${fs}@s1`), 1, `${fs}@s1 still held`);
       }
-      await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's2' })), root, [former.tag]);
+      await moveCursors(
+        driver,
+        t.tag,
+        t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's2' })),
+        root,
+        [former.tag],
+      );
       await assertCursors(t, { [root]: 's2', [c1]: 's2', [c2]: 's2' }, ['s1', 's2']);
       for (const fs of t.filesystems) await unset(fs, former.property);
     });
@@ -381,7 +484,12 @@ describe('moveCursors (real zfs)', () => {
             await zfs('set', `${former.property}=s1`, root);
             await zfs('hold', '-r', former.tag, `${root}@s1`);
           } else {
-            await moveCursors(driver, former.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })), root);
+            await moveCursors(
+              driver,
+              former.tag,
+              t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's1' })),
+              root,
+            );
           }
           const byRole: Record<string, string> = { root, c1, c2 };
           const moves = Object.entries(targets).map(([role, snapshot]) => ({ filesystem: byRole[role] ?? '', snapshot }));
@@ -394,7 +502,13 @@ describe('moveCursors (real zfs)', () => {
             },
           );
           await assertBothRecordsTrue(t, former.property, ['s1', 's2', 's3'], `died before change ${dieAt}`);
-          await moveCursors(driver, t.tag, t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's3' })), root, [former.tag]);
+          await moveCursors(
+            driver,
+            t.tag,
+            t.filesystems.map((filesystem) => ({ filesystem, snapshot: 's3' })),
+            root,
+            [former.tag],
+          );
           await assertCursors(t, { [root]: 's3', [c1]: 's3', [c2]: 's3' }, ['s1', 's2', 's3']);
           for (const fs of t.filesystems) await unset(fs, former.property);
           if (!died) break;

@@ -45,7 +45,8 @@ describe('EndpointOpener', () => {
     for (const spec of specs) {
       assert.throws(
         () => opener.open(spec),
-        (error: Error & { code?: string }) => error.code === 'ENDPOINT_KIND_UNSUPPORTED' && error.message.startsWith(`${spec.kind} endpoints are not supported yet`),
+        (error: Error & { code?: string }) =>
+          error.code === 'ENDPOINT_KIND_UNSUPPORTED' && error.message.startsWith(`${spec.kind} endpoints are not supported yet`),
       );
     }
   });
@@ -56,7 +57,14 @@ describe('EndpointOpener', () => {
     try {
       const configFile = path.join(dir, 'ssh_config');
       await writeFile(configFile, 'NoSuchKeyword yes\n');
-      const side = new EndpointOpener({ logger }).open({ kind: 'ssh', host: 'nas', configFile, options: [], remoteCommand: ['zferry', 'serve', '--stdio'], dataset: 'p/f' });
+      const side = new EndpointOpener({ logger }).open({
+        kind: 'ssh',
+        host: 'nas',
+        configFile,
+        options: [],
+        remoteCommand: ['zferry', 'serve', '--stdio'],
+        dataset: 'p/f',
+      });
       const failure = await side.client.listVersionTree({ root: 'p/f', recursive: false }).then(
         () => assert.fail('the call succeeded'),
         (error: unknown) => error,

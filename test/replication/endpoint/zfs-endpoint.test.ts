@@ -55,7 +55,11 @@ describe('zfs endpoint: pool identity and clear failures (real zfs)', () => {
       client.ensureParent({ filesystem: `${MISSING_POOL}/backup/a` }),
       failsWith('ENDPOINT_POOL_NOT_FOUND', new RegExp(`^pool '${MISSING_POOL}' does not exist \\(target ${MISSING_POOL}/backup/a\\)$`)),
     );
-    assert.deepEqual(recording.invocations().filter((argv) => argv[0] === 'create'), [], 'no zfs create ran');
+    assert.deepEqual(
+      recording.invocations().filter((argv) => argv[0] === 'create'),
+      [],
+      'no zfs create ran',
+    );
   });
 
   test('ensureParent below a read-only filesystem: zfs create exits 1 (mountpoint), but the parent is there and counts as created', async () => {
@@ -66,7 +70,10 @@ describe('zfs endpoint: pool identity and clear failures (real zfs)', () => {
     assert.ok(await datasetExists(`${readOnly}/p/q`));
     // What zfs said: not a success, although the filesystem exists.
     const creates = recording.invocations().filter((argv) => argv[0] === 'create');
-    assert.deepEqual(creates, [['create', `${readOnly}/p`], ['create', `${readOnly}/p/q`]]);
+    assert.deepEqual(creates, [
+      ['create', `${readOnly}/p`],
+      ['create', `${readOnly}/p/q`],
+    ]);
   });
 
   test('a full receive whose parent is missing names the parent, not the target, as missing', async () => {

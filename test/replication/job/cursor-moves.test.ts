@@ -30,7 +30,12 @@ async function push(args: string[], what: string): Promise<JobSummary> {
 /** Every snapshot below `root` with its `userrefs` (how many holds it carries, any tag). */
 async function userrefsBelow(root: string): Promise<Record<string, number>> {
   const rows = (await zfs('get', '-H', '-p', '-r', '-o', 'name,value', 'userrefs', root)).split('\n');
-  return Object.fromEntries(rows.filter((row) => row.includes('@')).map((row) => row.split('\t')).map(([name = '', refs = '']) => [name, Number(refs)]));
+  return Object.fromEntries(
+    rows
+      .filter((row) => row.includes('@'))
+      .map((row) => row.split('\t'))
+      .map(([name = '', refs = '']) => [name, Number(refs)]),
+  );
 }
 
 /** What `userrefsBelow` must find when each filesystem of the tree holds exactly `heldName`. */
@@ -47,7 +52,6 @@ function assertIncremental(summary: JobSummary, count: number): void {
     assert.ok(fs.steps.length > 0 && fs.steps.every((step) => step.kind === 'incremental'), `${fs.source} incremental: ${JSON.stringify(fs.steps)}`);
   }
 }
-
 
 describe('replication cursors across runs', () => {
   const src = usePool({ sizeMiB: 128 });
@@ -136,7 +140,7 @@ describe('replication cursors across runs', () => {
     for (const root of [source, target]) assert.deepEqual(await userrefsBelow(root), await heldExactly(root, 'h2'), `holds below ${root}`);
   });
 
-  test('with nothing new to send, children that only inherit the root\'s value are held all the same', async () => {
+  test("with nothing new to send, children that only inherit the root's value are held all the same", async () => {
     const { source, target, filesystems } = await sourceTree('inherits', ['h1']);
     await push(['-r', source, target], 'the tree');
     const [property] = [...(await zferryCursors(source)).keys()];
@@ -184,7 +188,10 @@ describe('replication cursors across runs', () => {
 
     /** What earlier versions left on each side: the value set on the root, `hold -r` on `base`. */
     async function recordTheEarlierWay(base: string): Promise<void> {
-      for (const [root, tree] of [[source, filesystems], [target, targets]] as const) {
+      for (const [root, tree] of [
+        [source, filesystems],
+        [target, targets],
+      ] as const) {
         for (const fs of tree) {
           for (const name of ['h1', 'h2']) await run('zfs', ['release', tag, `${fs}@${name}`]);
           await zfs('inherit', property as string, fs);

@@ -27,7 +27,12 @@ const propertyOf = (tag: string): string => `zferry:cursor.${tag}`;
 /** Every snapshot at and below `root` with its `userrefs` (holds of any tag). */
 async function userrefsBelow(root: string): Promise<Record<string, number>> {
   const rows = (await zfs('get', '-H', '-p', '-r', '-o', 'name,value', 'userrefs', root)).split('\n');
-  return Object.fromEntries(rows.filter((row) => row.includes('@')).map((row) => row.split('\t')).map(([name = '', refs = '']) => [name, Number(refs)]));
+  return Object.fromEntries(
+    rows
+      .filter((row) => row.includes('@'))
+      .map((row) => row.split('\t'))
+      .map(([name = '', refs = '']) => [name, Number(refs)]),
+  );
 }
 
 /** `userrefsBelow` when each filesystem holds `base` once and nothing else. */
@@ -87,7 +92,11 @@ describe('cursors recorded under an earlier name of the destination', () => {
   const server = useSshd();
 
   /** A source tree (a root with two children, or the root alone), snapshots taken recursively, replicated once. */
-  async function replicatedTree(name: string, children: string[], args: (source: string, target: string) => string[]): Promise<{ source: string; target: string }> {
+  async function replicatedTree(
+    name: string,
+    children: string[],
+    args: (source: string, target: string) => string[],
+  ): Promise<{ source: string; target: string }> {
     const source = src.pool.dataset(name);
     const target = dst.pool.dataset(name);
     await createDataset(source);
@@ -108,7 +117,8 @@ describe('cursors recorded under an earlier name of the destination', () => {
     const wrapper = createZfsWrapper('recording', (await run('sh', ['-c', 'command -v zfs'])).stdout.trim());
     t.after(() => wrapper.cleanup());
     const env = { PATH: `${wrapper.dir}:${process.env['PATH'] ?? ''}`, XDG_CACHE_HOME: path.join(wrapper.dir, 'cache') };
-    const push = async (what: string): Promise<JobSummary> => summaryOf(expectExit(await runZferry(['push', '-r', '--json', source, target], { env }), 0, what).stdout);
+    const push = async (what: string): Promise<JobSummary> =>
+      summaryOf(expectExit(await runZferry(['push', '-r', '--json', source, target], { env }), 0, what).stdout);
 
     const takeover = await push('the first run after the upgrade');
     assert.deepEqual(takeover.warnings, []);
@@ -147,14 +157,18 @@ describe('cursors recorded under an earlier name of the destination', () => {
     for (const root of [source, target]) await recordAsEarlierVersion(root, former, 's2', true);
 
     await snapshot(`${source}@s3`, { recursive: true });
-    const summary = summaryOf(expectExit(await runZferry(['push', '-r', '--json', ...account, ...sshArgs(sshd), source, spelt]), 0, 'after the upgrade').stdout);
+    const summary = summaryOf(
+      expectExit(await runZferry(['push', '-r', '--json', ...account, ...sshArgs(sshd), source, spelt]), 0, 'after the upgrade').stdout,
+    );
     assertIncremental(summary, 2);
     assert.deepEqual(summary.warnings, []);
     for (const root of [source, target]) await assertTakenOver(root, former, 's3');
     // Named as ssh resolved it: the fully spelt location is the same destination, with nothing to move.
     const canonical = `zferry:cursor.${formerTag('push', `ssh://${sshd.user}@${sshd.host}:${sshd.port}/${target}`)}`;
     assert.ok((await zferryCursors(target)).has(canonical), `the cursor is ${canonical}`);
-    const again = summaryOf(expectExit(await runZferry(['push', '-r', '--json', ...sshArgs(sshd), source, sshLocation(sshd, target)]), 0, 'spelt in full').stdout);
+    const again = summaryOf(
+      expectExit(await runZferry(['push', '-r', '--json', ...sshArgs(sshd), source, sshLocation(sshd, target)]), 0, 'spelt in full').stdout,
+    );
     assert.ok(again.filesystems.every((fs) => fs.outcome === 'up-to-date'));
     for (const root of [source, target]) await assertTakenOver(root, former, 's3');
   });
@@ -165,7 +179,9 @@ describe('cursors recorded under an earlier name of the destination', () => {
     const former = formerTag('pull', `${os.hostname()}:${target}`);
     for (const root of [source, target]) await recordAsEarlierVersion(root, former, 's2', false);
     await snapshot(`${source}@s3`);
-    const summary = summaryOf(expectExit(await runZferry(['pull', '--json', ...sshArgs(sshd), sshLocation(sshd, source), target]), 0, 'after the upgrade').stdout);
+    const summary = summaryOf(
+      expectExit(await runZferry(['pull', '--json', ...sshArgs(sshd), sshLocation(sshd, source), target]), 0, 'after the upgrade').stdout,
+    );
     assertIncremental(summary, 1);
     for (const root of [source, target]) await assertTakenOver(root, former, 's3');
   });

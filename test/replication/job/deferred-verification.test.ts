@@ -22,7 +22,11 @@ function fakeEndpoint(answer: Answer) {
   const source = new Map<string, FilesystemVersion[]>();
   const target = new Map<string, FilesystemVersion[]>();
   for (const [i, name] of ['', ...CHILDREN.map((c) => `/${c}`)].entries()) {
-    source.set(`${SRC}${name}`, [version(`${SRC}${name}`, 's1', `10${i}`, 10), version(`${SRC}${name}`, 's2', `20${i}`, 20), version(`${SRC}${name}`, 's3', `30${i}`, 30)]);
+    source.set(`${SRC}${name}`, [
+      version(`${SRC}${name}`, 's1', `10${i}`, 10),
+      version(`${SRC}${name}`, 's2', `20${i}`, 20),
+      version(`${SRC}${name}`, 's3', `30${i}`, 30),
+    ]);
     target.set(`${DST}${name}`, [version(`${DST}${name}`, 's1', `10${i}`, 5)]);
   }
   const impl: Implementation<EndpointContract> = {
@@ -71,7 +75,10 @@ test('each last step is checked in one call after the transfers; earlier steps a
   const events: ProgressEvent[] = [];
   const summary = await run(impl, events);
   assert.equal(summary.outcome, 'ok');
-  assert.deepEqual(summary.filesystems.map((fs) => fs.outcome), ['replicated', 'replicated', 'replicated', 'replicated']);
+  assert.deepEqual(
+    summary.filesystems.map((fs) => fs.outcome),
+    ['replicated', 'replicated', 'replicated', 'replicated'],
+  );
   // s1 -> s2 checked at once, s2 -> s3 (the last) deferred, for each of the four filesystems.
   assert.equal(calls.immediateReceives, 4);
   assert.equal(calls.deferredReceives, 4);
@@ -106,7 +113,10 @@ for (const answer of ['short', 'fails'] as const) {
     const { impl, calls } = fakeEndpoint(answer);
     const summary = await run(impl);
     assert.equal(summary.outcome, 'failed');
-    assert.deepEqual(summary.filesystems.map((fs) => fs.outcome), ['failed', 'failed', 'failed', 'failed']);
+    assert.deepEqual(
+      summary.filesystems.map((fs) => fs.outcome),
+      ['failed', 'failed', 'failed', 'failed'],
+    );
     assert.equal(summary.filesystems[0]?.error?.code, answer === 'short' ? 'UNTRUSTED_ANSWER' : 'GONE');
     assert.deepEqual(calls.cursorMoves, []);
   });

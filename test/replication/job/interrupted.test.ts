@@ -38,7 +38,11 @@ test('interrupted mid-tree: done stays done, the running filesystem names its st
       return { version: version(req.target, req.snapshotName, req.expectedGuid, 30) };
     },
     async verifyReceived(req) {
-      return { versions: req.snapshots.map((snapshot) => (received.includes(snapshot.split('@')[0] ?? '') ? version(snapshot.split('@')[0] ?? '', 's2', '102', 30) : null)) };
+      return {
+        versions: req.snapshots.map((snapshot) =>
+          received.includes(snapshot.split('@')[0] ?? '') ? version(snapshot.split('@')[0] ?? '', 's2', '102', 30) : null,
+        ),
+      };
     },
     async moveCursors() {
       cursorMoves += 1;

@@ -46,7 +46,10 @@ test('the same names on pools with different guids (two hosts) replicate as usua
   const receiver = side('222');
   const summary = await runInMemoryJob(unusedEndpoints(), 'tank/a', 'tank/a', { sender: sender.client, receiver: receiver.client, dryRun: true });
   assert.equal(summary.outcome, 'ok');
-  assert.deepEqual(summary.filesystems.map((fs) => fs.outcome), ['up-to-date']);
+  assert.deepEqual(
+    summary.filesystems.map((fs) => fs.outcome),
+    ['up-to-date'],
+  );
 });
 
 for (const [target, overlap] of [

@@ -89,6 +89,9 @@ test('no token: a plain incremental, nothing aborted', async () => {
   const { impl, calls } = fakeEndpoint({});
   const summary = await run(impl);
   assert.equal(summary.outcome, 'ok');
-  assert.deepEqual(calls.sends.map((s) => s.resumeToken), [undefined]);
+  assert.deepEqual(
+    calls.sends.map((s) => s.resumeToken),
+    [undefined],
+  );
   assert.deepEqual(calls.aborted, []);
 });

@@ -65,11 +65,15 @@ describe('mapFilesystemTree', () => {
       [`tank/a/${'x'.repeat(300)}`, /longer than 255/],
     ];
     for (const [name, reason] of hostile) {
-      assert.throws(() => mapFilesystemTree(['tank/a', name], 'tank/a', 'backup/a'), (err: unknown) => {
-        listingError('INVALID_NAME', name)(err);
-        assert.match((err as Error).message, reason);
-        return true;
-      }, JSON.stringify(name));
+      assert.throws(
+        () => mapFilesystemTree(['tank/a', name], 'tank/a', 'backup/a'),
+        (err: unknown) => {
+          listingError('INVALID_NAME', name)(err);
+          assert.match((err as Error).message, reason);
+          return true;
+        },
+        JSON.stringify(name),
+      );
     }
   });
 

@@ -16,8 +16,7 @@ const bm = (n: number, name = `b${n}`): FilesystemVersion => bookmark(SRC, name,
 /** The target's copy of s(n). */
 const r = (n: number, name = `s${n}`): FilesystemVersion => received(s(n, name), DST, 5000 + n * 10);
 /** A snapshot only the target has, taken after its copy of s(n) (names of up to 9 characters). */
-const local = (name: string, afterN: number): FilesystemVersion =>
-  snapshot(DST, name, guid(900 + afterN * 10 + name.length), 5000 + afterN * 10 + name.length);
+const local = (name: string, afterN: number): FilesystemVersion => snapshot(DST, name, guid(900 + afterN * 10 + name.length), 5000 + afterN * 10 + name.length);
 
 function input(sender: FilesystemVersion[], receiver: FilesystemVersion[] | null, modified?: boolean): PlanInput {
   return { source: SRC, target: DST, sender, receiver, receiverModifiedSinceLatest: modified };
@@ -28,7 +27,7 @@ const senders = (from: number, to: number): FilesystemVersion[] => range(from, t
 /** Steps as short strings: `full @s1`, `-i @s1 @s2`, `-I @s1 @s4 [s2 s3 s4]`. */
 function stepsOf(plan: FilesystemPlan): string[] {
   assert.equal(plan.action, 'replicate', JSON.stringify(plan));
-  return (plan).steps.map(stepText);
+  return plan.steps.map(stepText);
 }
 function stepText(step: Step): string {
   const sep = (v: FilesystemVersion): string => (v.type === 'bookmark' ? '#' : '@');
@@ -38,7 +37,7 @@ function stepText(step: Step): string {
 }
 function refusal(plan: FilesystemPlan): PlanError {
   assert.equal(plan.action, 'refuse', JSON.stringify(plan));
-  const error = (plan).error;
+  const error = plan.error;
   assert.ok(error instanceof PlanError);
   assert.ok(error instanceof Error);
   return error;
@@ -244,7 +243,10 @@ describe('diverged target', () => {
         '(keeps the target intact under a new name and replicates fresh).',
     );
     assert.deepEqual(error.common, r(2));
-    assert.deepEqual(error.divergingSnapshots.map((v) => v.name), ['x', 'yy']);
+    assert.deepEqual(
+      error.divergingSnapshots.map((v) => v.name),
+      ['x', 'yy'],
+    );
     assert.equal(error.targetModified, false);
   });
 
@@ -280,7 +282,10 @@ describe('diverged target', () => {
     const targetBookmark = bookmark(DST, 'tb', guid(950), 5023);
     const plan = replicate(planFilesystem({ ...diverged(), receiver: [...diverged().receiver!, targetBookmark] }, { onDiverged: 'rollback' }));
     assert.deepEqual(plan.rollback?.to, r(2));
-    assert.deepEqual(plan.rollback?.destroys.map((v) => v.fullName), ['backup/a@x', 'backup/a@yy', 'backup/a#tb']);
+    assert.deepEqual(
+      plan.rollback?.destroys.map((v) => v.fullName),
+      ['backup/a@x', 'backup/a@yy', 'backup/a#tb'],
+    );
     assert.deepEqual(stepsOf(plan), ['-i @s2 @s3', '-i @s3 @s4']);
     assert.deepEqual(plan.common, s(2));
     assert.equal(plan.renameTarget, undefined);
@@ -379,7 +384,10 @@ describe('options', () => {
     const bad = { initial: 'newest' } as unknown as Partial<PlanOptions>;
     assert.throws(() => planFilesystem(input([], null), bad), /unknown initial policy "newest"/);
     const worse = { onDiverged: 'destroy' } as unknown as Partial<PlanOptions>;
-    assert.throws(() => planFilesystem(input([], null), worse), (err: unknown) => err instanceof PlanArgumentError && err.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => planFilesystem(input([], null), worse),
+      (err: unknown) => err instanceof PlanArgumentError && err.code === 'INVALID_ARGUMENT',
+    );
   });
 
   test('defaults: initial all, refuse divergence, no batching', () => {

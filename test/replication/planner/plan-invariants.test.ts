@@ -3,19 +3,19 @@ import assert from 'node:assert/strict';
 import type { FilesystemVersion } from '../../../replication/zfs/types.js';
 import { planFilesystem } from '../../../replication/planner/plan-filesystem.js';
 import { describePlan } from '../../../replication/planner/describe.js';
-import type {
-  DivergedPolicy,
-  FilesystemPlan,
-  InitialPolicy,
-  PlanOptions,
-  ReplicatePlan,
-} from '../../../replication/planner/types.js';
+import type { DivergedPolicy, FilesystemPlan, InitialPolicy, PlanOptions, ReplicatePlan } from '../../../replication/planner/types.js';
 import { generateHistory, SeededRandom, type GeneratedHistory } from '../../helpers/replication-history.js';
 
 /** An independent glob (via RegExp) so the planner's selection is checked, not reused. */
 function referenceSelected(name: string, options: Pick<PlanOptions, 'include' | 'exclude'>): boolean {
   const toRegExp = (glob: string): RegExp =>
-    new RegExp(`^${glob.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+    new RegExp(
+      `^${glob
+        .replace(/[.+^${}()|[\]\\-]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+      's',
+    );
   const include = options.include ?? [];
   const included = include.length === 0 || include.some((g) => toRegExp(g).test(name));
   return included && !(options.exclude ?? []).some((g) => toRegExp(g).test(name));
@@ -60,11 +60,7 @@ function oracle(h: GeneratedHistory, options: PlanOptions): Oracle {
   for (const s of h.sender) {
     const r = receiverSnapshots.find((x) => x.guid === s.guid);
     if (r === undefined) continue;
-    if (
-      common === undefined ||
-      s.createtxg > common.sender.createtxg ||
-      (s.createtxg === common.sender.createtxg && s.type === 'snapshot')
-    ) {
+    if (common === undefined || s.createtxg > common.sender.createtxg || (s.createtxg === common.sender.createtxg && s.type === 'snapshot')) {
       common = { sender: s, receiver: r };
     }
   }
@@ -120,7 +116,10 @@ function simulate(h: GeneratedHistory, plan: ReplicatePlan, options: PlanOptions
     assert.ok(o.common);
     assert.equal(plan.rollback.to.guid, o.common.receiver.guid);
     assert.equal(plan.rollback.to.filesystem, h.target);
-    const expectedDestroys = (h.receiver ?? []).filter((v) => v.createtxg > o.common!.receiver.createtxg).map((v) => v.fullName).sort();
+    const expectedDestroys = (h.receiver ?? [])
+      .filter((v) => v.createtxg > o.common!.receiver.createtxg)
+      .map((v) => v.fullName)
+      .sort();
     assert.deepEqual(plan.rollback.destroys.map((v) => v.fullName).sort(), expectedDestroys);
     for (let i = 1; i < plan.rollback.destroys.length; i += 1) {
       assert.ok(plan.rollback.destroys[i - 1]!.createtxg <= plan.rollback.destroys[i]!.createtxg, 'destroys oldest first');
@@ -173,7 +172,11 @@ function simulate(h: GeneratedHistory, plan: ReplicatePlan, options: PlanOptions
       state.push({ guid: s.guid, txg });
     }
   });
-  if (!options.batch) assert.ok(plan.steps.every((s) => !s.intermediates), 'no -I without batch');
+  if (!options.batch)
+    assert.ok(
+      plan.steps.every((s) => !s.intermediates),
+      'no -I without batch',
+    );
   if (options.batch) {
     // Batching is maximal: no two neighbouring steps could have been one -I.
     for (let i = 1; i < plan.steps.length; i += 1) {
@@ -259,7 +262,17 @@ describe('planner invariants on generated histories', () => {
       }
     }
     // The generator must actually reach every branch, or the invariants prove little.
-    for (const key of ['skip', 'up-to-date', 'fresh', 'incremental', 'rollback', 'rename', 'refuse:DIVERGED', 'refuse:NO_COMMON_SNAPSHOT', 'refuse:INITIAL_REFUSED']) {
+    for (const key of [
+      'skip',
+      'up-to-date',
+      'fresh',
+      'incremental',
+      'rollback',
+      'rename',
+      'refuse:DIVERGED',
+      'refuse:NO_COMMON_SNAPSHOT',
+      'refuse:INITIAL_REFUSED',
+    ]) {
       assert.ok((seen.get(key) ?? 0) > 50, `branch ${key} reached only ${seen.get(key) ?? 0} times`);
     }
   });

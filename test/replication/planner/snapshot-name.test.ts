@@ -30,7 +30,10 @@ describe('snapshotNameFor', () => {
     for (const prefix of ['a b', 'a/b', 'a@b', 'a#b', 'a%b', 'ä']) {
       assert.throws(() => snapshotNameFor(new Date(0), prefix), PlanArgumentError, prefix);
     }
-    assert.throws(() => snapshotNameFor(new Date(Number.NaN)), (err: unknown) => err instanceof PlanArgumentError && err.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => snapshotNameFor(new Date(Number.NaN)),
+      (err: unknown) => err instanceof PlanArgumentError && err.code === 'INVALID_ARGUMENT',
+    );
     assert.throws(() => snapshotNameFor(new Date(Date.UTC(10000, 0, 1))), PlanArgumentError);
   });
 });

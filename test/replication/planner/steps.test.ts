@@ -51,26 +51,35 @@ describe('incrementalSteps', () => {
 
   test('a base the source no longer lists as a snapshot only takes -i', () => {
     const steps = incrementalSteps(s(1), pick(2, 3), all.slice(1), true);
-    assert.deepEqual(steps.map((x) => [x.from?.name, x.to.name, x.intermediates]), [
-      ['s1', 's2', false],
-      ['s2', 's3', false],
-    ]);
+    assert.deepEqual(
+      steps.map((x) => [x.from?.name, x.to.name, x.intermediates]),
+      [
+        ['s1', 's2', false],
+        ['s2', 's3', false],
+      ],
+    );
   });
 });
 
 describe('initialSteps', () => {
   test("'all' is a full send then incrementals", () => {
     const steps = initialSteps(pick(2, 4, 5), all, 'all', true);
-    assert.deepEqual(steps.map((x) => [x.from?.name, x.to.name, x.intermediates]), [
-      [undefined, 's2', false],
-      ['s2', 's4', false],
-      ['s4', 's5', false],
-    ]);
+    assert.deepEqual(
+      steps.map((x) => [x.from?.name, x.to.name, x.intermediates]),
+      [
+        [undefined, 's2', false],
+        ['s2', 's4', false],
+        ['s4', 's5', false],
+      ],
+    );
     assert.equal('from' in steps[0]!, false, 'a full step has no from at all');
   });
 
   test("'most-recent' is one full send of the newest", () => {
-    assert.deepEqual(initialSteps(pick(2, 4), all, 'most-recent', false).map((x) => x.to.name), ['s4']);
+    assert.deepEqual(
+      initialSteps(pick(2, 4), all, 'most-recent', false).map((x) => x.to.name),
+      ['s4'],
+    );
   });
 
   test('nothing selected, no steps', () => {

@@ -9,7 +9,10 @@ describe('version ordering', () => {
     const bA = bookmark('p/f', 'a', '18446744073709551615', 5);
     const c = snapshot('p/f', 'c', '9007199254740993', 7);
     const d = snapshot('p/f', 'd', '10000000000000000000', 7);
-    assert.deepEqual(sortVersions([d, bA, c, a]).map((v) => v.fullName), ['p/f@a', 'p/f#a', 'p/f@c', 'p/f@d']);
+    assert.deepEqual(
+      sortVersions([d, bA, c, a]).map((v) => v.fullName),
+      ['p/f@a', 'p/f#a', 'p/f@c', 'p/f@d'],
+    );
     assert.ok(compareVersions(a, a) === 0);
   });
 

@@ -8,17 +8,7 @@ import assert from 'node:assert/strict';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ZfsDriver, ZfsAbortedError } from '../../../replication/zfs/index.js';
-import {
-  createDataset,
-  datasetExists,
-  listAll,
-  listSnapshots,
-  snapshot,
-  usePool,
-  waitForNoZfsProcesses,
-  writeFile,
-  zfs,
-} from '../../helpers/zfs-pool.js';
+import { createDataset, datasetExists, listAll, listSnapshots, snapshot, usePool, waitForNoZfsProcesses, writeFile, zfs } from '../../helpers/zfs-pool.js';
 
 const BIG = 200 * 1024 * 1024;
 
@@ -131,10 +121,7 @@ describe('aborting transfers (real zfs, 200 MiB stream)', () => {
     const counter = counting(64 * 1024 * 1024);
     // pipeline, not pipe: when the receiver closes the counter, the send stream closes too.
     pipeline(send.stream, counter.stream).catch(() => undefined);
-    const receiving = driver.receive(
-      { target, snapshotName: 's2', expectedGuid: guid.s2 as string, signal: controller.signal },
-      counter.stream,
-    );
+    const receiving = driver.receive({ target, snapshotName: 's2', expectedGuid: guid.s2 as string, signal: controller.signal }, counter.stream);
     await counter.reached;
     controller.abort(new Error('shutting down'));
     await assert.rejects(receiving, (error: unknown) => {
@@ -169,14 +156,14 @@ describe('aborting transfers (real zfs, 200 MiB stream)', () => {
     assert.ok((await counter.total) < BIG, 'aborted before the end');
     await assert.rejects(send.done, ZfsAbortedError);
     await assertNoZfsLeft();
-    assert.deepEqual((await listSnapshots(target)).map((s) => s.guid), [guid.s1]);
+    assert.deepEqual(
+      (await listSnapshots(target)).map((s) => s.guid),
+      [guid.s1],
+    );
 
     const retry = driver.send({ snapshot: `${fs}@s2`, from: `${fs}@s1` });
     const [result] = await Promise.all([
-      driver.receive(
-        { target, snapshotName: 's2', expectedGuid: guid.s2 as string, incrementalBase: { guid: guid.s1 as string } },
-        retry.stream,
-      ),
+      driver.receive({ target, snapshotName: 's2', expectedGuid: guid.s2 as string, incrementalBase: { guid: guid.s1 as string } }, retry.stream),
       retry.done,
     ]);
     assert.equal(result.version?.guid, guid.s2);

@@ -1,12 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  combineCapabilities,
-  interpretProbe,
-  poolProbeFromOutput,
-  type BinaryFeatures,
-  type BinaryProbe,
-} from '../../../replication/zfs/capabilities.js';
+import { combineCapabilities, interpretProbe, poolProbeFromOutput, type BinaryFeatures, type BinaryProbe } from '../../../replication/zfs/capabilities.js';
 import type { RunResult } from '../../../replication/zfs/exec.js';
 import { readZfsFixture, readZfsFixtureJson, type RecordedProbe } from '../../helpers/zfs-fixtures.js';
 
@@ -59,17 +53,16 @@ describe('binary probes on recorded outputs', () => {
 
   test('zfs-fuse 0.7 accepts only recv -u', () => {
     const { features } = binaryFromRecording('zfs-fuse/probes.json');
-    const on = Object.entries(features).filter(([, value]) => value).map(([name]) => name);
+    const on = Object.entries(features)
+      .filter(([, value]) => value)
+      .map(([name]) => name);
     assert.deepEqual(on, ['receiveUnmounted']);
   });
 });
 
 describe('combineCapabilities', () => {
   test('OpenZFS binary + feature-flag pool: everything on, no reasons', () => {
-    const caps = combineCapabilities(
-      binaryFromRecording('openzfs/probes.json'),
-      poolProbeFromOutput('tank', readZfsFixture('openzfs/zpool-get-all.txt')),
-    );
+    const caps = combineCapabilities(binaryFromRecording('openzfs/probes.json'), poolProbeFromOutput('tank', readZfsFixture('openzfs/zpool-get-all.txt')));
     assert.deepEqual(caps.reasons, {});
     assert.equal(caps.bookmarks, true);
     assert.equal(caps.resumable, true);
@@ -94,10 +87,7 @@ describe('combineCapabilities', () => {
   });
 
   test('zfs-fuse binary + pool v23: the documented gaps, each with a reason', () => {
-    const caps = combineCapabilities(
-      binaryFromRecording('zfs-fuse/probes.json'),
-      poolProbeFromOutput('tank', readZfsFixture('zfs-fuse/zpool-get-all.txt')),
-    );
+    const caps = combineCapabilities(binaryFromRecording('zfs-fuse/probes.json'), poolProbeFromOutput('tank', readZfsFixture('zfs-fuse/zpool-get-all.txt')));
     const off = Object.entries(caps)
       .filter(([key, value]) => key !== 'reasons' && value === false)
       .map(([key]) => key)

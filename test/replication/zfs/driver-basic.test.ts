@@ -19,17 +19,7 @@ import {
   InvalidNameError,
   ZfsError,
 } from '../../../replication/zfs/index.js';
-import {
-  createDataset,
-  datasetExists,
-  getProperty,
-  listSnapshots,
-  mountpointOf,
-  snapshot,
-  usePool,
-  writeFile,
-  zfs,
-} from '../../helpers/zfs-pool.js';
+import { createDataset, datasetExists, getProperty, listSnapshots, mountpointOf, snapshot, usePool, writeFile, zfs } from '../../helpers/zfs-pool.js';
 import { LEVEL, memoryLogger } from '../../helpers/zfs-logger.js';
 
 describe('ZfsDriver basics (real zfs)', () => {
@@ -99,7 +89,10 @@ describe('ZfsDriver basics (real zfs)', () => {
       versions.map((v) => [v.type, v.fullName, v.guid, v.createtxg]),
       expected.map((s) => ['snapshot', s.fullName, s.guid, s.createtxg]),
     );
-    assert.deepEqual(versions.map((v) => v.name), ['c', 'a', 'b']);
+    assert.deepEqual(
+      versions.map((v) => v.name),
+      ['c', 'a', 'b'],
+    );
     for (const v of versions) {
       assert.equal(v.filesystem, fs);
       assert.ok(v.creation > 1_000_000_000, 'creation in seconds');
@@ -118,10 +111,19 @@ describe('ZfsDriver basics (real zfs)', () => {
 
     const { tree, properties } = await driver.listVersionTree(fs, { properties: ['com.zferry:mark'] });
     assert.deepEqual([...tree.keys()], [fs, `${fs}/child`, `${fs}/empty`]);
-    assert.deepEqual(tree.get(fs)?.map((v) => v.name), ['a']);
-    assert.deepEqual(tree.get(`${fs}/child`)?.map((v) => v.name), ['a', 'b']);
+    assert.deepEqual(
+      tree.get(fs)?.map((v) => v.name),
+      ['a'],
+    );
+    assert.deepEqual(
+      tree.get(`${fs}/child`)?.map((v) => v.name),
+      ['a', 'b'],
+    );
     const expected = await listSnapshots(`${fs}/child`);
-    assert.deepEqual(tree.get(`${fs}/child`)?.map((v) => v.guid), expected.map((s) => s.guid));
+    assert.deepEqual(
+      tree.get(`${fs}/child`)?.map((v) => v.guid),
+      expected.map((s) => s.guid),
+    );
     assert.deepEqual(properties.get(fs), { 'com.zferry:mark': { value: 'a', source: 'local' } });
     assert.deepEqual(properties.get(`${fs}/child`), { 'com.zferry:mark': { value: 'a', source: `inherited from ${fs}` } });
     assert.equal(properties.has(`${fs}@a`), false, 'snapshots carry no filesystem properties');
@@ -166,7 +168,10 @@ describe('ZfsDriver basics (real zfs)', () => {
     const fs = await createDataset(ctx.pool.dataset('ds'));
     for (const name of ['a', 'b', 'c', 'd']) await snapshot(`${fs}@${name}`);
     await driver.destroySnapshots(fs, ['a', 'c']);
-    assert.deepEqual((await listSnapshots(fs)).map((s) => s.name), ['b', 'd']);
+    assert.deepEqual(
+      (await listSnapshots(fs)).map((s) => s.name),
+      ['b', 'd'],
+    );
     await driver.destroySnapshots(fs, ['a', 'c']); // already gone: fine
     await driver.destroySnapshots(fs, []);
     await assert.rejects(driver.destroySnapshots(ctx.pool.dataset('ds-missing'), ['a']), DatasetNotFoundError);
@@ -224,7 +229,10 @@ describe('ZfsDriver basics (real zfs)', () => {
     await driver.rollback(`${fs}@two`);
     assert.equal(await readFile(path.join(await mountpointOf(fs), 'file'), 'utf8'), 'second');
     await driver.rollback(`${fs}@one`, { destroyNewer: true });
-    assert.deepEqual((await listSnapshots(fs)).map((s) => s.name), ['one']);
+    assert.deepEqual(
+      (await listSnapshots(fs)).map((s) => s.name),
+      ['one'],
+    );
     assert.equal(await readFile(path.join(await mountpointOf(fs), 'file'), 'utf8'), 'first');
   });
 
@@ -270,7 +278,10 @@ describe('ZfsDriver basics (real zfs)', () => {
 
     await snapshot(`${renamed}@old`);
     await driver.rename(`${renamed}@old`, `${renamed}@new`);
-    assert.deepEqual((await listSnapshots(renamed)).map((s) => s.name), ['new']);
+    assert.deepEqual(
+      (await listSnapshots(renamed)).map((s) => s.name),
+      ['new'],
+    );
     await assert.rejects(driver.rename(`${renamed}@new`, `${ctx.pool.dataset('other')}@new`), InvalidNameError);
     await assert.rejects(driver.rename(renamed, `${renamed}/below`), InvalidNameError);
     await assert.rejects(driver.rename(ctx.pool.dataset('rn-missing'), ctx.pool.dataset('rn-x')), DatasetNotFoundError);

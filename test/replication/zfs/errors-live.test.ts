@@ -6,12 +6,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ZfsDriver,
-  DaemonNotRunningError,
-  OutOfSpaceError,
-  PermissionDeniedError,
-} from '../../../replication/zfs/index.js';
+import { ZfsDriver, DaemonNotRunningError, OutOfSpaceError, PermissionDeniedError } from '../../../replication/zfs/index.js';
 import { createDataset, datasetExists, listAll, snapshot, usePool, writeFile } from '../../helpers/zfs-pool.js';
 import { createZfsWrapper } from '../../helpers/zfs-wrappers.js';
 
@@ -26,15 +21,12 @@ describe('typed errors from real failures', () => {
     const guid = await snapshot(`${fs}@s`);
     const before = await listAll(small.pool.name);
     const send = driver.send({ snapshot: `${fs}@s` });
-    await assert.rejects(
-      driver.receive({ target: small.pool.dataset('copy'), snapshotName: 's', expectedGuid: guid }, send.stream),
-      (error: unknown) => {
-        assert.ok(error instanceof OutOfSpaceError, String(error));
-        assert.match(error.stderr, /out of space/);
-        assert.equal(error.exitCode, 1);
-        return true;
-      },
-    );
+    await assert.rejects(driver.receive({ target: small.pool.dataset('copy'), snapshotName: 's', expectedGuid: guid }, send.stream), (error: unknown) => {
+      assert.ok(error instanceof OutOfSpaceError, String(error));
+      assert.match(error.stderr, /out of space/);
+      assert.equal(error.exitCode, 1);
+      return true;
+    });
     await Promise.allSettled([send.done]);
     assert.equal(await datasetExists(small.pool.dataset('copy')), false);
     assert.deepEqual(await listAll(small.pool.name), before);

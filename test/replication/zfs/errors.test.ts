@@ -1,13 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  classifyZfsError,
-  normalizeStderr,
-  ZfsError,
-  ZfsUnknownError,
-  InvalidStreamError,
-  IncrementalMismatchError,
-} from '../../../replication/zfs/errors.js';
+import { classifyZfsError, normalizeStderr, ZfsError, ZfsUnknownError, InvalidStreamError, IncrementalMismatchError } from '../../../replication/zfs/errors.js';
 import { readZfsFixtureJson, type RecordedStderr } from '../../helpers/zfs-fixtures.js';
 
 const corpus = readZfsFixtureJson<{ cases: RecordedStderr[] }>('stderr.json').cases;

@@ -46,7 +46,10 @@ describe('parseVersions', () => {
 
   test('type filter', () => {
     const snapshots = parseVersions(readZfsFixture('openzfs/zfs-get-versions.txt'), 'tank/data', ['snapshot']);
-    assert.deepEqual(snapshots.map((v) => v.name), ['zferry_20240101_000000', 'zferry_20240101_001500', 'manual before upgrade']);
+    assert.deepEqual(
+      snapshots.map((v) => v.name),
+      ['zferry_20240101_000000', 'zferry_20240101_001500', 'manual before upgrade'],
+    );
     const bookmarks = parseVersions(readZfsFixture('openzfs/zfs-get-versions.txt'), 'tank/data', ['bookmark']);
     assert.equal(bookmarks.length, 2);
   });
@@ -110,7 +113,10 @@ describe('parseZpoolProperties', () => {
     const props = parseZpoolProperties(readZfsFixture('zfs-fuse/zpool-get-all.txt'));
     assert.equal(props.get('version'), '23');
     assert.equal(props.get('cachefile'), 'none');
-    assert.equal([...props.keys()].some((k) => k.startsWith('feature@')), false);
+    assert.equal(
+      [...props.keys()].some((k) => k.startsWith('feature@')),
+      false,
+    );
   });
 
   test('OpenZFS table: values with spaces and feature@ lines', () => {
@@ -133,10 +139,7 @@ describe('parseZpoolProperties', () => {
 
 describe('small parsers', () => {
   test('OpenZFS zfs holds -H', () => {
-    assert.deepEqual(parseHolds(readZfsFixture('openzfs/zfs-holds.txt'), 'tank/data@zferry_20240101_001500'), [
-      'keep-for-audit',
-      'zferry_job1_backup',
-    ]);
+    assert.deepEqual(parseHolds(readZfsFixture('openzfs/zfs-holds.txt'), 'tank/data@zferry_20240101_001500'), ['keep-for-audit', 'zferry_job1_backup']);
     assert.deepEqual(parseHolds('', 'tank/data@s'), []);
   });
 
@@ -178,7 +181,10 @@ describe('a tree listing with filesystem properties (source column)', () => {
     const tree = parseVersionTree(rows, 'tank/a');
     const filesystemProperties = parseFilesystemProperties(rows, ['zferry:cursor.t']);
     assert.deepEqual([...tree.keys()], ['tank/a', 'tank/a/b'], 'a filesystem without snapshots is still listed');
-    assert.deepEqual(tree.get('tank/a')?.map((v) => [v.name, v.guid, v.createtxg]), [['s1', '101', 10]]);
+    assert.deepEqual(
+      tree.get('tank/a')?.map((v) => [v.name, v.guid, v.createtxg]),
+      [['s1', '101', 10]],
+    );
     assert.deepEqual(tree.get('tank/a/b'), []);
     assert.deepEqual(filesystemProperties.get('tank/a'), { 'zferry:cursor.t': { value: 's2', source: 'local' } });
     assert.deepEqual(filesystemProperties.get('tank/a/b'), { 'zferry:cursor.t': { value: 's2', source: 'inherited from tank/a' } });

@@ -23,7 +23,10 @@ describe('zfs binary probe cache (real zfs)', () => {
 
   /** Probes are the invocations that name no dataset of the pool. */
   const probesSince = (before: number): number =>
-    wrapper.invocations().slice(before).filter((argv) => !argv.some((arg) => arg.startsWith(ctx.pool.name))).length;
+    wrapper
+      .invocations()
+      .slice(before)
+      .filter((argv) => !argv.some((arg) => arg.startsWith(ctx.pool.name))).length;
 
   const driver = () => new ZfsDriver({ zfsBin: wrapper.bin, probeCacheFile: cacheFile });
 

@@ -51,15 +51,12 @@ describe('genuine OpenZFS resume tokens', () => {
       if (fixture.object !== undefined) assert.equal(token.object, BigInt(fixture.object));
       if (fixture.offset !== undefined) assert.equal(token.offset, BigInt(fixture.offset));
       if (fixture.bytes !== undefined) assert.equal(token.bytes, BigInt(fixture.bytes));
-      assert.deepEqual(
-        token.flags,
-        {
-          embedded: fixture.flags.includes('embedok'),
-          compressed: fixture.flags.includes('compressok'),
-          raw: fixture.flags.includes('rawok'),
-          largeBlocks: fixture.flags.includes('largeblockok'),
-        },
-      );
+      assert.deepEqual(token.flags, {
+        embedded: fixture.flags.includes('embedok'),
+        compressed: fixture.flags.includes('compressok'),
+        raw: fixture.flags.includes('rawok'),
+        largeBlocks: fixture.flags.includes('largeblockok'),
+      });
     });
   }
 
@@ -142,7 +139,7 @@ describe('malformed and misleading tokens are refused', () => {
 });
 
 describe('what decodes besides the usual pairs', () => {
-  test('a big-endian host\'s token', () => {
+  test("a big-endian host's token", () => {
     const token = decodeResumeToken(encodeResumeToken(fullSendPairs('tank/data@s1', '18446744073709551615'), { littleEndian: false }));
     assert.equal(token.toname, 'tank/data@s1');
     assert.equal(token.toguid, '18446744073709551615');

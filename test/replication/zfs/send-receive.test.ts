@@ -20,19 +20,7 @@ import {
   ZfsUnsupportedError,
   type ZfsError,
 } from '../../../replication/zfs/index.js';
-import {
-  createDataset,
-  datasetExists,
-  getProperty,
-  hashFile,
-  listAll,
-  listSnapshots,
-  run,
-  snapshot,
-  usePool,
-  writeFile,
-  zfs,
-} from '../../helpers/zfs-pool.js';
+import { createDataset, datasetExists, getProperty, hashFile, listAll, listSnapshots, run, snapshot, usePool, writeFile, zfs } from '../../helpers/zfs-pool.js';
 import { createZfsWrapper } from '../../helpers/zfs-wrappers.js';
 import { LEVEL, memoryLogger } from '../../helpers/zfs-logger.js';
 
@@ -118,10 +106,7 @@ describe('send and receive (real zfs)', () => {
     const parent = await backupParent('bk1');
     const target = `${parent}/t`;
 
-    const full = await transfer(
-      { snapshot: `${fs}@s1` },
-      { target, snapshotName: 's1', expectedGuid: guid.s1 as string },
-    );
+    const full = await transfer({ snapshot: `${fs}@s1` }, { target, snapshotName: 's1', expectedGuid: guid.s1 as string });
     assert.equal(full.version?.fullName, `${target}@s1`);
     assert.equal(full.version?.guid, guid.s1);
     assert.equal(full.resumeToken, undefined);
@@ -171,7 +156,10 @@ describe('send and receive (real zfs)', () => {
     const incrementalBytes = await streamBytes({ snapshot: `${fs}@b`, from: `${fs}@a` });
     if (caps.sendSizeEstimate) {
       assert.ok(incremental !== undefined && !incremental.approximate);
-      assert.ok(incremental.bytes > 0.8 * incrementalBytes && incremental.bytes < 1.25 * incrementalBytes, `estimate ${incremental.bytes} for ${incrementalBytes}`);
+      assert.ok(
+        incremental.bytes > 0.8 * incrementalBytes && incremental.bytes < 1.25 * incrementalBytes,
+        `estimate ${incremental.bytes} for ${incrementalBytes}`,
+      );
     } else {
       assert.equal(incremental, undefined, 'without send -n -P an incremental has no estimate (the snapshot size says nothing about the delta)');
     }
@@ -185,8 +173,14 @@ describe('send and receive (real zfs)', () => {
       const counted = new ZfsDriver({ zfsBin: wrapper.bin });
       const names = ['s1', 's2', 's3', 's4', 'nope'].map((n) => `${fs}@${n}`);
       const answers = await Promise.all([...names, `${ctx.pool.name}/missing@s1`].map((n) => counted.getSnapshotVersion(n)));
-      assert.deepEqual(answers.slice(0, 4).map((v) => v?.guid), ['s1', 's2', 's3', 's4'].map((n) => guid[n]));
-      assert.deepEqual(answers.slice(0, 4).map((v) => v?.fullName), names.slice(0, 4));
+      assert.deepEqual(
+        answers.slice(0, 4).map((v) => v?.guid),
+        ['s1', 's2', 's3', 's4'].map((n) => guid[n]),
+      );
+      assert.deepEqual(
+        answers.slice(0, 4).map((v) => v?.fullName),
+        names.slice(0, 4),
+      );
       assert.equal(answers[4], undefined, 'a missing snapshot');
       assert.equal(answers[5], undefined, 'a missing filesystem');
       const gets = wrapper.invocations().filter((argv) => argv[0] === 'get');
@@ -197,7 +191,10 @@ describe('send and receive (real zfs)', () => {
 
       const before = wrapper.invocations().length;
       const present = await Promise.all(names.slice(0, 4).map((n) => counted.getSnapshotVersion(n)));
-      assert.deepEqual(present.map((v) => v?.guid), ['s1', 's2', 's3', 's4'].map((n) => guid[n]));
+      assert.deepEqual(
+        present.map((v) => v?.guid),
+        ['s1', 's2', 's3', 's4'].map((n) => guid[n]),
+      );
       assert.equal(wrapper.invocations().length - before, 2, 'four present snapshots: one alone, three together');
     } finally {
       wrapper.cleanup();
@@ -230,10 +227,7 @@ describe('send and receive (real zfs)', () => {
     await transfer({ snapshot: `${fs}@s1` }, { target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s1 as string });
 
     const send = driver.send({ snapshot: `${fs}@s2` });
-    await assert.rejects(
-      driver.receive({ target: `${parent}/t`, snapshotName: 's2', expectedGuid: guid.s2 as string }, send.stream),
-      DestinationExistsError,
-    );
+    await assert.rejects(driver.receive({ target: `${parent}/t`, snapshotName: 's2', expectedGuid: guid.s2 as string }, send.stream), DestinationExistsError);
     await assertSendStopped(send);
   });
 
@@ -284,10 +278,7 @@ describe('send and receive (real zfs)', () => {
       driver.receive({ target: `${parent}/g`, snapshotName: 's', expectedGuid: '1' }, Readable.from([randomBytes(256 * 1024)])),
       InvalidStreamError,
     );
-    await assert.rejects(
-      driver.receive({ target: `${parent}/e`, snapshotName: 's', expectedGuid: '1' }, Readable.from([])),
-      InvalidStreamError,
-    );
+    await assert.rejects(driver.receive({ target: `${parent}/e`, snapshotName: 's', expectedGuid: '1' }, Readable.from([])), InvalidStreamError);
 
     const { fs, guid } = await source('sr6');
     const whole: Buffer[] = [];
@@ -388,10 +379,7 @@ describe('send and receive (real zfs)', () => {
     const parent = await backupParent('bk10');
     const send = driver.send({ snapshot: `${fs}@s1` });
     await assert.rejects(
-      Promise.all([
-        driver.receive({ target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s2 as string }, send.stream),
-        send.done,
-      ]),
+      Promise.all([driver.receive({ target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s2 as string }, send.stream), send.done]),
       (error: unknown) => {
         assert.equal((error as ZfsError).code, 'ZFS_RECEIVE_UNVERIFIED');
         return true;
@@ -411,22 +399,16 @@ describe('send and receive (real zfs)', () => {
     const failing = new Readable({ read() {} });
     failing.push(whole.subarray(0, 64 * 1024));
     setTimeout(() => failing.destroy(new Error('connection reset by peer')), 100);
-    await assert.rejects(
-      driver.receive({ target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s1 as string }, failing),
-      (error: unknown) => {
-        assert.ok(error instanceof ZfsAbortedError, String(error));
-        assert.match(error.message, /input stream failed: connection reset by peer/);
-        assert.equal((error.cause as Error).message, 'connection reset by peer');
-        return true;
-      },
-    );
+    await assert.rejects(driver.receive({ target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s1 as string }, failing), (error: unknown) => {
+      assert.ok(error instanceof ZfsAbortedError, String(error));
+      assert.match(error.message, /input stream failed: connection reset by peer/);
+      assert.equal((error.cause as Error).message, 'connection reset by peer');
+      return true;
+    });
 
     const gone = Readable.from([whole]);
     gone.destroy();
-    await assert.rejects(
-      driver.receive({ target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s1 as string }, gone),
-      ZfsAbortedError,
-    );
+    await assert.rejects(driver.receive({ target: `${parent}/t`, snapshotName: 's1', expectedGuid: guid.s1 as string }, gone), ZfsAbortedError);
     assert.deepEqual(await listAll(parent), [parent]);
   });
 
@@ -480,7 +462,10 @@ describe('send and receive (real zfs)', () => {
         await drained(recorded.send(options));
         assert.deepEqual(transfers(recording.invocations()), [`send ${flag} ${fs}@s1`]);
       } else {
-        assert.throws(() => recorded.send(options), (error: Error) => error instanceof ZfsUnsupportedError && refusal.test(error.message));
+        assert.throws(
+          () => recorded.send(options),
+          (error: Error) => error instanceof ZfsUnsupportedError && refusal.test(error.message),
+        );
         assert.deepEqual(transfers(recording.invocations()), [], `no zfs send ran for ${flag}`);
       }
       recording.clear();
@@ -507,7 +492,20 @@ describe('send and receive (real zfs)', () => {
     try {
       const guarded = new ZfsDriver({ zfsBin: wrapper.bin, zpoolBin: wrapper.bin });
       const p = ctx.pool.name;
-      const hostile = ['-R', '--help', `${p}/../x`, `${p}/a/./b`, `${p}//a`, `${p}/a/`, `${p}/a\nb`, `${p}/a\tb`, `${p}/a\u0000`, `${p}/$(id)`, `${p}/a;rm`, ''];
+      const hostile = [
+        '-R',
+        '--help',
+        `${p}/../x`,
+        `${p}/a/./b`,
+        `${p}//a`,
+        `${p}/a/`,
+        `${p}/a\nb`,
+        `${p}/a\tb`,
+        `${p}/a\u0000`,
+        `${p}/$(id)`,
+        `${p}/a;rm`,
+        '',
+      ];
       const attempts: Array<() => unknown> = [];
       for (const name of hostile) {
         attempts.push(
