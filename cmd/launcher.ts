@@ -1,8 +1,8 @@
 /**
  * How the installed `zferry` command (launch.ts, built as dist/zferry.js) starts the CLI: it
  * runs the CLI bundle (dist/zferry.cjs) with the V8 code cache the build writes next to it
- * (dist/zferry.cjs.cache). That skips compiling 2 MB of JavaScript at every start: about 20 of
- * 100 ms, paid by every cron run and by every `zferry serve` behind ssh. node 20 has no compile
+ * (dist/zferry.cjs.cache). That skips compiling 2 MB of JavaScript at every start, a cost paid by
+ * every cron run and by every `zferry serve` behind ssh (measured in docs/benchmarks.md). node 20 has no compile
  * cache of its own for user code. A missing cache, or one V8 rejects (another node version),
  * only costs that compile again.
  */

@@ -48,8 +48,7 @@ export const DEFAULT_LIMITS: Readonly<RpcLimits> = Object.freeze({
   maxConcurrentStreams: 256,
   // The stream window is a trade-off. A small call sent while a bulk stream saturates the
   // connection waits behind the DATA in flight, up to a window of it (latency under bulk is
-  // about window / throughput: 16 MiB gave a p50 of 5-8 ms and a p99 of 25-65 ms over loopback
-  // at about 1 GiB/s, 2 MiB a p50 of 1.5-2.5 ms with the same bulk throughput). But one stream
+  // about window / throughput; measured in docs/benchmarks.md). But one stream
   // gets at most about window / credit round trip. So streams start at 2 MiB, and one alone
   // on the connection grows up to maxStreamWindow when credit is what holds it back
   // (receive-window.ts); it shrinks back once other calls share the connection.

@@ -16,8 +16,8 @@
 /**
  * Credit goes back once this fraction of the current window has been consumed (a quarter, as
  * grpc-go does). Each WINDOW frame costs both ends a wakeup and a syscall: returning every
- * eighth instead made a 2 GiB loopback upload about 4% slower (3.72 against 3.86 GiB/s,
- * medians of 14, as in docs/benchmarks.md), while the window still starts small.
+ * eighth instead made a loopback upload measurably slower (docs/benchmarks.md), while the
+ * window still starts small.
  */
 export const CREDIT_BATCHES_PER_WINDOW = 4;
 /** Grow only while at most this fraction of the window waits, unread, in our buffers (a frame may be half in). */

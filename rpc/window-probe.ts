@@ -19,9 +19,8 @@ export const PROBE_INTERVAL_MS = 25;
  * is the limit: one batch of consumed credit may be waiting to fill up and never reached the
  * sender, the other leaves room for timing. With batches of a quarter that is half the window.
  * The bar must follow the batch: with a quarter batch and the eighth batch's bar (three
- * quarters), a stream over loopback stayed at 2 MiB for its first 400-900 MiB; with half it
- * reaches 16 MiB within ~70 MiB, and a 2 GiB upload went from 3.67 to 3.90 GiB/s (medians of
- * 14; a stream started at 16 MiB: 3.94).
+ * quarters), a stream over loopback stayed at its starting window for hundreds of MiB; with
+ * half it grows within tens of MiB (figures in docs/benchmarks.md).
  */
 const CREDIT_BOUND_BATCHES = CREDIT_BATCHES_PER_WINDOW - 2;
 

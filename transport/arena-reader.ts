@@ -22,8 +22,8 @@ export const DEFAULT_ARENA_BYTES = 1024 * 1024;
 /** A read gets at least this much room; a smaller tail is abandoned for a new arena. */
 export const MIN_READ_BYTES = 64 * 1024;
 /**
- * Most a TCP read takes. Reading up to 1 MiB at a time was measured 20-30% slower on loopback,
- * for the sender as much as for us: the kernel's copy then runs through a megabyte of cold
+ * Most a TCP read takes. Reading up to 1 MiB at a time was measured slower on loopback
+ * (docs/benchmarks.md), for the sender as much as for us: the kernel's copy then runs through a megabyte of cold
  * memory per read instead of cache-sized pieces, whose socket buffers get reused while hot.
  * Unix sockets were measured faster with whole-arena reads.
  */

@@ -1,7 +1,7 @@
 /**
  * Starting `zfs` processes with node's child_process directly. A cron run over a tree starts
- * hundreds of short zfs commands; execa costs ~3.5 ms more CPU per process than spawn()
- * (measured: ~5.5 vs ~2 ms), which adds up to most of a steady-state run's own CPU time.
+ * hundreds of short zfs commands; execa costs a few ms more CPU per process than spawn()
+ * (docs/benchmarks.md), which adds up to most of a steady-state run's own CPU time.
  * execa stays where its conveniences pay (the ssh transport).
  */
 
