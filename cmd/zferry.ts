@@ -5,8 +5,8 @@
  * see errors.ts). This is the only catch-all.
  */
 import { CommanderError } from 'commander';
-import { errorCode, errorMessage } from '../platform/errors.js';
 import { tuneProcessForBulkStreams } from '../platform/index.js';
+import { describeError } from '../replication/job/errors.js';
 import { EXIT_OK, exitCodeFor, JobFailedError } from './errors.js';
 import { buildProgram } from './program.js';
 
@@ -22,8 +22,9 @@ async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT_OK : exitCodeFor(error);
     }
     if (!(error instanceof JobFailedError)) {
-      const code = errorCode(error);
-      process.stderr.write(`zferry: ${code === undefined ? '' : `[${code}] `}${errorMessage(error)}\n`);
+      // A refusal by the other side is named by its own code (RPC_REMOTE only says it came from there).
+      const { code, message } = describeError(error);
+      process.stderr.write(`zferry: ${code === 'ERROR' ? '' : `[${code}] `}${message}\n`);
       if (process.env.ZFERRY_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     }
     return exitCodeFor(error);

@@ -143,3 +143,19 @@ describe('ssh that cannot connect', () => {
     assert.equal(result.exitCode, 2, result.stderr);
   });
 });
+
+describe('a remote that refuses', () => {
+  const pool = usePool({ sizeMiB: 64 });
+
+  test('pull from outside the remote --root names the remote refusal, not only that the remote failed', async () => {
+    const allowed = await createDataset(pool.pool.dataset('allowed'));
+    const outside = await createDataset(pool.pool.dataset('outside'));
+    await snapshot(`${outside}@s1`);
+    const target = pool.pool.dataset('copy');
+    const remote = serveCommand(['--root', allowed]);
+    const result = await runZferry(['pull', ...sshArgs(server(), remote), sshLocation(server(), outside), target]);
+    assert.equal(result.exitCode, 1, result.stderr);
+    assert.match(result.stderr, /\[ENDPOINT_OUTSIDE_ROOT\] .*outside the datasets this endpoint serves/);
+    assert.equal(await datasetExists(target), false);
+  });
+});
