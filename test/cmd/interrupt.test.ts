@@ -9,10 +9,10 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { ZFERRY_SCRIPT, runZferry, sshArgs, sshLocation, startZferry, type CliResult } from '../helpers/cli.js';
+import { childProcesses } from '../helpers/processes.js';
 import { waitFor } from '../helpers/rpc-util.js';
 import { nodeCommand, useSshd } from '../helpers/sshd.js';
 import {
@@ -101,25 +101,6 @@ async function assertOnlyZferryHolds(filesystem: string): Promise<void> {
   for (const [name, refs] of actual) {
     assert.equal(refs, expected.get(name) ?? 0, `${filesystem}@${name}: userrefs ${refs}, zferry's cursors account for ${expected.get(name) ?? 0}`);
   }
-}
-
-/** The direct children of `pid`: their pid and command name. */
-function childrenOf(pid: number): Array<{ pid: number; command: string }> {
-  const children: Array<{ pid: number; command: string }> = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // pid (comm) state ppid ...: comm may hold spaces, so split after its closing parenthesis.
-    const close = stat.lastIndexOf(')');
-    const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-    if (ppid === pid) children.push({ pid: Number(entry), command: stat.slice(stat.indexOf('(') + 1, close) });
-  }
-  return children;
 }
 
 /** Releases zferry's cursor holds on a replica and destroys it, so the next case has room. */
@@ -313,7 +294,7 @@ describe('an interrupt stops the transfer and says so', () => {
         () => !run.exited,
         () => run.result,
       );
-      const ssh = childrenOf(run.pid).find((child) => child.command === 'ssh');
+      const ssh = childProcesses(run.pid).find((child) => child.command === 'ssh');
       assert.ok(ssh, 'zferry runs ssh');
       process.kill(ssh.pid, 'SIGKILL');
       const result = await run.result;

@@ -409,6 +409,23 @@ export async function listAll(root: string): Promise<string[]> {
   return (await zfs('list', '-H', '-o', 'name', '-t', 'all', '-r', root)).split('\n').filter(Boolean);
 }
 
+/** Every snapshot below and including `root` with its `userrefs` (how many holds it carries, any tag). */
+export async function userrefsBelow(root: string): Promise<Record<string, number>> {
+  const rows = (await zfs('get', '-H', '-p', '-r', '-o', 'name,value', 'userrefs', root)).split('\n');
+  return Object.fromEntries(
+    rows
+      .filter((row) => row.includes('@'))
+      .map((row) => row.split('\t'))
+      .map(([name = '', refs = '']) => [name, Number(refs)]),
+  );
+}
+
+/** What `userrefsBelow` must find when each filesystem of the tree holds `base` once and nothing else. */
+export async function heldExactly(root: string, base: string): Promise<Record<string, number>> {
+  const snapshots = (await listAll(root)).filter((name) => name.includes('@'));
+  return Object.fromEntries(snapshots.map((name) => [name, name.endsWith(`@${base}`) ? 1 : 0]));
+}
+
 /** True when `zfs list` knows the name. */
 export async function datasetExists(name: string): Promise<boolean> {
   return (await run('zfs', ['list', '-H', '-o', 'name', '-t', 'all', name])).exitCode === 0;

@@ -4,7 +4,6 @@
  * arrives intact, failures name their real cause, and nothing is left running.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Writable } from 'node:stream';
 import pino from 'pino';
@@ -12,30 +11,17 @@ import { createSendStream } from '../../../replication/endpoint/send-stream.js';
 import { directSendOf, parseReceivedBytes, ZfsDriver, type SendOptions } from '../../../replication/zfs/index.js';
 import { createDataset, hashFile, listAll, snapshot, usePool, writeFile, zfsProcesses } from '../../helpers/zfs-pool.js';
 import { memoryLogger } from '../../helpers/zfs-logger.js';
+import { childProcesses } from '../../helpers/processes.js';
 import { waitFor } from '../../helpers/rpc-util.js';
 
 /**
- * Children of this process running `command`, including exited ones not yet reaped (a zombie
- * keeps its name in /proc/PID/stat). Node reaps a child and runs its exit handlers in the same
- * turn, so once none is left, whatever a child's exit leads to has happened.
+ * Children of this process running `command`, reaped or not. Node reaps a child and runs its exit
+ * handlers in the same turn, so once none is left, whatever a child's exit leads to has happened.
  */
 function childProcessesRunning(command: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // `pid (comm) state ppid ...`; comm may contain spaces and parentheses, so split at the last ')'.
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-    if (comm === command && ppid === process.pid) found.push(Number(entry));
-  }
-  return found;
+  return childProcesses(process.pid)
+    .filter((child) => child.command === command)
+    .map((child) => child.pid);
 }
 
 test('zfs recv -v sizes parse for zfs-fuse and OpenZFS wording', () => {

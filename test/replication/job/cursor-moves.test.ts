@@ -9,7 +9,7 @@ import type { JobSummary } from '../../../replication/job/types.js';
 import { runZferry } from '../../helpers/cli.js';
 import { expectExit } from '../../helpers/replication-modes.js';
 import { createZfsWrapper, type ZfsWrapper } from '../../helpers/zfs-wrappers.js';
-import { createDataset, getProperty, listAll, run, snapshot, usePool, writeFile, zferryCursors, zfs } from '../../helpers/zfs-pool.js';
+import { createDataset, heldExactly, getProperty, run, snapshot, usePool, userrefsBelow, writeFile, zferryCursors, zfs } from '../../helpers/zfs-pool.js';
 
 /**
  * Runs `zferry push -r` with a recording zfs first on PATH: the argv of each zfs it ran. Its
@@ -25,23 +25,6 @@ async function pushRecorded(wrapper: ZfsWrapper, source: string, target: string)
 /** `zferry push ARGS --json`, which must succeed. */
 async function push(args: string[], what: string): Promise<JobSummary> {
   return JSON.parse(expectExit(await runZferry(['push', ...args, '--json']), 0, what).stdout) as JobSummary;
-}
-
-/** Every snapshot below `root` with its `userrefs` (how many holds it carries, any tag). */
-async function userrefsBelow(root: string): Promise<Record<string, number>> {
-  const rows = (await zfs('get', '-H', '-p', '-r', '-o', 'name,value', 'userrefs', root)).split('\n');
-  return Object.fromEntries(
-    rows
-      .filter((row) => row.includes('@'))
-      .map((row) => row.split('\t'))
-      .map(([name = '', refs = '']) => [name, Number(refs)]),
-  );
-}
-
-/** What `userrefsBelow` must find when each filesystem of the tree holds exactly `heldName`. */
-async function heldExactly(root: string, heldName: string): Promise<Record<string, number>> {
-  const snapshots = (await listAll(root)).filter((name) => name.includes('@'));
-  return Object.fromEntries(snapshots.map((name) => [name, name.endsWith(`@${heldName}`) ? 1 : 0]));
 }
 
 /** Every filesystem replicated by incremental steps only. */

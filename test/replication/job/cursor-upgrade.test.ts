@@ -15,7 +15,7 @@ import { runZferry, sshArgs, sshLocation } from '../../helpers/cli.js';
 import { expectExit } from '../../helpers/replication-modes.js';
 import { useSshd } from '../../helpers/sshd.js';
 import { createZfsWrapper } from '../../helpers/zfs-wrappers.js';
-import { createDataset, listAll, run, snapshot, usePool, writeFile, zferryCursors, zfs } from '../../helpers/zfs-pool.js';
+import { createDataset, heldExactly, listAll, run, snapshot, usePool, userrefsBelow, writeFile, zferryCursors, zfs } from '../../helpers/zfs-pool.js';
 
 /** The hold tag earlier versions derived from the name of a destination, computed as they did. */
 function formerTag(job: string, destination: string): string {
@@ -23,23 +23,6 @@ function formerTag(job: string, destination: string): string {
 }
 
 const propertyOf = (tag: string): string => `zferry:cursor.${tag}`;
-
-/** Every snapshot at and below `root` with its `userrefs` (holds of any tag). */
-async function userrefsBelow(root: string): Promise<Record<string, number>> {
-  const rows = (await zfs('get', '-H', '-p', '-r', '-o', 'name,value', 'userrefs', root)).split('\n');
-  return Object.fromEntries(
-    rows
-      .filter((row) => row.includes('@'))
-      .map((row) => row.split('\t'))
-      .map(([name = '', refs = '']) => [name, Number(refs)]),
-  );
-}
-
-/** `userrefsBelow` when each filesystem holds `base` once and nothing else. */
-async function heldExactly(root: string, base: string): Promise<Record<string, number>> {
-  const snapshots = (await listAll(root)).filter((name) => name.includes('@'));
-  return Object.fromEntries(snapshots.map((name) => [name, name.endsWith(`@${base}`) ? 1 : 0]));
-}
 
 /** Filesystems at and below `root`. */
 async function filesystemsBelow(root: string): Promise<string[]> {
