@@ -1,0 +1,84 @@
+/**
+ * What `zferry status --json` prints and the control socket's `status` call returns: the
+ * daemon's view of every job. Times are ISO-8601 strings (UTC), durations and ages seconds,
+ * sizes bytes. docs/configuration.md documents the shape; change both together.
+ */
+
+export interface DaemonStatus {
+  /** zferry's version. */
+  version: string;
+  pid: number;
+  startedAt: string;
+  /** The config file the daemon runs (after the last successful reload). */
+  config: string;
+  /** When the config was last loaded (start or SIGHUP). */
+  configLoadedAt: string;
+  jobs: JobStatusView[];
+}
+
+/**
+ * `idle`: waits for its next run; `running`: an invocation is going; `serving`: a sink or source
+ * (passive); `stopping`: a reset or shutdown is ending its invocation.
+ */
+export type JobRunState = 'idle' | 'running' | 'serving' | 'stopping';
+
+export interface JobStatusView {
+  name: string;
+  type: 'push' | 'pull' | 'sink' | 'source' | 'snap';
+  state: JobRunState;
+  /** The schedule in words: `every 10m`, `cron 0 3 * * * (Europe/Berlin)`, `manual`; absent for sink and source. */
+  schedule?: string;
+  /** When the next scheduled run starts (absent: manual, passive, or stopping). */
+  nextRunAt?: string;
+  /** Ticks that came while an invocation was still running, since the daemon started. */
+  skippedTicks: number;
+  lastSkippedAt?: string;
+  /** The invocation going now. */
+  current?: InvocationView;
+  /** The last invocation that ended. */
+  last?: InvocationView;
+  /** Per filesystem: the current invocation's where it runs, else the last one's, with what is remembered across runs. */
+  filesystems: FilesystemStatusView[];
+}
+
+/**
+ * `ok`: every filesystem replicated; `failed`: something failed (see `error` and the
+ * filesystems'); `interrupted`: shutdown or `zferry signal reset` stopped it.
+ */
+export type InvocationOutcome = 'ok' | 'failed' | 'interrupted';
+
+export interface InvocationView {
+  /** What started it: its schedule, `wakeup` (zferry signal), or `start` (run at daemon start). */
+  trigger: 'schedule' | 'wakeup' | 'start' | 'run';
+  startedAt: string;
+  endedAt?: string;
+  outcome?: InvocationOutcome;
+  /** Attempts made: transient failures (connection lost, remote busy) retry with backoff. */
+  attempts: number;
+  bytes: number;
+  error?: { code: string; message: string };
+}
+
+export interface FilesystemStatusView {
+  source: string;
+  target: string;
+  /** pending | running | verifying | done | skipped | failed | interrupted (replication/job/types.ts). */
+  state: string;
+  /** The step running now, in words (`full @a`, `incremental @a → @b`). */
+  step?: string;
+  /** Steps done and planned in the current (or last) run. */
+  stepsDone: number;
+  stepsTotal: number;
+  /** Bytes sent in the current (or last) run. */
+  bytes: number;
+  /** The running step's stream size where the sender can tell. */
+  bytesTotal?: number;
+  /** Bytes per second over the last few seconds. */
+  rate: number;
+  /** Seconds left for the running step, where its size is known. */
+  etaSeconds?: number;
+  /** The newest snapshot known to be on the target, and its age (from the snapshot's creation time when known, else the replication time). */
+  lastReplicated?: { snapshot: string; at: string; ageSeconds: number };
+  /** The last error, kept until a run of this filesystem succeeds. */
+  lastError?: { code: string; message: string; at: string };
+}
