@@ -8,6 +8,11 @@
 export interface LocalEndpointSpec {
   kind: 'local';
   dataset: string;
+  /**
+   * Confine the endpoint to these datasets and what lies below them, as `zferry serve --root`
+   * does: a daemon's sink (`root_fs/<client>`) or source (its filter's roots) served in-process.
+   */
+  roots?: readonly string[];
 }
 
 /** A dataset on a host reached through the system ssh client running `zferry serve --stdio` there. */

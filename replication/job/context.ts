@@ -45,9 +45,9 @@ export function runContextOf(spec: JobSpec, runtime: JobRuntime): RunContext {
   };
 }
 
-/** The context of one mapped filesystem, pending until it runs. */
+/** The context of one mapped filesystem, pending until it runs; its log lines name it. */
 export function stepContextOf(run: RunContext, mapping: FilesystemMapping): StepContext {
-  return { ...run, mapping, status: run.progress.track(mapping) };
+  return { ...run, logger: run.logger.child({ filesystem: mapping.source }), mapping, status: run.progress.track(mapping) };
 }
 
 /** Why a filesystem the run's signal stopped did not finish; `where` it was, if it had started. */

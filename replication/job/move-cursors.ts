@@ -9,10 +9,24 @@ import type { RunContext } from './context.js';
 import { describeError } from './errors.js';
 import type { EndpointClient, FilesystemResult, JobSpec } from './types.js';
 
-/** The tag of this job's cursors, and those of cursors recorded under the destination's former names. */
+/** The contract's bound on former tags per listing. */
+const MAX_FORMER_TAGS = 32;
+
+/**
+ * The tag of this job's cursors, and those of cursors recorded under the destination's former
+ * names and the job's former names (a renamed daemon job). The closest relatives come first
+ * (a former job name with the destination as named now), should the list reach its bound.
+ */
 export function cursorTagsOf(spec: JobSpec): { cursorTag: string; formerCursorTags?: string[] } {
   const tag = cursorTag(spec.name, spec.destination);
-  const formerTags = [...new Set((spec.formerDestinations ?? []).map((name) => cursorTag(spec.name, name)))].filter((former) => former !== tag);
+  const formerNames = spec.formerNames ?? [];
+  const formerDestinations = spec.formerDestinations ?? [];
+  const candidates = [
+    ...formerNames.map((name) => cursorTag(name, spec.destination)),
+    ...formerDestinations.map((destination) => cursorTag(spec.name, destination)),
+    ...formerNames.flatMap((name) => formerDestinations.map((destination) => cursorTag(name, destination))),
+  ];
+  const formerTags = [...new Set(candidates)].filter((former) => former !== tag).slice(0, MAX_FORMER_TAGS);
   return { cursorTag: tag, ...(formerTags.length > 0 ? { formerCursorTags: formerTags } : {}) };
 }
 

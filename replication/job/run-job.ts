@@ -7,6 +7,7 @@ import { findTargetsMissingOnSender, mapFilesystemTree, type FilesystemMapping }
 import { parentOf } from '../zfs/index.js';
 import type { FilesystemVersion } from '../zfs/types.js';
 import { checkLastSteps } from './check-last-steps.js';
+import { createGapParents, withBase } from './filtered-tree.js';
 import { interruption, runContextOf, stepContextOf, type RunContext } from './context.js';
 import { SourceNotFoundError, describeError } from './errors.js';
 import { cursorTagsOf, listedCursorsOf, moveCursors } from './move-cursors.js';
@@ -47,7 +48,8 @@ async function replicateTree(run: RunContext): Promise<JobSummary> {
   const { spec } = run;
   const { snapshot, sourceTree, targetTree } = await listTrees(run);
   if (!sourceTree.exists) throw new SourceNotFoundError(spec.source);
-  const sourceNames = sourceTree.filesystems.map((fs) => fs.name);
+  const listedNames = sourceTree.filesystems.map((fs) => fs.name);
+  const sourceNames = spec.filesystemFilter === undefined ? listedNames : listedNames.filter(spec.filesystemFilter);
   const mappings = mapFilesystemTree(sourceNames, spec.source, spec.target);
   const versions: ListedVersions = {
     sender: new Map(sourceTree.filesystems.map((fs) => [fs.name, fs.versions])),
@@ -57,16 +59,18 @@ async function replicateTree(run: RunContext): Promise<JobSummary> {
 
   let orphanedTargets: string[] = [];
   if (targetTree.exists) {
-    orphanedTargets = findTargetsMissingOnSender([...versions.receiver.keys()], sourceNames, spec.source, spec.target).map((m) => m.target);
+    // Against the whole listing: a filesystem the filter leaves out still exists on the source.
+    orphanedTargets = findTargetsMissingOnSender([...versions.receiver.keys()], listedNames, spec.source, spec.target).map((m) => m.target);
   } else if (!spec.dryRun && parentOf(spec.target) !== undefined) {
     const { created } = await run.receiver.ensureParent({ filesystem: spec.target }, run.call);
     for (const name of created) run.logger.info({ filesystem: name }, 'created missing parent on the target');
   }
+  if (!spec.dryRun && spec.filesystemFilter !== undefined) await createGapParents(run, mappings, versions.receiver);
 
   run.progress.enter('replicating');
   const ran = await runTree(tasksOf(run, mappings, versions), spec.concurrency);
   run.progress.enter('finishing');
-  const finished = (await checkLastSteps(run, ran)).map((r) => ({ ...r, result: r.status.result() }));
+  const finished = (await checkLastSteps(run, ran)).map((r) => ({ ...r, result: withBase(r.status.result(), r.base) }));
 
   const warnings = orphanedTargets.map((orphan) => `${orphan} exists on the target but its source no longer exists (left as it is)`);
   // Interrupted: the cursors stay on bases both sides still hold; the next run moves them.

@@ -27,6 +27,14 @@ export interface JobSpec {
   destination: string;
   /** Names earlier versions gave the destination: cursors recorded under them are taken over. */
   formerDestinations?: readonly string[];
+  /** Names the job had before (a daemon job renamed with `renamed_from`): cursors tagged with them are taken over. */
+  formerNames?: readonly string[];
+  /**
+   * Which filesystems of the source tree to replicate (a daemon job's `filesystems` filter);
+   * all when unset. A selected filesystem whose parent is not selected gets its target's
+   * missing parents created, as the target root's are.
+   */
+  filesystemFilter?: (filesystem: string) => boolean;
   /**
    * Both endpoints live in this process: let zfs send write straight into zfs recv, as a shell
    * pipe would, instead of passing every byte through here. Step sizes then come from
@@ -160,6 +168,8 @@ export interface FilesystemResult {
   /** Diverged target renamed aside / rolled back: what happened to it. */
   actions: string[];
   error?: { code: string; message: string };
+  /** The newest snapshot both sides share after the run (the next incremental base), if any. */
+  base?: { snapshot: string; guid: string; creation: number };
 }
 
 export interface JobSummary {

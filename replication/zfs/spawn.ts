@@ -6,6 +6,7 @@
  */
 
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { OWNER_ENV, ownerMark } from '../../platform/process-owner.js';
 
 /** The C locale keeps messages in English, which the error classifier depends on. */
 export const ZFS_ENV: Readonly<Record<string, string>> = { LC_ALL: 'C', LANG: 'C' };
@@ -14,7 +15,11 @@ const live = new Set<ChildProcess>();
 /** Called once no zfs process of ours is left. */
 const waitingForNone: Array<() => void> = [];
 let exitHookInstalled = false;
-/** Built on first use, not per process: a run starts hundreds (zferry never changes its env). */
+/**
+ * Built on first use, not per process: a run starts hundreds (zferry never changes its env).
+ * Each child carries this process's mark (platform/process-owner.ts): one left running after
+ * zferry was killed is found and ended by the next daemon or run.
+ */
 let childEnv: NodeJS.ProcessEnv | undefined;
 
 /**
@@ -24,7 +29,7 @@ let childEnv: NodeJS.ProcessEnv | undefined;
  * so zferry alone decides how its zfs processes end (process.ts).
  */
 export function spawnZfs(bin: string, args: readonly string[], stdio: StdioOptions): ChildProcess {
-  childEnv ??= { ...process.env, ...ZFS_ENV };
+  childEnv ??= { ...process.env, ...ZFS_ENV, [OWNER_ENV]: ownerMark() };
   const child = spawn(bin, args, { stdio, env: childEnv, detached: true });
   live.add(child);
   const forget = (): void => {

@@ -1,0 +1,42 @@
+/** Errors of the daemon's own making (what the config and the replication layer do not already say). */
+import { ZferryError } from '../platform/errors.js';
+
+export class DaemonError extends ZferryError {}
+
+/** wakeup/reset/run name a job the config does not have. */
+export class UnknownJobError extends DaemonError {
+  constructor(job: string, known: readonly string[]) {
+    super('UNKNOWN_JOB', `no job named '${job}'${known.length > 0 ? ` (jobs: ${known.join(', ')})` : ''}`);
+  }
+}
+
+/** A sink or source has nothing to run: it serves. */
+export class JobNotTriggerableError extends DaemonError {
+  constructor(job: string, type: string) {
+    super('JOB_NOT_TRIGGERABLE', `job '${job}' is a ${type}: it serves others' requests and has nothing to run`);
+  }
+}
+
+/**
+ * What a job's definition cannot do, found when it is about to run (the config's validation
+ * should have caught it; this names it all the same).
+ */
+export class JobDefinitionError extends DaemonError {
+  constructor(job: string, message: string) {
+    super('CONFIG', `job '${job}': ${message}`);
+  }
+}
+
+/** A push to a local sink whose `root_fs` does not exist. */
+export class SinkRootMissingError extends DaemonError {
+  constructor(sink: string, rootFs: string) {
+    super('SINK_ROOT_NOT_FOUND', `sink '${sink}': its root_fs ${rootFs} does not exist; create it (e.g. zfs create -o mountpoint=none ${rootFs})`);
+  }
+}
+
+/** A job replicates what a job of another name did (its holds and cursors carry that name). */
+export class JobRenamedError extends DaemonError {
+  constructor(message: string) {
+    super('CONFIG', message);
+  }
+}
