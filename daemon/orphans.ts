@@ -1,0 +1,159 @@
+/**
+ * zfs processes a killed zferry left behind. Each zfs child carries its owner's mark in its
+ * environment (platform/process-owner.ts, replication/zfs/spawn.ts). A daemon or `zferry run`
+ * starting up looks for zfs processes whose owner is gone: one still receiving would keep its
+ * target busy, and on zfs-fuse a transfer whose pipe both ends of which are held by zfs
+ * processes runs on regardless of them. Each is given a moment to end by itself (its pipe to
+ * the dead owner is closed, so it normally does), then its process group is ended. A `zfs send`
+ * ended that way leaves zfs-fuse's `.send-<pid>-0` holds on the snapshots it sent: released
+ * here, so no hold leaks.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { OWNER_ENV, ownerAlive } from '../platform/process-owner.js';
+import type { ZfsDriver } from '../replication/zfs/index.js';
+
+export interface OrphanProcess {
+  pid: number;
+  argv: string[];
+  /** The mark of the zferry process that started it. */
+  owner: string;
+  /** Its process group (its own, as spawned). */
+  group: number;
+}
+
+/** zfs processes started by a zferry process that no longer runs (Linux: /proc). */
+export function findOrphanZfsProcesses(procDir = '/proc'): OrphanProcess[] {
+  const found: OrphanProcess[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(procDir);
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(path.join(procDir, entry, 'cmdline'), 'utf8').split('\0').filter(Boolean);
+      const bin = path.basename(argv[0] ?? '');
+      if (bin !== 'zfs' && bin !== 'zpool') continue;
+      const owner = ownerOf(readFileSync(path.join(procDir, entry, 'environ'), 'utf8'));
+      if (owner === undefined || ownerAlive(owner)) continue;
+      const stat = readFileSync(path.join(procDir, entry, 'stat'), 'utf8');
+      const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      found.push({ pid: Number(entry), argv, owner, group });
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found;
+}
+
+function ownerOf(environ: string): string | undefined {
+  const prefix = `${OWNER_ENV}=`;
+  return environ
+    .split('\0')
+    .find((line) => line.startsWith(prefix))
+    ?.slice(prefix.length);
+}
+
+export interface EndOrphansOptions {
+  logger: Logger;
+  driver: ZfsDriver;
+  /** How long they get to end by themselves, then after SIGTERM; default 1500 ms each. */
+  graceMs?: number;
+  procDir?: string;
+}
+
+/** Ends the orphans found now; resolves once they are gone (or could not be ended), with their count. */
+export async function endOrphanZfsProcesses(options: EndOrphansOptions): Promise<number> {
+  const { logger, driver } = options;
+  const orphans = findOrphanZfsProcesses(options.procDir);
+  if (orphans.length === 0) return 0;
+  const grace = options.graceMs ?? 1500;
+  for (const orphan of orphans) logger.warn({ pid: orphan.pid, command: orphan.argv.join(' '), owner: orphan.owner }, 'zfs process left by a zferry that is gone');
+  let left = await waitGone(orphans, grace);
+  const killed = new Set<number>();
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    if (left.length === 0) break;
+    for (const orphan of left) {
+      // Its own group (spawned detached): the whole group; otherwise the process alone.
+      const target = orphan.group === orphan.pid ? -orphan.pid : orphan.pid;
+      try {
+        process.kill(target, signal);
+        killed.add(orphan.pid);
+        logger.warn({ pid: orphan.pid, signal, group: target < 0 }, 'ended a left-over zfs process');
+      } catch {
+        // Gone already.
+      }
+    }
+    left = await waitGone(left, grace);
+  }
+  for (const orphan of left) logger.error({ pid: orphan.pid, command: orphan.argv.join(' ') }, 'a left-over zfs process could not be ended');
+  for (const orphan of orphans) {
+    if (killed.has(orphan.pid) && isSend(orphan.argv)) await releaseSendHolds(orphan, driver, logger);
+  }
+  return orphans.length;
+}
+
+function isSend(argv: readonly string[]): boolean {
+  return argv[1] === 'send';
+}
+
+/**
+ * zfs-fuse holds every snapshot a `zfs send` streams under `.send-<pid>-0` and releases them
+ * only when the send ends by itself: release what the command line says it sent (`-i`/`-I`
+ * base up to the snapshot). A snapshot without that hold just answers "no such tag".
+ */
+async function releaseSendHolds(orphan: OrphanProcess, driver: ZfsDriver, logger: Logger): Promise<void> {
+  const args = orphan.argv.slice(2);
+  const snapshot = args.at(-1);
+  if (snapshot === undefined || !snapshot.includes('@')) return;
+  const filesystem = snapshot.slice(0, snapshot.indexOf('@'));
+  const baseIndex = args.findIndex((arg) => arg === '-i' || arg === '-I');
+  const base = baseIndex >= 0 ? args[baseIndex + 1] : undefined;
+  const baseName = base?.includes('@') ? base.slice(base.indexOf('@') + 1) : base?.startsWith('#') ? undefined : base;
+  let versions;
+  try {
+    versions = await driver.listVersions(filesystem, { types: ['snapshot'] });
+  } catch (error) {
+    logger.warn({ filesystem, err: error }, 'cannot list the snapshots a left-over zfs send may still hold');
+    return;
+  }
+  const to = versions.find((v) => v.fullName === snapshot);
+  const from = baseName === undefined ? to : versions.find((v) => v.name === baseName);
+  if (to === undefined) return;
+  const range = versions.filter((v) => v.createtxg >= (from ?? to).createtxg && v.createtxg <= to.createtxg);
+  const tag = `.send-${orphan.pid}-0`;
+  let released = 0;
+  for (const version of range) {
+    try {
+      await driver.release(tag, [version.fullName]);
+      released += 1;
+    } catch {
+      // No such hold: this zfs did not leave one there.
+    }
+  }
+  if (released > 0) logger.warn({ tag, filesystem, released }, "released the left-over zfs send's holds");
+}
+
+/** The orphans still running after up to `ms`. */
+async function waitGone(orphans: readonly OrphanProcess[], ms: number): Promise<OrphanProcess[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = orphans.filter((orphan) => isRunning(orphan.pid));
+    if (left.length === 0 || Date.now() >= deadline) return left;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Alive and not a zombie (an exited child of someone else, not yet reaped). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
