@@ -29,9 +29,10 @@ export class FilesystemMemory {
       entry.target = result.target;
       const status = statuses.get(result.source);
       if (status !== undefined) entry.last = status;
-      if (result.base !== undefined) {
+      const base = status?.base;
+      if (base !== undefined) {
         // The snapshot's own creation time where known: its age is what an admin wants to see.
-        entry.lastReplicated = { snapshot: result.base.snapshot, at: result.base.creation > 0 ? result.base.creation * 1000 : at };
+        entry.lastReplicated = { snapshot: base.snapshot, at: base.creation > 0 ? base.creation * 1000 : at };
       }
       if (result.outcome === 'failed' && result.error !== undefined) entry.lastError = { ...result.error, at };
       else if (result.outcome === 'replicated' || result.outcome === 'up-to-date') delete entry.lastError;

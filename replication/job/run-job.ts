@@ -7,7 +7,7 @@ import { findTargetsMissingOnSender, mapFilesystemTree, type FilesystemMapping }
 import { parentOf } from '../zfs/index.js';
 import type { FilesystemVersion } from '../zfs/types.js';
 import { checkLastSteps } from './check-last-steps.js';
-import { createGapParents, withBase } from './filtered-tree.js';
+import { gapParentSteps, recordBase } from './filtered-tree.js';
 import { interruption, runContextOf, stepContextOf, type RunContext } from './context.js';
 import { SourceNotFoundError, describeError } from './errors.js';
 import { cursorTagsOf, listedCursorsOf, moveCursors } from './move-cursors.js';
@@ -65,12 +65,12 @@ async function replicateTree(run: RunContext): Promise<JobSummary> {
     const { created } = await run.receiver.ensureParent({ filesystem: spec.target }, run.call);
     for (const name of created) run.logger.info({ filesystem: name }, 'created missing parent on the target');
   }
-  if (!spec.dryRun && spec.filesystemFilter !== undefined) await createGapParents(run, mappings, versions.receiver);
 
   run.progress.enter('replicating');
   const ran = await runTree(tasksOf(run, mappings, versions), spec.concurrency);
   run.progress.enter('finishing');
-  const finished = (await checkLastSteps(run, ran)).map((r) => ({ ...r, result: withBase(r.status.result(), r.base) }));
+  const finished = (await checkLastSteps(run, ran)).map((r) => ({ ...r, result: r.status.result() }));
+  for (const r of finished) recordBase(r.status, r.result.outcome, r.base);
 
   const warnings = orphanedTargets.map((orphan) => `${orphan} exists on the target but its source no longer exists (left as it is)`);
   // Interrupted: the cursors stay on bases both sides still hold; the next run moves them.
@@ -134,9 +134,12 @@ interface ListedVersions {
 
 /** Each mapped filesystem, pending in the run's status, with what the listings found of it. */
 function tasksOf(run: RunContext, mappings: readonly FilesystemMapping[], versions: ListedVersions): FilesystemTask[] {
+  const gapParents = gapParentSteps(run, mappings, versions.receiver);
   return mappings.map((mapping) => {
     const resumeToken = versions.resumeTokens[mapping.target];
+    const prepare = gapParents.get(mapping.source);
     return {
+      ...(prepare !== undefined ? { prepare } : {}),
       ctx: stepContextOf(run, mapping),
       known: {
         sender: versions.sender.get(mapping.source) ?? [],

@@ -4,12 +4,15 @@
  */
 import { parentOf } from '../zfs/index.js';
 import { interruption, type StepContext } from './context.js';
+import { describeError } from './errors.js';
 import { runFilesystem, type FilesystemRun, type KnownVersions } from './run-filesystem.js';
 
 /** A mapped filesystem, and what the job's tree listing found of it. */
 export interface FilesystemTask {
   ctx: StepContext;
   known: KnownVersions;
+  /** Runs first, once the nearest mapped ancestor is done (e.g. create a target parent nobody replicates). */
+  prepare?: () => Promise<void>;
 }
 
 /** A run, and whether its target's listing went stale: an ancestor's target was renamed aside, taking it along. */
@@ -20,13 +23,21 @@ export async function runTree(tasks: readonly FilesystemTask[], concurrency: num
   const runs = new Map<string, Promise<TreeRun>>();
   const limit = createLimiter(Math.max(1, concurrency));
   for (const task of tasks) {
-    const parentRun = runs.get(parentOf(task.ctx.mapping.source) ?? '');
-    runs.set(task.ctx.mapping.source, runAfter(parentRun, task, limit));
+    runs.set(task.ctx.mapping.source, runAfter(nearestRun(runs, task.ctx.mapping.source), task, limit));
   }
   return Promise.all(runs.values());
 }
 
-async function runAfter(parentRun: Promise<TreeRun> | undefined, { ctx, known }: FilesystemTask, limit: Limiter): Promise<TreeRun> {
+/** The run of the nearest ancestor in the tree (the parent, unless a filter left it out). */
+function nearestRun(runs: ReadonlyMap<string, Promise<TreeRun>>, source: string): Promise<TreeRun> | undefined {
+  for (let ancestor = parentOf(source); ancestor !== undefined; ancestor = parentOf(ancestor)) {
+    const run = runs.get(ancestor);
+    if (run !== undefined) return run;
+  }
+  return undefined;
+}
+
+async function runAfter(parentRun: Promise<TreeRun> | undefined, { ctx, known, prepare }: FilesystemTask, limit: Limiter): Promise<TreeRun> {
   let moved = false;
   if (parentRun) {
     const parent = await parentRun;
@@ -40,7 +51,17 @@ async function runAfter(parentRun: Promise<TreeRun> | undefined, { ctx, known }:
     }
     moved = parent.moved || parent.renamed === true;
   }
-  const run = await limit(() => runFilesystem(ctx, moved ? undefined : known));
+  const run = await limit(async () => {
+    if (prepare !== undefined) {
+      try {
+        await prepare();
+      } catch (error) {
+        ctx.status.notRun(ctx.signal?.aborted ? 'interrupted' : 'failed', ctx.signal?.aborted ? interruption(ctx, undefined) : describeError(error));
+        return { status: ctx.status };
+      }
+    }
+    return runFilesystem(ctx, moved ? undefined : known);
+  });
   return { ...run, moved };
 }
 

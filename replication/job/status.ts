@@ -15,6 +15,7 @@ import type {
   JobSummary,
   ProgressEvent,
   RunningStepStatus,
+  SharedBase,
   StepResult,
 } from './types.js';
 
@@ -90,6 +91,7 @@ export class FilesystemProgress {
   #current: RunningStepStatus | undefined;
   #outcome: FilesystemOutcome | undefined;
   #error: ErrorReport | undefined;
+  #base: SharedBase | undefined;
 
   constructor(mapping: FilesystemMapping, clock: () => number, sink: Sink) {
     this.source = mapping.source;
@@ -221,7 +223,13 @@ export class FilesystemProgress {
       rate: this.#state === 'running' ? this.#rate.rate(now) : 0,
       ...(this.#outcome !== undefined ? { outcome: this.#outcome } : {}),
       ...(this.#error !== undefined ? { error: { ...this.#error } } : {}),
+      ...(this.#base !== undefined ? { base: { ...this.#base } } : {}),
     };
+  }
+
+  /** The run is over: the newest snapshot both sides now share (the next incremental base). */
+  settled(base: SharedBase): void {
+    this.#base = base;
   }
 
   #doneBytes(): number {

@@ -116,6 +116,17 @@ export interface FilesystemStatus {
   /** Once it ended (see FilesystemResult). */
   outcome?: FilesystemOutcome;
   error?: { code: string; message: string };
+  /** Once the run is over: the newest snapshot both sides share (the next incremental base), if any. */
+  base?: SharedBase;
+}
+
+/** A snapshot on both sides of a filesystem's replication. */
+export interface SharedBase {
+  /** Its short name (after the `@`). */
+  snapshot: string;
+  guid: string;
+  /** Creation time, seconds since the epoch. */
+  creation: number;
 }
 
 export interface RunningStepStatus {
@@ -168,8 +179,6 @@ export interface FilesystemResult {
   /** Diverged target renamed aside / rolled back: what happened to it. */
   actions: string[];
   error?: { code: string; message: string };
-  /** The newest snapshot both sides share after the run (the next incremental base), if any. */
-  base?: { snapshot: string; guid: string; creation: number };
 }
 
 export interface JobSummary {
