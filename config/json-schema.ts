@@ -10,6 +10,6 @@ import { configSchema } from './schema.js';
 export const CONFIG_SCHEMA_PATH = 'docs/zferry.schema.json';
 
 export function renderConfigJsonSchema(): string {
-  const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12', reused: 'ref' });
+  const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
   return `${JSON.stringify(schema, null, 2)}\n`;
 }
