@@ -91,7 +91,9 @@ function schedule(job: Parsed<'push'> | Parsed<'pull'>, snapshots: SnapshottingC
   }
 }
 
-function pruning(value: { keep_sender?: unknown[] | undefined; keep_receiver?: unknown[] | undefined; keep?: unknown[] | undefined } | undefined): PruningConfig | undefined {
+function pruning(
+  value: { keep_sender?: unknown[] | undefined; keep_receiver?: unknown[] | undefined; keep?: unknown[] | undefined } | undefined,
+): PruningConfig | undefined {
   if (value === undefined) return undefined;
   return {
     ...(value.keep_sender === undefined ? {} : { keepSender: value.keep_sender }),
@@ -152,7 +154,13 @@ function job(parsed: ParsedJob, index: number, position: PositionOf): JobConfig 
         replication: policy(parsed),
       };
     case 'sink':
-      return { ...base, type: 'sink', serve: { type: 'local', listenerName: parsed.serve.listener_name }, rootFs: parsed.root_fs, pathMapping: parsed.path_mapping };
+      return {
+        ...base,
+        type: 'sink',
+        serve: { type: 'local', listenerName: parsed.serve.listener_name },
+        rootFs: parsed.root_fs,
+        pathMapping: parsed.path_mapping,
+      };
     case 'source':
       return {
         ...base,
@@ -174,7 +182,9 @@ function job(parsed: ParsedJob, index: number, position: PositionOf): JobConfig 
 }
 
 function outlet(value: ParsedConfig['global']['logging'][number]): LoggingOutlet {
-  return value.type === 'stdout' ? { type: 'stdout', level: value.level, format: value.format } : { type: 'file', level: value.level, format: value.format, path: value.path };
+  return value.type === 'stdout'
+    ? { type: 'stdout', level: value.level, format: value.format }
+    : { type: 'file', level: value.level, format: value.format, path: value.path };
 }
 
 export function buildConfig(parsed: ParsedConfig, file: string, position: PositionOf): Config {

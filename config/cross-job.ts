@@ -63,7 +63,12 @@ function listenersOf(jobs: readonly Job[], problems: PathProblem[]): Map<string,
     if (name === undefined) continue;
     const earlier = listeners.get(name);
     if (earlier === undefined) listeners.set(name, job);
-    else problems.push({ path: ['jobs', job.index, 'serve', 'listener_name'], anchor: 'value', message: `listener '${name}' is already served by ${ref(earlier)}` });
+    else
+      problems.push({
+        path: ['jobs', job.index, 'serve', 'listener_name'],
+        anchor: 'value',
+        message: `listener '${name}' is already served by ${ref(earlier)}`,
+      });
   }
   return listeners;
 }
@@ -88,7 +93,8 @@ function localConnects(jobs: readonly Job[], listeners: ReadonlyMap<string, Job>
     if (served === undefined) {
       const candidates = [...listeners].filter(([, other]) => other.type === wanted).map(([listener]) => listener);
       const suggestion = closest(name, candidates);
-      const hint = suggestion !== undefined ? ` (did you mean '${suggestion}'?)` : candidates.length > 0 ? ` (${wanted} listeners here: ${candidates.join(', ')})` : '';
+      const hint =
+        suggestion !== undefined ? ` (did you mean '${suggestion}'?)` : candidates.length > 0 ? ` (${wanted} listeners here: ${candidates.join(', ')})` : '';
       problems.push({ path: at, anchor: 'value', message: `unknown listener '${name}': no ${wanted} job in this file serves it${hint}` });
       continue;
     }
@@ -163,7 +169,11 @@ function renames(jobs: readonly Job[]): PathProblem[] {
       else if (holder !== undefined) {
         problems.push({ path, anchor: 'value', message: `'${name}' is the name of ${ref(holder)}: renamed_from lists names no job has any more` });
       } else if (claimer !== undefined && claimer !== job) {
-        problems.push({ path, anchor: 'value', message: `'${name}' is already in the renamed_from of ${ref(claimer)}: two jobs cannot take over the same cursors` });
+        problems.push({
+          path,
+          anchor: 'value',
+          message: `'${name}' is already in the renamed_from of ${ref(claimer)}: two jobs cannot take over the same cursors`,
+        });
       }
       if (claimer === undefined) claimed.set(name, job);
     }

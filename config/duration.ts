@@ -6,17 +6,18 @@ import { ZferryError } from '../platform/errors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
-const EXAMPLES = 'like 30s, 10m, 1h30m or 1d';
+/** What a reader is told to write instead of a duration that is not one. */
+export const DURATION_EXAMPLES = 'write it like 30s, 10m, 1h30m or 1d';
 
 export class DurationError extends ZferryError {
   constructor(text: string, problem: string) {
-    super('INVALID_DURATION', `invalid duration ${JSON.stringify(text)}: ${problem}`);
+    super('INVALID_DURATION', `invalid duration ${JSON.stringify(text)}: ${problem}; ${DURATION_EXAMPLES}`);
   }
 }
 
 function parse(text: string): { ms: number } | { problem: string } {
-  if (text.trim() === '') return { problem: `empty (write a duration ${EXAMPLES})` };
-  if (text.startsWith('-')) return { problem: 'negative (a duration is longer than 0)' };
+  if (text.trim() === '') return { problem: 'it is empty' };
+  if (text.startsWith('-')) return { problem: 'it is negative' };
   let ms = 0;
   PART.lastIndex = 0;
   while (PART.lastIndex < text.length) {
@@ -24,17 +25,17 @@ function parse(text: string): { ms: number } | { problem: string } {
     const match = PART.exec(text);
     if (match === null) {
       const rest = text.slice(at);
-      if (/^\d+(?:\.\d+)?$/.test(rest)) return { problem: `${JSON.stringify(rest)} has no unit (ms, s, m, h or d)` };
-      return { problem: `cannot read ${JSON.stringify(rest)} (write a duration ${EXAMPLES}; units: ms, s, m, h, d)` };
+      if (/^\d+(?:\.\d+)?$/.test(rest)) return { problem: `${rest} has no unit (ms, s, m, h or d)` };
+      return { problem: at === 0 ? 'cannot read it' : `cannot read ${JSON.stringify(rest)}` };
     }
     ms += Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? 0);
   }
-  if (ms <= 0) return { problem: 'is 0 (a duration is longer than 0)' };
-  if (!Number.isInteger(ms)) return { problem: 'is not a whole number of milliseconds' };
+  if (ms <= 0) return { problem: 'it is 0' };
+  if (!Number.isInteger(ms)) return { problem: 'it is not a whole number of milliseconds' };
   return { ms };
 }
 
-/** Why `text` is not a duration, or undefined when it is one. */
+/** Why `text` is not a duration ("it is 0", "cannot read it"), or undefined when it is one. */
 export function durationProblem(text: string): string | undefined {
   const result = parse(text);
   return 'problem' in result ? result.problem : undefined;

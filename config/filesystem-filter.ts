@@ -28,7 +28,8 @@ export function parseFilterKey(key: string): { path: string; subtree: boolean } 
   if (key === '<') return { path: '', subtree: true };
   const subtree = key.endsWith('<');
   const path = subtree ? key.slice(0, -1) : key;
-  if (/[*?[\]]/.test(path)) return { problem: `${JSON.stringify(key)} is not a filter: globs are not supported (write "pool/a<" for pool/a and everything below it)` };
+  if (/[*?[\]]/.test(path))
+    return { problem: `${JSON.stringify(key)} is not a filter: globs are not supported (write "pool/a<" for pool/a and everything below it)` };
   if (path.includes('<')) return { problem: `${JSON.stringify(key)} is not a filter: "<" may only end it ("pool/a<" means pool/a and everything below it)` };
   const problem = datasetNameProblem(path);
   if (problem !== undefined) return { problem: `${JSON.stringify(key)} is not a filter: the dataset name ${problem}` };

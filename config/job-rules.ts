@@ -31,7 +31,11 @@ function connectProblems(where: KeyPath, job: RawMap, type: string): PathProblem
   const connectType = rawString(rawMap(job, 'connect'), 'type');
   const problems: PathProblem[] = [];
   if (type === 'push' && connectType === 'ssh' && !hasKey(job, 'root_fs')) {
-    problems.push({ path: [...where, 'root_fs'], anchor: 'key', message: "missing 'root_fs' (a push over ssh needs the dataset on the remote host its filesystems land below)" });
+    problems.push({
+      path: [...where, 'root_fs'],
+      anchor: 'key',
+      message: "missing 'root_fs' (a push over ssh needs the dataset on the remote host its filesystems land below)",
+    });
   }
   if (type === 'push' && connectType === 'local') {
     for (const key of ['root_fs', 'path_mapping']) {
@@ -45,7 +49,11 @@ function connectProblems(where: KeyPath, job: RawMap, type: string): PathProblem
     }
   }
   if (type === 'pull' && connectType === 'ssh' && !hasKey(job, 'filesystems')) {
-    problems.push({ path: [...where, 'filesystems'], anchor: 'key', message: "missing 'filesystems' (a pull over ssh must say which filesystems of the remote host it pulls)" });
+    problems.push({
+      path: [...where, 'filesystems'],
+      anchor: 'key',
+      message: "missing 'filesystems' (a pull over ssh must say which filesystems of the remote host it pulls)",
+    });
   }
   return problems;
 }

@@ -68,7 +68,9 @@ export function parseConfig(text: string, file: string): Config {
       (problem) => !consequences(problem),
     ),
   ]);
-  const problems = inFileOrder(found.map((problem) => ({ file, ...source.position(problem.path, problem.anchor), path: formatKeyPath(problem.path), message: problem.message })));
+  const problems = inFileOrder(
+    found.map((problem) => ({ file, ...source.position(problem.path, problem.anchor), path: formatKeyPath(problem.path), message: problem.message })),
+  );
   if (problems.length > 0 || !parsed.success) {
     throw new ConfigError(problems.length > 0 ? problems : [{ file, line: 1, column: 1, path: '', message: 'not a valid configuration' }]);
   }

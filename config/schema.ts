@@ -6,9 +6,9 @@
  * (json-schema.ts).
  */
 import { z } from 'zod';
-import { durationProblem } from './duration.js';
+import { DURATION_EXAMPLES, durationProblem } from './duration.js';
 import { filterKeyProblem } from './filesystem-filter.js';
-import { expecting, kindOf, MISSING_MARK, unknownKeyMessage, KEY_LINE_SEPARATOR } from './messages.js';
+import { expecting, kindOf, KEY_LINE_SEPARATOR, MISSING_MARK, oneOf, unknownKeyMessage } from './messages.js';
 import { componentProblem, datasetNameProblem, snapshotPrefixProblem } from './names.js';
 import { cronProblem, timeZoneProblem } from './schedule.js';
 import { DEFAULT_CONTROL_SOCKPATH, DEFAULT_STATE_DIR } from './types.js';
@@ -62,16 +62,22 @@ function duration(whyRequired?: string, allowManual = false) {
       refuse((value) => {
         if (allowManual && value === 'manual') return undefined;
         const problem = durationProblem(value);
-        return problem === undefined ? undefined : `invalid duration ${JSON.stringify(value)}: ${problem}${allowManual ? " (or 'manual')" : ''}`;
+        return problem === undefined
+          ? undefined
+          : `invalid duration ${JSON.stringify(value)}: ${problem}; ${DURATION_EXAMPLES}${allowManual ? ', or manual' : ''}`;
       }),
     );
 }
 
 function cron(whyRequired?: string) {
-  return text("a cron expression like '0 3 * * *'", whyRequired).superRefine(refuse(cronProblem)).describe('croner syntax: 5 fields, or 6 with seconds first; day-of-week; @daily and friends');
+  return text("a cron expression like '0 3 * * *'", whyRequired)
+    .superRefine(refuse(cronProblem))
+    .describe('croner syntax: 5 fields, or 6 with seconds first; day-of-week; @daily and friends');
 }
 
-const timeZone = text('a time zone like Europe/Berlin').superRefine(refuse(timeZoneProblem)).describe('an IANA time zone for the cron expression (default: the system time zone)');
+const timeZone = text('a time zone like Europe/Berlin')
+  .superRefine(refuse(timeZoneProblem))
+  .describe('an IANA time zone for the cron expression (default: the system time zone)');
 
 function bool() {
   return z.boolean(expecting('true or false'));
@@ -109,17 +115,23 @@ const fileOutlet = z
 const prometheus = z.strictObject({
   type: z.literal('prometheus'),
   listen: text('an address like :9811 or 127.0.0.1:9811', 'prometheus needs the address it listens on').superRefine(
-    refuse((listen) => (/^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]*):\d{1,5}$/.test(listen) ? undefined : `expected HOST:PORT or :PORT, got ${JSON.stringify(listen)}`)),
+    refuse((listen) =>
+      /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]*):\d{1,5}$/.test(listen) ? undefined : `expected HOST:PORT or :PORT, got ${JSON.stringify(listen)}`,
+    ),
   ),
 });
 
 export const globalSchema = z
   .strictObject(
     {
-      logging: list(z.discriminatedUnion('type', [stdoutOutlet, fileOutlet], expecting('a log outlet (a map with a type: stdout or file)')), 'a list of log outlets').default([
-        { type: 'stdout', level: 'info', format: 'auto' },
-      ]),
-      monitoring: list(z.discriminatedUnion('type', [prometheus], expecting('a monitoring endpoint (a map with type: prometheus)')), 'a list of monitoring endpoints').default([]),
+      logging: list(
+        z.discriminatedUnion('type', [stdoutOutlet, fileOutlet], expecting('a log outlet (a map with a type: stdout or file)')),
+        'a list of log outlets',
+      ).default([{ type: 'stdout', level: 'info', format: 'auto' }]),
+      monitoring: list(
+        z.discriminatedUnion('type', [prometheus], expecting('a monitoring endpoint (a map with type: prometheus)')),
+        'a list of monitoring endpoints',
+      ).default([]),
       control: z
         .strictObject({ sockpath: absolutePath().default(DEFAULT_CONTROL_SOCKPATH) }, expecting('a map with sockpath'))
         .prefault({})
@@ -195,7 +207,9 @@ function filesystemsSchema(whyRequired: string) {
       if (values.length === 0) ctx.addIssue({ code: 'custom', message: 'selects no filesystem (the filter map is empty)', input: filters });
       else if (!values.includes(true)) ctx.addIssue({ code: 'custom', message: 'selects no filesystem (every rule is false)', input: filters });
     })
-    .describe('zrepl\'s filter: "pool/a<": true selects the subtree, "pool/a": true the dataset alone, false excludes; the most specific rule wins, no match = not selected');
+    .describe(
+      'zrepl\'s filter: "pool/a<": true selects the subtree, "pool/a": true the dataset alone, false excludes; the most specific rule wins, no match = not selected',
+    );
 }
 
 // ---------------------------------------------------------------- snapshotting, pruning
@@ -234,9 +248,9 @@ function snapshottingSchema(whyRequired?: string) {
 export const PRUNING_RULE_TYPES = ['grid', 'last_n', 'regex', 'not_replicated'] as const;
 
 const keepRules = list(
-  z.looseObject({ type: z.enum(PRUNING_RULE_TYPES, expecting('a rule type', `one of ${PRUNING_RULE_TYPES.join(', ')}`)) }, expecting('a rule (a map with a type)')),
+  z.looseObject({ type: z.enum(PRUNING_RULE_TYPES, expecting('a rule type', `one of ${oneOf(PRUNING_RULE_TYPES)}`)) }, expecting('a rule (a map with a type)')),
   'a list of rules',
-).describe('keep rules (zrepl\'s: grid, last_n, regex, not_replicated); a snapshot no rule keeps is destroyed');
+).describe("keep rules (zrepl's: grid, last_n, regex, not_replicated); a snapshot no rule keeps is destroyed");
 
 const replicationPruning = z.strictObject(
   { keep_sender: keepRules.optional(), keep_receiver: keepRules.optional() },
@@ -258,12 +272,17 @@ const sendOptions = z
   )
   .prefault({});
 
-const recvOptions = z.strictObject({}, expecting('a map (zferry takes no recv settings yet)')).describe('accepted for zrepl configs; zferry takes no recv settings yet');
+const recvOptions = z
+  .strictObject({}, expecting('a map (zferry takes no recv settings yet)'))
+  .describe('accepted for zrepl configs; zferry takes no recv settings yet');
 
 const policy = {
   send: sendOptions,
   conflict_resolution: z
-    .strictObject({ initial_replication: z.enum(['all', 'most_recent', 'fail']).default(DEFAULT_INITIAL_REPLICATION) }, expecting('a map with initial_replication'))
+    .strictObject(
+      { initial_replication: z.enum(['all', 'most_recent', 'fail']).default(DEFAULT_INITIAL_REPLICATION) },
+      expecting('a map with initial_replication'),
+    )
     .prefault({})
     .describe('what to send to a target without snapshots'),
   replication: z
@@ -273,7 +292,10 @@ const policy = {
           .union(
             [
               wholeNumber('a number of filesystems'),
-              z.strictObject({ steps: wholeNumber('a number of filesystems').default(DEFAULT_CONCURRENCY), size_estimates: wholeNumber('a number').optional() }),
+              z.strictObject({
+                steps: wholeNumber('a number of filesystems').default(DEFAULT_CONCURRENCY),
+                size_estimates: wholeNumber('a number').optional(),
+              }),
             ],
             expecting('a number of filesystems replicated at once, or a map {steps, size_estimates}'),
           )
@@ -282,7 +304,10 @@ const policy = {
       expecting('a map with concurrency'),
     )
     .prefault({}),
-  on_diverged: z.enum(['fail', 'rollback', 'rename']).default('fail').describe('zferry: a target that moved past the newest common snapshot: refuse, roll it back, or rename it aside'),
+  on_diverged: z
+    .enum(['fail', 'rollback', 'rename'])
+    .default('fail')
+    .describe('zferry: a target that moved past the newest common snapshot: refuse, roll it back, or rename it aside'),
   batch: bool().default(false).describe('zferry: one zfs send -I per run of snapshots instead of one -i per snapshot'),
   snapshots: z
     .strictObject(
@@ -305,7 +330,9 @@ const schedule = {
 const pathMapping = z
   .enum(['nested', 'one_to_one'])
   .default('nested')
-  .describe("nested (zrepl's): a sink puts client C's pool/x at root_fs/C/pool/x, a pull job at root_fs/pool/x; one_to_one (zferry): the single filter root lands at root_fs");
+  .describe(
+    "nested (zrepl's): a sink puts client C's pool/x at root_fs/C/pool/x, a pull job at root_fs/pool/x; one_to_one (zferry): the single filter root lands at root_fs",
+  );
 
 // ---------------------------------------------------------------- jobs
 

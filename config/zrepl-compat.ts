@@ -26,7 +26,7 @@ const SERVE_TYPES: Record<string, string> = {
   stdinserver: `${SERVING}; a remote pull over ssh runs zferry serve --stdio instead`,
 };
 const LOGGING_TYPES: Record<string, string> = {
-  syslog: 'log to stdout (zferry writes it to stderr, where journald picks it up) or to a file',
+  syslog: 'log to stdout, which zferry writes to stderr for journald, or to a file',
   tcp: 'log to stdout or to a file',
 };
 
@@ -46,7 +46,7 @@ const KEYS: Record<string, Record<string, string>> = {
     step_holds: 'zferry always holds the snapshots a step needs',
   },
   'jobs.*.recv': { properties: 'not implemented', placeholder: 'not implemented', bandwidth_limit: 'not implemented' },
-  'jobs.*.replication': { protection: 'zferry always protects the incremental base (holds, or a property where holds are missing)' },
+  'jobs.*.replication': { protection: 'zferry always protects the incremental base: with holds, or with a property where holds are missing' },
   'jobs.*.snapshotting': { hooks: 'not implemented' },
 };
 
@@ -95,12 +95,23 @@ export function findZreplOnly(root: unknown): ZreplOnly[] {
       found.push(...byType);
       if (byType.length > 0) continue;
       found.push(...keysOf(where, item));
-      if (item.format === 'logfmt') found.push({ path: [...where, 'format'], anchor: 'value', suppress: [...where, 'format'], message: unsupported("log format 'logfmt'", 'use human or json') });
+      if (item.format === 'logfmt')
+        found.push({
+          path: [...where, 'format'],
+          anchor: 'value',
+          suppress: [...where, 'format'],
+          message: unsupported("log format 'logfmt'", 'use human or json'),
+        });
     }
     for (const { index, item } of listItems(global.monitoring)) {
       const where = ['global', 'monitoring', index];
       if (typeof item.type === 'string' && item.type !== 'prometheus') {
-        found.push({ path: [...where, 'type'], anchor: 'value', suppress: where, message: unsupported(`monitoring type '${item.type}'`, 'prometheus is the one zferry serves') });
+        found.push({
+          path: [...where, 'type'],
+          anchor: 'value',
+          suppress: where,
+          message: unsupported(`monitoring type '${item.type}'`, 'prometheus is the one zferry serves'),
+        });
         continue;
       }
       found.push(...keysOf(where, item));
