@@ -75,19 +75,14 @@ export function selectFilesystem<R extends FilterRuleCore>(rules: readonly R[], 
     : { selected: false, rule: decisive, reason: `excluded by ${rule} (the most specific rule that matches)` };
 }
 
-function properAncestors(path: string): string[] {
-  const parts = path === '' ? [] : path.split('/');
-  return parts.slice(0, -1).map((_, index) => parts.slice(0, index + 1).join('/'));
-}
-
 /**
- * Where the job's recursive walk starts: the paths of including rules that no selected
- * filesystem lies above, without those below another. Every selected filesystem is at or below
- * one of them. A root can itself be excluded (`"a<": true` with `"a": false`: the walk starts
- * at a and skips it). `['']` when `"<": true` selects every filesystem of every pool.
+ * Where the job's recursive walk starts: the paths of including rules that lie below no other
+ * including rule's path. Every selected filesystem is at or below one of them (the rule that
+ * selects it is at or below one), and none lies below a selected filesystem (that one's rule
+ * would be above it). A root can itself be excluded (`"a<": true` with `"a": false`: the walk
+ * starts at a and skips it). `['']` when `"<": true` selects every filesystem of every pool.
  */
 export function filterRoots(rules: readonly FilterRuleCore[]): string[] {
-  const candidates = [...new Set(rules.filter((rule) => rule.include).map((rule) => rule.path))];
-  const tops = candidates.filter((path) => !properAncestors(path).some((ancestor) => selectFilesystem(rules, ancestor).selected));
-  return tops.filter((path) => !tops.some((other) => other !== path && isAtOrBelow(path, other))).sort();
+  const included = [...new Set(rules.filter((rule) => rule.include).map((rule) => rule.path))];
+  return included.filter((path) => !included.some((other) => other !== path && isAtOrBelow(path, other))).sort();
 }
