@@ -1,7 +1,9 @@
 /** The `zferry` command tree. Each command lives in its own module. */
 import { Command } from 'commander';
 import { registerConfigcheck } from './configcheck.js';
+import { registerDaemon } from './daemon.js';
 import { registerReplicate } from './replicate.js';
+import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
 import { VERSION } from './version.js';
 
@@ -16,5 +18,7 @@ export function buildProgram(): Command {
   registerReplicate(program, 'pull');
   registerServe(program);
   registerConfigcheck(program);
+  registerDaemon(program);
+  registerRun(program);
   return program;
 }

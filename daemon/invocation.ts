@@ -20,6 +20,7 @@ import type { FilesystemResult, FilesystemStatus, JobSpec, JobSummary, ProgressE
 import { errorMessage } from '../platform/errors.js';
 import { JobDefinitionError, SinkRootMissingError } from './errors.js';
 import { planReplication, type Listeners, type ReplicationPlan, type RunPlan } from './job-plan.js';
+import { takeSnapshots } from './take-snapshots.js';
 import { backoffMs, isTransient } from './transient.js';
 
 export type Trigger = InvocationView['trigger'];
@@ -42,6 +43,11 @@ export interface InvocationOptions {
   estimateSizes?: boolean;
   /** Attempts at most (transient failures); default 3. */
   maxAttempts?: number;
+  /**
+   * Try again when another zferry holds a target (TARGET_BUSY); default true. The lock already
+   * waited a few seconds: `zferry run` says at once that the target is busy.
+   */
+  retryTargetBusy?: boolean;
   /** The first pause before another attempt (doubling after); default 1 s. */
   firstBackoffMs?: number;
   now?: () => number;
@@ -119,13 +125,31 @@ export class Invocation {
       return this.#ended({ error: describeError(error) });
     }
     this.#slots = plan.runs.map((run) => ({ plan: run }));
+    // A push snapshots first (snapshot → replicate), once: a retry replicates what is there.
+    if (job.type === 'push' && job.snapshotting.type !== 'manual') {
+      try {
+        await takeSnapshots({
+          job: job.name,
+          filesystems: job.filesystems,
+          snapshotting: job.snapshotting,
+          opener: this.#options.opener,
+          logger,
+          at: new Date(this.startedAt),
+          signal: this.#controller.signal,
+        });
+      } catch (error) {
+        if (!this.aborted) logger.error({ err: error }, 'snapshotting failed: nothing replicated');
+        return this.#ended({ error: this.aborted ? { code: 'INTERRUPTED', message: errorMessage(this.#controller.signal.reason) } : describeError(error) });
+      }
+    }
     const maxAttempts = Math.max(1, this.#options.maxAttempts ?? 3);
     let pending = this.#slots;
     for (;;) {
       this.#attempts += 1;
       await this.#attempt(plan, pending);
       if (this.aborted) break;
-      const retry = pending.filter((slot) => transientFailure(slot));
+      const retryBusy = this.#options.retryTargetBusy ?? true;
+      const retry = pending.filter((slot) => transientFailure(slot, retryBusy));
       if (retry.length === 0 || this.#attempts >= maxAttempts) break;
       const pause = backoffMs(this.#attempts + 1, this.#options.firstBackoffMs);
       logger.warn(
@@ -165,7 +189,8 @@ export class Invocation {
   async #runOne(slot: Slot, plan: ReplicationPlan, sender: OpenedEndpoint, receiver: OpenedEndpoint): Promise<void> {
     const { job, logger } = this.#options;
     const run = slot.plan;
-    const runLogger = logger.child({ source: run.source, target: run.target });
+    // `filesystem` is for lines about one filesystem (the job runner's child loggers): a run is named by its root.
+    const runLogger = logger.child({ root: run.source });
     delete slot.error;
     delete slot.summary;
     try {
@@ -185,7 +210,7 @@ export class Invocation {
       const failed = slot.summary.filesystems.filter((fs) => fs.outcome === 'failed').length;
       const log = failed > 0 ? runLogger.warn.bind(runLogger) : runLogger.info.bind(runLogger);
       log(
-        { outcome: slot.summary.outcome, filesystems: slot.summary.filesystems.length, failed, bytes: slot.summary.bytes, durationMs: slot.summary.durationMs },
+        { target: run.target, outcome: slot.summary.outcome, filesystems: slot.summary.filesystems.length, failed, bytes: slot.summary.bytes, durationMs: slot.summary.durationMs },
         'replication run ended',
       );
       for (const warning of slot.summary.warnings) runLogger.warn(warning);
@@ -304,14 +329,16 @@ function logProgress(logger: Logger, event: ProgressEvent): void {
   const { result } = event;
   const fsLogger = logger.child({ filesystem: result.source });
   const fields = { target: result.target, outcome: result.outcome, steps: result.steps.length, bytes: result.bytes, durationMs: result.durationMs };
+  // (The run's logger names the root; this line names the filesystem.)
   if (result.outcome === 'failed') fsLogger.error({ ...fields, code: result.error?.code, reason: result.error?.message }, 'filesystem failed');
   else if (result.outcome === 'replicated') fsLogger.info(fields, 'filesystem replicated');
   else fsLogger.debug(fields, `filesystem ${result.outcome}`);
 }
 
-function transientFailure(slot: Slot): boolean {
-  if (slot.error !== undefined) return isTransient(slot.error.code);
-  return slot.summary?.filesystems.some((fs) => fs.outcome === 'failed' && isTransient(fs.error?.code)) ?? false;
+function transientFailure(slot: Slot, retryBusy: boolean): boolean {
+  const worthIt = (code: string | undefined): boolean => isTransient(code) && (retryBusy || code !== 'TARGET_BUSY');
+  if (slot.error !== undefined) return worthIt(slot.error.code);
+  return slot.summary?.filesystems.some((fs) => fs.outcome === 'failed' && worthIt(fs.error?.code)) ?? false;
 }
 
 function firstFailure(summary: JobSummary | undefined): { code: string; message: string } | undefined {

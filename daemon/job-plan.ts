@@ -98,6 +98,9 @@ function planPull(job: PullJob, listeners: Listeners): ReplicationPlan {
 }
 
 function runsOf(job: PushJob | PullJob, selection: Selection, base: string): RunPlan[] {
+  if (selection.roots.some((root) => root.root === '')) {
+    throw new JobDefinitionError(job.name, 'its filter selects every pool ("<"); name the pools to replicate (e.g. "tank<": true)');
+  }
   if (job.pathMapping === 'one_to_one') {
     const [only, ...more] = selection.roots;
     if (only === undefined || more.length > 0) {

@@ -32,5 +32,5 @@ export async function startInvocation(options: RunOnceOptions): Promise<JobInvoc
     logger.warn({ err: error, file: names.file }, 'cannot record the job names (renames will not be caught)');
   });
   if (job.type === 'snap') return new SnapInvocation({ job, opener, logger, trigger: 'run' });
-  return new Invocation({ job, listeners, opener, hostname: os.hostname(), logger, trigger: 'run', estimateSizes: false });
+  return new Invocation({ job, listeners, opener, hostname: os.hostname(), logger, trigger: 'run', estimateSizes: false, retryTargetBusy: false });
 }

@@ -1,5 +1,5 @@
-/** A job's schedule as the scheduler's ticks (scheduler.ts), and in words. */
-import { Cron } from 'croner';
+/** A job's schedule as the scheduler's ticks (scheduler.ts). */
+import { nextRun } from '../config/schedule.js';
 import type { JobConfig, Schedule } from '../config/types.js';
 import { intervalTicks, type NextTick } from './scheduler.js';
 
@@ -8,24 +8,10 @@ export function ticksOf(schedule: Schedule, anchor: number): NextTick | undefine
   switch (schedule.kind) {
     case 'interval':
       return intervalTicks(schedule.everyMs, anchor);
-    case 'cron': {
-      const cron = new Cron(schedule.expression, { paused: true, ...(schedule.timeZone !== undefined ? { timezone: schedule.timeZone } : {}) });
-      return (after) => cron.nextRun(new Date(after))?.getTime();
-    }
+    case 'cron':
+      return (after) => nextRun(schedule, new Date(after))?.getTime();
     case 'manual':
       return undefined;
-  }
-}
-
-/** "every 10m", "cron 0 3 * * * (Europe/Berlin)", "manual". */
-export function describeSchedule(schedule: Schedule): string {
-  switch (schedule.kind) {
-    case 'interval':
-      return `every ${schedule.everyMs % 60_000 === 0 ? `${schedule.everyMs / 60_000}m` : `${schedule.everyMs / 1000}s`}`;
-    case 'cron':
-      return `cron ${schedule.expression}${schedule.timeZone === undefined ? '' : ` (${schedule.timeZone})`}`;
-    case 'manual':
-      return 'manual';
   }
 }
 

@@ -1,0 +1,136 @@
+/**
+ * A real `zferry daemon` for tests: its config written from YAML into a private temp dir (with
+ * the state dir and the control socket there too), started in its own process group, its JSON
+ * log lines parsed as they come, its status read over the control socket.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectControl } from '../../daemon/control-client.js';
+import type { DaemonStatus, JobStatusView } from '../../daemon/status-types.js';
+import { startZferry, type CliResult, type RunningZferry } from './cli.js';
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  job?: string;
+  [key: string]: unknown;
+}
+
+export interface DaemonDir {
+  dir: string;
+  configFile: string;
+  sockpath: string;
+  stateDir: string;
+  /** The global section every test config starts with (state dir and socket in the temp dir). */
+  globalYaml(): string;
+  /** Writes `jobsYaml` (the `jobs:` list, indented as in the file) after the global section. */
+  writeConfig(jobsYaml: string): Promise<void>;
+  remove(): Promise<void>;
+}
+
+export async function daemonDir(): Promise<DaemonDir> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'zferry-daemon-'));
+  const configFile = path.join(dir, 'zferry.yml');
+  const sockpath = path.join(dir, 'run', 'control');
+  const stateDir = path.join(dir, 'state');
+  const globalYaml = (): string => ['global:', `  state_dir: ${stateDir}`, '  control:', `    sockpath: ${sockpath}`, ''].join('\n');
+  return {
+    dir,
+    configFile,
+    sockpath,
+    stateDir,
+    globalYaml,
+    writeConfig: (jobsYaml) => writeFile(configFile, `${globalYaml()}${jobsYaml}`),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface RunningDaemon {
+  readonly process: RunningZferry;
+  readonly pid: number;
+  /** Every log line so far (JSON lines on stderr). */
+  logs(): LogLine[];
+  /** Resolves with the first log line (from `since`) matching; fails if the daemon exits first or after `timeoutMs`. */
+  waitForLog(match: (line: LogLine) => boolean, what: string, options?: { since?: number; timeoutMs?: number }): Promise<LogLine>;
+  status(): Promise<DaemonStatus>;
+  job(name: string): Promise<JobStatusView>;
+  /** Waits until the job's status passes `check`. */
+  waitForJob(name: string, check: (job: JobStatusView) => boolean, what: string, timeoutMs?: number): Promise<JobStatusView>;
+  /** SIGTERM, then the exit. */
+  stop(): Promise<CliResult>;
+}
+
+export function startDaemon(dir: DaemonDir, options: { env?: Record<string, string> } = {}): RunningDaemon {
+  const running = startZferry(['daemon', '--config', dir.configFile], { env: { ZFERRY_LOG_LEVEL: 'info', ...options.env } });
+  const parse = (): LogLine[] =>
+    running
+      .stderr()
+      .split('\n')
+      .flatMap((line) => {
+        if (!line.startsWith('{')) return [];
+        try {
+          return [JSON.parse(line) as LogLine];
+        } catch {
+          return [];
+        }
+      });
+  const daemon: RunningDaemon = {
+    process: running,
+    pid: running.pid,
+    logs: parse,
+    async waitForLog(match, what, { since = 0, timeoutMs = 60_000 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = parse().slice(since).find(match);
+        if (found !== undefined) return found;
+        if (running.exited) throw new Error(`the daemon exited before ${what}:\n${running.stderr()}`);
+        if (Date.now() > deadline) throw new Error(`no log line for ${what} within ${timeoutMs} ms:\n${running.stderr()}`);
+        await sleep(50);
+      }
+    },
+    async status() {
+      const client = await connectControl(dir.sockpath);
+      try {
+        return await client.status();
+      } finally {
+        await client.close();
+      }
+    },
+    async job(name) {
+      const job = (await daemon.status()).jobs.find((candidate) => candidate.name === name);
+      if (job === undefined) throw new Error(`the daemon has no job ${name}`);
+      return job;
+    },
+    async waitForJob(name, check, what, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (running.exited) throw new Error(`the daemon exited before ${what}:\n${running.stderr()}`);
+        const job = await daemon.job(name).catch(() => undefined);
+        if (job !== undefined && check(job)) return job;
+        if (Date.now() > deadline) throw new Error(`job ${name}: not ${what} within ${timeoutMs} ms: ${JSON.stringify(job, null, 2)}\n${running.stderr()}`);
+        await sleep(100);
+      }
+    },
+    async stop() {
+      if (!running.exited) running.signal('SIGTERM');
+      return running.result;
+    },
+  };
+  return daemon;
+}
+
+/** Waits for the control socket to answer (the daemon is up and scheduled its jobs). */
+export async function daemonReady(daemon: RunningDaemon, timeoutMs = 30_000): Promise<DaemonStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (daemon.process.exited) throw new Error(`the daemon exited at start:\n${daemon.process.stderr()}`);
+    try {
+      return await daemon.status();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(100);
+    }
+  }
+}
