@@ -30,14 +30,13 @@ export function registerRun(program: Command): void {
 }
 
 async function runJob(name: string, options: RunOptions): Promise<void> {
-  const [{ loadConfig }, { createDaemonLogger }, { startInvocation }, { EndpointOpener }, { ZfsDriver, defaultProbeCachePath }, { endOrphanZfsProcesses }] =
+  const [{ loadConfig }, { createDaemonLogger }, { startInvocation }, { EndpointOpener }, { recoverHost }] =
     await Promise.all([
       import('../config/load.js'),
       import('../daemon/logger.js'),
       import('../daemon/run-once.js'),
       import('../replication/endpoint/open.js'),
-      import('../replication/zfs/index.js'),
-      import('../daemon/orphans.js'),
+      import('../daemon/host-recovery.js'),
     ]);
   const config = await loadConfig(options.config);
   const job = config.jobs.find((candidate) => candidate.name === name);
@@ -49,7 +48,7 @@ async function runJob(name: string, options: RunOptions): Promise<void> {
   const { logger: base, close } = await createDaemonLogger(config.global.logging, { levelOverride: process.env.ZFERRY_LOG_LEVEL });
   const logger = base.child({ job: name });
   try {
-    await endOrphanZfsProcesses({ logger, driver: new ZfsDriver({ logger, probeCacheFile: defaultProbeCachePath() }) });
+    await recoverHost(config.global.stateDir, logger);
     const invocation = await startInvocation({ config, job, logger, opener: new EndpointOpener({ logger }) });
     const controller = new AbortController();
     controller.signal.addEventListener('abort', () => invocation.abort(controller.signal.reason as Error));
