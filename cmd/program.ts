@@ -1,5 +1,6 @@
 /** The `zferry` command tree. Each command lives in its own module. */
 import { Command } from 'commander';
+import { registerConfigcheck } from './configcheck.js';
 import { registerReplicate } from './replicate.js';
 import { registerServe } from './serve.js';
 import { VERSION } from './version.js';
@@ -14,5 +15,6 @@ export function buildProgram(): Command {
   registerReplicate(program, 'push');
   registerReplicate(program, 'pull');
   registerServe(program);
+  registerConfigcheck(program);
   return program;
 }
