@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { registerReplicate } from './replicate.js';
 import { registerServe } from './serve.js';
+import { registerSignal } from './signal.js';
+import { registerStatus } from './status.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -14,5 +16,7 @@ export function buildProgram(): Command {
   registerReplicate(program, 'push');
   registerReplicate(program, 'pull');
   registerServe(program);
+  registerStatus(program);
+  registerSignal(program);
   return program;
 }

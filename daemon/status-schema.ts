@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { DaemonStatus } from './status-types.js';
 
 const isoTime = z.string().min(1).max(64);
-const seconds = z.number().finite().nonnegative();
+const nonNegative = z.number().finite().nonnegative();
 const count = z.number().int().nonnegative();
 const errorView = z.object({ code: z.string().max(128), message: z.string().max(16384) });
 
@@ -40,10 +40,13 @@ const filesystem = z
     stepsTotal: count.describe('steps planned in the current (or last) run'),
     bytes: count.describe('bytes sent in the current (or last) run'),
     bytesTotal: count.exactOptional().describe("the running step's stream size, where the sender can tell"),
-    rate: seconds.describe('bytes per second over the last few seconds'),
-    etaSeconds: seconds.exactOptional().describe('seconds left for the running step, where its size is known'),
+    stepBytes: count
+      .exactOptional()
+      .describe('bytes of the running step so far: what `bytesTotal` and `etaSeconds` measure against (`bytes` counts the whole run)'),
+    rate: nonNegative.describe('bytes per second over the last few seconds'),
+    etaSeconds: nonNegative.exactOptional().describe('seconds left for the running step, where its size is known'),
     lastReplicated: z
-      .object({ snapshot: z.string(), at: isoTime, ageSeconds: seconds })
+      .object({ snapshot: z.string(), at: isoTime, ageSeconds: nonNegative })
       .exactOptional()
       .describe("the newest snapshot known to be on the target, and its age (from the snapshot's creation time when known, else the replication time)"),
     lastError: z
