@@ -1,5 +1,6 @@
 /** The `zferry` command tree. Each command lives in its own module. */
 import { Command } from 'commander';
+import { registerConfigcheck } from './configcheck.js';
 import { registerReplicate } from './replicate.js';
 import { registerServe } from './serve.js';
 import { registerSignal } from './signal.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerReplicate(program, 'push');
   registerReplicate(program, 'pull');
   registerServe(program);
+  registerConfigcheck(program);
   registerStatus(program);
   registerSignal(program);
   return program;

@@ -1,0 +1,201 @@
+/**
+ * The validated file (snake_case, as zod parsed it) turned into the typed configuration the
+ * daemon uses (config/types.ts): camelCase, durations in milliseconds, filters as rules with
+ * their place in the file, schedules resolved. Runs only on a file without problems.
+ */
+import { parseDuration } from './duration.js';
+import { parseFilterKey } from './filesystem-filter.js';
+import type { KeyPath } from './key-path.js';
+import type { ParsedConfig, ParsedJob } from './schema.js';
+import type {
+  Config,
+  ConnectConfig,
+  FilesystemFilterRule,
+  JobConfig,
+  LoggingOutlet,
+  PruningConfig,
+  ReplicationPolicy,
+  Schedule,
+  SendOptions,
+  SnapshottingConfig,
+  SourcePosition,
+} from './types.js';
+import type { Anchor } from './yaml-source.js';
+
+export type PositionOf = (path: KeyPath, anchor: Anchor) => SourcePosition;
+
+type Parsed<T extends ParsedJob['type']> = Extract<ParsedJob, { type: T }>;
+
+/** Words of a command line; single and double quotes group (ssh quotes each word again for the remote shell). */
+export function splitCommandWords(text: string): string[] {
+  return [...text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2] ?? match[3] ?? '');
+}
+
+function filters(filesystems: Record<string, boolean> | undefined, at: KeyPath, position: PositionOf): FilesystemFilterRule[] {
+  return Object.entries(filesystems ?? {}).map(([pattern, include]) => {
+    const parsed = parseFilterKey(pattern);
+    if ('problem' in parsed) throw new Error(`unchecked filter key ${pattern}`);
+    return { ...parsed, include, pattern, position: position([...at, 'filesystems', pattern], 'key') };
+  });
+}
+
+function sendOptions(send: Parsed<'push'>['send']): SendOptions {
+  return { raw: send.raw, compressed: send.compressed, largeBlocks: send.large_blocks, embeddedData: send.embedded_data };
+}
+
+function policy(job: Parsed<'push'> | Parsed<'pull'>): ReplicationPolicy {
+  const concurrency = job.replication.concurrency;
+  return {
+    send: sendOptions(job.send),
+    initialReplication: job.conflict_resolution.initial_replication,
+    onDiverged: job.on_diverged,
+    batch: job.batch,
+    snapshots: { include: job.snapshots.include, exclude: job.snapshots.exclude },
+    concurrency: typeof concurrency === 'number' ? concurrency : concurrency.steps,
+  };
+}
+
+function snapshotting(value: Parsed<'snap'>['snapshotting'] | undefined): SnapshottingConfig {
+  switch (value?.type) {
+    case undefined:
+    case 'manual':
+      return { type: 'manual' };
+    case 'periodic':
+      return { type: 'periodic', prefix: value.prefix, intervalMs: parseDuration(value.interval), timestampFormat: value.timestamp_format };
+    case 'cron':
+      return {
+        type: 'cron',
+        prefix: value.prefix,
+        cron: value.cron,
+        timestampFormat: value.timestamp_format,
+        ...(value.time_zone === undefined ? {} : { timeZone: value.time_zone }),
+      };
+  }
+}
+
+/**
+ * `interval` or `cron` when the job has one. A push without either replicates after each
+ * snapshot, as zrepl's push does: on its snapshotting's schedule (manual when none).
+ */
+function schedule(job: Parsed<'push'> | Parsed<'pull'>, snapshots: SnapshottingConfig): Schedule {
+  if (job.cron !== undefined) return { kind: 'cron', expression: job.cron, ...(job.time_zone === undefined ? {} : { timeZone: job.time_zone }) };
+  if (job.interval === 'manual') return { kind: 'manual' };
+  if (job.interval !== undefined) return { kind: 'interval', everyMs: parseDuration(job.interval) };
+  switch (snapshots.type) {
+    case 'periodic':
+      return { kind: 'interval', everyMs: snapshots.intervalMs };
+    case 'cron':
+      return { kind: 'cron', expression: snapshots.cron, ...(snapshots.timeZone === undefined ? {} : { timeZone: snapshots.timeZone }) };
+    case 'manual':
+      return { kind: 'manual' };
+  }
+}
+
+function pruning(
+  value: { keep_sender?: unknown[] | undefined; keep_receiver?: unknown[] | undefined; keep?: unknown[] | undefined } | undefined,
+): PruningConfig | undefined {
+  if (value === undefined) return undefined;
+  return {
+    ...(value.keep_sender === undefined ? {} : { keepSender: value.keep_sender }),
+    ...(value.keep_receiver === undefined ? {} : { keepReceiver: value.keep_receiver }),
+    ...(value.keep === undefined ? {} : { keep: value.keep }),
+  };
+}
+
+function connect(value: Parsed<'push'>['connect']): ConnectConfig {
+  if (value.type === 'local') return { type: 'local', listenerName: value.listener_name, clientIdentity: value.client_identity };
+  const command = value.remote_command;
+  return {
+    type: 'ssh',
+    host: value.host,
+    options: value.options,
+    ...(value.user === undefined ? {} : { user: value.user }),
+    ...(value.port === undefined ? {} : { port: value.port }),
+    ...(value.identity_file === undefined ? {} : { identityFile: value.identity_file }),
+    ...(command === undefined ? {} : { remoteCommand: typeof command === 'string' ? splitCommandWords(command) : command }),
+  };
+}
+
+function job(parsed: ParsedJob, index: number, position: PositionOf): JobConfig {
+  const at: KeyPath = ['jobs', index];
+  const renamed = parsed.renamed_from;
+  const base = {
+    name: parsed.name,
+    position: position(at, 'value'),
+    renamedFrom: renamed === undefined ? [] : typeof renamed === 'string' ? [renamed] : renamed,
+  };
+  const withPruning = (value: PruningConfig | undefined) => (value === undefined ? {} : { pruning: value });
+  switch (parsed.type) {
+    case 'push': {
+      const snapshots = snapshotting(parsed.snapshotting);
+      return {
+        ...base,
+        type: 'push',
+        connect: connect(parsed.connect),
+        filesystems: filters(parsed.filesystems, at, position),
+        ...(parsed.root_fs === undefined ? {} : { rootFs: parsed.root_fs }),
+        pathMapping: parsed.path_mapping,
+        schedule: schedule(parsed, snapshots),
+        snapshotting: snapshots,
+        ...withPruning(pruning(parsed.pruning)),
+        replication: policy(parsed),
+      };
+    }
+    case 'pull':
+      return {
+        ...base,
+        type: 'pull',
+        connect: connect(parsed.connect),
+        rootFs: parsed.root_fs,
+        filesystems: filters(parsed.filesystems, at, position),
+        pathMapping: parsed.path_mapping,
+        schedule: schedule(parsed, { type: 'manual' }),
+        ...withPruning(pruning(parsed.pruning)),
+        replication: policy(parsed),
+      };
+    case 'sink':
+      return {
+        ...base,
+        type: 'sink',
+        serve: { type: 'local', listenerName: parsed.serve.listener_name },
+        rootFs: parsed.root_fs,
+        pathMapping: parsed.path_mapping,
+      };
+    case 'source':
+      return {
+        ...base,
+        type: 'source',
+        serve: { type: 'local', listenerName: parsed.serve.listener_name },
+        filesystems: filters(parsed.filesystems, at, position),
+        snapshotting: snapshotting(parsed.snapshotting),
+        send: sendOptions(parsed.send),
+      };
+    case 'snap':
+      return {
+        ...base,
+        type: 'snap',
+        filesystems: filters(parsed.filesystems, at, position),
+        snapshotting: snapshotting(parsed.snapshotting),
+        ...withPruning(pruning(parsed.pruning)),
+      };
+  }
+}
+
+function outlet(value: ParsedConfig['global']['logging'][number]): LoggingOutlet {
+  return value.type === 'stdout'
+    ? { type: 'stdout', level: value.level, format: value.format }
+    : { type: 'file', level: value.level, format: value.format, path: value.path };
+}
+
+export function buildConfig(parsed: ParsedConfig, file: string, position: PositionOf): Config {
+  return {
+    file,
+    global: {
+      logging: parsed.global.logging.map(outlet),
+      monitoring: parsed.global.monitoring.map((endpoint) => ({ type: endpoint.type, listen: endpoint.listen })),
+      control: { sockpath: parsed.global.control.sockpath },
+      stateDir: parsed.global.state_dir,
+    },
+    jobs: parsed.jobs.map((parsedJob, index) => job(parsedJob, index, position)),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Rules within one job that span several of its keys: one schedule, what a connect type
+ * needs or forbids, one filter root for the 1:1 mapping. They read the parsed YAML, so they
+ * are checked even when other keys of the job are wrong.
+ */
+import { filterRoots } from './filesystem-filter.js';
+import { rawFilterRules } from './filter-rules-raw.js';
+import type { KeyPath } from './key-path.js';
+import type { PathProblem } from './problems.js';
+import { hasKey, rawJobs, rawMap, rawString, type RawMap } from './raw.js';
+
+function scheduleProblems(where: KeyPath, job: RawMap, type: string): PathProblem[] {
+  const problems: PathProblem[] = [];
+  if (hasKey(job, 'interval') && hasKey(job, 'cron')) {
+    problems.push({ path: [...where, 'cron'], anchor: 'key', message: "'cron' and 'interval' exclude each other: a job runs on one schedule (keep one)" });
+  }
+  if (hasKey(job, 'time_zone') && !hasKey(job, 'cron')) {
+    problems.push({ path: [...where, 'time_zone'], anchor: 'key', message: "time_zone applies to a 'cron' schedule only" });
+  }
+  if (type === 'pull' && !hasKey(job, 'interval') && !hasKey(job, 'cron')) {
+    problems.push({
+      path: [...where, 'interval'],
+      anchor: 'key',
+      message: "missing 'interval' (a pull job needs a schedule: interval: 10m, interval: manual, or cron: '0 3 * * *')",
+    });
+  }
+  return problems;
+}
+
+function connectProblems(where: KeyPath, job: RawMap, type: string): PathProblem[] {
+  const connectType = rawString(rawMap(job, 'connect'), 'type');
+  const problems: PathProblem[] = [];
+  if (type === 'push' && connectType === 'ssh' && !hasKey(job, 'root_fs')) {
+    problems.push({
+      path: [...where, 'root_fs'],
+      anchor: 'key',
+      message: "missing 'root_fs' (a push over ssh needs the dataset on the remote host its filesystems land below)",
+    });
+  }
+  if (type === 'push' && connectType === 'local') {
+    for (const key of ['root_fs', 'path_mapping']) {
+      if (hasKey(job, key)) {
+        problems.push({
+          path: [...where, key],
+          anchor: 'key',
+          message: `a push over a local connect takes no ${key}: the sink job's ${key} decides where the filesystems land (remove it here)`,
+        });
+      }
+    }
+  }
+  if (type === 'pull' && connectType === 'ssh' && !hasKey(job, 'filesystems')) {
+    problems.push({
+      path: [...where, 'filesystems'],
+      anchor: 'key',
+      message: "missing 'filesystems' (a pull over ssh must say which filesystems of the remote host it pulls)",
+    });
+  }
+  return problems;
+}
+
+/** Who maps one_to_one and which filter is meant, for the words of oneToOneProblem. */
+export interface OneToOneWords {
+  /** Default: "one_to_one maps a single filesystem tree onto root_fs". */
+  lead?: string;
+  /** Default: "filesystems". */
+  whose?: string;
+}
+
+/** The 1:1 mapping puts one tree at root_fs: a filter with several roots has no single place. */
+export function oneToOneProblem(path: KeyPath, filesystems: unknown, words: OneToOneWords = {}): PathProblem | undefined {
+  const rules = rawFilterRules(filesystems);
+  if (rules === undefined) return undefined;
+  const roots = filterRoots(rules);
+  const lead = words.lead ?? 'one_to_one maps a single filesystem tree onto root_fs';
+  const whose = words.whose ?? 'filesystems';
+  if (roots.includes('')) return { path, anchor: 'value', message: `${lead}, but ${whose} selects every pool ("<"); use nested` };
+  if (roots.length <= 1) return undefined;
+  return {
+    path,
+    anchor: 'value',
+    message: `${lead}, but ${whose} has ${roots.length} roots (${roots.join(', ')}); use nested, or one job per tree`,
+  };
+}
+
+export function jobRuleProblems(root: unknown): PathProblem[] {
+  const problems: PathProblem[] = [];
+  for (const { index, job } of rawJobs(root)) {
+    const where = ['jobs', index];
+    const type = rawString(job, 'type') ?? '';
+    if (type === 'push' || type === 'pull') problems.push(...scheduleProblems(where, job, type), ...connectProblems(where, job, type));
+    if (job.path_mapping === 'one_to_one' && hasKey(job, 'filesystems')) {
+      const problem = oneToOneProblem([...where, 'path_mapping'], job.filesystems);
+      if (problem !== undefined) problems.push(problem);
+    }
+  }
+  return problems;
+}
