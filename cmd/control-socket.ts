@@ -36,7 +36,8 @@ export async function resolveSockpath(options: ControlSocketOptions, warn: (mess
   }
 }
 
-// TODO(config): read global.control.sockpath with config/load.ts once it is merged.
-function sockpathOf(file: string): Promise<string> {
-  return Promise.reject(new UsageError(`reading ${file} needs the config loader; give --sockpath`));
+async function sockpathOf(file: string): Promise<string> {
+  // Loaded here, not at start-up: zod and yaml stay out of `--sockpath` runs.
+  const { loadConfig } = await import('../config/load.js');
+  return (await loadConfig(file)).global.control.sockpath;
 }

@@ -5,6 +5,7 @@ import { registerReplicate } from './replicate.js';
 import { registerServe } from './serve.js';
 import { registerSignal } from './signal.js';
 import { registerStatus } from './status.js';
+import { registerTestFilesystems } from './test-filesystems.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -20,5 +21,6 @@ export function buildProgram(): Command {
   registerConfigcheck(program);
   registerStatus(program);
   registerSignal(program);
+  registerTestFilesystems(program);
   return program;
 }

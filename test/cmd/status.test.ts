@@ -140,6 +140,21 @@ describe('zferry status', () => {
     }
   });
 
+  test("--config: the socket is the config's global.control.sockpath; a broken config is a usage error", async () => {
+    const config = path.join(dir, 'zferry.yml');
+    await writeFile(config, ['global:', '  control:', `    sockpath: ${sockpath}`, 'jobs: []', ''].join('\n'));
+    const result = await runZferry(['status', '--json', '--config', config]);
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as DaemonStatus).pid, daemon.pid);
+    const signal = await runZferry(['signal', 'reset', 'hourly', '--config', config]);
+    assert.equal(signal.exitCode, 0, signal.stderr);
+    const broken = path.join(dir, 'broken.yml');
+    await writeFile(broken, ['global:', '  control:', '    sockpath: relative/control', 'jobs: []', ''].join('\n'));
+    const refused = await runZferry(['status', '--config', broken]);
+    assert.equal(refused.exitCode, 2);
+    assert.match(refused.stderr, new RegExp(`\\[CONFIG\\] .*\\n${broken}:3:15: global\\.control\\.sockpath: `));
+  });
+
   test('no daemon: exit 1, saying nothing listens on the socket; --config with --sockpath: exit 2', async () => {
     const nowhere = path.join(dir, 'nowhere', 'control');
     const result = await runZferry(['status', '--sockpath', nowhere]);
