@@ -3,6 +3,9 @@ import { Command } from 'commander';
 import { registerConfigcheck } from './configcheck.js';
 import { registerReplicate } from './replicate.js';
 import { registerServe } from './serve.js';
+import { registerSignal } from './signal.js';
+import { registerStatus } from './status.js';
+import { registerTestFilesystems } from './test-filesystems.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -16,5 +19,8 @@ export function buildProgram(): Command {
   registerReplicate(program, 'pull');
   registerServe(program);
   registerConfigcheck(program);
+  registerStatus(program);
+  registerSignal(program);
+  registerTestFilesystems(program);
   return program;
 }
