@@ -89,7 +89,7 @@ describe('a daemon job invocation', () => {
     assert.equal(held[`${root}@s1`], 0);
   });
 
-  test("the sink's one_to_one drops the client component; a child under an unselected parent gets the parent created", async () => {
+  test("a one_to_one sink takes its client's tree at root_fs itself; a child under an unselected parent gets the parent created", async () => {
     const root = await createDataset(src.pool.dataset('p2'));
     await createDataset(`${root}/skip`);
     await createDataset(`${root}/skip/keep`);
@@ -101,21 +101,22 @@ describe('a daemon job invocation', () => {
     ];
     const result = await invoke(jobs[1] as PushJob, jobs);
     assert.equal(result.outcome, 'ok', JSON.stringify(result));
-    const target = `${sinkRoot}/${root}`;
-    assert.deepEqual(await guids(`${target}/skip/keep`), await guids(`${root}/skip/keep`));
-    assert.deepEqual(await guids(`${target}/skip`), {}, 'the unselected parent exists, without snapshots');
+    assert.deepEqual(await guids(sinkRoot), await guids(root));
+    assert.deepEqual(await guids(`${sinkRoot}/skip/keep`), await guids(`${root}/skip/keep`));
+    assert.deepEqual(await guids(`${sinkRoot}/skip`), {}, 'the unselected parent exists, without snapshots');
     assert.equal(await datasetExists(`${sinkRoot}/client2`), false);
   });
 
-  test("a push's one_to_one maps its single root onto the sink's base", async () => {
+  test("a pull's one_to_one maps the source's single root onto root_fs", async () => {
     const root = await createDataset(src.pool.dataset('p3'));
     await createDataset(`${root}/c`);
     await snapshot(`${root}@s1`, { recursive: true });
-    const sinkRoot = await createDataset(dst.pool.dataset('sink3'), { properties: { mountpoint: 'none' } });
-    const jobs: JobConfig[] = [sink('sink', 'l3', sinkRoot), pushToSink('push3', { [`${root}<`]: true }, 'l3', 'c3', { pathMapping: 'one_to_one' })];
-    const result = await invoke(jobs[1] as PushJob, jobs);
+    const into = dst.pool.dataset('pulled3');
+    const jobs: JobConfig[] = [source('src3', 'l3', { [`${root}<`]: true }), pullFromSource('pull3', 'l3', into, { pathMapping: 'one_to_one' })];
+    const result = await invoke(jobs[1] as PullJob, jobs);
     assert.equal(result.outcome, 'ok', JSON.stringify(result));
-    assert.deepEqual(await guids(`${sinkRoot}/c3/c`), await guids(`${root}/c`));
+    assert.deepEqual(await guids(into), await guids(root));
+    assert.deepEqual(await guids(`${into}/c`), await guids(`${root}/c`));
   });
 
   test("a sink whose root_fs does not exist is named, and nothing is created", async () => {
