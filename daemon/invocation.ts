@@ -195,7 +195,7 @@ export class Invocation {
     delete slot.summary;
     try {
       const destination = await destinationOf(plan.receiver, run.target, this.#options.hostname);
-      const spec = jobSpecOf(job, plan, run, destination);
+      const spec = jobSpecOf(job, plan, run, destination, this.#options.trigger === 'run' ? `zferry run ${job.name}` : undefined);
       const handle = startReplication(spec, {
         sender: sender.client,
         receiver: receiver.client,
@@ -279,7 +279,7 @@ export class Invocation {
 }
 
 /** What the job runner is asked for one root: the job's name and policy, this root's paths and filter. */
-export function jobSpecOf(job: PushJob | PullJob, plan: ReplicationPlan, run: RunPlan, destination: DestinationIdentity): JobSpec {
+export function jobSpecOf(job: PushJob | PullJob, plan: ReplicationPlan, run: RunPlan, destination: DestinationIdentity, command?: string): JobSpec {
   const { policy } = plan;
   const sendFlags = enabledSendFlags({
     raw: policy.send.raw,
@@ -309,6 +309,7 @@ export function jobSpecOf(job: PushJob | PullJob, plan: ReplicationPlan, run: Ru
     // Through this process, not zfs send straight into zfs recv: status shows each step's bytes
     // and rate, and a killed daemon takes its transfers along (the pipes close with it).
     directPipe: false,
+    lock: { command: command ?? `zferry daemon (job ${job.name})` },
   };
 }
 
