@@ -31,14 +31,13 @@ export function registerDaemon(program: Command): void {
 }
 
 async function runDaemon(file: string): Promise<void> {
-  const [{ loadConfig }, { createDaemonLogger }, { Daemon }, { EndpointOpener }, { recoverHost }] =
-    await Promise.all([
-      import('../config/load.js'),
-      import('../daemon/logger.js'),
-      import('../daemon/daemon.js'),
-      import('../replication/endpoint/open.js'),
-      import('../daemon/host-recovery.js'),
-    ]);
+  const [{ loadConfig }, { createDaemonLogger }, { Daemon }, { EndpointOpener }, { recoverHost }] = await Promise.all([
+    import('../config/load.js'),
+    import('../daemon/logger.js'),
+    import('../daemon/daemon.js'),
+    import('../replication/endpoint/open.js'),
+    import('../daemon/host-recovery.js'),
+  ]);
   // Invalid: ConfigError names every problem; the top-level catch prints it and exits 2.
   const config = await loadConfig(file);
   const { logger, close: closeLogger } = await createDaemonLogger(config.global.logging, { levelOverride: process.env.ZFERRY_LOG_LEVEL });

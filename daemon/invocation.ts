@@ -210,7 +210,14 @@ export class Invocation {
       const failed = slot.summary.filesystems.filter((fs) => fs.outcome === 'failed').length;
       const log = failed > 0 ? runLogger.warn.bind(runLogger) : runLogger.info.bind(runLogger);
       log(
-        { target: run.target, outcome: slot.summary.outcome, filesystems: slot.summary.filesystems.length, failed, bytes: slot.summary.bytes, durationMs: slot.summary.durationMs },
+        {
+          target: run.target,
+          outcome: slot.summary.outcome,
+          filesystems: slot.summary.filesystems.length,
+          failed,
+          bytes: slot.summary.bytes,
+          durationMs: slot.summary.durationMs,
+        },
         'replication run ended',
       );
       for (const warning of slot.summary.warnings) runLogger.warn(warning);

@@ -26,7 +26,7 @@ export interface RunPlan {
   source: string;
   target: string;
   recursive: boolean;
-  selects(filesystem: string): boolean;
+  selects: (filesystem: string) => boolean;
 }
 
 export interface ReplicationPlan {
@@ -112,10 +112,16 @@ function runsOf(job: PushJob | PullJob, selection: Selection, base: string, path
   return selection.roots.map(({ root, recursive }) => ({ source: root, target: `${base}/${root}`, recursive, selects: selection.selects }));
 }
 
-function listenerOf<T extends 'sink' | 'source'>(job: PushJob | PullJob, name: string, listeners: Listeners, type: T): Extract<SinkJob | SourceJob, { type: T }> {
+function listenerOf<T extends 'sink' | 'source'>(
+  job: PushJob | PullJob,
+  name: string,
+  listeners: Listeners,
+  type: T,
+): Extract<SinkJob | SourceJob, { type: T }> {
   const listener = listeners.get(name);
   if (listener === undefined) throw new JobDefinitionError(job.name, `no sink or source job serves listener_name '${name}'`);
-  if (listener.type !== type) throw new JobDefinitionError(job.name, `listener '${name}' is served by ${listener.type} job '${listener.name}'; a ${job.type} needs a ${type}`);
+  if (listener.type !== type)
+    throw new JobDefinitionError(job.name, `listener '${name}' is served by ${listener.type} job '${listener.name}'; a ${job.type} needs a ${type}`);
   return listener as Extract<SinkJob | SourceJob, { type: T }>;
 }
 

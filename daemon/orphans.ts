@@ -36,7 +36,11 @@ export function findOrphanZfsProcesses(procDir = '/proc'): OrphanProcess[] {
   for (const entry of entries) {
     if (!/^[0-9]+$/.test(entry)) continue;
     try {
-      const argv = rejoinSnapshotNames(readFileSync(path.join(procDir, entry, 'cmdline'), 'utf8').split('\0').filter(Boolean));
+      const argv = rejoinSnapshotNames(
+        readFileSync(path.join(procDir, entry, 'cmdline'), 'utf8')
+          .split('\0')
+          .filter(Boolean),
+      );
       const bin = path.basename(argv[0] ?? '');
       if (bin !== 'zfs' && bin !== 'zpool') continue;
       const owner = ownerOf(readFileSync(path.join(procDir, entry, 'environ'), 'utf8'));
@@ -93,7 +97,8 @@ export async function endOrphanZfsProcesses(options: EndOrphansOptions): Promise
   const orphans = findOrphanZfsProcesses(options.procDir);
   if (orphans.length === 0) return 0;
   const grace = options.graceMs ?? 1500;
-  for (const orphan of orphans) logger.warn({ zfsPid: orphan.pid, command: orphan.argv.join(' '), owner: orphan.owner }, 'zfs process left by a zferry that is gone');
+  for (const orphan of orphans)
+    logger.warn({ zfsPid: orphan.pid, command: orphan.argv.join(' '), owner: orphan.owner }, 'zfs process left by a zferry that is gone');
   let left = await waitGone(orphans, grace);
   const killed = new Set<number>();
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
@@ -163,4 +168,3 @@ async function waitGone(orphans: readonly OrphanProcess[], ms: number): Promise<
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
-

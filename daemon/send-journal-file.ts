@@ -83,7 +83,10 @@ export async function releaseLeftSendHolds(dir: string, driver: ZfsDriver, logge
       logger.debug({ zfsPid: Number(name), owner: entry.owner }, 'journalled zfs send: its zferry or the process still runs');
       continue;
     }
-    logger.warn({ zfsPid: Number(name), command: ['zfs', ...entry.args].join(' '), owner: entry.owner }, 'a zfs send ended with the zferry that ran it: releasing its holds');
+    logger.warn(
+      { zfsPid: Number(name), command: ['zfs', ...entry.args].join(' '), owner: entry.owner },
+      'a zfs send ended with the zferry that ran it: releasing its holds',
+    );
     await releaseSendHolds(Number(name), entry.args.slice(1), driver, logger);
     rmSync(file, { force: true });
     released += 1;

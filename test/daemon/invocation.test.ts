@@ -119,7 +119,7 @@ describe('a daemon job invocation', () => {
     assert.deepEqual(await guids(`${into}/c`), await guids(`${root}/c`));
   });
 
-  test("a sink whose root_fs does not exist is named, and nothing is created", async () => {
+  test('a sink whose root_fs does not exist is named, and nothing is created', async () => {
     const root = await createDataset(src.pool.dataset('p4'));
     await snapshot(`${root}@s1`);
     const jobs: JobConfig[] = [sink('sink', 'l4', dst.pool.dataset('missing/sink')), pushToSink('push4', { [root]: true }, 'l4', 'c4')];
@@ -131,7 +131,7 @@ describe('a daemon job invocation', () => {
     assert.equal(await datasetExists(dst.pool.dataset('missing')), false);
   });
 
-  test('a pull from a local source stays within the source\'s roots', async () => {
+  test("a pull from a local source stays within the source's roots", async () => {
     const served = await createDataset(src.pool.dataset('p5'));
     const other = await createDataset(src.pool.dataset('p5other'));
     await snapshot(`${served}@s1`);

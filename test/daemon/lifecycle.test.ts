@@ -72,7 +72,12 @@ describe('stopping a daemon mid-transfer', () => {
     daemon = startDaemon(dir);
     await daemonReady(daemon);
     const running = daemon;
-    await growthOf(dst.pool.name, 24 * MiB, () => !running.process.exited, () => running.process.stderr());
+    await growthOf(
+      dst.pool.name,
+      24 * MiB,
+      () => !running.process.exited,
+      () => running.process.stderr(),
+    );
     const signalled = Date.now();
     running.process.signal('SIGTERM');
     const result = await running.process.result;
@@ -90,7 +95,11 @@ describe('stopping a daemon mid-transfer', () => {
     assert.ok(!landed.includes('s3'), `the interrupted stream did not complete (target has ${landed.join(', ')})`);
     await assertOnlyZferryHolds(data);
     await assertOnlyZferryHolds(target);
-    assert.deepEqual(Object.values(await userrefsBelow(data)).filter((refs) => refs > 0), [], 'no hold on the source (no cursor moved yet)');
+    assert.deepEqual(
+      Object.values(await userrefsBelow(data)).filter((refs) => refs > 0),
+      [],
+      'no hold on the source (no cursor moved yet)',
+    );
 
     daemon = startDaemon(dir);
     const again = await daemon.waitForJob('laptop', (job) => job.last !== undefined, 'the next invocation ended');
@@ -110,7 +119,12 @@ describe('stopping a daemon mid-transfer', () => {
     daemon = startDaemon(dir);
     await daemonReady(daemon);
     const running = daemon;
-    await growthOf(dst.pool.name, 24 * MiB, () => !running.process.exited, () => running.process.stderr());
+    await growthOf(
+      dst.pool.name,
+      24 * MiB,
+      () => !running.process.exited,
+      () => running.process.stderr(),
+    );
     process.kill(running.pid, 'SIGKILL');
     await running.process.result;
 

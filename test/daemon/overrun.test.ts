@@ -30,9 +30,17 @@ describe('an invocation longer than the interval', () => {
     await snapshot(`${data}@s1`);
     into = await createDataset(dst.pool.dataset('pulled'), { properties: { mountpoint: 'none' } });
     await dir.writeConfig(
-      ['jobs:', '  - name: slow', '    type: pull', sshConnectYaml(sshd(), key, '    '), `    root_fs: ${into}`, '    filesystems:', `      "${data}": true`, '    interval: 1s', ''].join(
-        '\n',
-      ),
+      [
+        'jobs:',
+        '  - name: slow',
+        '    type: pull',
+        sshConnectYaml(sshd(), key, '    '),
+        `    root_fs: ${into}`,
+        '    filesystems:',
+        `      "${data}": true`,
+        '    interval: 1s',
+        '',
+      ].join('\n'),
     );
   });
 

@@ -80,7 +80,10 @@ describe('reloading the config', () => {
       .filter((line) => line.level === 50 && line.msg.startsWith(`${dir.configFile}:`));
     assert.equal(problems.length, 2, JSON.stringify(problems, null, 2));
     for (const problem of problems) assert.match(problem.msg, new RegExp(`^${dir.configFile}:\\d+:\\d+: jobs\\[2\\]\\.(interval|intreval)`));
-    assert.ok(problems.some((problem) => /did you mean 'interval'/.test(problem.msg)), 'a misspelt key gets a suggestion');
+    assert.ok(
+      problems.some((problem) => /did you mean 'interval'/.test(problem.msg)),
+      'a misspelt key gets a suggestion',
+    );
 
     const status = await running.status();
     assert.equal(status.configLoadedAt, loadedAt, 'the running config stays');

@@ -75,7 +75,10 @@ describe('zferry run', () => {
     const output = JSON.parse(second.stdout) as { job: string; outcome: string; runs: Array<{ filesystems: Array<{ source: string; outcome: string }> }> };
     assert.equal(output.job, 'quick');
     assert.equal(output.outcome, 'ok');
-    assert.deepEqual(output.runs[0]?.filesystems.map((fs) => [fs.source, fs.outcome]), [[quick, 'replicated']]);
+    assert.deepEqual(
+      output.runs[0]?.filesystems.map((fs) => [fs.source, fs.outcome]),
+      [[quick, 'replicated']],
+    );
     assert.deepEqual(await guids(`${into}/quick/${quick}`), await guids(quick));
   });
 
