@@ -13,7 +13,8 @@ import { EndpointOpener } from '../../replication/endpoint/open.js';
 import { Invocation, type InvocationResult } from '../../daemon/invocation.js';
 import { listenersOf } from '../../daemon/job-plan.js';
 import type { JobConfig, PullJob, PushJob } from '../../config/types.js';
-import { pullFromSource, pushToSink, rules, sink, source } from '../helpers/daemon-config.js';
+import { pullFromSource, pushToSink, rules, sink, snapJob, source } from '../helpers/daemon-config.js';
+import { SnapInvocation } from '../../daemon/snap-invocation.js';
 import { createDataset, datasetExists, listAll, listSnapshots, snapshot, userrefsBelow, usePool, zferryCursors } from '../helpers/zfs-pool.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -147,6 +148,51 @@ describe('a daemon job invocation', () => {
     assert.equal(refused.outcome, 'failed');
     assert.equal(refused.runErrors[0]?.code, 'ENDPOINT_OUTSIDE_ROOT', JSON.stringify(refused));
     assert.equal(await datasetExists(`${into}/${other}`), false);
+  });
+
+  test('a snap job snapshots what its filter selects, under prefix + UTC time; a push with snapshotting snapshots, then replicates', async () => {
+    const root = await createDataset(src.pool.dataset('p7'));
+    await createDataset(`${root}/a`);
+    await createDataset(`${root}/b`);
+    const whole = await new SnapInvocation({
+      job: snapJob('snaps', { [`${root}<`]: true }, 'auto_'),
+      opener: new EndpointOpener({ logger }),
+      logger,
+      trigger: 'run',
+    }).result;
+    assert.equal(whole.outcome, 'ok', JSON.stringify(whole));
+    const names = (await listSnapshots(root)).map((s) => s.name);
+    assert.equal(names.length, 1);
+    assert.match(names[0] ?? '', /^auto_\d{8}_\d{6}_\d{3}$/);
+    assert.deepEqual(
+      (await listSnapshots(`${root}/b`)).map((s) => s.name),
+      names,
+      'the whole subtree, in one recursive snapshot',
+    );
+
+    const some = await new SnapInvocation({
+      job: snapJob('snaps', { [`${root}<`]: true, [`${root}/b`]: false }, 'part_'),
+      opener: new EndpointOpener({ logger }),
+      logger,
+      trigger: 'run',
+    }).result;
+    assert.equal(some.outcome, 'ok');
+    assert.equal((await listSnapshots(root)).filter((s) => s.name.startsWith('part_')).length, 1);
+    assert.equal((await listSnapshots(`${root}/a`)).filter((s) => s.name.startsWith('part_')).length, 1);
+    assert.equal((await listSnapshots(`${root}/b`)).filter((s) => s.name.startsWith('part_')).length, 0, 'b is excluded');
+
+    const sinkRoot = await createDataset(dst.pool.dataset('sink7'), { properties: { mountpoint: 'none' } });
+    const jobs: JobConfig[] = [
+      sink('sink', 'l7', sinkRoot),
+      pushToSink('push7', { [`${root}/a`]: true }, 'l7', 'c7', {
+        snapshotting: { type: 'periodic', prefix: 'push_', intervalMs: 60_000, timestampFormat: 'dense' },
+      }),
+    ];
+    const pushed = await invoke(jobs[1] as PushJob, jobs);
+    assert.equal(pushed.outcome, 'ok', JSON.stringify(pushed));
+    const taken = (await listSnapshots(`${root}/a`)).filter((s) => s.name.startsWith('push_'));
+    assert.equal(taken.length, 1, 'the push took its snapshot');
+    assert.deepEqual(await guids(`${sinkRoot}/c7/${root}/a`), await guids(`${root}/a`));
   });
 
   test('a renamed job with renamed_from takes its cursors over: no hold of the old name is left', async () => {

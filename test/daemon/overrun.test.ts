@@ -8,7 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { daemonDir, daemonReady, sshConnectYaml, startDaemon, throttledServeCommand, type DaemonDir, type RunningDaemon } from '../helpers/daemon-process.js';
 import { useSshd } from '../helpers/sshd.js';
-import { createDataset, listSnapshots, snapshot, usePool, writeFile } from '../helpers/zfs-pool.js';
+import { runZferry } from '../helpers/cli.js';
+import { assertOnlyZferryHolds } from '../helpers/transfer-checks.js';
+import { createDataset, listSnapshots, snapshot, usePool, waitForNoZfsProcesses, writeFile } from '../helpers/zfs-pool.js';
 
 const MiB = 1024 * 1024;
 
@@ -81,5 +83,38 @@ describe('an invocation longer than the interval', () => {
     }
     // The skipped ticks were not queued: right after the long one, at most one more began.
     assert.ok(startedBefore <= 2, `skipped ticks were made up (${startedBefore} invocations by the end of the long one)`);
+  });
+
+  test('zferry signal reset stops the running invocation; the next tick completes the job, no hold leaks', async () => {
+    await writeFile(data, 'blob2', 30 * MiB);
+    await snapshot(`${data}@s2`);
+    daemon = startDaemon(dir);
+    await daemonReady(daemon);
+    const running = daemon;
+    await running.waitForJob(
+      'slow',
+      (job) => job.state === 'running' && job.filesystems.some((fs) => fs.state === 'running' && fs.bytes > 0),
+      'transferring @s2',
+    );
+    const since = running.logs().length;
+    const reset = await runZferry(['signal', 'reset', 'slow', '--config', dir.configFile]);
+    assert.equal(reset.exitCode, 0, reset.stderr);
+    const interrupted = await running.waitForLog((line) => line.msg === 'invocation interrupted', 'the interrupted invocation', { since });
+    assert.deepEqual(interrupted.filesystems, [data]);
+    // The next tick starts it again, from the last complete snapshot.
+    const done = await running.waitForJob(
+      'slow',
+      (job) => job.last?.outcome === 'ok' && job.filesystems[0]?.lastReplicated?.snapshot === 's2',
+      'replicated @s2',
+    );
+    assert.equal(done.filesystems[0]?.lastError, undefined);
+    assert.equal((await running.stop()).exitCode, 0);
+    assert.deepEqual(
+      (await listSnapshots(`${into}/${data}`)).map((s) => s.guid),
+      (await listSnapshots(data)).map((s) => s.guid),
+    );
+    assert.deepEqual(await waitForNoZfsProcesses(src.pool.name, 5000), []);
+    await assertOnlyZferryHolds(data);
+    await assertOnlyZferryHolds(`${into}/${data}`);
   });
 });

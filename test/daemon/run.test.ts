@@ -100,6 +100,14 @@ describe('zferry run', () => {
     const done = await running.waitForJob('slow', (job) => job.last !== undefined, 'the daemon finished the job');
     assert.equal(done.last?.outcome, 'ok', JSON.stringify(done.last));
     assert.deepEqual(await guids(`${into}/slow/${big}`), await guids(big));
+
+    // A manual job runs when woken up.
+    await snapshot(`${quick}@s3`);
+    const woken = await runZferry(['signal', 'wakeup', 'quick', '--config', dir.configFile]);
+    assert.equal(woken.exitCode, 0, woken.stderr);
+    const quickJob = await running.waitForJob('quick', (job) => job.last?.trigger === 'wakeup', 'the woken job ran');
+    assert.equal(quickJob.last?.outcome, 'ok');
+    assert.deepEqual(await guids(`${into}/quick/${quick}`), await guids(quick));
     assert.equal((await running.stop()).exitCode, 0);
   });
 });
