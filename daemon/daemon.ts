@@ -59,18 +59,22 @@ export class Daemon implements DaemonControl {
   }
 
   /**
-   * Checks what only the daemon can (each job can be planned; no job silently renamed), records
-   * the job names, and schedules every job. Throws DaemonConfigError with every problem.
+   * Checks what only the daemon can (each job can be planned; no job silently renamed); throws
+   * DaemonConfigError with every problem. Nothing runs until begin().
    */
-  static async start(options: DaemonOptions): Promise<Daemon> {
+  static async create(options: DaemonOptions): Promise<Daemon> {
     const names = new JobNameStore(options.config.global.stateDir);
     const remembered = await names.load((message) => options.logger.warn(message));
     checkDaemonConfig(options.config, remembered, names.file);
-    const daemon = new Daemon(options, remembered);
-    await daemon.#recordNames(options.config.jobs);
-    for (const config of options.config.jobs) daemon.#add(config);
-    options.logger.info({ config: options.config.file, jobs: options.config.jobs.map((job) => job.name) }, 'daemon started');
-    return daemon;
+    return new Daemon(options, remembered);
+  }
+
+  /** Records the job names and schedules every job (an interval job runs at once). */
+  async begin(): Promise<void> {
+    const { config, logger } = this.#options;
+    await this.#recordNames(config.jobs);
+    for (const job of config.jobs) this.#add(job);
+    logger.info({ config: config.file, jobs: config.jobs.map((job) => job.name) }, 'daemon started');
   }
 
   get config(): Config {
