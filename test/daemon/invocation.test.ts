@@ -9,7 +9,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { EndpointOpener } from '../../replication/endpoint/open.js';
+import { EndpointOpener, type OpenedEndpoint } from '../../replication/endpoint/open.js';
+import type { EndpointSpec } from '../../replication/endpoint/spec.js';
+import { RpcConnectionLostError } from '../../rpc/index.js';
+import { memoryLogger } from '../helpers/zfs-logger.js';
 import { Invocation, type InvocationResult } from '../../daemon/invocation.js';
 import { listenersOf } from '../../daemon/job-plan.js';
 import type { JobConfig, PullJob, PushJob } from '../../config/types.js';
@@ -193,6 +196,45 @@ describe('a daemon job invocation', () => {
     const taken = (await listSnapshots(`${root}/a`)).filter((s) => s.name.startsWith('push_'));
     assert.equal(taken.length, 1, 'the push took its snapshot');
     assert.deepEqual(await guids(`${sinkRoot}/c7/${root}/a`), await guids(`${root}/a`));
+  });
+
+  test('a lost connection is tried again within the invocation; the attempt count and a warning say so', async () => {
+    const root = await createDataset(src.pool.dataset('p8'));
+    await snapshot(`${root}@s1`);
+    const sinkRoot = await createDataset(dst.pool.dataset('sink8'), { properties: { mountpoint: 'none' } });
+    const jobs: JobConfig[] = [sink('sink', 'l8', sinkRoot), pushToSink('push8', { [root]: true }, 'l8', 'c8')];
+    // The receiving side's first listing fails as a dropped connection would.
+    let failures = 1;
+    class FlakyOpener extends EndpointOpener {
+      override open(spec: EndpointSpec): OpenedEndpoint {
+        const opened = super.open(spec);
+        if (spec.kind !== 'local' || spec.roots === undefined) return opened;
+        const client = new Proxy(opened.client, {
+          get(target, property, receiver) {
+            const value = Reflect.get(target, property, receiver) as unknown;
+            if (property !== 'listVersionTree' || failures === 0) return value;
+            failures -= 1;
+            return () => Promise.reject(new RpcConnectionLostError('connection reset by peer'));
+          },
+        });
+        return { ...opened, client, destination: () => opened.destination(), close: () => opened.close() };
+      }
+    }
+    const recorded = memoryLogger('info');
+    const result = await new Invocation({
+      job: jobs[1] as PushJob,
+      listeners: listenersOf(jobs),
+      opener: new FlakyOpener({ logger }),
+      hostname: 'testhost',
+      logger: recorded.logger,
+      trigger: 'run',
+      firstBackoffMs: 10,
+    }).result;
+    assert.equal(result.outcome, 'ok', JSON.stringify(result));
+    assert.equal(result.attempts, 2);
+    assert.deepEqual(await guids(`${sinkRoot}/c8/${root}`), await guids(root));
+    const retry = recorded.records.find((record) => record.msg === 'transient failure: trying again');
+    assert.ok(retry !== undefined, 'the retry is logged');
   });
 
   test('a renamed job with renamed_from takes its cursors over: no hold of the old name is left', async () => {
