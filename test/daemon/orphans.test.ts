@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { OWNER_ENV, ownerMark, processStartTime } from '../../platform/process-owner.js';
 import { ZfsDriver } from '../../replication/zfs/index.js';
-import { endOrphanZfsProcesses, findOrphanZfsProcesses } from '../../daemon/orphans.js';
+import { endOrphanZfsProcesses, findOrphanZfsProcesses, rejoinSnapshotNames } from '../../daemon/orphans.js';
 import { releaseLeftSendHolds } from '../../daemon/send-journal-file.js';
 import { memoryLogger } from '../helpers/zfs-logger.js';
 import { createDataset, snapshot, userrefsBelow, usePool, writeFile } from '../helpers/zfs-pool.js';
@@ -108,4 +108,10 @@ describe('left-over zfs processes', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+test("zfs-fuse's split arguments are read back as the snapshot names they were", () => {
+  assert.deepEqual(rejoinSnapshotNames(['zfs', 'send', '-I', 'tank/a', 's0', 'tank/a', 's2']), ['zfs', 'send', '-I', 'tank/a@s0', 'tank/a@s2']);
+  assert.deepEqual(rejoinSnapshotNames(['zfs', 'send', 'tank/a@s1']), ['zfs', 'send', 'tank/a@s1']);
+  assert.deepEqual(rejoinSnapshotNames(['zfs', 'receive', '-u', 'backup/a']), ['zfs', 'receive', '-u', 'backup/a']);
 });
