@@ -15,7 +15,7 @@ import type { EndpointOpener } from '../replication/endpoint/open.js';
 import type { DaemonControl } from './control-types.js';
 import { DaemonJob, type JobInvocation } from './daemon-job.js';
 import { DaemonConfigError, checkDaemonConfig } from './daemon-config.js';
-import { JobNotTriggerableError, UnknownJobError } from './errors.js';
+import { JobNotTriggerableError, UnknownJobError } from './control-errors.js';
 import { Invocation, type Trigger } from './invocation.js';
 import { listenersOf, type Listeners } from './job-plan.js';
 import { JobNameStore, rememberJobs, type RememberedJobs } from './job-names.js';
@@ -165,6 +165,10 @@ export class Daemon implements DaemonControl {
       ...(previous !== undefined ? { previous } : {}),
     });
     this.#jobs.set(config.name, job);
+    if ('pruning' in config && config.pruning !== undefined) {
+      // Said at every (re)load, so nobody counts on rules that destroy nothing yet.
+      job.logger.warn('pruning rules are checked but not applied in this version: no snapshot is destroyed');
+    }
     job.begin();
     return job;
   }

@@ -24,3 +24,15 @@ test('docs/configuration.md has a sample per job type, and each is a valid confi
   assert.deepEqual([...types].sort(), ['pull', 'push', 'sink', 'snap', 'source']);
   assert.ok(samples.length >= 5, `${samples.length} samples`);
 });
+
+test('the sample the README installs (packaging/zferry.yml) is a valid configuration', () => {
+  const file = path.join(repositoryRoot(), 'packaging', 'zferry.yml');
+  const config = parseConfig(readFileSync(file, 'utf8'), file);
+  assert.deepEqual(
+    config.jobs.map((job) => [job.name, job.type]),
+    [
+      ['local-backups', 'sink'],
+      ['data', 'push'],
+    ],
+  );
+});
