@@ -48,6 +48,12 @@ const budget = setTimeout(() => {
 }, budgetSeconds * 1000);
 const status = await new Promise((resolve) => runner.on('exit', (code) => resolve(code ?? 1)));
 clearTimeout(budget);
+// Whatever a test left running in the group (it would hold the caller's output open): gone.
+try {
+  process.kill(-runner.pid, 'SIGKILL');
+} catch {
+  // nothing left
+}
 if (timedOut || status !== 0) {
   // What the ZFS side looked like at the end, for a failure that happened far from a terminal.
   spawnSync(path.join(root, 'scripts', 'zfs-diagnostics.sh'), [], { stdio: 'inherit', timeout: 60_000 });
