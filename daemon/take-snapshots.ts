@@ -9,6 +9,7 @@ import type { FilesystemFilterRule, SnapshottingConfig } from '../config/types.j
 import type { EndpointOpener } from '../replication/endpoint/open.js';
 import { isAtOrBelow } from '../replication/zfs/names.js';
 import { JobDefinitionError } from './errors.js';
+import type { SnapshotHooks } from './hooks.js';
 import { selectionOf } from './selection.js';
 import { daemonSnapshotName } from './snapshot-name.js';
 
@@ -20,6 +21,8 @@ export interface TakeSnapshotsOptions {
   logger: Logger;
   at: Date;
   signal: AbortSignal;
+  /** Pre hooks per filesystem before the snapshot call (a fatal one leaves its filesystem out), post hooks after. */
+  hooks?: SnapshotHooks;
 }
 
 /** Takes the snapshots; resolves with their short name (undefined: nothing selected exists). */
@@ -35,8 +38,7 @@ export async function takeSnapshots(options: TakeSnapshotsOptions): Promise<stri
   const side = options.opener.open({ kind: 'local', dataset: first });
   const call = { signal: options.signal };
   try {
-    const recursive: string[] = [];
-    const single: string[] = [];
+    const planned: Array<{ root: string; whole: boolean; selected: string[] }> = [];
     for (const { root, recursive: subtree } of selection.roots) {
       const listing = await side.client.listVersionTree({ root, recursive: subtree }, call);
       if (!listing.exists) {
@@ -45,12 +47,27 @@ export async function takeSnapshots(options: TakeSnapshotsOptions): Promise<stri
       }
       const names = listing.filesystems.map((fs) => fs.name).filter((fs) => isAtOrBelow(fs, root));
       const selected = names.filter((fs) => selection.selects(fs));
-      if (subtree && selected.length === names.length && selected.length > 0) recursive.push(`${root}@${name}`);
-      else single.push(...selected.map((fs) => `${fs}@${name}`));
+      planned.push({ root, whole: subtree && selected.length === names.length && selected.length > 0, selected });
     }
+    const all = planned.flatMap((entry) => entry.selected);
+    const skipped = options.hooks === undefined || all.length === 0 ? new Set<string>() : await options.hooks.before(all, name);
+    const recursive: string[] = [];
+    const single: string[] = [];
+    for (const { root, whole, selected } of planned) {
+      // A filesystem a pre hook excluded breaks the subtree: the others are named one by one.
+      if (whole && !selected.some((fs) => skipped.has(fs))) recursive.push(`${root}@${name}`);
+      else single.push(...selected.filter((fs) => !skipped.has(fs)).map((fs) => `${fs}@${name}`));
+    }
+    const taking = all.filter((fs) => !skipped.has(fs));
     if (recursive.length === 0 && single.length === 0) return undefined;
-    if (recursive.length > 0) await side.client.snapshot({ snapshots: recursive, recursive: true }, call);
-    if (single.length > 0) await side.client.snapshot({ snapshots: single, recursive: false }, call);
+    let outcome: 'ok' | 'failed' = 'failed';
+    try {
+      if (recursive.length > 0) await side.client.snapshot({ snapshots: recursive, recursive: true }, call);
+      if (single.length > 0) await side.client.snapshot({ snapshots: single, recursive: false }, call);
+      outcome = 'ok';
+    } finally {
+      await options.hooks?.after(taking, name, outcome);
+    }
     logger.info({ snapshot: name, recursive, filesystems: single.map((full) => full.slice(0, full.indexOf('@'))) }, 'snapshots taken');
     return name;
   } finally {
