@@ -10,7 +10,7 @@ import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runZferry } from '../helpers/cli.js';
 import { daemonDir, type DaemonDir } from '../helpers/daemon-process.js';
-import { createDataset, listSnapshots, snapshot, usePool } from '../helpers/zfs-pool.js';
+import { createDataset, listAll, listSnapshots, snapshot, usePool } from '../helpers/zfs-pool.js';
 
 async function names(filesystem: string): Promise<string[]> {
   return (await listSnapshots(filesystem)).map((s) => s.name);
@@ -26,6 +26,7 @@ describe('hooks in zferry run', () => {
   const dst = usePool();
   let dir: DaemonDir;
   let data = '';
+  let other = '';
   let sinkRoot = '';
   let snapLog = '';
   let replLog = '';
@@ -73,6 +74,30 @@ describe('hooks in zferry run', () => {
         '      - type: command',
         `        path: ${report}`,
         '        when: post_replication',
+        '  - name: guarded',
+        '    type: push',
+        '    connect: {type: local, listener_name: backups, client_identity: guarded}',
+        `    filesystems: {"${other}": true}`,
+        '    interval: manual',
+        '    hooks:',
+        '      - type: command',
+        `        path: ${refuse}`,
+        '        err_is_fatal: true',
+        '        when: pre_replication',
+        '      - type: command',
+        `        path: ${report}`,
+        '  - name: snaps',
+        '    type: snap',
+        `    filesystems: {"${other}<": true}`,
+        '    snapshotting:',
+        '      type: cron',
+        "      cron: '0 3 * * *'",
+        '      prefix: snap_',
+        '      hooks:',
+        '        - type: command',
+        `          path: ${refuse}`,
+        '          err_is_fatal: true',
+        `          filesystems: {"${other}/db": true}`,
         '',
       ].join('\n'),
     );
@@ -86,6 +111,9 @@ describe('hooks in zferry run', () => {
     data = await createDataset(src.pool.dataset('data'));
     await createDataset(`${data}/a`);
     await createDataset(`${data}/db`);
+    other = await createDataset(src.pool.dataset('other'));
+    await createDataset(`${other}/db`);
+    await snapshot(`${other}@s1`, { recursive: true });
     sinkRoot = await createDataset(dst.pool.dataset('sink'), { properties: { mountpoint: 'none' } });
   });
 
@@ -142,5 +170,23 @@ describe('hooks in zferry run', () => {
     assert.equal(stdin.job, 'laptop');
     assert.equal(stdin.outcome, 'failed');
     assert.equal(stdin.summary?.filesystems.find((result) => result.source === data)?.outcome, 'failed');
+  });
+
+  test('a fatal pre_replication hook skips the replication, and its post hook does not run', async () => {
+    await rm(replLog, { force: true });
+    const run = await runZferry(['run', 'guarded', '--config', dir.configFile], { env: { ZFERRY_LOG_LEVEL: 'info' } });
+    assert.equal(run.exitCode, 1, run.stderr);
+    assert.match(run.stderr, /HOOK_FAILED/);
+    assert.match(run.stderr, /database busy/);
+    assert.deepEqual(await listAll(`${sinkRoot}/guarded`).catch(() => []), [], 'nothing was received');
+    assert.deepEqual(await lines(replLog), [], 'post_replication runs only where the pre hooks let the run go');
+  });
+
+  test('a snap job: the filesystem a fatal pre_snapshot hook refuses is left out of the snapshot', async () => {
+    const run = await runZferry(['run', 'snaps', '--config', dir.configFile]);
+    assert.equal(run.exitCode, 1, run.stderr);
+    const taken = (await names(other)).filter((name) => name.startsWith('snap_'));
+    assert.equal(taken.length, 1);
+    assert.deepEqual(await names(`${other}/db`), ['s1']);
   });
 });
