@@ -101,7 +101,10 @@ export function runHookProcess(command: HookCommand, options: HookProcessOptions
     child.stdin.on('error', () => {});
     child.stdin.end(options.stdin ?? '');
     // Its leftovers would keep the pipes open (and run on): the hook is over when its command exits.
-    child.on('exit', () => killGroup(child.pid, 'SIGTERM'));
+    child.on('exit', () => {
+      killGroup(child.pid, 'SIGTERM');
+      killTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
+    });
     child.on('error', (error) => {
       spawnError = error.message;
     });

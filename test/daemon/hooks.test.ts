@@ -124,6 +124,14 @@ describe('hooks', { timeout: 60_000 }, () => {
     assert.equal(running(Number((await readFile(pids, 'utf8')).trim())), false);
   });
 
+  test("a leftover that ignores SIGTERM is killed after the grace period; the outcome is the command's exit code", async () => {
+    const pids = path.join(dir, 'stubborn-left.pids');
+    const file = await script('stubborn-left.sh', `sh -c "trap '' TERM; sleep 100" & echo $! > ${pids}; exit 0`);
+    const result = await runHookProcess({ path: file, args: [], timeoutMs: 30_000 }, { env: {}, killGraceMs: 200 });
+    assert.equal(result.outcome, 'ok');
+    assert.equal(running(Number((await readFile(pids, 'utf8')).trim())), false);
+  });
+
   test('output beyond the cap is counted, not kept; stdout and stderr both count', async () => {
     const file = await script('loud.sh', `head -c 100000 /dev/zero | tr '\\0' x; echo err >&2`);
     const result = await runHookProcess({ path: file, args: [], timeoutMs: 30_000 }, { env: {}, outputCapBytes: 1000 });
