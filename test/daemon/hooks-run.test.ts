@@ -125,7 +125,7 @@ describe('hooks in zferry run', () => {
     await config();
     const run = await runZferry(['run', 'laptop', '--config', dir.configFile], { env: { ZFERRY_LOG_LEVEL: 'info' } });
     assert.equal(run.exitCode, 1, run.stderr);
-    assert.match(run.stderr, /HOOK_FAILED|pre_snapshot hook failed/);
+    assert.match(run.stderr, new RegExp(`failed \\[HOOK_FAILED\\]: ${data}/db: hook \\S+refuse.sh exited with 1`), 'the summary says why the run failed');
     assert.match(run.stderr, /database busy/, 'the hook output is logged');
 
     const taken = await names(data);
