@@ -5,7 +5,9 @@
  * after a grace period: a hook that hangs, or left a `sleep 100 &` behind, leaves nothing
  * running. When the command itself exits, whatever it left in its group is ended as well (a
  * hook that should start a lasting service uses setsid). stdout and stderr are kept together,
- * in the order they arrive, up to a cap; the rest is counted.
+ * in the order they arrive, up to a cap; the rest is counted. Should this process exit while
+ * hooks run (the daemon's shutdown deadline), their groups are killed with it: a detached group
+ * would outlive it otherwise.
  */
 import { spawn } from 'node:child_process';
 
@@ -46,6 +48,18 @@ export interface HookProcessResult {
   durationMs: number;
   /** Why it could not start (spawn-failed): ENOENT, EACCES, … */
   spawnError?: string;
+}
+
+/** The process groups of the hooks running now. */
+const running = new Set<number>();
+let exitHandlerInstalled = false;
+
+function killRunningOnExit(): void {
+  if (exitHandlerInstalled) return;
+  exitHandlerInstalled = true;
+  process.on('exit', () => {
+    for (const pid of running) killGroup(pid, 'SIGKILL');
+  });
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
@@ -90,6 +104,10 @@ export function runHookProcess(command: HookCommand, options: HookProcessOptions
       killGroup(child.pid, 'SIGTERM');
       killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), grace);
     };
+    if (child.pid !== undefined) {
+      killRunningOnExit();
+      running.add(child.pid);
+    }
     const timer = setTimeout(() => stop('timeout'), command.timeoutMs);
     const onAbort = (): void => stop('aborted');
     options.signal?.addEventListener('abort', onAbort);
@@ -109,6 +127,7 @@ export function runHookProcess(command: HookCommand, options: HookProcessOptions
       spawnError = error.message;
     });
     child.on('close', (code, signal) => {
+      if (child.pid !== undefined) running.delete(child.pid);
       clearTimeout(timer);
       clearTimeout(killTimer);
       options.signal?.removeEventListener('abort', onAbort);

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -129,6 +130,31 @@ describe('hooks', { timeout: 60_000 }, () => {
     const file = await script('stubborn-left.sh', `sh -c "trap '' TERM; sleep 100" & echo $! > ${pids}; exit 0`);
     const result = await runHookProcess({ path: file, args: [], timeoutMs: 30_000 }, { env: {}, killGraceMs: 200 });
     assert.equal(result.outcome, 'ok');
+    assert.equal(running(Number((await readFile(pids, 'utf8')).trim())), false);
+  });
+
+  test('hooks still running when the process exits are killed with it', async () => {
+    const pids = path.join(dir, 'orphan.pids');
+    const file = await script('orphan.sh', `sleep 100 & echo $! > ${pids}; sleep 100`);
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        [
+          "import { readFileSync } from 'node:fs';",
+          `import { runHookProcess } from ${JSON.stringify(new URL('../../daemon/hook-process.ts', import.meta.url).href)};`,
+          `void runHookProcess({ path: ${JSON.stringify(file)}, args: [], timeoutMs: 60000 }, { env: {} });`,
+          // Exit as soon as the hook has started its background sleep.
+          `const wait = () => { try { if (readFileSync(${JSON.stringify(pids)}, 'utf8').trim() !== '') process.exit(0); } catch {} setTimeout(wait, 20); };`,
+          'wait();',
+        ].join('\n'),
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(child.status, 0, child.stderr);
     assert.equal(running(Number((await readFile(pids, 'utf8')).trim())), false);
   });
 
