@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import type { HookConfig, HookType } from '../../config/types.js';
 import { runHookProcess } from '../../daemon/hook-process.js';
@@ -145,7 +146,8 @@ describe('hooks', { timeout: 60_000 }, () => {
         '-e',
         [
           "import { readFileSync } from 'node:fs';",
-          `import { runHookProcess } from ${JSON.stringify(new URL('../../daemon/hook-process.ts', import.meta.url).href)};`,
+          // The module beside this test: .ts from source (through tsx), .js in dist/.
+          `import { runHookProcess } from ${JSON.stringify(new URL(`../../daemon/hook-process${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url).href)};`,
           `void runHookProcess({ path: ${JSON.stringify(file)}, args: [], timeoutMs: 60000 }, { env: {} });`,
           // Exit as soon as the hook has started its background sleep.
           `const wait = () => { try { if (readFileSync(${JSON.stringify(pids)}, 'utf8').trim() !== '') process.exit(0); } catch {} setTimeout(wait, 20); };`,
