@@ -360,9 +360,10 @@ async function currentSnapshots(driver: ZfsDriver, filesystem: string, names: re
     } catch (error) {
       if (!(error instanceof DatasetNotFoundError)) throw error;
       // One of them is gone: ask one by one, so each gets its own answer.
-      for (const name of batch) await read([name]).catch((inner: unknown) => {
-        if (!(inner instanceof DatasetNotFoundError)) throw inner;
-      });
+      for (const name of batch)
+        await read([name]).catch((inner: unknown) => {
+          if (!(inner instanceof DatasetNotFoundError)) throw inner;
+        });
     }
   }
   return found;
