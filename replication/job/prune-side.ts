@@ -119,9 +119,11 @@ async function apply(
 ): Promise<PrunedFilesystem> {
   const pruned: PrunedFilesystem = { ...result, side: spec.side, destroyed: [], refused: [] };
   if (result.note !== undefined) logger.info({ note: result.note }, `pruning: ${result.note}`);
-  for (const decision of result.decisions) {
-    logger.debug({ snapshot: decision.snapshot, action: decision.action, reason: decision.reason, dryRun: spec.dryRun }, 'pruning decision');
-  }
+  // One line per filesystem with every decision: what `zferry prune --dry-run` prints.
+  logger.info(
+    { dryRun: spec.dryRun, decisions: result.decisions.map((d) => ({ snapshot: d.snapshot, action: d.action, reason: d.reason })) },
+    'pruning decisions',
+  );
   const destroy = result.decisions.filter((d) => d.action === 'destroy');
   const kept = result.decisions.length - destroy.length;
   if (destroy.length === 0 || spec.dryRun) {
