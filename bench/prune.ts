@@ -51,7 +51,9 @@ async function main(): Promise<void> {
     const client = localClient(endpointContract, createZfsEndpoint({ driver, logger: pino({ level: 'silent' }) }));
     const rules = parseKeepRules([{ type: 'last_n', count: KEEP }], 'keep');
     const batches = (await driver.capabilities(pool.name)).batchDestroy;
-    progress(`pool ${pool.name}; zfs ${batches ? 'takes fs@a,b,c lists' : 'destroys one snapshot per call'}; ${SNAPSHOTS} snapshots, keep ${KEEP}, ${ROUNDS} rounds`);
+    progress(
+      `pool ${pool.name}; zfs ${batches ? 'takes fs@a,b,c lists' : 'destroys one snapshot per call'}; ${SNAPSHOTS} snapshots, keep ${KEEP}, ${ROUNDS} rounds`,
+    );
     const rows: Array<{ zferry: number; bare: number }> = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       const ours = pool.dataset(`z${round}`);
@@ -63,7 +65,18 @@ async function main(): Promise<void> {
       const doomed = names(round).slice(0, SNAPSHOTS - KEEP);
       const timeZferry = async (): Promise<number> => {
         const start = performance.now();
-        const spec = { job: 'bench', side: 'local', root: ours, recursive: false, selects: () => true, rules, replicates: false, ownTags: [], owns: () => true, dryRun: false };
+        const spec = {
+          job: 'bench',
+          side: 'local',
+          root: ours,
+          recursive: false,
+          selects: () => true,
+          rules,
+          replicates: false,
+          ownTags: [],
+          owns: () => true,
+          dryRun: false,
+        };
         const result = await pruneSide(client, spec, pino({ level: 'silent' }));
         const ms = performance.now() - start;
         const destroyed = result.filesystems[0]?.destroyed.length ?? 0;
@@ -80,14 +93,21 @@ async function main(): Promise<void> {
       const second = zferryFirst ? await timeBare() : await timeZferry();
       const row = zferryFirst ? { zferry: first, bare: second } : { zferry: second, bare: first };
       rows.push(row);
-      progress(`round ${round + 1} (${zferryFirst ? 'zferry first' : 'bare first'}): zferry ${fixed(row.zferry / 1000)} s, bare ${fixed(row.bare / 1000)} s, ratio ${fixed(row.zferry / row.bare)}`);
+      progress(
+        `round ${round + 1} (${zferryFirst ? 'zferry first' : 'bare first'}): zferry ${fixed(row.zferry / 1000)} s, bare ${fixed(row.bare / 1000)} s, ratio ${fixed(row.zferry / row.bare)}`,
+      );
     }
     const zferry = median(rows.map((r) => r.zferry));
     const bareMs = median(rows.map((r) => r.bare));
     process.stdout.write(
       `${table([
         ['', 'zferry prune', 'bare zfs destroy', 'ratio'],
-        [`${SNAPSHOTS - KEEP} of ${SNAPSHOTS} destroyed (median of ${ROUNDS})`, `${fixed(zferry / 1000)} s`, `${fixed(bareMs / 1000)} s`, fixed(zferry / bareMs)],
+        [
+          `${SNAPSHOTS - KEEP} of ${SNAPSHOTS} destroyed (median of ${ROUNDS})`,
+          `${fixed(zferry / 1000)} s`,
+          `${fixed(bareMs / 1000)} s`,
+          fixed(zferry / bareMs),
+        ],
       ])}\n`,
     );
   } finally {

@@ -319,7 +319,7 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
             ),
             cursors: z
               .array(z.object({ tag: cursorTag, snapshot: shortName }))
-              .describe('each cursor recorded on this filesystem (its own value, or its parent\'s where stored as `^`) with the snapshot it names'),
+              .describe("each cursor recorded on this filesystem (its own value, or its parent's where stored as `^`) with the snapshot it names"),
           }),
         )
         .max(1_000_000),

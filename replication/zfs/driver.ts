@@ -341,7 +341,19 @@ export class ZfsDriver {
     const [snapshotRows, localRows] = await Promise.all([
       this.exec.zfs(['get', '-H', '-p', '-o', 'name,property,value,source', ...depth, ...typeFilter, 'guid,createtxg,creation,userrefs', root]),
       // Local values only: an inherited cursor says nothing about this filesystem's holds (cursor.ts).
-      this.exec.zfs(['get', '-H', '-p', '-o', 'name,property,value,source', ...depth, ...(caps.getTypeFilter ? ['-t', 'filesystem,volume'] : []), '-s', 'local', 'all', root]),
+      this.exec.zfs([
+        'get',
+        '-H',
+        '-p',
+        '-o',
+        'name,property,value,source',
+        ...depth,
+        ...(caps.getTypeFilter ? ['-t', 'filesystem,volume'] : []),
+        '-s',
+        'local',
+        'all',
+        root,
+      ]),
     ]);
     return parsePruneTree(snapshotRows, localRows, root, opts);
   }

@@ -153,7 +153,10 @@ describe('pruning on real ZFS (zferry run, zferry prune)', () => {
       await names(data),
       before.sender.filter((name) => keptSender.includes(name)),
     );
-    assert.deepEqual(applied.sides.find((s) => s.side === 'sender')?.filesystems[0]?.destroyed.sort(), before.sender.filter((n) => !keptSender.includes(n)).sort());
+    assert.deepEqual(
+      applied.sides.find((s) => s.side === 'sender')?.filesystems[0]?.destroyed.sort(),
+      before.sender.filter((n) => !keptSender.includes(n)).sort(),
+    );
   });
 
   test('the human table names each snapshot, its action and why', async () => {

@@ -43,10 +43,13 @@ describe('zfs endpoint: listPruneTree and destroySnapshots (real zfs)', () => {
           ['s2', 0],
         ],
       );
-      assert.deepEqual(top?.cursors.sort((a, b) => (a.tag < b.tag ? -1 : 1)), [
-        { tag: 'zferry_mine_def', snapshot: 's2' },
-        { tag: 'zferry_other_abc', snapshot: 's1' },
-      ]);
+      assert.deepEqual(
+        top?.cursors.sort((a, b) => (a.tag < b.tag ? -1 : 1)),
+        [
+          { tag: 'zferry_mine_def', snapshot: 's2' },
+          { tag: 'zferry_other_abc', snapshot: 's1' },
+        ],
+      );
       assert.equal(below?.name, child);
       // Only the child's own record (`^`: its parent's); the other tag is inherited there, which says nothing.
       assert.deepEqual(below?.cursors, [{ tag: 'zferry_mine_def', snapshot: 's2' }]);
