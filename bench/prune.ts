@@ -9,7 +9,8 @@
  * Options: --snapshots N (default 1000), --keep N (default 10), --rounds N (default 3).
  */
 import pino from 'pino';
-import { parseArgs } from 'node:util';
+import { execFile } from 'node:child_process';
+import { parseArgs, promisify } from 'node:util';
 import { endpointContract } from '../replication/contract.js';
 import { createZfsEndpoint } from '../replication/endpoint/zfs-endpoint.js';
 import { pruneSide } from '../replication/job/prune-side.js';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
 const SNAPSHOTS = Number(values.snapshots);
 const KEEP = Number(values.keep);
 const ROUNDS = Number(values.rounds);
+const execFileAsync = promisify(execFile);
 const progress = (text: string): void => void process.stderr.write(`[bench:prune] ${text}\n`);
 
 const names = (round: number): string[] => Array.from({ length: SNAPSHOTS }, (_, i) => `auto_r${round}_${String(i).padStart(5, '0')}`);
@@ -36,12 +38,13 @@ async function makeSnapshots(filesystem: string, round: number): Promise<void> {
   for (let at = 0; at < all.length; at += 8) await Promise.all(all.slice(at, at + 8).map((name) => checkCommand(['zfs', 'snapshot', `${filesystem}@${name}`])));
 }
 
+/** The bare calls: plain execFile, one after the other, as a shell loop would run them. */
 async function bare(filesystem: string, doomed: readonly string[], batches: boolean): Promise<void> {
   if (batches) {
-    for (let at = 0; at < doomed.length; at += 500) await checkCommand(['zfs', 'destroy', `${filesystem}@${doomed.slice(at, at + 500).join(',')}`]);
+    for (let at = 0; at < doomed.length; at += 500) await execFileAsync('zfs', ['destroy', `${filesystem}@${doomed.slice(at, at + 500).join(',')}`]);
     return;
   }
-  for (const name of doomed) await checkCommand(['zfs', 'destroy', `${filesystem}@${name}`]);
+  for (const name of doomed) await execFileAsync('zfs', ['destroy', `${filesystem}@${name}`]);
 }
 
 async function main(): Promise<void> {

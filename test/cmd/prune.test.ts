@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runZferry } from '../helpers/cli.js';
 import { daemonDir, type DaemonDir } from '../helpers/daemon-process.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createDataset, listSnapshots, snapshot, usePool, zfs } from '../helpers/zfs-pool.js';
 
 interface PruneJson {
@@ -175,5 +176,71 @@ describe('pruning on real ZFS (zferry run, zferry prune)', () => {
     const sink = await runZferry(['prune', 'backups', '--config', dir.configFile]);
     assert.equal(sink.exitCode, 2, sink.stderr);
     assert.match(sink.stderr, /no pruning rules/);
+  });
+});
+
+describe('a grid with short buckets on real ZFS (zferry prune, a snap job)', () => {
+  const src = usePool();
+  let dir: DaemonDir;
+  let data = '';
+
+  before(async () => {
+    dir = await daemonDir();
+    data = await createDataset(src.pool.dataset('grid'));
+    await dir.writeConfig(
+      [
+        'jobs:',
+        '  - name: grid',
+        '    type: snap',
+        `    filesystems: {"${data}": true}`,
+        '    snapshotting: {type: periodic, prefix: auto_, interval: 1h}',
+        '    pruning:',
+        '      keep: [{type: grid, grid: 3x2s}]',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  after(() => dir.remove());
+
+  test('keeps the oldest snapshot of each 2 s bucket back from the newest, nothing older than 6 s, and the hand-made one', async () => {
+    // Spread over about 9 s: the creation times zfs records decide, whatever the pauses were.
+    for (let i = 0; i < 12; i += 1) {
+      await snapshot(`${data}@auto_${String(i).padStart(2, '0')}`);
+      if (i === 5) await snapshot(`${data}@by_hand`);
+      await sleep(750);
+    }
+    const rows = (await zfs('get', '-H', '-p', '-o', 'name,property,value', '-d', '1', 'creation,createtxg', data)).split('\n').filter(Boolean);
+    const info = new Map<string, { creation: number; createtxg: number }>();
+    for (const row of rows) {
+      const [name = '', property, value = ''] = row.split('\t');
+      if (!name.includes('@')) continue;
+      const short = name.slice(name.indexOf('@') + 1);
+      const entry = info.get(short) ?? { creation: 0, createtxg: 0 };
+      if (property === 'creation') entry.creation = Number(value);
+      if (property === 'createtxg') entry.createtxg = Number(value);
+      info.set(short, entry);
+    }
+    const own = [...info].filter(([name]) => name.startsWith('auto_')).sort((a, b) => a[1].createtxg - b[1].createtxg);
+    const anchor = Math.max(...own.map(([, s]) => s.creation));
+    const firstOfBucket = new Map<number, string>();
+    for (const [name, s] of own) {
+      const bucket = Math.floor((anchor - s.creation) / 2);
+      if (bucket < 3 && !firstOfBucket.has(bucket)) firstOfBucket.set(bucket, name);
+    }
+    const expected = new Set([...firstOfBucket.values(), 'by_hand']);
+
+    const dry = await runZferry(['prune', 'grid', '--dry-run', '--json', '--config', dir.configFile]);
+    assert.equal(dry.exitCode, 0, dry.stderr);
+    const decided = decisionsOf(JSON.parse(dry.stdout) as PruneJson, 'local');
+    assert.deepEqual(
+      Object.keys(decided)
+        .filter((name) => decided[name] === 'keep')
+        .sort(),
+      [...expected].sort(),
+    );
+    const real = await runZferry(['prune', 'grid', '--config', dir.configFile]);
+    assert.equal(real.exitCode, 0, real.stderr);
+    assert.deepEqual((await names(data)).sort(), [...expected].sort());
   });
 });
