@@ -147,7 +147,8 @@ export async function pruneOverRun(
 ): Promise<PruneSideResult[]> {
   const results: PruneSideResult[] = [];
   for (const side of sides) {
-    if (signal?.aborted === true || side.role === 'local') break;
+    if (signal?.aborted === true) break;
+    if (side.role === 'local') continue;
     results.push(await pruneSide(clients[side.role], side.spec, logger, signal !== undefined ? { signal } : {}));
   }
   return results;
