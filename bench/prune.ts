@@ -111,7 +111,7 @@ async function main(): Promise<void> {
           `${fixed(bareMs / 1000)} s`,
           fixed(zferry / bareMs),
         ],
-      ])}\n`,
+      ])}\nmedian of the rounds' own ratios: ${fixed(median(rows.map((r) => r.zferry / r.bare)))}\n`,
     );
   } finally {
     await pool.destroy();
