@@ -176,3 +176,57 @@ describe('a source job with pruning.keep prunes its own pool on its schedule', (
     assert.ok(left.filter((name) => name.startsWith('src_')).length <= 3, left.join(', '));
   });
 });
+
+describe('a source pruning its own pool while its puller is away (zrepl#102)', () => {
+  const src = usePool();
+  const dst = usePool();
+  let dir: DaemonDir;
+  let data = '';
+  let into = '';
+
+  before(async () => {
+    dir = await daemonDir();
+    data = await createDataset(src.pool.dataset('served'));
+    into = await createDataset(dst.pool.dataset('pulled'), { properties: { mountpoint: 'none' } });
+    for (const name of ['s1', 's2']) await snapshot(`${data}@${name}`);
+    await dir.writeConfig(
+      [
+        'jobs:',
+        '  - name: served',
+        '    type: source',
+        '    serve: {type: local, listener_name: served}',
+        `    filesystems: {"${data}": true}`,
+        '    pruning:',
+        '      keep: [{type: last_n, count: 1}]',
+        '  - name: fetch',
+        '    type: pull',
+        '    connect: {type: local, listener_name: served, client_identity: backup}',
+        `    root_fs: ${into}`,
+        '    interval: manual',
+        '    conflict_resolution: {initial_replication: all}',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  after(() => dir.remove());
+
+  test('keeps its own rules and the snapshot the puller needs; the next pull still goes on incrementally', async () => {
+    const first = await runZferry(['run', 'fetch', '--config', dir.configFile]);
+    assert.equal(first.exitCode, 0, first.stderr);
+    // The puller is away while the source keeps taking snapshots.
+    for (const name of ['s3', 's4', 's5']) await snapshot(`${data}@${name}`);
+    const pruned = await runZferry(['prune', 'served', '--json', '--config', dir.configFile]);
+    assert.equal(pruned.exitCode, 0, pruned.stderr);
+    const output = JSON.parse(pruned.stdout) as {
+      sides: Array<{ filesystems: Array<{ decisions: Array<{ snapshot: string; action: string; reason: string }> }> }>;
+    };
+    const decisions = output.sides[0]?.filesystems[0]?.decisions ?? [];
+    assert.match(decisions.find((d) => d.snapshot === 's2')?.reason ?? '', /newest common with/);
+    assert.deepEqual(await names(data), ['s2', 's5']);
+
+    const again = await runZferry(['run', 'fetch', '--config', dir.configFile]);
+    assert.equal(again.exitCode, 0, again.stderr);
+    assert.deepEqual(await names(`${into}/${data}`), ['s1', 's2', 's5']);
+  });
+});
