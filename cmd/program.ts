@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerConfigcheck } from './configcheck.js';
 import { registerDaemon } from './daemon.js';
+import { registerPrune } from './prune.js';
 import { registerReplicate } from './replicate.js';
 import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerConfigcheck(program);
   registerDaemon(program);
   registerRun(program);
+  registerPrune(program);
   registerStatus(program);
   registerSignal(program);
   registerTestFilesystems(program);

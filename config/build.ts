@@ -205,6 +205,7 @@ function job(parsed: ParsedJob, index: number, position: PositionOf): JobConfig 
         filesystems: filters(parsed.filesystems, at, position),
         snapshotting: snapshotting(parsed.snapshotting, at, position),
         send: sendOptions(parsed.send),
+        ...withPruning(pruning(parsed.pruning)),
       };
     case 'snap':
       return {

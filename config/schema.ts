@@ -459,6 +459,7 @@ const jobSchemas = {
       filesystems: filesystemsSchema('a source needs to know which filesystems it serves'),
       snapshotting: snapshottingSchema().optional(),
       send: sendOptions,
+      pruning: snapPruning.optional().describe("zferry (zrepl#102): `keep` on the source's own pool, on its snapshotting's schedule"),
     },
     jobKeyError('source'),
   ),

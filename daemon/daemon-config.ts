@@ -8,6 +8,7 @@ import type { Config, JobConfig } from '../config/types.js';
 import { ZferryError, errorMessage } from '../platform/errors.js';
 import { listenersOf, planReplication } from './job-plan.js';
 import { renameProblems, type RememberedJobs } from './job-names.js';
+import { parseKeepRules } from '../replication/pruning/index.js';
 
 export class DaemonConfigError extends ZferryError {
   readonly problems: readonly string[];
@@ -30,6 +31,9 @@ export function checkDaemonConfig(config: Config, remembered: RememberedJobs, st
       problems.push(`${where(job, index)}: ${errorMessage(error)}`);
     }
   });
+  config.jobs.forEach((job, index) => {
+    for (const problem of pruningProblems(job)) problems.push(`${where(job, index)}: ${problem}`);
+  });
   const renamed = renameProblems(remembered, config.jobs, listeners, stateFile);
   for (const problem of renamed) {
     const index = config.jobs.findIndex((job) => job.name === problem.job);
@@ -41,4 +45,23 @@ export function checkDaemonConfig(config: Config, remembered: RememberedJobs, st
 
 function where(job: JobConfig, index: number): string {
   return `${job.position.file}:${job.position.line}:${job.position.column}: jobs[${index}]`;
+}
+
+/** Keep rules that do not read (a grid spec, a count, a regex): config/ checks only their type. */
+function pruningProblems(job: JobConfig): string[] {
+  if (!('pruning' in job) || job.pruning === undefined) return [];
+  const lists: Array<[string, unknown[] | undefined]> = [
+    ['pruning.keep_sender', job.pruning.keepSender],
+    ['pruning.keep_receiver', job.pruning.keepReceiver],
+    ['pruning.keep', job.pruning.keep],
+  ];
+  const problems: string[] = [];
+  for (const [name, rules] of lists) {
+    try {
+      if (rules !== undefined) parseKeepRules(rules, name);
+    } catch (error) {
+      problems.push(errorMessage(error));
+    }
+  }
+  return problems;
 }

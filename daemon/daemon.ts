@@ -21,6 +21,7 @@ import { listenersOf, type Listeners } from './job-plan.js';
 import { JobNameStore, rememberJobs, type RememberedJobs } from './job-names.js';
 import { InvocationStopped, type SchedulerClock } from './scheduler.js';
 import { SnapInvocation } from './snap-invocation.js';
+import { scheduleOf } from './schedule-ticks.js';
 import type { DaemonStatus } from './status-types.js';
 
 /** Jobs with more filesystems than this run without size estimates (one sender call per step). */
@@ -165,10 +166,6 @@ export class Daemon implements DaemonControl {
       ...(previous !== undefined ? { previous } : {}),
     });
     this.#jobs.set(config.name, job);
-    if ('pruning' in config && config.pruning !== undefined) {
-      // Said at every (re)load, so nobody counts on rules that destroy nothing yet.
-      job.logger.warn('pruning rules are checked but not applied in this version: no snapshot is destroyed');
-    }
     job.begin();
     return job;
   }
@@ -199,7 +196,7 @@ export class Daemon implements DaemonControl {
 
   #startInvocation(job: JobConfig, trigger: Trigger, logger: Logger, knownFilesystems: number): JobInvocation {
     const { opener } = this.#options;
-    if (job.type === 'snap') return new SnapInvocation({ job, opener, logger, trigger });
+    if (job.type === 'snap' || (job.type === 'source' && scheduleOf(job) !== undefined)) return new SnapInvocation({ job, opener, logger, trigger });
     if (job.type !== 'push' && job.type !== 'pull') throw new JobNotTriggerableError(job.name, job.type);
     return new Invocation({
       job,

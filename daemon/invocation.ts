@@ -11,14 +11,15 @@ import type { Logger } from 'pino';
 import type { InvocationOutcome, InvocationView } from './status-types.js';
 import type { PullJob, PushJob } from '../config/types.js';
 import { enabledSendFlags } from '../replication/contract.js';
-import { localIdentity, resolveSshIdentity, type DestinationIdentity } from '../replication/endpoint/identity.js';
+import type { DestinationIdentity } from '../replication/endpoint/identity.js';
 import type { EndpointOpener, OpenedEndpoint } from '../replication/endpoint/open.js';
-import type { EndpointSpec } from '../replication/endpoint/spec.js';
 import { describeError } from '../replication/job/errors.js';
 import { startReplication } from '../replication/job/run-job.js';
 import type { FilesystemResult, FilesystemStatus, JobSpec, JobSummary, ProgressEvent, ReplicationHandle } from '../replication/job/types.js';
 import { errorMessage } from '../platform/errors.js';
-import { JobDefinitionError, SinkRootMissingError } from './errors.js';
+import { destinationOf } from './destination.js';
+import { pruneOverRun, runPruneSides } from './prune.js';
+import { SinkRootMissingError } from './errors.js';
 import { planReplication, type Listeners, type ReplicationPlan, type RunPlan } from './job-plan.js';
 import { hookFailureError, runHooks, snapshotHooks } from './hooks.js';
 import { takeSnapshots } from './take-snapshots.js';
@@ -265,6 +266,10 @@ export class Invocation {
         'replication run ended',
       );
       for (const warning of slot.summary.warnings) runLogger.warn(warning);
+      if (slot.summary.outcome === 'ok' && job.pruning !== undefined) {
+        const sides = runPruneSides(job, plan, run, destination, this.#options.listeners, false);
+        await pruneOverRun(sides, { sender: sender.client, receiver: receiver.client }, runLogger, this.#controller.signal);
+      }
     } catch (error) {
       if (this.aborted) {
         slot.error = { code: 'INTERRUPTED', message: errorMessage(this.#controller.signal.reason) };
@@ -362,18 +367,6 @@ export function jobSpecOf(job: PushJob | PullJob, plan: ReplicationPlan, run: Ru
     directPipe: false,
     lock: { command: command ?? `zferry daemon (job ${job.name})` },
   };
-}
-
-/** The receiving side named as a destination for `target` (what the cursor tags derive from). */
-async function destinationOf(spec: EndpointSpec, target: string, hostname: string): Promise<DestinationIdentity> {
-  switch (spec.kind) {
-    case 'local':
-      return localIdentity(hostname, target);
-    case 'ssh':
-      return resolveSshIdentity({ ...spec, dataset: target });
-    default:
-      throw new JobDefinitionError('?', `endpoint kind ${spec.kind} is not served yet`);
-  }
 }
 
 function logProgress(logger: Logger, event: ProgressEvent): void {

@@ -1,19 +1,21 @@
 /**
- * One invocation of a snap job: its snapshot step (take-snapshots.ts). Pruning arrives with
- * the pruning issue.
+ * One invocation of a snap job: its snapshot step (take-snapshots.ts), then its pruning
+ * (`keep`, prune.ts). A source job with `pruning.keep` runs the same on its snapshotting's
+ * schedule (zrepl#102: a source prunes its own pool, whatever the link does).
  */
 import type { Logger } from 'pino';
-import type { SnapJob } from '../config/types.js';
+import type { SnapJob, SourceJob } from '../config/types.js';
 import type { EndpointOpener } from '../replication/endpoint/open.js';
 import { describeError } from '../replication/job/errors.js';
 import type { FilesystemStatus } from '../replication/job/types.js';
 import type { JobInvocation } from './daemon-job.js';
 import type { InvocationResult, Trigger } from './invocation.js';
 import { hookFailureError, snapshotHooks } from './hooks.js';
+import { localPruneSides, pruneSides } from './prune.js';
 import { takeSnapshots } from './take-snapshots.js';
 
 export interface SnapInvocationOptions {
-  job: SnapJob;
+  job: SnapJob | SourceJob;
   opener: EndpointOpener;
   logger: Logger;
   trigger: Trigger;
@@ -61,25 +63,36 @@ export class SnapInvocation implements JobInvocation {
       runErrors: [],
       ...(error !== undefined ? { error } : {}),
     });
-    if (job.snapshotting.type === 'manual') return ended('ok');
-    const hooks = snapshotHooks(job.name, job.snapshotting.hooks, { logger, signal: this.#controller.signal });
+    // A fatal pre-snapshot hook leaves its filesystems unsnapshotted and the run failed; pruning still runs.
+    let hookFailure: { code: string; message: string } | undefined;
     try {
-      await takeSnapshots({
-        job: job.name,
-        filesystems: job.filesystems,
-        snapshotting: job.snapshotting,
-        opener,
-        logger,
-        at: new Date(this.startedAt),
-        signal: this.#controller.signal,
-        hooks,
-      });
-      const hookFailure = hookFailureError(hooks.fatalFailures);
-      return hookFailure === undefined ? ended('ok') : ended('failed', hookFailure);
+      if (job.snapshotting.type !== 'manual') hookFailure = await this.#snapshot(job.snapshotting);
     } catch (error) {
       if (this.#controller.signal.aborted) return ended('interrupted');
       logger.error({ err: error }, 'snapshotting failed');
       return ended('failed', describeError(error));
     }
+    if (job.pruning?.keep === undefined) return hookFailure === undefined ? ended('ok') : ended('failed', hookFailure);
+    const results = await pruneSides(localPruneSides(job, new Map(), false), opener, logger, this.#controller.signal);
+    if (this.#controller.signal.aborted) return ended('interrupted');
+    const failure = hookFailure ?? results.flatMap((side) => [side.error, ...side.filesystems.map((fs) => fs.error)]).find((error) => error !== undefined);
+    return failure === undefined ? ended('ok') : ended('failed', failure);
+  }
+
+  /** Takes the job's snapshots between its snapshot hooks; the fatal hook failure, if any. */
+  async #snapshot(snapshotting: Exclude<SnapJob['snapshotting'], { type: 'manual' }>): Promise<{ code: string; message: string } | undefined> {
+    const { job, logger, opener } = this.#options;
+    const hooks = snapshotHooks(job.name, snapshotting.hooks, { logger, signal: this.#controller.signal });
+    await takeSnapshots({
+      job: job.name,
+      filesystems: job.filesystems,
+      snapshotting,
+      opener,
+      logger,
+      at: new Date(this.startedAt),
+      signal: this.#controller.signal,
+      hooks,
+    });
+    return hookFailureError(hooks.fatalFailures);
   }
 }

@@ -296,6 +296,47 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
     }),
     response: z.object({ released: z.number().int().nonnegative() }),
   }),
+  listPruneTree: endpoint({
+    description:
+      'What pruning decides on: the filesystem and (with `recursive`) its descendants, each with its snapshots (guid, createtxg, creation, `userrefs`: its holds) oldest first, ' +
+      'and every zferry replication cursor recorded on it (any job, any destination: tag and snapshot). `exists: false` when the root is missing.',
+    errors: endpointErrors(),
+    request: z.object({ root: filesystemName, recursive: z.boolean() }),
+    response: z.object({
+      exists: z.boolean(),
+      filesystems: z
+        .array(
+          z.object({
+            name: filesystemName,
+            snapshots: z.array(
+              z.object({
+                name: shortName,
+                guid,
+                createtxg: z.number().int().nonnegative(),
+                creation: z.number().int().nonnegative(),
+                userrefs: z.number().int().nonnegative(),
+              }),
+            ),
+            cursors: z
+              .array(z.object({ tag: cursorTag, snapshot: shortName }))
+              .describe("each cursor recorded on this filesystem (its own value, or its parent's where stored as `^`) with the snapshot it names"),
+          }),
+        )
+        .max(1_000_000),
+    }),
+  }),
+  destroySnapshots: endpoint({
+    description:
+      'Destroy snapshots of one filesystem (pruning). Each is checked again just before: one whose guid is not the one given, or that is held (`userrefs` > 0), is refused, not destroyed. ' +
+      'Batched (`zfs destroy fs@a,b,c`) where the zfs accepts it, one call each otherwise. A snapshot already gone counts as destroyed.',
+    errors: endpointErrors('ZFS_DATASET_NOT_FOUND', 'ZFS_DATASET_BUSY'),
+    maxRequestBytes: NAME_LIST_REQUEST_BYTES,
+    request: z.object({ filesystem: filesystemName, snapshots: z.array(z.object({ name: shortName, guid })).max(100000) }),
+    response: z.object({
+      destroyed: z.array(shortName),
+      refused: z.array(z.object({ name: shortName, reason: z.string().max(1000) })).describe('snapshots left in place, with why (held, another guid)'),
+    }),
+  }),
 });
 
 export type EndpointContract = typeof endpointContract;

@@ -24,9 +24,12 @@ export function cursorTag(jobName: string, destination: string): string {
   return `zferry_${jobName.toLowerCase().replace(/[^a-z0-9_.-]/g, '-')}_${digest}`;
 }
 
+/** What every cursor property's name begins with. */
+export const CURSOR_PROPERTY_PREFIX = 'zferry:cursor.';
+
 /** The user property recording a tag's current base on a filesystem. */
 export function cursorProperty(tag: string): string {
-  return `zferry:cursor.${tag.toLowerCase()}`;
+  return `${CURSOR_PROPERTY_PREFIX}${tag.toLowerCase()}`;
 }
 
 /** What a cursor property value says. */

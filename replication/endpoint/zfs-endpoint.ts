@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Implementation } from '../../rpc/index.js';
 import { enabledSendFlags, type EndpointContract, type SendFlags } from '../contract.js';
 import { DatasetNotFoundError, decodeResumeToken, isAtOrBelow, parentOf, poolOf, type ResumeToken, type SendOptions, type ZfsDriver } from '../zfs/index.js';
-import { cursorProperty, recordedCursor, resolveCursors, settledCursor, type RecordedCursor } from './cursor.js';
+import { CURSOR_PROPERTY_PREFIX, cursorProperty, recordedCursor, resolveCursors, settledCursor, type RecordedCursor } from './cursor.js';
 import { moveCursors } from './move-cursors.js';
 import { createSendStream } from './send-stream.js';
 import {
@@ -258,6 +258,51 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
       return { created };
     },
 
+    async listPruneTree(req) {
+      allow(req.root);
+      try {
+        const listing = await driver.listPruneTree(req.root, { recursive: req.recursive, propertyPrefix: CURSOR_PROPERTY_PREFIX });
+        // Each tag's records, resolved within the listing like listVersionTree's (AS_PARENT → the parent's).
+        const tags = new Set(listing.flatMap((fs) => Object.keys(fs.properties)));
+        const recordsByProperty = new Map(
+          [...tags].map((property) => [property, resolveCursors(new Map(listing.map((fs) => [fs.name, recordedCursor(fs.properties[property])])))]),
+        );
+        return {
+          exists: true,
+          filesystems: listing.map((fs) => ({
+            name: fs.name,
+            snapshots: fs.snapshots,
+            cursors: [...recordsByProperty].flatMap(([property, records]) => {
+              const snapshot = records.get(fs.name)?.snapshot;
+              const tag = property.slice(CURSOR_PROPERTY_PREFIX.length);
+              return snapshot === undefined || !/^zferry_[A-Za-z0-9_.:-]{1,200}$/.test(tag) ? [] : [{ tag, snapshot }];
+            }),
+          })),
+        };
+      } catch (error) {
+        if (error instanceof DatasetNotFoundError) return { exists: false, filesystems: [] };
+        throw error;
+      }
+    },
+
+    async destroySnapshots(req) {
+      allow(req.filesystem);
+      const expected = new Map(req.snapshots.map((s) => [s.name, s.guid]));
+      const now = await currentSnapshots(driver, req.filesystem, [...expected.keys()]);
+      const refused: Array<{ name: string; reason: string }> = [];
+      const destroy: string[] = [];
+      const gone: string[] = [];
+      for (const [name, guid] of expected) {
+        const found = now.get(name);
+        if (found === undefined) gone.push(name);
+        else if (found.guid !== guid) refused.push({ name, reason: `its guid is now ${found.guid}, not ${guid}` });
+        else if (found.userrefs > 0) refused.push({ name, reason: `held (${found.userrefs} hold${found.userrefs === 1 ? '' : 's'})` });
+        else destroy.push(name);
+      }
+      await driver.destroySnapshots(req.filesystem, destroy);
+      return { destroyed: [...destroy, ...gone], refused };
+    },
+
     async moveCursors(req) {
       for (const move of req.moves) allow(move.filesystem);
       if (req.root !== undefined) allow(req.root);
@@ -287,4 +332,39 @@ async function refuseNonEmptyTarget(driver: ZfsDriver, target: string): Promise<
   const props = await driver.getProperties(target, ['referenced']);
   const referenced = Number(props['referenced']?.value ?? '0');
   if (referenced > EMPTY_FILESYSTEM_MAX_REFERENCED) throw new TargetNotEmptyError(target, referenced);
+}
+
+/** Snapshots looked up per `zfs get` when re-checking before a destroy. */
+const SNAPSHOTS_PER_CHECK = 64;
+
+/** The guid and userrefs of each named snapshot of `filesystem` as they are now; a missing one is absent. */
+async function currentSnapshots(driver: ZfsDriver, filesystem: string, names: readonly string[]): Promise<Map<string, { guid: string; userrefs: number }>> {
+  const found = new Map<string, { guid: string; userrefs: number }>();
+  const read = async (batch: readonly string[]): Promise<void> => {
+    const values = await driver.getPropertiesOf(
+      batch.map((name) => `${filesystem}@${name}`),
+      ['guid', 'userrefs'],
+    );
+    for (const name of batch) {
+      const props = values.get(`${filesystem}@${name}`);
+      const guid = props?.['guid']?.value;
+      if (guid === undefined) continue;
+      const userrefs = Number(props?.['userrefs']?.value ?? '0');
+      found.set(name, { guid, userrefs: Number.isFinite(userrefs) ? userrefs : 1 });
+    }
+  };
+  for (let at = 0; at < names.length; at += SNAPSHOTS_PER_CHECK) {
+    const batch = names.slice(at, at + SNAPSHOTS_PER_CHECK);
+    try {
+      await read(batch);
+    } catch (error) {
+      if (!(error instanceof DatasetNotFoundError)) throw error;
+      // One of them is gone: ask one by one, so each gets its own answer.
+      for (const name of batch)
+        await read([name]).catch((inner: unknown) => {
+          if (!(inner instanceof DatasetNotFoundError)) throw inner;
+        });
+    }
+  }
+  return found;
 }

@@ -17,7 +17,10 @@ const MAX_FORMER_TAGS = 32;
  * names and the job's former names (a renamed daemon job). The closest relatives come first
  * (a former job name with the destination as named now), should the list reach its bound.
  */
-export function cursorTagsOf(spec: JobSpec): { cursorTag: string; formerCursorTags?: string[] } {
+export function cursorTagsOf(spec: Pick<JobSpec, 'name' | 'destination' | 'formerNames' | 'formerDestinations'>): {
+  cursorTag: string;
+  formerCursorTags?: string[];
+} {
   const tag = cursorTag(spec.name, spec.destination);
   const formerNames = spec.formerNames ?? [];
   const formerDestinations = spec.formerDestinations ?? [];

@@ -61,6 +61,7 @@ import { directSendOf } from './direct-send.js';
 import { binaryKey, readProbeCache, writeProbeCache } from './probe-cache.js';
 import { errorFromResult } from './exec.js';
 import { CoalescingLookup } from './coalescing-lookup.js';
+import { parsePruneTree, type PruneTreeListing } from './prune-tree.js';
 import { errorMessage } from '../../platform/errors.js';
 
 export interface ZfsDriverOptions {
@@ -324,6 +325,37 @@ export class ZfsDriver {
     }
     const read = properties.length === 0 ? new Map<string, Record<string, PropertyValue>>() : parseFilesystemProperties(stdout, properties);
     return { tree: sorted, properties: new Map([...read].filter(([name]) => sorted.has(name))) };
+  }
+
+  /**
+   * What pruning reads of a tree (pruning.ts): each filesystem at (with `recursive`, below)
+   * `root`, its snapshots with guid, createtxg, creation and userrefs, and its user properties
+   * set locally whose names begin with `propertyPrefix` (the cursors of every job). Two `zfs get`s.
+   * Missing root: DatasetNotFoundError.
+   */
+  async listPruneTree(root: string, opts: { recursive: boolean; propertyPrefix: string }): Promise<PruneTreeListing> {
+    validateFilesystemName(root);
+    const caps = await this.capabilities(root);
+    const depth = opts.recursive ? ['-r'] : ['-d', '1'];
+    const typeFilter = caps.getTypeFilter ? ['-t', 'filesystem,volume,snapshot'] : [];
+    const [snapshotRows, localRows] = await Promise.all([
+      this.exec.zfs(['get', '-H', '-p', '-o', 'name,property,value,source', ...depth, ...typeFilter, 'guid,createtxg,creation,userrefs', root]),
+      // Local values only: an inherited cursor says nothing about this filesystem's holds (cursor.ts).
+      this.exec.zfs([
+        'get',
+        '-H',
+        '-p',
+        '-o',
+        'name,property,value,source',
+        ...depth,
+        ...(caps.getTypeFilter ? ['-t', 'filesystem,volume'] : []),
+        '-s',
+        'local',
+        'all',
+        root,
+      ]),
+    ]);
+    return parsePruneTree(snapshotRows, localRows, root, opts);
   }
 
   /** `getProperties` for several datasets in one `zfs get`. */

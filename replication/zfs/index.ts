@@ -8,6 +8,7 @@ export { decodeResumeToken, type NvValue, type ResumeToken } from './resume-toke
 export { directSendOf, offerDirectSend, parseReceivedBytes, type DirectSendSource } from './direct-send.js';
 export type { ReceiveOptions, ReceiveResult } from './receive.js';
 export type { PropertyValue } from './parse.js';
+export type { PruneTreeFilesystem, PruneTreeListing, PruneTreeSnapshot } from './prune-tree.js';
 export {
   ZfsError,
   DatasetNotFoundError,

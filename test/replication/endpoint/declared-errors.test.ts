@@ -65,6 +65,8 @@ describe('declared endpoint errors (real zfs)', () => {
       ['rename', confined.rename({ from: `${fs}/c1`, to: `${outside}/c1` })],
       ['ensureParent', confined.ensureParent({ filesystem: `${outside}/x/y` })],
       ['moveCursors', confined.moveCursors({ tag: 'zferry_t', moves: [{ filesystem: outside, snapshot: 's1' }] })],
+      ['listPruneTree', confined.listPruneTree({ root: outside, recursive: true })],
+      ['destroySnapshots', confined.destroySnapshots({ filesystem: outside, snapshots: [{ name: 's1', guid: '1' }] })],
     ];
     assert.deepEqual(calls.map(([name]) => name).sort(), Object.keys(endpointContract.endpoints).sort(), 'every endpoint is tried');
     for (const [name, call] of calls) await failsWithDeclared(name, call, 'ENDPOINT_OUTSIDE_ROOT');

@@ -1,0 +1,16 @@
+/** The receiving side of a push or pull named as a destination: what its cursor tags derive from. */
+import { localIdentity, resolveSshIdentity, type DestinationIdentity } from '../replication/endpoint/identity.js';
+import type { EndpointSpec } from '../replication/endpoint/spec.js';
+import { JobDefinitionError } from './errors.js';
+
+/** The receiving side named as a destination for `target` (what the cursor tags derive from). */
+export async function destinationOf(spec: EndpointSpec, target: string, hostname: string): Promise<DestinationIdentity> {
+  switch (spec.kind) {
+    case 'local':
+      return localIdentity(hostname, target);
+    case 'ssh':
+      return resolveSshIdentity({ ...spec, dataset: target });
+    default:
+      throw new JobDefinitionError('?', `endpoint kind ${spec.kind} is not served yet`);
+  }
+}
