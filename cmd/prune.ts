@@ -5,6 +5,7 @@
  * same way after each run and logs the same decisions. Exit 0 done, 1 something failed or was
  * left in place, 2 unknown job or configuration error.
  */
+import os from 'node:os';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../config/types.js';
 import type { PruneSideResult } from '../replication/job/prune-side.js';
@@ -30,14 +31,13 @@ export function registerPrune(program: Command): void {
 }
 
 async function pruneJob(name: string, options: PruneOptions): Promise<void> {
-  const [{ loadConfig }, { createDaemonLogger }, { checkDaemonConfig }, { listenersOf }, prune, { EndpointOpener }, os, { JobNameStore }] = await Promise.all([
+  const [{ loadConfig }, { createDaemonLogger }, { checkDaemonConfig }, { listenersOf }, prune, { EndpointOpener }, { JobNameStore }] = await Promise.all([
     import('../config/load.js'),
     import('../daemon/logger.js'),
     import('../daemon/daemon-config.js'),
     import('../daemon/job-plan.js'),
     import('../daemon/prune.js'),
     import('../replication/endpoint/open.js'),
-    import('node:os'),
     import('../daemon/job-names.js'),
   ]);
   const config = await loadConfig(options.config);
