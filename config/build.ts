@@ -62,7 +62,13 @@ function snapshotting(value: Parsed<'snap'>['snapshotting'] | undefined): Snapsh
     case 'manual':
       return { type: 'manual' };
     case 'periodic':
-      return { type: 'periodic', prefix: value.prefix, intervalMs: parseDuration(value.interval), timestampFormat: value.timestamp_format };
+      return {
+        type: 'periodic',
+        prefix: value.prefix,
+        intervalMs: parseDuration(value.interval),
+        timestampFormat: value.timestamp_format,
+        ...location(value.timestamp_location),
+      };
     case 'cron':
       return {
         type: 'cron',
@@ -70,8 +76,14 @@ function snapshotting(value: Parsed<'snap'>['snapshotting'] | undefined): Snapsh
         cron: value.cron,
         timestampFormat: value.timestamp_format,
         ...(value.time_zone === undefined ? {} : { timeZone: value.time_zone }),
+        ...location(value.timestamp_location),
       };
   }
+}
+
+/** UTC is the default: left out, so configs written without the key compare equal. */
+function location(value: string | undefined): { timestampLocation?: string } {
+  return value === undefined || value === 'UTC' ? {} : { timestampLocation: value };
 }
 
 /**

@@ -221,6 +221,10 @@ const prefix = text('a snapshot name prefix like zferry_', 'snapshots are named 
   }),
 );
 const timestampFormat = z.enum(['dense', 'human', 'iso-8601', 'unix-seconds']).default(DEFAULT_TIMESTAMP_FORMAT);
+/** zrepl's `timestamp_location`: `UTC` (default), `Local` (the daemon's zone) or an IANA zone. */
+const timestampLocation = text('UTC, Local or a time zone like Europe/Berlin')
+  .superRefine(refuse((value) => (value === 'UTC' || value === 'Local' ? undefined : timeZoneProblem(value))))
+  .describe("the time zone of the name's timestamp: UTC (default), Local (the daemon's) or an IANA zone; iso-8601 names are always UTC");
 
 function snapshottingSchema(whyRequired?: string) {
   return z.discriminatedUnion(
@@ -232,6 +236,7 @@ function snapshottingSchema(whyRequired?: string) {
         prefix,
         interval: duration('periodic snapshotting needs an interval like 10m'),
         timestamp_format: timestampFormat,
+        timestamp_location: timestampLocation.optional(),
       }),
       z.strictObject({
         type: z.literal('cron'),
@@ -239,6 +244,7 @@ function snapshottingSchema(whyRequired?: string) {
         cron: cron('cron snapshotting needs a cron expression'),
         time_zone: timeZone.optional(),
         timestamp_format: timestampFormat,
+        timestamp_location: timestampLocation.optional(),
       }),
     ],
     expecting('a map with a type (manual, periodic or cron)', whyRequired),

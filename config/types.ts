@@ -99,12 +99,13 @@ export interface ReplicationPolicy {
 
 /**
  * zrepl's `snapshotting`. The daemon takes snapshots for `periodic` and `cron` (built with
- * pruning); `manual` takes none: the job replicates what exists.
+ * pruning); `manual` takes none: the job replicates what exists. `timestampLocation`: the zone
+ * of the name's timestamp, `Local` or an IANA name (absent: UTC).
  */
 export type SnapshottingConfig =
   | { type: 'manual' }
-  | { type: 'periodic'; prefix: string; intervalMs: number; timestampFormat: string }
-  | { type: 'cron'; prefix: string; cron: string; timeZone?: string; timestampFormat: string };
+  | { type: 'periodic'; prefix: string; intervalMs: number; timestampFormat: string; timestampLocation?: string }
+  | { type: 'cron'; prefix: string; cron: string; timeZone?: string; timestampFormat: string; timestampLocation?: string };
 
 /** zrepl's `pruning`, kept as parsed (rules are evaluated by replication/pruning). */
 export interface PruningConfig {

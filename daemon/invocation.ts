@@ -20,6 +20,7 @@ import type { FilesystemResult, FilesystemStatus, JobSpec, JobSummary, ProgressE
 import { errorMessage } from '../platform/errors.js';
 import { JobDefinitionError, SinkRootMissingError } from './errors.js';
 import { planReplication, type Listeners, type ReplicationPlan, type RunPlan } from './job-plan.js';
+import { ownedSnapshotGlobs } from './ownership.js';
 import { takeSnapshots } from './take-snapshots.js';
 import { backoffMs, isTransient } from './transient.js';
 
@@ -307,8 +308,8 @@ export function jobSpecOf(job: PushJob | PullJob, plan: ReplicationPlan, run: Ru
       initial: policy.initialReplication === 'most_recent' ? 'most-recent' : policy.initialReplication,
       onDiverged: policy.onDiverged,
       batch: policy.batch,
-      include: policy.snapshots.include,
-      exclude: policy.snapshots.exclude,
+      // Only the job's own snapshots (ownership.ts): not the ones made by hand (zrepl#403).
+      ...ownedSnapshotGlobs(job),
     },
     ...(Object.keys(sendFlags).length > 0 ? { sendFlags } : {}),
     concurrency: policy.concurrency,

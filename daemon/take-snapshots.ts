@@ -1,8 +1,15 @@
 /**
  * The daemon's snapshot step (snap jobs; push jobs before they replicate): one name (prefix +
- * UTC time) for every filesystem the filter selects. Where a filter root's whole subtree is
- * selected, that root gets one recursive snapshot (`zfs snapshot -r`, atomic across the
- * subtree); the other selected filesystems are named one by one, in one call.
+ * timestamp) for every filesystem the filter selects, taken atomically across the job (zrepl
+ * takes one per filesystem, zrepl#583, zrepl#634):
+ *  - the selection is one whole subtree: one `zfs snapshot -r ROOT@name`;
+ *  - otherwise every selected filesystem named in one `zfs snapshot a@n b@n …`, where the local
+ *    zfs takes several names (probed once, replication/zfs/capabilities.ts: OpenZFS does,
+ *    zfs-fuse does not);
+ *  - failing that, one call per filter root (`-r` for a whole subtree, else each filesystem in
+ *    turn): not atomic across the job, and the log says so and why. `-r` on a common ancestor
+ *    would snapshot filesystems the job does not select, so it is never used for that.
+ * The log line "snapshots taken" names the way (`method`) and whether it was `atomic`.
  */
 import type { Logger } from 'pino';
 import type { FilesystemFilterRule, SnapshottingConfig } from '../config/types.js';
@@ -22,10 +29,20 @@ export interface TakeSnapshotsOptions {
   signal: AbortSignal;
 }
 
+/** The selected filesystems below one filter root; `whole`: the root's entire subtree is selected. */
+interface RootGroup {
+  root: string;
+  whole: boolean;
+  filesystems: string[];
+}
+
+/** How the snapshots were taken: `recursive` and `one-call` are atomic, `per-root` is not. */
+export type SnapshotMethod = 'recursive' | 'one-call' | 'per-root';
+
 /** Takes the snapshots; resolves with their short name (undefined: nothing selected exists). */
 export async function takeSnapshots(options: TakeSnapshotsOptions): Promise<string | undefined> {
   const { snapshotting, logger } = options;
-  const name = daemonSnapshotName(snapshotting.prefix, options.at, snapshotting.timestampFormat);
+  const name = daemonSnapshotName(snapshotting.prefix, options.at, snapshotting.timestampFormat, snapshotting.timestampLocation);
   const selection = selectionOf(options.filesystems);
   if (selection.roots.some((root) => root.root === '')) {
     throw new JobDefinitionError(options.job, 'its filter selects every pool ("<"); name the pools to snapshot (e.g. "tank<": true)');
@@ -34,9 +51,10 @@ export async function takeSnapshots(options: TakeSnapshotsOptions): Promise<stri
   if (first === undefined) return undefined;
   const side = options.opener.open({ kind: 'local', dataset: first });
   const call = { signal: options.signal };
+  const snapshot = (names: string[], recursive: boolean, atomicOnly = false) =>
+    side.client.snapshot({ snapshots: names, recursive, ...(atomicOnly ? { atomicOnly: true } : {}) }, call);
   try {
-    const recursive: string[] = [];
-    const single: string[] = [];
+    const groups: RootGroup[] = [];
     for (const { root, recursive: subtree } of selection.roots) {
       const listing = await side.client.listVersionTree({ root, recursive: subtree }, call);
       if (!listing.exists) {
@@ -45,13 +63,43 @@ export async function takeSnapshots(options: TakeSnapshotsOptions): Promise<stri
       }
       const names = listing.filesystems.map((fs) => fs.name).filter((fs) => isAtOrBelow(fs, root));
       const selected = names.filter((fs) => selection.selects(fs));
-      if (subtree && selected.length === names.length && selected.length > 0) recursive.push(`${root}@${name}`);
-      else single.push(...selected.map((fs) => `${fs}@${name}`));
+      if (selected.length > 0) groups.push({ root, whole: subtree && selected.length === names.length, filesystems: selected });
     }
-    if (recursive.length === 0 && single.length === 0) return undefined;
-    if (recursive.length > 0) await side.client.snapshot({ snapshots: recursive, recursive: true }, call);
-    if (single.length > 0) await side.client.snapshot({ snapshots: single, recursive: false }, call);
-    logger.info({ snapshot: name, recursive, filesystems: single.map((full) => full.slice(0, full.indexOf('@'))) }, 'snapshots taken');
+    const filesystems = groups.flatMap((group) => group.filesystems);
+    if (filesystems.length === 0) return undefined;
+    const only = groups.length === 1 ? groups[0] : undefined;
+    let method: SnapshotMethod;
+    let reason: string | undefined;
+    if (only?.whole === true) {
+      await snapshot([`${only.root}@${name}`], true);
+      method = 'recursive';
+    } else {
+      const taken = await snapshot(
+        filesystems.map((fs) => `${fs}@${name}`),
+        false,
+        true,
+      );
+      if (taken.taken !== false) {
+        method = 'one-call';
+        // A peer that does not say took them in one call (the request's promise).
+        if (taken.atomic === false) reason = taken.reason;
+      } else {
+        method = 'per-root';
+        reason = taken.reason ?? 'zfs cannot take several snapshot names in one call';
+        for (const group of groups) {
+          if (group.whole) await snapshot([`${group.root}@${name}`], true);
+          else
+            await snapshot(
+              group.filesystems.map((fs) => `${fs}@${name}`),
+              false,
+            );
+        }
+      }
+    }
+    const atomic = method !== 'per-root' && reason === undefined;
+    const fields = { snapshot: name, method, atomic, roots: groups.map((group) => group.root), filesystems: filesystems.length };
+    if (atomic) logger.info(fields, 'snapshots taken');
+    else logger.warn({ ...fields, reason }, 'snapshots taken, not atomic across the job');
     return name;
   } finally {
     await side.close();
