@@ -9,11 +9,15 @@
  *  - failing that, one call per filter root (`-r` for a whole subtree, else each filesystem in
  *    turn): not atomic across the job, and the log says so and why. `-r` on a common ancestor
  *    would snapshot filesystems the job does not select, so it is never used for that.
+ * A filter that is one whole subtree by its rules alone (one `ROOT<: true`, nothing excluded
+ * below) is snapshot without listing the tree first: the listing grows with the snapshots kept
+ * and would cost several times the snapshot itself (docs/benchmarks.md).
  * The log line "snapshots taken" names the way (`method`) and whether it was `atomic`.
  */
 import type { Logger } from 'pino';
 import type { FilesystemFilterRule, SnapshottingConfig } from '../config/types.js';
 import type { EndpointOpener } from '../replication/endpoint/open.js';
+import { describeError } from '../replication/job/errors.js';
 import { isAtOrBelow } from '../replication/zfs/names.js';
 import { JobDefinitionError } from './errors.js';
 import { selectionOf } from './selection.js';
@@ -54,6 +58,18 @@ export async function takeSnapshots(options: TakeSnapshotsOptions): Promise<stri
   const snapshot = (names: string[], recursive: boolean, atomicOnly = false) =>
     side.client.snapshot({ snapshots: names, recursive, ...(atomicOnly ? { atomicOnly: true } : {}) }, call);
   try {
+    const subtree = wholeSubtreeOf(options.filesystems);
+    if (subtree !== undefined) {
+      try {
+        await snapshot([`${subtree}@${name}`], true);
+      } catch (error) {
+        if (describeError(error).code !== 'ZFS_DATASET_NOT_FOUND') throw error;
+        logger.warn({ filesystem: subtree }, 'filter root does not exist: nothing to snapshot there');
+        return undefined;
+      }
+      logger.info({ snapshot: name, method: 'recursive', atomic: true, roots: [subtree] }, 'snapshots taken');
+      return name;
+    }
     const groups: RootGroup[] = [];
     for (const { root, recursive: subtree } of selection.roots) {
       const listing = await side.client.listVersionTree({ root, recursive: subtree }, call);
@@ -104,4 +120,16 @@ export async function takeSnapshots(options: TakeSnapshotsOptions): Promise<stri
   } finally {
     await side.close();
   }
+}
+
+/**
+ * The root when the rules select exactly one whole subtree whatever exists below it: one
+ * `ROOT<: true` and no rule at or below ROOT that excludes (rules above it cannot win there).
+ */
+export function wholeSubtreeOf(rules: readonly FilesystemFilterRule[]): string | undefined {
+  const roots = selectionOf(rules).roots;
+  const root = roots[0]?.root;
+  if (roots.length !== 1 || root === undefined || root === '') return undefined;
+  if (!rules.some((rule) => rule.include && rule.subtree && rule.path === root)) return undefined;
+  return rules.some((rule) => !rule.include && isAtOrBelow(rule.path, root)) ? undefined : root;
 }

@@ -18,7 +18,8 @@ import { listenersOf } from '../../daemon/job-plan.js';
 import { SnapInvocation } from '../../daemon/snap-invocation.js';
 import { EndpointOpener } from '../../replication/endpoint/open.js';
 import type { JobConfig, PushJob, SnapJob, SnapshottingConfig } from '../../config/types.js';
-import { daemonConfig, pushToSink, sink, snapJob } from '../helpers/daemon-config.js';
+import { daemonConfig, pushToSink, rules, sink, snapJob } from '../helpers/daemon-config.js';
+import { wholeSubtreeOf } from '../../daemon/take-snapshots.js';
 import { memoryLogger, type LogRecord } from '../helpers/zfs-logger.js';
 import { createDataset, listSnapshots, snapshot, usePool, zfs } from '../helpers/zfs-pool.js';
 
@@ -82,17 +83,52 @@ describe('snapshotting', () => {
     await createDataset(`${root}/a/deep`);
     await createDataset(`${root}/b`);
     const { logger, records } = memoryLogger('info');
-    const result = await new SnapInvocation({ job: snapJob('s1', { [`${root}<`]: true }, 'auto_'), opener: new EndpointOpener({ logger }), logger, trigger: 'run' })
-      .result;
+    const result = await new SnapInvocation({
+      job: snapJob('s1', { [`${root}<`]: true }, 'auto_'),
+      opener: new EndpointOpener({ logger }),
+      logger,
+      trigger: 'run',
+    }).result;
     assert.equal(result.outcome, 'ok', JSON.stringify(result));
     const [name] = await prefixed(root, 'auto_');
     assert.ok(name !== undefined);
     const txgs = await Promise.all([root, `${root}/a`, `${root}/a/deep`, `${root}/b`].map((fs) => createtxgOf(`${fs}@${name}`)));
     assert.equal(new Set(txgs).size, 1, `one createtxg across the job: ${txgs.join(' ')}`);
     assert.deepEqual(
-      taken(records).map((r) => [r.method, r.atomic, r.filesystems]),
-      [['recursive', true, 4]],
+      taken(records).map((r) => [r.method, r.atomic]),
+      [['recursive', true]],
     );
+
+    // The same subtree with one filesystem excluded: never `-r` (it would take the excluded one too).
+    const part = await new SnapInvocation({
+      job: snapJob('s1', { [`${root}<`]: true, [`${root}/a/deep`]: false }, 'part_'),
+      opener: new EndpointOpener({ logger }),
+      logger,
+      trigger: 'run',
+    }).result;
+    assert.equal(part.outcome, 'ok', JSON.stringify(part));
+    assert.equal((await prefixed(`${root}/a/deep`, 'part_')).length, 0, 'the excluded filesystem has no snapshot');
+    assert.equal((await prefixed(`${root}/b`, 'part_')).length, 1);
+
+    // A missing root: said, not failed.
+    const missing = await new SnapInvocation({
+      job: snapJob('s1', { [`${root}/nope<`]: true }, 'gone_'),
+      opener: new EndpointOpener({ logger }),
+      logger,
+      trigger: 'run',
+    }).result;
+    assert.equal(missing.outcome, 'ok', JSON.stringify(missing));
+    assert.ok(records.some((r) => r.msg === 'filter root does not exist: nothing to snapshot there' && r.filesystem === `${root}/nope`));
+  });
+
+  test('which filters are one whole subtree by their rules alone', () => {
+    assert.equal(wholeSubtreeOf(rules({ 'tank/a<': true })), 'tank/a');
+    assert.equal(wholeSubtreeOf(rules({ 'tank/a<': true, 'tank/a/b<': true, 'tank/a/c': true })), 'tank/a');
+    assert.equal(wholeSubtreeOf(rules({ 'tank<': false, 'tank/a<': true })), 'tank/a', 'a rule above the root cannot win below it');
+    assert.equal(wholeSubtreeOf(rules({ 'tank/a<': true, 'tank/a/b': false })), undefined);
+    assert.equal(wholeSubtreeOf(rules({ 'tank/a<': true, 'tank/b<': true })), undefined, 'two roots');
+    assert.equal(wholeSubtreeOf(rules({ 'tank/a': true })), undefined, 'one filesystem, not a subtree');
+    assert.equal(wholeSubtreeOf(rules({ '<': true })), undefined);
   });
 
   test('a selection that is not one subtree: all names in one call where zfs takes several, else per root, logged as not atomic with why', async () => {
@@ -128,7 +164,11 @@ describe('snapshotting', () => {
   test('periodic every 2 s: prefix + timestamp in the chosen format and zone, on the interval', async () => {
     const root = await createDataset(src.pool.dataset('periodic1'));
     const { logger } = memoryLogger('info');
-    const job = snapJobWith('p1', { [root]: true }, { type: 'periodic', prefix: 'every2_', intervalMs: 2000, timestampFormat: 'dense', timestampLocation: 'Asia/Kathmandu' });
+    const job = snapJobWith(
+      'p1',
+      { [root]: true },
+      { type: 'periodic', prefix: 'every2_', intervalMs: 2000, timestampFormat: 'dense', timestampLocation: 'Asia/Kathmandu' },
+    );
     const names = await runDaemon([job], logger, () =>
       until('three snapshots', async () => {
         const names = await prefixed(root, 'every2_');
