@@ -18,7 +18,7 @@ import { createPool, destroyAllPools } from './replication/pools.js';
 import { fixed, median, table } from './lib/stats.js';
 
 const FILESYSTEMS = 51;
-const ROUNDS = Number(process.env.ZFERRY_BENCH_ROUNDS ?? 15);
+const ROUNDS = Number(process.env.ZFERRY_BENCH_ROUNDS ?? 30);
 /** The ratio the issue aims for. */
 const TARGET_RATIO = 1.2;
 
