@@ -43,9 +43,26 @@ interface RootGroup {
 /** How the snapshots were taken: `recursive` and `one-call` are atomic, `per-root` is not. */
 export type SnapshotMethod = 'recursive' | 'one-call' | 'per-root';
 
+/**
+ * Hooks around the one snapshot call, per filesystem (daemon/hooks.ts of the hooks work has
+ * this shape): `before` resolves with the filesystems a fatal pre hook leaves out; `after` runs
+ * also when the call failed. A job with hooks has its tree listed even when the filter is one
+ * whole subtree (the hooks are per filesystem): pass them only where the job has some.
+ */
+export interface SnapshotStepHooks {
+  before(filesystems: readonly string[], snapshot: string): Promise<Set<string>>;
+  after(filesystems: readonly string[], snapshot: string, outcome: 'ok' | 'failed'): Promise<void>;
+}
+
+type SnapshotCall = (
+  names: string[],
+  recursive: boolean,
+  atomicOnly?: boolean,
+) => Promise<{ taken?: boolean | undefined; atomic?: boolean | undefined; reason?: string | undefined }>;
+
 /** Takes the snapshots; resolves with their short name (undefined: nothing selected exists). */
-export async function takeSnapshots(options: TakeSnapshotsOptions): Promise<string | undefined> {
-  const { snapshotting, logger } = options;
+export async function takeSnapshots(options: TakeSnapshotsOptions & { hooks?: SnapshotStepHooks }): Promise<string | undefined> {
+  const { snapshotting, logger, hooks } = options;
   const name = daemonSnapshotName(snapshotting.prefix, options.at, snapshotting.timestampFormat, snapshotting.timestampLocation);
   const selection = selectionOf(options.filesystems);
   if (selection.roots.some((root) => root.root === '')) {
@@ -55,10 +72,10 @@ export async function takeSnapshots(options: TakeSnapshotsOptions): Promise<stri
   if (first === undefined) return undefined;
   const side = options.opener.open({ kind: 'local', dataset: first });
   const call = { signal: options.signal };
-  const snapshot = (names: string[], recursive: boolean, atomicOnly = false) =>
+  const snapshot: SnapshotCall = (names, recursive, atomicOnly = false) =>
     side.client.snapshot({ snapshots: names, recursive, ...(atomicOnly ? { atomicOnly: true } : {}) }, call);
   try {
-    const subtree = wholeSubtreeOf(options.filesystems);
+    const subtree = hooks === undefined ? wholeSubtreeOf(options.filesystems) : undefined;
     if (subtree !== undefined) {
       try {
         await snapshot([`${subtree}@${name}`], true);
@@ -70,7 +87,7 @@ export async function takeSnapshots(options: TakeSnapshotsOptions): Promise<stri
       logger.info({ snapshot: name, method: 'recursive', atomic: true, roots: [subtree] }, 'snapshots taken');
       return name;
     }
-    const groups: RootGroup[] = [];
+    let groups: RootGroup[] = [];
     for (const { root, recursive: subtree } of selection.roots) {
       const listing = await side.client.listVersionTree({ root, recursive: subtree }, call);
       if (!listing.exists) {
@@ -81,45 +98,59 @@ export async function takeSnapshots(options: TakeSnapshotsOptions): Promise<stri
       const selected = names.filter((fs) => selection.selects(fs));
       if (selected.length > 0) groups.push({ root, whole: subtree && selected.length === names.length, filesystems: selected });
     }
+    if (hooks !== undefined && groups.length > 0) {
+      const skipped = await hooks.before(
+        groups.flatMap((group) => group.filesystems),
+        name,
+      );
+      // A filesystem a pre hook left out breaks its subtree: the rest is named one by one.
+      groups = groups
+        .map((group) =>
+          group.filesystems.some((fs) => skipped.has(fs)) ? { ...group, whole: false, filesystems: group.filesystems.filter((fs) => !skipped.has(fs)) } : group,
+        )
+        .filter((group) => group.filesystems.length > 0);
+    }
     const filesystems = groups.flatMap((group) => group.filesystems);
     if (filesystems.length === 0) return undefined;
-    const only = groups.length === 1 ? groups[0] : undefined;
-    let method: SnapshotMethod;
-    let reason: string | undefined;
-    if (only?.whole === true) {
-      await snapshot([`${only.root}@${name}`], true);
-      method = 'recursive';
-    } else {
-      const taken = await snapshot(
-        filesystems.map((fs) => `${fs}@${name}`),
-        false,
-        true,
-      );
-      if (taken.taken !== false) {
-        method = 'one-call';
-        // A peer that does not say took them in one call (the request's promise).
-        if (taken.atomic === false) reason = taken.reason;
-      } else {
-        method = 'per-root';
-        reason = taken.reason ?? 'zfs cannot take several snapshot names in one call';
-        for (const group of groups) {
-          if (group.whole) await snapshot([`${group.root}@${name}`], true);
-          else
-            await snapshot(
-              group.filesystems.map((fs) => `${fs}@${name}`),
-              false,
-            );
-        }
-      }
+    let outcome: 'ok' | 'failed' = 'failed';
+    try {
+      const { method, reason } = await takeGrouped(snapshot, groups, name);
+      outcome = 'ok';
+      const atomic = method !== 'per-root' && reason === undefined;
+      const fields = { snapshot: name, method, atomic, roots: groups.map((group) => group.root), filesystems: filesystems.length };
+      if (atomic) logger.info(fields, 'snapshots taken');
+      else logger.warn({ ...fields, reason }, 'snapshots taken, not atomic across the job');
+    } finally {
+      await hooks?.after(filesystems, name, outcome);
     }
-    const atomic = method !== 'per-root' && reason === undefined;
-    const fields = { snapshot: name, method, atomic, roots: groups.map((group) => group.root), filesystems: filesystems.length };
-    if (atomic) logger.info(fields, 'snapshots taken');
-    else logger.warn({ ...fields, reason }, 'snapshots taken, not atomic across the job');
     return name;
   } finally {
     await side.close();
   }
+}
+
+/** The listed selection in one call where possible (see the head of this file), else per root. */
+async function takeGrouped(snapshot: SnapshotCall, groups: readonly RootGroup[], name: string): Promise<{ method: SnapshotMethod; reason?: string }> {
+  const only = groups.length === 1 ? groups[0] : undefined;
+  if (only?.whole === true) {
+    await snapshot([`${only.root}@${name}`], true);
+    return { method: 'recursive' };
+  }
+  const all = groups.flatMap((group) => group.filesystems.map((fs) => `${fs}@${name}`));
+  const taken = await snapshot(all, false, true);
+  if (taken.taken !== false) {
+    // A peer that does not say took them in one call (the request's promise).
+    return taken.atomic === false ? { method: 'one-call', reason: taken.reason ?? 'not in one call' } : { method: 'one-call' };
+  }
+  for (const group of groups) {
+    if (group.whole) await snapshot([`${group.root}@${name}`], true);
+    else
+      await snapshot(
+        group.filesystems.map((fs) => `${fs}@${name}`),
+        false,
+      );
+  }
+  return { method: 'per-root', reason: taken.reason ?? 'zfs cannot take several snapshot names in one call' };
 }
 
 /**

@@ -19,7 +19,7 @@ import { SnapInvocation } from '../../daemon/snap-invocation.js';
 import { EndpointOpener } from '../../replication/endpoint/open.js';
 import type { JobConfig, PushJob, SnapJob, SnapshottingConfig } from '../../config/types.js';
 import { daemonConfig, pushToSink, rules, sink, snapJob } from '../helpers/daemon-config.js';
-import { wholeSubtreeOf } from '../../daemon/take-snapshots.js';
+import { takeSnapshots, wholeSubtreeOf } from '../../daemon/take-snapshots.js';
 import { memoryLogger, type LogRecord } from '../helpers/zfs-logger.js';
 import { createDataset, listSnapshots, snapshot, usePool, zfs } from '../helpers/zfs-pool.js';
 
@@ -119,6 +119,40 @@ describe('snapshotting', () => {
     }).result;
     assert.equal(missing.outcome, 'ok', JSON.stringify(missing));
     assert.ok(records.some((r) => r.msg === 'filter root does not exist: nothing to snapshot there' && r.filesystem === `${root}/nope`));
+  });
+
+  test('hooks around the one call: a filesystem a pre hook leaves out is not snapshot (its subtree no longer whole), post hooks see the rest', async () => {
+    const root = await createDataset(src.pool.dataset('hooked1'));
+    await createDataset(`${root}/a`);
+    await createDataset(`${root}/b`);
+    const { logger } = memoryLogger('info');
+    const seen: Array<[string, readonly string[], string?]> = [];
+    const name = await takeSnapshots({
+      job: 'h',
+      filesystems: rules({ [`${root}<`]: true }),
+      snapshotting: { type: 'periodic', prefix: 'hk_', intervalMs: 60_000, timestampFormat: 'dense' },
+      opener: new EndpointOpener({ logger }),
+      logger,
+      at: new Date(),
+      signal: new AbortController().signal,
+      hooks: {
+        before: (filesystems) => {
+          seen.push(['before', [...filesystems]]);
+          return Promise.resolve(new Set([`${root}/b`]));
+        },
+        after: (filesystems, _snapshot, outcome) => {
+          seen.push(['after', [...filesystems], outcome]);
+          return Promise.resolve();
+        },
+      },
+    });
+    assert.ok(name !== undefined);
+    assert.deepEqual(seen, [
+      ['before', [root, `${root}/a`, `${root}/b`]],
+      ['after', [root, `${root}/a`], 'ok'],
+    ]);
+    assert.equal((await prefixed(`${root}/b`, 'hk_')).length, 0, 'left out by its pre hook');
+    assert.equal((await prefixed(`${root}/a`, 'hk_')).length, 1);
   });
 
   test('which filters are one whole subtree by their rules alone', () => {
