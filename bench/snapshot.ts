@@ -99,7 +99,7 @@ function onSignal(signal: NodeJS.Signals): void {
 process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
 
-main()
+void main()
   .then(
     (code) => code,
     (error: unknown) => {

@@ -29,7 +29,7 @@ const DENSE = /^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})_(\d{3})$/;
 function denseTime(timestamp: string): number {
   const m = DENSE.exec(timestamp);
   assert.ok(m, `not a dense timestamp: ${timestamp}`);
-  const [, y, mo, d, h, mi, s, ms] = m.map(Number) as number[];
+  const [, y, mo, d, h, mi, s, ms] = m.map(Number);
   return Date.UTC(y as number, (mo as number) - 1, d, h, mi, s, ms);
 }
 
@@ -181,10 +181,10 @@ describe('snapshotting', () => {
     assert.ok(line !== undefined, 'the step says how it snapshot');
     assert.equal(line.filesystems, 3);
     // What the local zfs takes decides the way; either way the log tells the truth about it.
-    const multi = (await zfs('snapshot', `${root}/a@probe1`, `${other}@probe1`).then(
+    const multi = await zfs('snapshot', `${root}/a@probe1`, `${other}@probe1`).then(
       () => true,
       () => false,
-    )) as boolean;
+    );
     if (multi) {
       assert.deepEqual([line.method, line.atomic], ['one-call', true]);
       assert.equal(new Set(txgs).size, 1, `one createtxg across the job: ${txgs.join(' ')}`);
