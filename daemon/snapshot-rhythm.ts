@@ -14,10 +14,11 @@ import { selectionOf } from './selection.js';
 
 /**
  * The interval of the job's periodic snapshotting when its schedule is that snapshotting's
- * (snap jobs; push jobs without an `interval` of their own); otherwise undefined.
+ * (snap jobs; source jobs where the daemon schedules them; push jobs without an `interval` of
+ * their own); otherwise undefined.
  */
 export function snapshotRhythmOf(job: JobConfig): number | undefined {
-  if (job.type !== 'snap' && job.type !== 'push') return undefined;
+  if (job.type !== 'snap' && job.type !== 'push' && job.type !== 'source') return undefined;
   if (job.snapshotting.type !== 'periodic') return undefined;
   if (job.type === 'push' && !(job.schedule.kind === 'interval' && job.schedule.everyMs === job.snapshotting.intervalMs)) return undefined;
   return job.snapshotting.intervalMs;

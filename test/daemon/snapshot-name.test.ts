@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { daemonSnapshotName, snapshotTimestamp } from '../../daemon/snapshot-name.js';
 import { firstSnapshotAt, snapshotRhythmOf } from '../../daemon/snapshot-rhythm.js';
-import { pushToSink, snapJob } from '../helpers/daemon-config.js';
+import { pushToSink, sink, snapJob, source } from '../helpers/daemon-config.js';
 import { SHORT_NAME_PATTERN } from '../../replication/zfs/names.js';
 
 const AT = new Date(Date.UTC(2026, 11, 3, 13, 45, 7, 89));
@@ -55,4 +55,6 @@ test('which jobs keep the rhythm: snap periodic, push whose schedule is its peri
     'its own interval: snapshots at each replication',
   );
   assert.equal(snapshotRhythmOf(pushToSink('p', { tank: true }, 'l', 'c')), undefined, 'manual');
+  assert.equal(snapshotRhythmOf({ ...source('s', 'l', { tank: true }), snapshotting }), 600_000, 'a source, where the daemon schedules it');
+  assert.equal(snapshotRhythmOf(sink('k', 'l', 'backup')), undefined);
 });
