@@ -267,6 +267,32 @@ describe('snapshotting', () => {
     }
   });
 
+  test('a push on its periodic snapshotting replicates right after each snapshot, in the daemon', async () => {
+    const root = await createDataset(src.pool.dataset('pushp1'));
+    await createDataset(`${root}/a`);
+    await snapshot(`${root}@by_hand`, { recursive: true });
+    const sinkRoot = await createDataset(dst.pool.dataset('pushp1sink'), { properties: { mountpoint: 'none' } });
+    const snapshotting: SnapshottingConfig = { type: 'periodic', prefix: 'pp_', intervalMs: 2000, timestampFormat: 'dense' };
+    const jobs: JobConfig[] = [
+      sink('sink', 'pp', sinkRoot),
+      pushToSink('pushp1', { [`${root}<`]: true }, 'pp', 'c', { snapshotting, schedule: { kind: 'interval', everyMs: 2000 } }),
+    ];
+    const { logger } = memoryLogger('info');
+    const target = `${sinkRoot}/c/${root}`;
+    const sent = await runDaemon(jobs, logger, () =>
+      until('two replicated snapshots', async () => {
+        const names = await listSnapshots(`${target}/a`).catch(() => []);
+        return names.length >= 2 ? names.map((s) => s.name) : undefined;
+      }),
+    );
+    assert.ok(
+      sent.every((name) => name.startsWith('pp_')),
+      `only its own: ${sent.join(' ')}`,
+    );
+    const home = await prefixed(`${root}/a`, 'pp_');
+    assert.deepEqual(sent, home.slice(0, sent.length), 'each snapshot it took, in order');
+  });
+
   test('a push with a prefix replicates its own snapshots, not the ones made by hand (zrepl#403), unless snapshots.include names them', async () => {
     const root = await createDataset(src.pool.dataset('own1'));
     await snapshot(`${root}@by_hand`);
