@@ -324,7 +324,9 @@ const policy = {
       expecting('a map with include and exclude'),
     )
     .prefault({})
-    .describe('zferry: which snapshots to send, by their name after @ (empty include = all; exclude wins)'),
+    .describe(
+      'zferry: which snapshots the job owns (sends, prunes) besides those named with its snapshotting prefix, by their name after @ (no prefix and empty include = all; exclude wins)',
+    ),
 };
 
 const schedule = {
