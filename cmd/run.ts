@@ -77,8 +77,9 @@ function report(name: string, result: InvocationResult, json: boolean): void {
   const lines: string[] = [];
   for (const summary of result.summaries) lines.push(...humanSummary(summary));
   for (const error of result.runErrors) lines.push(`${error.source} -> ${error.target}: failed [${error.code}]: ${error.message}`);
-  if (result.summaries.length === 0 && result.runErrors.length === 0 && result.error !== undefined)
-    lines.push(`failed [${result.error.code}]: ${result.error.message}`);
+  // The invocation's own error when no run or filesystem line above says it (a snapshot hook's, or nothing ran).
+  const told = result.runErrors.length > 0 || result.summaries.some((summary) => summary.outcome === 'failed');
+  if (result.error !== undefined && !told) lines.push(`failed [${result.error.code}]: ${result.error.message}`);
   if (result.attempts > 1) lines.push(`(${result.attempts} attempts)`);
   if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
 }

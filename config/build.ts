@@ -6,11 +6,13 @@
 import { parseDuration } from './duration.js';
 import { parseFilterKey } from './filesystem-filter.js';
 import type { KeyPath } from './key-path.js';
-import type { ParsedConfig, ParsedJob } from './schema.js';
+import { HOOK_TYPES, type ParsedConfig, type ParsedJob } from './schema.js';
 import type {
   Config,
   ConnectConfig,
   FilesystemFilterRule,
+  HookConfig,
+  HookType,
   JobConfig,
   LoggingOutlet,
   PruningConfig,
@@ -56,7 +58,31 @@ function policy(job: Parsed<'push'> | Parsed<'pull'>): ReplicationPolicy {
   };
 }
 
-function snapshotting(value: Parsed<'snap'>['snapshotting'] | undefined): SnapshottingConfig {
+type ParsedHooks = NonNullable<Parsed<'push'>['hooks']>;
+
+/** `at`: where the hooks list is (jobs[i].hooks or jobs[i].snapshotting.hooks). */
+function hooks(value: ParsedHooks | undefined, place: keyof typeof HOOK_TYPES, at: KeyPath, position: PositionOf): { hooks?: HookConfig[] } {
+  if (value === undefined) return {};
+  return {
+    hooks: value.map((hook, index) => {
+      const where = [...at, index];
+      const when: HookType[] = hook.when === undefined ? [...HOOK_TYPES[place]] : typeof hook.when === 'string' ? [hook.when] : [...new Set(hook.when)];
+      return {
+        type: hook.type,
+        path: hook.path,
+        args: hook.args,
+        timeoutMs: parseDuration(hook.timeout),
+        errIsFatal: hook.err_is_fatal,
+        ...(hook.filesystems === undefined ? {} : { filesystems: filters(hook.filesystems, where, position) }),
+        when,
+        position: position(where, 'value'),
+      };
+    }),
+  };
+}
+
+function snapshotting(value: Parsed<'snap'>['snapshotting'] | undefined, at: KeyPath, position: PositionOf): SnapshottingConfig {
+  const withHooks = (list: ParsedHooks | undefined) => hooks(list, 'snapshotting', [...at, 'snapshotting', 'hooks'], position);
   switch (value?.type) {
     case undefined:
     case 'manual':
@@ -68,6 +94,7 @@ function snapshotting(value: Parsed<'snap'>['snapshotting'] | undefined): Snapsh
         intervalMs: parseDuration(value.interval),
         timestampFormat: value.timestamp_format,
         ...location(value.timestamp_location),
+        ...withHooks(value.hooks),
       };
     case 'cron':
       return {
@@ -77,6 +104,7 @@ function snapshotting(value: Parsed<'snap'>['snapshotting'] | undefined): Snapsh
         timestampFormat: value.timestamp_format,
         ...(value.time_zone === undefined ? {} : { timeZone: value.time_zone }),
         ...location(value.timestamp_location),
+        ...withHooks(value.hooks),
       };
   }
 }
@@ -140,7 +168,7 @@ function job(parsed: ParsedJob, index: number, position: PositionOf): JobConfig 
   const withPruning = (value: PruningConfig | undefined) => (value === undefined ? {} : { pruning: value });
   switch (parsed.type) {
     case 'push': {
-      const snapshots = snapshotting(parsed.snapshotting);
+      const snapshots = snapshotting(parsed.snapshotting, at, position);
       return {
         ...base,
         type: 'push',
@@ -152,6 +180,7 @@ function job(parsed: ParsedJob, index: number, position: PositionOf): JobConfig 
         snapshotting: snapshots,
         ...withPruning(pruning(parsed.pruning)),
         replication: policy(parsed),
+        ...hooks(parsed.hooks, 'job', [...at, 'hooks'], position),
       };
     }
     case 'pull':
@@ -165,6 +194,7 @@ function job(parsed: ParsedJob, index: number, position: PositionOf): JobConfig 
         schedule: schedule(parsed, { type: 'manual' }),
         ...withPruning(pruning(parsed.pruning)),
         replication: policy(parsed),
+        ...hooks(parsed.hooks, 'job', [...at, 'hooks'], position),
       };
     case 'sink':
       return {
@@ -180,7 +210,7 @@ function job(parsed: ParsedJob, index: number, position: PositionOf): JobConfig 
         type: 'source',
         serve: { type: 'local', listenerName: parsed.serve.listener_name },
         filesystems: filters(parsed.filesystems, at, position),
-        snapshotting: snapshotting(parsed.snapshotting),
+        snapshotting: snapshotting(parsed.snapshotting, at, position),
         send: sendOptions(parsed.send),
       };
     case 'snap':
@@ -188,7 +218,7 @@ function job(parsed: ParsedJob, index: number, position: PositionOf): JobConfig 
         ...base,
         type: 'snap',
         filesystems: filters(parsed.filesystems, at, position),
-        snapshotting: snapshotting(parsed.snapshotting),
+        snapshotting: snapshotting(parsed.snapshotting, at, position),
         ...withPruning(pruning(parsed.pruning)),
       };
   }

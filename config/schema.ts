@@ -17,6 +17,8 @@ import { DEFAULT_CONTROL_SOCKPATH, DEFAULT_STATE_DIR } from './types.js';
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_INITIAL_REPLICATION = 'most_recent';
 export const DEFAULT_TIMESTAMP_FORMAT = 'dense';
+/** zrepl's default hook timeout. */
+export const DEFAULT_HOOK_TIMEOUT = '30s';
 
 function refuse(problem: (value: string) => string | undefined) {
   return (value: string, ctx: z.RefinementCtx): void => {
@@ -212,6 +214,43 @@ function filesystemsSchema(whyRequired: string) {
     );
 }
 
+// ---------------------------------------------------------------- hooks
+
+/** The hook types each place runs (a hook without `when` runs at both). */
+export const HOOK_TYPES = { snapshotting: ['pre_snapshot', 'post_snapshot'], job: ['pre_replication', 'post_replication'] } as const;
+
+function hooksSchema(place: keyof typeof HOOK_TYPES) {
+  const types = HOOK_TYPES[place];
+  const when = z.enum(types, expecting('a hook type', `one of ${oneOf(types)}`));
+  const command = z
+    .strictObject({
+      type: z.literal('command'),
+      path: absolutePath('a command hook needs the absolute path of what it runs'),
+      args: list(text('an argument (a string: quote numbers)'), 'a list of arguments')
+        .default([])
+        .describe('zferry: arguments passed to the command (no shell)'),
+      timeout: duration().default(DEFAULT_HOOK_TIMEOUT).describe('the hook and everything it started are killed after this long'),
+      err_is_fatal: bool()
+        .default(false)
+        .describe(
+          place === 'snapshotting'
+            ? 'a failed pre_snapshot hook skips the snapshot of its filesystem'
+            : 'a failed pre_replication hook skips the replication of its root',
+        ),
+      filesystems: filesystemsSchema('').optional().describe("run only for the filesystems this filter selects (default: all of the job's)"),
+      when: z
+        .union([when, list(when, `a list of hook types (${oneOf(types)})`).min(1)], expecting(`a hook type or a list of them (${oneOf(types)})`))
+        .optional()
+        .describe(`zferry: ${oneOf(types)} or both (the default)`),
+    })
+    .describe(
+      place === 'snapshotting'
+        ? "runs before and after each filesystem's snapshot; sees ZFERRY_HOOKTYPE, ZFERRY_JOB, ZFERRY_FS, ZFERRY_SNAPNAME (and zrepl's ZREPL_* names)"
+        : 'zferry: runs before and after each replication run; post_replication sees ZFERRY_OUTCOME and ZFERRY_SUMMARY, and the JSON summary on stdin',
+    );
+  return list(z.discriminatedUnion('type', [command], expecting('a hook (a map with type: command)')), 'a list of hooks');
+}
+
 // ---------------------------------------------------------------- snapshotting, pruning
 
 const prefix = text('a snapshot name prefix like zferry_', 'snapshots are named PREFIX + timestamp').superRefine(
@@ -237,6 +276,7 @@ function snapshottingSchema(whyRequired?: string) {
         interval: duration('periodic snapshotting needs an interval like 10m'),
         timestamp_format: timestampFormat,
         timestamp_location: timestampLocation.optional(),
+        hooks: hooksSchema('snapshotting').optional(),
       }),
       z.strictObject({
         type: z.literal('cron'),
@@ -245,6 +285,7 @@ function snapshottingSchema(whyRequired?: string) {
         time_zone: timeZone.optional(),
         timestamp_format: timestampFormat,
         timestamp_location: timestampLocation.optional(),
+        hooks: hooksSchema('snapshotting').optional(),
       }),
     ],
     expecting('a map with a type (manual, periodic or cron)', whyRequired),
@@ -384,6 +425,7 @@ const jobSchemas = {
       snapshotting: snapshottingSchema().optional(),
       pruning: replicationPruning.optional(),
       ...policy,
+      hooks: hooksSchema('job').optional(),
     },
     jobKeyError('push'),
   ),
@@ -400,6 +442,7 @@ const jobSchemas = {
       pruning: replicationPruning.optional(),
       recv: recvOptions.optional(),
       ...policy,
+      hooks: hooksSchema('job').optional(),
     },
     jobKeyError('pull'),
   ),

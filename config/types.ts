@@ -104,8 +104,30 @@ export interface ReplicationPolicy {
  */
 export type SnapshottingConfig =
   | { type: 'manual' }
-  | { type: 'periodic'; prefix: string; intervalMs: number; timestampFormat: string; timestampLocation?: string }
-  | { type: 'cron'; prefix: string; cron: string; timeZone?: string; timestampFormat: string; timestampLocation?: string };
+  | { type: 'periodic'; prefix: string; intervalMs: number; timestampFormat: string; timestampLocation?: string; hooks?: HookConfig[] }
+  | { type: 'cron'; prefix: string; cron: string; timeZone?: string; timestampFormat: string; timestampLocation?: string; hooks?: HookConfig[] };
+
+/** When a hook runs: around each filesystem's snapshot, or around a replication job's invocation. */
+export type HookType = 'pre_snapshot' | 'post_snapshot' | 'pre_replication' | 'post_replication';
+
+/**
+ * zrepl's `type: command` hook (`snapshotting.hooks`), and zferry's replication hooks (a push or
+ * pull job's `hooks`). docs/configuration.md describes the environment a hook sees.
+ */
+export interface HookConfig {
+  type: 'command';
+  /** Absolute path of the command, run without a shell. */
+  path: string;
+  args: string[];
+  timeoutMs: number;
+  /** A failed pre hook skips its snapshot (or replication); a failed post hook only logs. */
+  errIsFatal: boolean;
+  /** Where it runs: the filesystems (or replication roots) this filter selects; absent: all of the job's. */
+  filesystems?: FilesystemFilterRule[];
+  /** Resolved: the hook types of its place it runs at (default: both). */
+  when: HookType[];
+  position: SourcePosition;
+}
 
 /** zrepl's `pruning`, kept as parsed (rules are evaluated by replication/pruning). */
 export interface PruningConfig {
@@ -164,6 +186,8 @@ export interface PushJob extends JobBase {
   snapshotting: SnapshottingConfig;
   pruning?: PruningConfig;
   replication: ReplicationPolicy;
+  /** zferry (zrepl#394): pre_replication / post_replication hooks. */
+  hooks?: HookConfig[];
 }
 
 export interface PullJob extends JobBase {
@@ -179,6 +203,8 @@ export interface PullJob extends JobBase {
   schedule: Schedule;
   pruning?: PruningConfig;
   replication: ReplicationPolicy;
+  /** zferry (zrepl#394): pre_replication / post_replication hooks. */
+  hooks?: HookConfig[];
 }
 
 export interface SinkJob extends JobBase {

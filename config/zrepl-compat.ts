@@ -25,6 +25,10 @@ const SERVE_TYPES: Record<string, string> = {
   tls: `${SERVING}; push and pull jobs of this daemon reach a sink or source with serve type local`,
   stdinserver: `${SERVING}; a remote pull over ssh runs zferry serve --stdio instead`,
 };
+const HOOK_TYPES: Record<string, string> = {
+  'postgres-checkpoint': 'run psql -c CHECKPOINT from a command hook',
+  'mysql-lock-tables': 'lock and unlock from command hooks: pre_snapshot and post_snapshot',
+};
 const LOGGING_TYPES: Record<string, string> = {
   syslog: 'log to stdout, which zferry writes to stderr for journald, or to a file',
   tcp: 'log to stdout or to a file',
@@ -35,7 +39,6 @@ const KEYS: Record<string, Record<string, string>> = {
   global: { serve: `the stdinserver socket directory is ${SERVING}` },
   'global.logging.*': { time: 'zferry always logs the time', color: 'zferry colours human output on a terminal only' },
   'global.monitoring.*': { listen_freebind: 'not implemented' },
-  'jobs.*': { hooks: 'not implemented; run commands around zferry run JOB from system cron instead' },
   'jobs.*.connect': { dial_timeout: 'pass ssh its ConnectTimeout option: options: [ConnectTimeout=10]' },
   'jobs.*.send': {
     encrypted: 'use raw: true to send encrypted datasets as they are',
@@ -47,7 +50,6 @@ const KEYS: Record<string, Record<string, string>> = {
   },
   'jobs.*.recv': { properties: 'not implemented', placeholder: 'not implemented', bandwidth_limit: 'not implemented' },
   'jobs.*.replication': { protection: 'zferry always protects the incremental base: with holds, or with a property where holds are missing' },
-  'jobs.*.snapshotting': { hooks: 'not implemented' },
 };
 
 function unsupported(what: string, why: string): string {
@@ -126,6 +128,12 @@ export function findZreplOnly(root: unknown): ZreplOnly[] {
       const at = [...where, key];
       const byType = key === 'connect' ? typeValue(at, value, CONNECT_TYPES, 'connect') : key === 'serve' ? typeValue(at, value, SERVE_TYPES, 'serve') : [];
       found.push(...(byType.length > 0 ? byType : keysOf(at, value)));
+    }
+    const snapshotting = job.snapshotting;
+    if (isRawMap(snapshotting)) {
+      for (const { index: hook, item } of listItems(snapshotting.hooks)) {
+        found.push(...typeValue([...where, 'snapshotting', 'hooks', hook], item, HOOK_TYPES, 'hook'));
+      }
     }
   }
   return found;

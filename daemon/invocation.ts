@@ -21,6 +21,7 @@ import { errorMessage } from '../platform/errors.js';
 import { JobDefinitionError, SinkRootMissingError } from './errors.js';
 import { planReplication, type Listeners, type ReplicationPlan, type RunPlan } from './job-plan.js';
 import { ownedSnapshotGlobs } from './ownership.js';
+import { hookFailureError, runHooks, snapshotHooks } from './hooks.js';
 import { takeSnapshots } from './take-snapshots.js';
 import { backoffMs, isTransient } from './transient.js';
 
@@ -76,6 +77,8 @@ interface Slot {
   handle?: ReplicationHandle;
   summary?: JobSummary;
   error?: { code: string; message: string };
+  /** A fatal pre_replication hook failed: the run does not start (and its post hooks do not run). */
+  skippedByHook?: boolean;
 }
 
 export class Invocation {
@@ -127,7 +130,9 @@ export class Invocation {
     }
     this.#slots = plan.runs.map((run) => ({ plan: run }));
     // A push snapshots first (snapshot → replicate), once: a retry replicates what is there.
+    let hookError: { code: string; message: string } | undefined;
     if (job.type === 'push' && job.snapshotting.type !== 'manual') {
+      const hooks = snapshotHooks(job.name, job.snapshotting.hooks, { logger, signal: this.#controller.signal });
       try {
         await takeSnapshots({
           job: job.name,
@@ -137,14 +142,18 @@ export class Invocation {
           logger,
           at: new Date(this.startedAt),
           signal: this.#controller.signal,
+          // Only where the job has some: without, a whole subtree is snapshot without listing it.
+          ...(job.snapshotting.hooks !== undefined && job.snapshotting.hooks.length > 0 ? { hooks } : {}),
         });
+        hookError = hookFailureError(hooks.fatalFailures);
       } catch (error) {
         if (!this.aborted) logger.error({ err: error }, 'snapshotting failed: nothing replicated');
         return this.#ended({ error: this.aborted ? { code: 'INTERRUPTED', message: errorMessage(this.#controller.signal.reason) } : describeError(error) });
       }
     }
+    await this.#preReplicationHooks();
     const maxAttempts = Math.max(1, this.#options.maxAttempts ?? 3);
-    let pending = this.#slots;
+    let pending = this.#slots.filter((slot) => slot.skippedByHook !== true);
     for (;;) {
       this.#attempts += 1;
       await this.#attempt(plan, pending);
@@ -160,7 +169,43 @@ export class Invocation {
       if (!(await this.#pause(pause))) break;
       pending = retry;
     }
-    return this.#ended({});
+    const ended = this.#ended(hookError !== undefined ? { error: hookError } : {});
+    await this.#postReplicationHooks(ended.outcome);
+    return ended;
+  }
+
+  /** Each root's pre_replication hooks, before the first transfer; a fatal failure skips that root's run. */
+  async #preReplicationHooks(): Promise<void> {
+    const { job, logger } = this.#options;
+    if (job.hooks === undefined) return;
+    for (const slot of this.#slots) {
+      if (this.aborted) return;
+      const point = { type: 'pre_replication' as const, job: job.name, filesystem: slot.plan.source, target: slot.plan.target };
+      const ran = await runHooks(job.hooks, point, { logger, signal: this.#controller.signal });
+      if (ran.fatal === undefined) continue;
+      slot.skippedByHook = true;
+      slot.error = { code: 'HOOK_FAILED', message: `pre_replication hook ${ran.fatal.hook} ${ran.fatal.message}: ${slot.plan.source} not replicated` };
+      logger.error({ filesystem: slot.plan.source, hook: ran.fatal.hook }, 'replication skipped: a pre_replication hook failed (err_is_fatal)');
+    }
+  }
+
+  /** Each root's post_replication hooks, after the last attempt, with how its run ended (zrepl#395: mail on failure). */
+  async #postReplicationHooks(invocationOutcome: InvocationOutcome): Promise<void> {
+    const { job, logger } = this.#options;
+    if (job.hooks === undefined) return;
+    for (const slot of this.#slots) {
+      if (slot.skippedByHook === true) continue;
+      const failed = slot.error !== undefined || slot.summary?.outcome === 'failed';
+      const outcome = invocationOutcome === 'interrupted' ? 'interrupted' : failed ? 'failed' : 'ok';
+      const summary = runSummaryLine(slot, outcome);
+      const stdin = JSON.stringify({ job: job.name, source: slot.plan.source, target: slot.plan.target, outcome, error: slot.error, summary: slot.summary });
+      // Not cut short by the invocation's signal: a stopped run is what such a hook reports.
+      await runHooks(
+        job.hooks,
+        { type: 'post_replication', job: job.name, filesystem: slot.plan.source, target: slot.plan.target, outcome, summary, stdin },
+        { logger },
+      );
+    }
   }
 
   /** One attempt at `slots`: both sides opened, each root's run in turn, both sides closed. */
@@ -342,6 +387,18 @@ function logProgress(logger: Logger, event: ProgressEvent): void {
   if (result.outcome === 'failed') fsLogger.error({ ...fields, code: result.error?.code, reason: result.error?.message }, 'filesystem failed');
   else if (result.outcome === 'replicated') fsLogger.info(fields, 'filesystem replicated');
   else fsLogger.debug(fields, `filesystem ${result.outcome}`);
+}
+
+/** One line for ZFERRY_SUMMARY: the run, its outcome, its counts, its first error. */
+function runSummaryLine(slot: Slot, outcome: 'ok' | 'failed' | 'interrupted'): string {
+  const head = `${slot.plan.source} -> ${slot.plan.target}: ${outcome}`;
+  const summary = slot.summary;
+  const error = slot.error ?? firstFailure(summary);
+  const counts =
+    summary === undefined
+      ? ''
+      : `; ${summary.filesystems.length} filesystems, ${summary.filesystems.filter((fs) => fs.outcome === 'failed').length} failed, ${summary.bytes} bytes`;
+  return `${head}${counts}${error !== undefined ? `; ${error.code}: ${error.message}` : ''}`;
 }
 
 function transientFailure(slot: Slot, retryBusy: boolean): boolean {

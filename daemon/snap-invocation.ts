@@ -9,6 +9,7 @@ import { describeError } from '../replication/job/errors.js';
 import type { FilesystemStatus } from '../replication/job/types.js';
 import type { JobInvocation } from './daemon-job.js';
 import type { InvocationResult, Trigger } from './invocation.js';
+import { hookFailureError, snapshotHooks } from './hooks.js';
 import { takeSnapshots } from './take-snapshots.js';
 
 export interface SnapInvocationOptions {
@@ -61,6 +62,7 @@ export class SnapInvocation implements JobInvocation {
       ...(error !== undefined ? { error } : {}),
     });
     if (job.snapshotting.type === 'manual') return ended('ok');
+    const hooks = snapshotHooks(job.name, job.snapshotting.hooks, { logger, signal: this.#controller.signal });
     try {
       await takeSnapshots({
         job: job.name,
@@ -70,8 +72,11 @@ export class SnapInvocation implements JobInvocation {
         logger,
         at: new Date(this.startedAt),
         signal: this.#controller.signal,
+        // Only where the job has some: without, a whole subtree is snapshot without listing it.
+        ...(job.snapshotting.hooks !== undefined && job.snapshotting.hooks.length > 0 ? { hooks } : {}),
       });
-      return ended('ok');
+      const hookFailure = hookFailureError(hooks.fatalFailures);
+      return hookFailure === undefined ? ended('ok') : ended('failed', hookFailure);
     } catch (error) {
       if (this.#controller.signal.aborted) return ended('interrupted');
       logger.error({ err: error }, 'snapshotting failed');

@@ -20,6 +20,7 @@ import type { EndpointOpener } from '../replication/endpoint/open.js';
 import { describeError } from '../replication/job/errors.js';
 import { isAtOrBelow } from '../replication/zfs/names.js';
 import { JobDefinitionError } from './errors.js';
+import type { SnapshotHooks } from './hooks.js';
 import { selectionOf } from './selection.js';
 import { daemonSnapshotName } from './snapshot-name.js';
 
@@ -31,6 +32,12 @@ export interface TakeSnapshotsOptions {
   logger: Logger;
   at: Date;
   signal: AbortSignal;
+  /**
+   * Pre hooks per filesystem before the snapshot call (a fatal one leaves its filesystem out),
+   * post hooks after. Pass them only where the job has some: with hooks the tree is listed even
+   * when the filter is one whole subtree (the hooks are per filesystem).
+   */
+  hooks?: SnapshotHooks;
 }
 
 /** The selected filesystems below one filter root; `whole`: the root's entire subtree is selected. */
@@ -43,17 +50,6 @@ interface RootGroup {
 /** How the snapshots were taken: `recursive` and `one-call` are atomic, `per-root` is not. */
 export type SnapshotMethod = 'recursive' | 'one-call' | 'per-root';
 
-/**
- * Hooks around the one snapshot call, per filesystem (daemon/hooks.ts of the hooks work has
- * this shape): `before` resolves with the filesystems a fatal pre hook leaves out; `after` runs
- * also when the call failed. A job with hooks has its tree listed even when the filter is one
- * whole subtree (the hooks are per filesystem): pass them only where the job has some.
- */
-export interface SnapshotStepHooks {
-  before(filesystems: readonly string[], snapshot: string): Promise<Set<string>>;
-  after(filesystems: readonly string[], snapshot: string, outcome: 'ok' | 'failed'): Promise<void>;
-}
-
 type SnapshotCall = (
   names: string[],
   recursive: boolean,
@@ -61,7 +57,7 @@ type SnapshotCall = (
 ) => Promise<{ taken?: boolean | undefined; atomic?: boolean | undefined; reason?: string | undefined }>;
 
 /** Takes the snapshots; resolves with their short name (undefined: nothing selected exists). */
-export async function takeSnapshots(options: TakeSnapshotsOptions & { hooks?: SnapshotStepHooks }): Promise<string | undefined> {
+export async function takeSnapshots(options: TakeSnapshotsOptions): Promise<string | undefined> {
   const { snapshotting, logger, hooks } = options;
   const name = daemonSnapshotName(snapshotting.prefix, options.at, snapshotting.timestampFormat, snapshotting.timestampLocation);
   const selection = selectionOf(options.filesystems);

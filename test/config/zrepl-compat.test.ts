@@ -46,11 +46,10 @@ test("zrepl's pull over ssh+stdinserver: the connect type and replication.protec
   ]);
 });
 
-test("zrepl's source behind stdinserver: global.serve, the serve type, snapshot hooks and the bandwidth limit are named", async () => {
+test("zrepl's source behind stdinserver: global.serve, the serve type and the bandwidth limit are named; its command hook is taken", async () => {
   assert.deepEqual(await problemsOf('source-stdinserver.yml'), [
     "3:3: global.serve: unsupported: zrepl's global.serve is not supported by zferry (the stdinserver socket directory is coming with serving)",
     "10:11: jobs[0].serve.type: unsupported: zrepl's serve type 'stdinserver' is not supported by zferry (coming with serving; a remote pull over ssh runs zferry serve --stdio instead)",
-    "22:5: jobs[0].snapshotting.hooks: unsupported: zrepl's snapshotting.hooks is not supported by zferry (not implemented)",
     "26:5: jobs[0].send.bandwidth_limit: unsupported: zrepl's send.bandwidth_limit is not supported by zferry (not implemented)",
   ]);
 });
