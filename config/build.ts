@@ -93,6 +93,7 @@ function snapshotting(value: Parsed<'snap'>['snapshotting'] | undefined, at: Key
         prefix: value.prefix,
         intervalMs: parseDuration(value.interval),
         timestampFormat: value.timestamp_format,
+        ...location(value.timestamp_location),
         ...withHooks(value.hooks),
       };
     case 'cron':
@@ -102,9 +103,15 @@ function snapshotting(value: Parsed<'snap'>['snapshotting'] | undefined, at: Key
         cron: value.cron,
         timestampFormat: value.timestamp_format,
         ...(value.time_zone === undefined ? {} : { timeZone: value.time_zone }),
+        ...location(value.timestamp_location),
         ...withHooks(value.hooks),
       };
   }
+}
+
+/** UTC is the default: left out, so configs written without the key compare equal. */
+function location(value: string | undefined): { timestampLocation?: string } {
+  return value === undefined || value === 'UTC' ? {} : { timestampLocation: value };
 }
 
 /**

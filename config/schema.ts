@@ -260,6 +260,10 @@ const prefix = text('a snapshot name prefix like zferry_', 'snapshots are named 
   }),
 );
 const timestampFormat = z.enum(['dense', 'human', 'iso-8601', 'unix-seconds']).default(DEFAULT_TIMESTAMP_FORMAT);
+/** zrepl's `timestamp_location`: `UTC` (default), `Local` (the daemon's zone) or an IANA zone. */
+const timestampLocation = text('UTC, Local or a time zone like Europe/Berlin')
+  .superRefine(refuse((value) => (value === 'UTC' || value === 'Local' ? undefined : timeZoneProblem(value))))
+  .describe("the time zone of the name's timestamp: UTC (default), Local (the daemon's) or an IANA zone; iso-8601 names are always UTC");
 
 function snapshottingSchema(whyRequired?: string) {
   return z.discriminatedUnion(
@@ -271,6 +275,7 @@ function snapshottingSchema(whyRequired?: string) {
         prefix,
         interval: duration('periodic snapshotting needs an interval like 10m'),
         timestamp_format: timestampFormat,
+        timestamp_location: timestampLocation.optional(),
         hooks: hooksSchema('snapshotting').optional(),
       }),
       z.strictObject({
@@ -279,6 +284,7 @@ function snapshottingSchema(whyRequired?: string) {
         cron: cron('cron snapshotting needs a cron expression'),
         time_zone: timeZone.optional(),
         timestamp_format: timestampFormat,
+        timestamp_location: timestampLocation.optional(),
         hooks: hooksSchema('snapshotting').optional(),
       }),
     ],
@@ -359,7 +365,9 @@ const policy = {
       expecting('a map with include and exclude'),
     )
     .prefault({})
-    .describe('zferry: which snapshots to send, by their name after @ (empty include = all; exclude wins)'),
+    .describe(
+      'zferry: which snapshots the job owns (sends, prunes) besides those named with its snapshotting prefix, by their name after @ (no prefix and empty include = all; exclude wins)',
+    ),
 };
 
 const schedule = {

@@ -99,12 +99,13 @@ export interface ReplicationPolicy {
 
 /**
  * zrepl's `snapshotting`. The daemon takes snapshots for `periodic` and `cron` (built with
- * pruning); `manual` takes none: the job replicates what exists.
+ * pruning); `manual` takes none: the job replicates what exists. `timestampLocation`: the zone
+ * of the name's timestamp, `Local` or an IANA name (absent: UTC).
  */
 export type SnapshottingConfig =
   | { type: 'manual' }
-  | { type: 'periodic'; prefix: string; intervalMs: number; timestampFormat: string; hooks?: HookConfig[] }
-  | { type: 'cron'; prefix: string; cron: string; timeZone?: string; timestampFormat: string; hooks?: HookConfig[] };
+  | { type: 'periodic'; prefix: string; intervalMs: number; timestampFormat: string; timestampLocation?: string; hooks?: HookConfig[] }
+  | { type: 'cron'; prefix: string; cron: string; timeZone?: string; timestampFormat: string; timestampLocation?: string; hooks?: HookConfig[] };
 
 /** When a hook runs: around each filesystem's snapshot, or around a replication job's invocation. */
 export type HookType = 'pre_snapshot' | 'post_snapshot' | 'pre_replication' | 'post_replication';

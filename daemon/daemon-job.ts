@@ -8,7 +8,8 @@ import { FilesystemMemory } from './filesystem-memory.js';
 import type { InvocationResult, Trigger } from './invocation.js';
 import { describeSchedule } from '../config/schedule.js';
 import { scheduleOf, ticksOf } from './schedule-ticks.js';
-import { JobScheduler, type InvocationStopped, type SchedulerClock } from './scheduler.js';
+import { JobScheduler, intervalTicks, type InvocationStopped, type SchedulerClock } from './scheduler.js';
+import { firstSnapshotAt, snapshotRhythmOf } from './snapshot-rhythm.js';
 import type { FilesystemStatus } from '../replication/job/types.js';
 import type { InvocationView, JobStatusView } from './status-types.js';
 
@@ -33,6 +34,11 @@ export interface DaemonJobOptions {
   clock?: SchedulerClock;
   /** The job this one replaces (a reload changed it): its memory and counters carry over. */
   previous?: DaemonJob;
+  /**
+   * The creation (ms) of the newest snapshot carrying the job's prefix: periodic snapshotting
+   * starts in step with it (snapshot-rhythm.ts). Absent: the schedule starts at once.
+   */
+  newestSnapshotAt?: () => Promise<number | undefined>;
 }
 
 export class DaemonJob {
@@ -41,6 +47,7 @@ export class DaemonJob {
   readonly #memory: FilesystemMemory;
   readonly #scheduler: JobScheduler | undefined;
   readonly #clock: () => number;
+  readonly #newestSnapshotAt: (() => Promise<number | undefined>) | undefined;
   #current: JobInvocation | undefined;
   #last: InvocationView | undefined;
   #skippedTicks: number;
@@ -51,6 +58,7 @@ export class DaemonJob {
     this.config = config;
     this.logger = logger;
     this.#clock = options.clock?.now.bind(options.clock) ?? Date.now;
+    this.#newestSnapshotAt = options.newestSnapshotAt;
     const previous = options.previous;
     this.#memory = previous !== undefined ? previous.#memory : new FilesystemMemory();
     this.#last = previous !== undefined ? previous.#last : undefined;
@@ -91,7 +99,19 @@ export class DaemonJob {
   }
 
   begin(): void {
-    this.#scheduler?.begin();
+    const scheduler = this.#scheduler;
+    const interval = snapshotRhythmOf(this.config);
+    if (scheduler === undefined || interval === undefined || this.#newestSnapshotAt === undefined) {
+      scheduler?.begin();
+      return;
+    }
+    void this.#newestSnapshotAt().then((newest) => {
+      const now = this.#clock();
+      const first = firstSnapshotAt(newest, interval, now);
+      const fields = { newestSnapshotAt: newest === undefined ? undefined : new Date(newest).toISOString(), nextSnapshotAt: new Date(first).toISOString() };
+      this.logger.info(fields, first > now ? 'snapshotting in step with the newest snapshot' : 'snapshotting now: the last one is an interval old or more');
+      scheduler.begin({ nextTick: intervalTicks(interval, first), runAtStart: first <= now });
+    });
   }
 
   /** Runs now; false when skipped (an invocation is running). */

@@ -22,6 +22,7 @@ import { JobNameStore, rememberJobs, type RememberedJobs } from './job-names.js'
 import { InvocationStopped, type SchedulerClock } from './scheduler.js';
 import { SnapInvocation } from './snap-invocation.js';
 import { scheduleOf } from './schedule-ticks.js';
+import { newestPrefixSnapshotAt } from './snapshot-rhythm.js';
 import type { DaemonStatus } from './status-types.js';
 
 /** Jobs with more filesystems than this run without size estimates (one sender call per step). */
@@ -164,6 +165,7 @@ export class Daemon implements DaemonControl {
       start: (jobConfig, trigger, logger, known) => this.#startInvocation(jobConfig, trigger, logger, known),
       ...(this.#options.clock !== undefined ? { clock: this.#options.clock } : {}),
       ...(previous !== undefined ? { previous } : {}),
+      newestSnapshotAt: () => newestPrefixSnapshotAt(config, this.#options.opener, this.#options.logger.child({ job: config.name })),
     });
     this.#jobs.set(config.name, job);
     job.begin();

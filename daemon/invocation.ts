@@ -21,6 +21,7 @@ import { destinationOf } from './destination.js';
 import { pruneOverRun, runPruneSides } from './prune.js';
 import { SinkRootMissingError } from './errors.js';
 import { planReplication, type Listeners, type ReplicationPlan, type RunPlan } from './job-plan.js';
+import { ownedSnapshotGlobs } from './ownership.js';
 import { hookFailureError, runHooks, snapshotHooks } from './hooks.js';
 import { takeSnapshots } from './take-snapshots.js';
 import { backoffMs, isTransient } from './transient.js';
@@ -142,7 +143,8 @@ export class Invocation {
           logger,
           at: new Date(this.startedAt),
           signal: this.#controller.signal,
-          hooks,
+          // Only where the job has some: without, a whole subtree is snapshot without listing it.
+          ...(job.snapshotting.hooks !== undefined && job.snapshotting.hooks.length > 0 ? { hooks } : {}),
         });
         hookError = hookFailureError(hooks.fatalFailures);
       } catch (error) {
@@ -356,8 +358,8 @@ export function jobSpecOf(job: PushJob | PullJob, plan: ReplicationPlan, run: Ru
       initial: policy.initialReplication === 'most_recent' ? 'most-recent' : policy.initialReplication,
       onDiverged: policy.onDiverged,
       batch: policy.batch,
-      include: policy.snapshots.include,
-      exclude: policy.snapshots.exclude,
+      // Only the job's own snapshots (ownership.ts): not the ones made by hand (zrepl#403).
+      ...ownedSnapshotGlobs(job),
     },
     ...(Object.keys(sendFlags).length > 0 ? { sendFlags } : {}),
     concurrency: policy.concurrency,

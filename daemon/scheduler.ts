@@ -63,10 +63,12 @@ export class JobScheduler {
   #ended = false;
   #skippedTicks = 0;
   #lastSkippedAt: number | undefined;
+  #nextTick: NextTick | undefined;
 
   constructor(options: JobSchedulerOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    this.#nextTick = options.nextTick;
   }
 
   get nextRunAt(): number | undefined {
@@ -90,10 +92,15 @@ export class JobScheduler {
     return this.#stopping;
   }
 
-  /** Arms the first tick (and runs at once where the schedule says so). */
-  begin(): void {
+  /**
+   * Arms the first tick (and runs at once where the schedule says so). `start` replaces the
+   * schedule's ticks and whether to run at once, when they were only known later (periodic
+   * snapshotting in step with the newest snapshot: snapshot-rhythm.ts).
+   */
+  begin(start?: { nextTick: NextTick; runAtStart: boolean }): void {
     if (this.#ended) return;
-    if (this.#options.runAtStart === true) this.#fire('start');
+    if (start !== undefined) this.#nextTick = start.nextTick;
+    if ((start?.runAtStart ?? this.#options.runAtStart) === true) this.#fire('start');
     this.#arm(this.#clock.now());
   }
 
@@ -151,7 +158,7 @@ export class JobScheduler {
   /** The timer for the first tick after `after`. */
   #arm(after: number): void {
     this.#disarm();
-    const next = this.#ended ? undefined : this.#options.nextTick?.(after);
+    const next = this.#ended ? undefined : this.#nextTick?.(after);
     this.#nextRunAt = next;
     if (next === undefined) return;
     const wait = Math.min(MAX_TIMER_MS, Math.max(0, next - this.#clock.now()));

@@ -91,7 +91,8 @@ export class SnapInvocation implements JobInvocation {
       logger,
       at: new Date(this.startedAt),
       signal: this.#controller.signal,
-      hooks,
+      // Only where the job has some: without, a whole subtree is snapshot without listing it.
+      ...(snapshotting.hooks !== undefined && snapshotting.hooks.length > 0 ? { hooks } : {}),
     });
     return hookFailureError(hooks.fatalFailures);
   }

@@ -173,11 +173,20 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
     }),
   }),
   snapshot: endpoint({
-    description: 'Take snapshots atomically (one `zfs snapshot` command).',
+    description:
+      'Take snapshots atomically (one `zfs snapshot` command) where zfs takes several names in one call; otherwise one by one (or, with `atomicOnly`, none).',
     errors: endpointErrors('ZFS_DATASET_NOT_FOUND', 'ZFS_DESTINATION_EXISTS', 'ZFS_OUT_OF_SPACE', 'ZFS_DATASET_BUSY'),
     maxRequestBytes: SNAPSHOT_REQUEST_BYTES,
-    request: z.object({ snapshots: z.array(snapshotName).min(1).max(10000), recursive: z.boolean() }),
-    response: z.object({}),
+    request: z.object({
+      snapshots: z.array(snapshotName).min(1).max(10000),
+      recursive: z.boolean(),
+      atomicOnly: z.boolean().optional().describe('take none (`taken: false`) rather than one by one when one `zfs snapshot` cannot take them all'),
+    }),
+    response: z.object({
+      taken: z.boolean().optional().describe('false: `atomicOnly` and one call could not take them all; nothing was taken'),
+      atomic: z.boolean().optional().describe('whether one `zfs snapshot` call took them all'),
+      reason: z.string().max(1000).optional().describe('why not in one call'),
+    }),
   }),
   estimateSend: endpoint({
     description:

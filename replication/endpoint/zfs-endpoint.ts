@@ -167,8 +167,8 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
 
     async snapshot(req) {
       for (const name of req.snapshots) allow(name);
-      await driver.snapshot(req.snapshots, { recursive: req.recursive });
-      return {};
+      const result = await driver.snapshot(req.snapshots, { recursive: req.recursive, ...(req.atomicOnly === true ? { atomicOnly: true } : {}) });
+      return { taken: result.taken, atomic: result.atomic, ...(result.reason !== undefined ? { reason: result.reason.slice(0, 1000) } : {}) };
     },
 
     async estimateSend(req) {

@@ -421,10 +421,14 @@ export class ZfsDriver {
 
   /**
    * Creates snapshots, atomically in one `zfs snapshot` where the zfs build takes several;
-   * otherwise (zfs-fuse) one after the other, logged as not atomic.
+   * otherwise (zfs-fuse) one after the other, logged as not atomic. With `atomicOnly` nothing
+   * is taken when one call cannot take them all (`taken: false`, and why): the caller decides.
    */
-  async snapshot(fullNames: string[], opts: { recursive?: boolean; properties?: Record<string, string> } = {}): Promise<void> {
-    if (fullNames.length === 0) return;
+  async snapshot(
+    fullNames: string[],
+    opts: { recursive?: boolean; properties?: Record<string, string>; atomicOnly?: boolean } = {},
+  ): Promise<{ taken: boolean; atomic: boolean; reason?: string }> {
+    if (fullNames.length === 0) return { taken: true, atomic: true };
     fullNames.forEach((name) => validateSnapshotName(name));
     const pools = new Set(fullNames.map(poolOf));
     if (new Set(fullNames).size !== fullNames.length) {
@@ -439,19 +443,19 @@ export class ZfsDriver {
     }
     if (fullNames.length === 1) {
       await this.exec.zfs(['snapshot', ...flags, ...fullNames]);
-      return;
+      return { taken: true, atomic: true };
     }
     const firstPool = [...pools][0] as string;
     const caps = await this.capabilities(firstPool);
     if (caps.multiSnapshot && pools.size === 1) {
       await this.exec.zfs(['snapshot', ...flags, ...fullNames]);
-      return;
+      return { taken: true, atomic: true };
     }
-    this.logger.info(
-      { snapshots: fullNames, reason: pools.size > 1 ? 'snapshots span several pools' : caps.reasons.multiSnapshot },
-      'creating snapshots one by one (not atomic)',
-    );
+    const reason = pools.size > 1 ? 'snapshots span several pools' : (caps.reasons.multiSnapshot ?? 'zfs takes one snapshot name per call');
+    if (opts.atomicOnly === true) return { taken: false, atomic: false, reason };
+    this.logger.info({ snapshots: fullNames, reason }, 'creating snapshots one by one (not atomic)');
     for (const name of fullNames) await this.exec.zfs(['snapshot', ...flags, name]);
+    return { taken: true, atomic: false, reason };
   }
 
   /**

@@ -313,3 +313,28 @@ test('a file that cannot be read is one problem naming the file', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('snapshotting timestamp_location: UTC is the default (left out), Local or an IANA zone kept, an unknown zone refused', () => {
+  const snap = (location: string) =>
+    parseConfig(
+      [
+        'jobs:',
+        '  - name: s',
+        '    type: snap',
+        '    filesystems: {"tank<": true}',
+        `    snapshotting: {type: periodic, prefix: a_, interval: 10m, timestamp_location: ${location}}`,
+        '',
+      ].join('\n'),
+      FILE,
+    ).jobs[0];
+  const utc = snap('UTC');
+  assert.deepEqual(utc?.type === 'snap' ? utc.snapshotting : undefined, { type: 'periodic', prefix: 'a_', intervalMs: 600_000, timestampFormat: 'dense' });
+  for (const location of ['Local', 'Europe/Berlin']) {
+    const job = snap(location);
+    assert.equal(job?.type === 'snap' && job.snapshotting.type === 'periodic' ? job.snapshotting.timestampLocation : undefined, location);
+  }
+  assert.throws(
+    () => snap('Mars/Olympus'),
+    (error: unknown) => error instanceof ConfigError && /Mars\/Olympus/.test(error.message),
+  );
+});
