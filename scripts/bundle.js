@@ -5,6 +5,7 @@
 // cache for it (dist/zferry.cjs.cache) and the command that uses both, dist/zferry.js
 // (cmd/launch.ts): compiling the bundle was a quarter of the remaining start-up.
 import { build } from 'esbuild';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -27,6 +28,13 @@ await build({
   define: { 'import.meta.url': 'zferryBundleUrl' },
   banner: { js: "var zferryBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
+
+// V8 keeps a source that holds any non-ASCII character as a two-byte string, for the life of the
+// process: 4.7 MiB instead of 2.4 for this bundle, whose only such characters sit in a few
+// comments (esbuild escapes them in strings). Escaped, the source stays one byte per character.
+const text = readFileSync(bundle, 'utf8');
+const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+if (ascii !== text) writeFileSync(bundle, ascii);
 
 // The code cache of the whole bundle as compiled here (checked against the bundle when loaded).
 const { writeCodeCache } = await import(pathToFileURL(path.join(dist, 'cmd', 'launcher.js')).href);
