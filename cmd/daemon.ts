@@ -31,22 +31,22 @@ export function registerDaemon(program: Command): void {
 }
 
 async function runDaemon(file: string): Promise<void> {
-  const [{ loadConfig }, { createDaemonLogger }, { Daemon }, { EndpointOpener }, { ZfsDriver, defaultProbeCachePath }, { endOrphanZfsProcesses }] =
-    await Promise.all([
-      import('../config/load.js'),
-      import('../daemon/logger.js'),
-      import('../daemon/daemon.js'),
-      import('../replication/endpoint/open.js'),
-      import('../replication/zfs/index.js'),
-      import('../daemon/orphans.js'),
-    ]);
+  const [{ loadConfig }, { createDaemonLogger }, { Daemon }, { EndpointOpener }, { recoverHost }] = await Promise.all([
+    import('../config/load.js'),
+    import('../daemon/logger.js'),
+    import('../daemon/daemon.js'),
+    import('../replication/endpoint/open.js'),
+    import('../daemon/host-recovery.js'),
+  ]);
   // Invalid: ConfigError names every problem; the top-level catch prints it and exits 2.
   const config = await loadConfig(file);
   const { logger, close: closeLogger } = await createDaemonLogger(config.global.logging, { levelOverride: process.env.ZFERRY_LOG_LEVEL });
-  await endOrphanZfsProcesses({ logger, driver: new ZfsDriver({ logger, probeCacheFile: defaultProbeCachePath() }) });
+  await recoverHost(config.global.stateDir, logger);
   const opener = new EndpointOpener({ logger });
-  const daemon = await Daemon.start({ config, logger, version: VERSION, opener });
+  const daemon = await Daemon.create({ config, logger, version: VERSION, opener });
+  // The socket first: a second daemon on the same socket is refused before it runs anything.
   const control = await startControl(daemon, config, logger);
+  await daemon.begin();
 
   // The timers of the jobs keep the process alive; with only manual jobs and listeners, this does.
   const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
@@ -94,13 +94,7 @@ async function runDaemon(file: string): Promise<void> {
 /** The control socket (`zferry status`, `zferry signal`) at `global.control.sockpath`. */
 async function startControl(daemon: import('../daemon/daemon.js').Daemon, config: Config, logger: Logger): Promise<{ close(): Promise<void> }> {
   const { startControlServer } = await import('../daemon/control-server.js');
-  try {
-    return await startControlServer(daemon, config.global.control.sockpath, logger);
-  } catch (error) {
-    // Nothing may keep running without its control socket (a second daemon would double every job).
-    await daemon.shutdown();
-    throw error;
-  }
+  return startControlServer(daemon, config.global.control.sockpath, logger);
 }
 
 async function reload(file: string, daemon: import('../daemon/daemon.js').Daemon, logger: Logger, load: (file: string) => Promise<Config>): Promise<void> {

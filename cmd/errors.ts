@@ -43,6 +43,9 @@ const USAGE_CODES = new Set([
   'INVALID_ARGUMENT',
   'ZFS_INVALID_NAME',
   'OVERLAPPING_TARGET',
+  // `zferry signal` naming a job the daemon does not run, or waking a sink or source.
+  'UNKNOWN_JOB',
+  'JOB_NOT_TRIGGERABLE',
   'commander.unknownOption',
   'commander.missingArgument',
   'commander.invalidArgument',

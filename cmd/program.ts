@@ -5,6 +5,9 @@ import { registerDaemon } from './daemon.js';
 import { registerReplicate } from './replicate.js';
 import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
+import { registerSignal } from './signal.js';
+import { registerStatus } from './status.js';
+import { registerTestFilesystems } from './test-filesystems.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -20,5 +23,8 @@ export function buildProgram(): Command {
   registerConfigcheck(program);
   registerDaemon(program);
   registerRun(program);
+  registerStatus(program);
+  registerSignal(program);
+  registerTestFilesystems(program);
   return program;
 }

@@ -22,6 +22,8 @@ import { collect } from './serve.js';
 /** Abort listeners one running filesystem keeps on the job's signal, and the job's own (2 measured per filesystem). */
 const LISTENERS_PER_RUNNING_FILESYSTEM = 4;
 const LISTENERS_PER_JOB = 10;
+/** A day: longer is more likely a typo than a wish. */
+const MAX_LOCK_WAIT_SECONDS = 86_400;
 
 type Direction = 'push' | 'pull';
 
@@ -38,6 +40,7 @@ interface ReplicateOptions {
   include: string[];
   exclude: string[];
   jobs: string;
+  lockWait: string;
   dryRun?: boolean;
   json?: boolean;
   verbose?: number;
@@ -78,6 +81,7 @@ export function registerReplicate(program: Command, direction: Direction): void 
     .option('--include <glob>', 'only send snapshots whose name matches (repeatable)', collect, [])
     .option('--exclude <glob>', 'never send snapshots whose name matches (repeatable)', collect, [])
     .option('-j, --jobs <n>', 'filesystems replicated at once', '4')
+    .option('--lock-wait <seconds>', 'wait this long for another zferry replicating into DST (or above or below it) to finish', '5')
     .option('-n, --dry-run', 'print the plan; change nothing')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-v, --verbose', 'more logging (repeat for debug)', (_value: string, previous: number) => previous + 1, 0)
@@ -105,6 +109,10 @@ async function replicate(direction: Direction, src: string, dst: string, options
   for (const location of [source, target]) validateFilesystemName(location.dataset);
   const jobs = Number(options.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new UsageError(`--jobs must be an integer from 1 to 64, not ${options.jobs}`);
+  const lockWait = Number(options.lockWait);
+  if (!Number.isFinite(lockWait) || lockWait < 0 || lockWait > MAX_LOCK_WAIT_SECONDS) {
+    throw new UsageError(`--lock-wait must be a number of seconds from 0 to ${MAX_LOCK_WAIT_SECONDS}, not ${options.lockWait}`);
+  }
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.name)) throw new UsageError(`--name may only hold letters, digits, _ . - (got ${options.name})`);
   const ssh: SshSettings = {
     options: options.sshOption,
@@ -154,6 +162,8 @@ async function replicate(direction: Direction, src: string, dst: string, options
       ...(options.snapshot ? { snapshotName: snapshotNameFor(now) } : {}),
       // Same host and no byte progress to show: the kernel moves the stream, as `zfs send | zfs recv` would.
       directPipe: !progress && source.kind === 'local' && target.kind === 'local',
+      // What a second run into the same target is told about this one.
+      lock: { waitMs: lockWait * 1000, command: ['zferry', direction, ...(options.recursive ? ['-r'] : []), src, dst].join(' ') },
     };
     const run = startReplication(spec, {
       sender: sender.client,

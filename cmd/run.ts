@@ -30,15 +30,13 @@ export function registerRun(program: Command): void {
 }
 
 async function runJob(name: string, options: RunOptions): Promise<void> {
-  const [{ loadConfig }, { createDaemonLogger }, { startInvocation }, { EndpointOpener }, { ZfsDriver, defaultProbeCachePath }, { endOrphanZfsProcesses }] =
-    await Promise.all([
-      import('../config/load.js'),
-      import('../daemon/logger.js'),
-      import('../daemon/run-once.js'),
-      import('../replication/endpoint/open.js'),
-      import('../replication/zfs/index.js'),
-      import('../daemon/orphans.js'),
-    ]);
+  const [{ loadConfig }, { createDaemonLogger }, { startInvocation }, { EndpointOpener }, { recoverHost }] = await Promise.all([
+    import('../config/load.js'),
+    import('../daemon/logger.js'),
+    import('../daemon/run-once.js'),
+    import('../replication/endpoint/open.js'),
+    import('../daemon/host-recovery.js'),
+  ]);
   const config = await loadConfig(options.config);
   const job = config.jobs.find((candidate) => candidate.name === name);
   if (job === undefined) {
@@ -49,7 +47,7 @@ async function runJob(name: string, options: RunOptions): Promise<void> {
   const { logger: base, close } = await createDaemonLogger(config.global.logging, { levelOverride: process.env.ZFERRY_LOG_LEVEL });
   const logger = base.child({ job: name });
   try {
-    await endOrphanZfsProcesses({ logger, driver: new ZfsDriver({ logger, probeCacheFile: defaultProbeCachePath() }) });
+    await recoverHost(config.global.stateDir, logger);
     const invocation = await startInvocation({ config, job, logger, opener: new EndpointOpener({ logger }) });
     const controller = new AbortController();
     controller.signal.addEventListener('abort', () => invocation.abort(controller.signal.reason as Error));
@@ -79,7 +77,8 @@ function report(name: string, result: InvocationResult, json: boolean): void {
   const lines: string[] = [];
   for (const summary of result.summaries) lines.push(...humanSummary(summary));
   for (const error of result.runErrors) lines.push(`${error.source} -> ${error.target}: failed [${error.code}]: ${error.message}`);
-  if (result.summaries.length === 0 && result.runErrors.length === 0 && result.error !== undefined) lines.push(`failed [${result.error.code}]: ${result.error.message}`);
+  if (result.summaries.length === 0 && result.runErrors.length === 0 && result.error !== undefined)
+    lines.push(`failed [${result.error.code}]: ${result.error.message}`);
   if (result.attempts > 1) lines.push(`(${result.attempts} attempts)`);
   if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
 }

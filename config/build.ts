@@ -34,7 +34,8 @@ export function splitCommandWords(text: string): string[] {
 function filters(filesystems: Record<string, boolean> | undefined, at: KeyPath, position: PositionOf): FilesystemFilterRule[] {
   return Object.entries(filesystems ?? {}).map(([pattern, include]) => {
     const parsed = parseFilterKey(pattern);
-    if ('problem' in parsed) throw new Error(`unchecked filter key ${pattern}`);
+    // Cannot happen: the schema refused every key parseFilterKey refuses, and build runs after it.
+    if ('problem' in parsed) throw new Error(`unchecked filter key ${pattern}: ${parsed.problem}`);
     return { ...parsed, include, pattern, position: position([...at, 'filesystems', pattern], 'key') };
   });
 }

@@ -82,6 +82,8 @@ function selectsOwnReplicas(filesystems: unknown, receivingRoot: string): boolea
 
 function localConnects(jobs: readonly Job[], listeners: ReadonlyMap<string, Job>): PathProblem[] {
   const problems: PathProblem[] = [];
+  /** One-to-one sinks and the push job that lands at their root_fs. */
+  const oneToOneClients = new Map<Job, Job>();
   for (const job of jobs) {
     if (job.type !== 'push' && job.type !== 'pull') continue;
     const connect = rawMap(job.job, 'connect');
@@ -111,6 +113,17 @@ function localConnects(jobs: readonly Job[], listeners: ReadonlyMap<string, Job>
           message: `selects the root_fs '${sinkRoot}' of ${ref(served)}: the job would replicate its own replicas (exclude it with "${sinkRoot}<": false)`,
         });
       }
+      if (served.job.path_mapping === 'one_to_one') {
+        // The sink puts its client's tree at root_fs itself: one client, with one tree.
+        const earlier = oneToOneClients.get(served);
+        if (earlier !== undefined) {
+          problems.push({ path: at, anchor: 'value', message: `${ref(served)} maps one_to_one: ${ref(earlier)} already lands at its root_fs` });
+        } else oneToOneClients.set(served, job);
+        const problem = oneToOneProblem(['jobs', job.index, 'filesystems'], job.job.filesystems, {
+          lead: `${ref(served)} maps one_to_one, a single filesystem tree onto its root_fs`,
+        });
+        if (problem !== undefined) problems.push({ ...problem, anchor: 'key' });
+      }
     } else {
       const pullRoot = validDataset(job.job, 'root_fs');
       const ownFilter = hasKey(job.job, 'filesystems');
@@ -122,7 +135,7 @@ function localConnects(jobs: readonly Job[], listeners: ReadonlyMap<string, Job>
         });
       }
       if (!ownFilter && job.job.path_mapping === 'one_to_one') {
-        const problem = oneToOneProblem(['jobs', job.index, 'path_mapping'], served.job.filesystems, `the filesystems of ${ref(served)}`);
+        const problem = oneToOneProblem(['jobs', job.index, 'path_mapping'], served.job.filesystems, { whose: `the filesystems of ${ref(served)}` });
         if (problem !== undefined) problems.push(problem);
       }
     }

@@ -58,19 +58,27 @@ function connectProblems(where: KeyPath, job: RawMap, type: string): PathProblem
   return problems;
 }
 
+/** Who maps one_to_one and which filter is meant, for the words of oneToOneProblem. */
+export interface OneToOneWords {
+  /** Default: "one_to_one maps a single filesystem tree onto root_fs". */
+  lead?: string;
+  /** Default: "filesystems". */
+  whose?: string;
+}
+
 /** The 1:1 mapping puts one tree at root_fs: a filter with several roots has no single place. */
-export function oneToOneProblem(path: KeyPath, filesystems: unknown, whose = 'filesystems'): PathProblem | undefined {
+export function oneToOneProblem(path: KeyPath, filesystems: unknown, words: OneToOneWords = {}): PathProblem | undefined {
   const rules = rawFilterRules(filesystems);
   if (rules === undefined) return undefined;
   const roots = filterRoots(rules);
-  if (roots.includes('')) {
-    return { path, anchor: 'value', message: `one_to_one maps a single filesystem tree onto root_fs, but ${whose} selects every pool ("<"); use nested` };
-  }
+  const lead = words.lead ?? 'one_to_one maps a single filesystem tree onto root_fs';
+  const whose = words.whose ?? 'filesystems';
+  if (roots.includes('')) return { path, anchor: 'value', message: `${lead}, but ${whose} selects every pool ("<"); use nested` };
   if (roots.length <= 1) return undefined;
   return {
     path,
     anchor: 'value',
-    message: `one_to_one maps a single filesystem tree onto root_fs, but ${whose} has ${roots.length} roots (${roots.join(', ')}); use nested, or one job per tree`,
+    message: `${lead}, but ${whose} has ${roots.length} roots (${roots.join(', ')}); use nested, or one job per tree`,
   };
 }
 

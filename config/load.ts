@@ -18,6 +18,8 @@ import type { Config } from './types.js';
 import { readYaml } from './yaml-source.js';
 import { findZreplOnly } from './zrepl-compat.js';
 
+export { ConfigError, type ConfigProblem } from './errors.js';
+
 const READ_FAILURES: Record<string, string> = {
   ENOENT: 'no such file',
   EACCES: 'permission denied',

@@ -36,8 +36,7 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /** `stdout` in zrepl's vocabulary; zferry writes it to stderr (stdout may carry RPC). */
 export type LoggingOutlet =
-  | { type: 'stdout'; level: LogLevel; format: 'human' | 'json' | 'auto' }
-  | { type: 'file'; level: LogLevel; format: 'human' | 'json'; path: string };
+  { type: 'stdout'; level: LogLevel; format: 'human' | 'json' | 'auto' } | { type: 'file'; level: LogLevel; format: 'human' | 'json'; path: string };
 
 export interface MonitoringConfig {
   type: 'prometheus';

@@ -5,13 +5,19 @@
  */
 import { ZferryError } from '../platform/errors.js';
 
-/** A job name the daemon does not run; names the ones it does, so a typo is easy to see. */
+/** A job name the daemon (or a config file) does not have; names the ones there are, so a typo is easy to see. */
 export class UnknownJobError extends ZferryError {
   constructor(
     readonly job: string,
     readonly known: readonly string[],
+    /** The config file looked in; absent: the running daemon. */
+    readonly configFile?: string,
   ) {
-    super('UNKNOWN_JOB', `no job named ${JSON.stringify(job)}; ${known.length === 0 ? 'the daemon runs no jobs' : `the daemon's jobs: ${known.join(', ')}`}`);
+    const where =
+      configFile === undefined
+        ? { in: '', jobs: "the daemon's jobs", none: 'the daemon runs no jobs' }
+        : { in: ` in ${configFile}`, jobs: 'its jobs', none: 'it has no jobs' };
+    super('UNKNOWN_JOB', `no job named ${JSON.stringify(job)}${where.in}; ${known.length === 0 ? where.none : `${where.jobs}: ${known.join(', ')}`}`);
   }
 }
 

@@ -15,7 +15,7 @@ import type { EndpointOpener } from '../replication/endpoint/open.js';
 import type { DaemonControl } from './control-types.js';
 import { DaemonJob, type JobInvocation } from './daemon-job.js';
 import { DaemonConfigError, checkDaemonConfig } from './daemon-config.js';
-import { JobNotTriggerableError, UnknownJobError } from './errors.js';
+import { JobNotTriggerableError, UnknownJobError } from './control-errors.js';
 import { Invocation, type Trigger } from './invocation.js';
 import { listenersOf, type Listeners } from './job-plan.js';
 import { JobNameStore, rememberJobs, type RememberedJobs } from './job-names.js';
@@ -59,18 +59,22 @@ export class Daemon implements DaemonControl {
   }
 
   /**
-   * Checks what only the daemon can (each job can be planned; no job silently renamed), records
-   * the job names, and schedules every job. Throws DaemonConfigError with every problem.
+   * Checks what only the daemon can (each job can be planned; no job silently renamed); throws
+   * DaemonConfigError with every problem. Nothing runs until begin().
    */
-  static async start(options: DaemonOptions): Promise<Daemon> {
+  static async create(options: DaemonOptions): Promise<Daemon> {
     const names = new JobNameStore(options.config.global.stateDir);
     const remembered = await names.load((message) => options.logger.warn(message));
     checkDaemonConfig(options.config, remembered, names.file);
-    const daemon = new Daemon(options, remembered);
-    await daemon.#recordNames(options.config.jobs);
-    for (const config of options.config.jobs) daemon.#add(config);
-    options.logger.info({ config: options.config.file, jobs: options.config.jobs.map((job) => job.name) }, 'daemon started');
-    return daemon;
+    return new Daemon(options, remembered);
+  }
+
+  /** Records the job names and schedules every job (an interval job runs at once). */
+  async begin(): Promise<void> {
+    const { config, logger } = this.#options;
+    await this.#recordNames(config.jobs);
+    for (const job of config.jobs) this.#add(job);
+    logger.info({ config: config.file, jobs: config.jobs.map((job) => job.name) }, 'daemon started');
   }
 
   get config(): Config {
@@ -161,6 +165,10 @@ export class Daemon implements DaemonControl {
       ...(previous !== undefined ? { previous } : {}),
     });
     this.#jobs.set(config.name, job);
+    if ('pruning' in config && config.pruning !== undefined) {
+      // Said at every (re)load, so nobody counts on rules that destroy nothing yet.
+      job.logger.warn('pruning rules are checked but not applied in this version: no snapshot is destroyed');
+    }
     job.begin();
     return job;
   }

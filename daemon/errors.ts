@@ -3,20 +3,6 @@ import { ZferryError } from '../platform/errors.js';
 
 export class DaemonError extends ZferryError {}
 
-/** wakeup/reset/run name a job the config does not have. */
-export class UnknownJobError extends DaemonError {
-  constructor(job: string, known: readonly string[]) {
-    super('UNKNOWN_JOB', `no job named '${job}'${known.length > 0 ? ` (jobs: ${known.join(', ')})` : ''}`);
-  }
-}
-
-/** A sink or source has nothing to run: it serves. */
-export class JobNotTriggerableError extends DaemonError {
-  constructor(job: string, type: string) {
-    super('JOB_NOT_TRIGGERABLE', `job '${job}' is a ${type}: it serves others' requests and has nothing to run`);
-  }
-}
-
 /**
  * What a job's definition cannot do, found when it is about to run (the config's validation
  * should have caught it; this names it all the same).

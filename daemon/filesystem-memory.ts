@@ -62,7 +62,7 @@ function viewOf(source: string, status: FilesystemStatus | undefined, entry: Rem
     source,
     target: status?.target ?? entry?.target ?? '',
     state: status?.state ?? 'pending',
-    ...(current !== undefined ? { step: current.name } : {}),
+    ...(current !== undefined ? { step: current.name, stepBytes: current.bytes } : {}),
     stepsDone: status?.stepsDone ?? 0,
     stepsTotal: status?.steps.length ?? 0,
     bytes: status?.bytes ?? 0,

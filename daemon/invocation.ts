@@ -195,7 +195,7 @@ export class Invocation {
     delete slot.summary;
     try {
       const destination = await destinationOf(plan.receiver, run.target, this.#options.hostname);
-      const spec = jobSpecOf(job, plan, run, destination);
+      const spec = jobSpecOf(job, plan, run, destination, this.#options.trigger === 'run' ? `zferry run ${job.name}` : undefined);
       const handle = startReplication(spec, {
         sender: sender.client,
         receiver: receiver.client,
@@ -210,7 +210,14 @@ export class Invocation {
       const failed = slot.summary.filesystems.filter((fs) => fs.outcome === 'failed').length;
       const log = failed > 0 ? runLogger.warn.bind(runLogger) : runLogger.info.bind(runLogger);
       log(
-        { target: run.target, outcome: slot.summary.outcome, filesystems: slot.summary.filesystems.length, failed, bytes: slot.summary.bytes, durationMs: slot.summary.durationMs },
+        {
+          target: run.target,
+          outcome: slot.summary.outcome,
+          filesystems: slot.summary.filesystems.length,
+          failed,
+          bytes: slot.summary.bytes,
+          durationMs: slot.summary.durationMs,
+        },
         'replication run ended',
       );
       for (const warning of slot.summary.warnings) runLogger.warn(warning);
@@ -279,7 +286,7 @@ export class Invocation {
 }
 
 /** What the job runner is asked for one root: the job's name and policy, this root's paths and filter. */
-export function jobSpecOf(job: PushJob | PullJob, plan: ReplicationPlan, run: RunPlan, destination: DestinationIdentity): JobSpec {
+export function jobSpecOf(job: PushJob | PullJob, plan: ReplicationPlan, run: RunPlan, destination: DestinationIdentity, command?: string): JobSpec {
   const { policy } = plan;
   const sendFlags = enabledSendFlags({
     raw: policy.send.raw,
@@ -309,6 +316,7 @@ export function jobSpecOf(job: PushJob | PullJob, plan: ReplicationPlan, run: Ru
     // Through this process, not zfs send straight into zfs recv: status shows each step's bytes
     // and rate, and a killed daemon takes its transfers along (the pipes close with it).
     directPipe: false,
+    lock: { command: command ?? `zferry daemon (job ${job.name})` },
   };
 }
 

@@ -2,18 +2,16 @@
  * Where a push or pull job's filesystems come from and go to: both endpoints as specs
  * (replication/endpoint/spec.ts) and one replication run per root of the job's filter.
  *
- * Paths. The receiving base is
- *   - a push over `local`: the sink's `root_fs/<client_identity>` (`nested`, zrepl's), or the
- *     sink's `root_fs` itself when the sink asks for `one_to_one` (zrepl#253: no client
- *     component, the client's paths land as they are);
- *   - a push over ssh, or a pull: the job's own `root_fs`.
- * Below the base, the job's `path_mapping` places each filter root R:
- *   - `nested`: at `<base>/R` (the sink receives client C's `pool/x` at `root_fs/C/pool/x`,
- *     a pull job at `root_fs/pool/x`);
- *   - `one_to_one`: the job's single filter root at `<base>` itself, its children below it,
- *     as `zferry push -r R <base>` does.
- * A sink served in-process is confined to its base (as `zferry serve --root` would be), and a
- * local source to its filter's roots.
+ * Paths (docs/configuration.md, "Where filesystems land"). The `path_mapping` that applies is
+ * the sink's for a push over `local` (the push has none there), the job's own otherwise:
+ *   - `nested` (zrepl's): filter root R lands at `<base>/R`, where the base is the sink's
+ *     `root_fs/<client_identity>` (the sink receives client C's `pool/x` at `root_fs/C/pool/x`),
+ *     or the job's `root_fs` (a pull, a push over ssh: `root_fs/pool/x`);
+ *   - `one_to_one` (zferry, zrepl#253): the single filter root lands at `root_fs` itself, its
+ *     children below it, as `zferry push -r R root_fs` does (no client component on a sink: a
+ *     one_to_one sink takes one pushing client).
+ * A sink served in-process is confined to where its client's filesystems land (as
+ * `zferry serve --root` would be), and a local source to its filter's roots.
  */
 import type { ConnectConfig, FilesystemFilterRule, PullJob, PushJob, ReplicationPolicy, SinkJob, SourceJob } from '../config/types.js';
 import { DEFAULT_REMOTE_COMMAND, type EndpointSpec, type SshEndpointSpec } from '../replication/endpoint/spec.js';
@@ -28,7 +26,7 @@ export interface RunPlan {
   source: string;
   target: string;
   recursive: boolean;
-  selects(filesystem: string): boolean;
+  selects: (filesystem: string) => boolean;
 }
 
 export interface ReplicationPlan {
@@ -67,7 +65,7 @@ function planPush(job: PushJob, listeners: Listeners): ReplicationPlan {
       sender,
       receiver: { kind: 'local', dataset: base, roots: [base] },
       sinkRoot: { sink: sink.name, rootFs: sink.rootFs },
-      runs: runsOf(job, selection, base),
+      runs: runsOf(job, selection, base, sink.pathMapping),
       policy: job.replication,
     };
   }
@@ -97,11 +95,11 @@ function planPull(job: PullJob, listeners: Listeners): ReplicationPlan {
   return { sender: sshSpec(job.connect, firstRoot), receiver, runs: runsOf(job, selection, job.rootFs), policy: job.replication };
 }
 
-function runsOf(job: PushJob | PullJob, selection: Selection, base: string): RunPlan[] {
+function runsOf(job: PushJob | PullJob, selection: Selection, base: string, pathMapping = job.pathMapping): RunPlan[] {
   if (selection.roots.some((root) => root.root === '')) {
     throw new JobDefinitionError(job.name, 'its filter selects every pool ("<"); name the pools to replicate (e.g. "tank<": true)');
   }
-  if (job.pathMapping === 'one_to_one') {
+  if (pathMapping === 'one_to_one') {
     const [only, ...more] = selection.roots;
     if (only === undefined || more.length > 0) {
       throw new JobDefinitionError(
@@ -114,10 +112,16 @@ function runsOf(job: PushJob | PullJob, selection: Selection, base: string): Run
   return selection.roots.map(({ root, recursive }) => ({ source: root, target: `${base}/${root}`, recursive, selects: selection.selects }));
 }
 
-function listenerOf<T extends 'sink' | 'source'>(job: PushJob | PullJob, name: string, listeners: Listeners, type: T): Extract<SinkJob | SourceJob, { type: T }> {
+function listenerOf<T extends 'sink' | 'source'>(
+  job: PushJob | PullJob,
+  name: string,
+  listeners: Listeners,
+  type: T,
+): Extract<SinkJob | SourceJob, { type: T }> {
   const listener = listeners.get(name);
   if (listener === undefined) throw new JobDefinitionError(job.name, `no sink or source job serves listener_name '${name}'`);
-  if (listener.type !== type) throw new JobDefinitionError(job.name, `listener '${name}' is served by ${listener.type} job '${listener.name}'; a ${job.type} needs a ${type}`);
+  if (listener.type !== type)
+    throw new JobDefinitionError(job.name, `listener '${name}' is served by ${listener.type} job '${listener.name}'; a ${job.type} needs a ${type}`);
   return listener as Extract<SinkJob | SourceJob, { type: T }>;
 }
 

@@ -11,7 +11,7 @@ import type { LoggingOutlet, LogLevel } from '../config/types.js';
 export interface DaemonLogger {
   logger: Logger;
   /** Flushes the file outlets and closes them. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** What the daemon logs when the config names no outlet. */

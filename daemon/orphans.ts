@@ -11,8 +11,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { OWNER_ENV, ownerAlive } from '../platform/process-owner.js';
+import { OWNER_ENV, ownerAlive, processStartTime } from '../platform/process-owner.js';
 import type { ZfsDriver } from '../replication/zfs/index.js';
+import { filesystemNameProblem, isValidShortName } from '../replication/zfs/names.js';
 
 export interface OrphanProcess {
   pid: number;
@@ -35,7 +36,11 @@ export function findOrphanZfsProcesses(procDir = '/proc'): OrphanProcess[] {
   for (const entry of entries) {
     if (!/^[0-9]+$/.test(entry)) continue;
     try {
-      const argv = readFileSync(path.join(procDir, entry, 'cmdline'), 'utf8').split('\0').filter(Boolean);
+      const argv = rejoinSnapshotNames(
+        readFileSync(path.join(procDir, entry, 'cmdline'), 'utf8')
+          .split('\0')
+          .filter(Boolean),
+      );
       const bin = path.basename(argv[0] ?? '');
       if (bin !== 'zfs' && bin !== 'zpool') continue;
       const owner = ownerOf(readFileSync(path.join(procDir, entry, 'environ'), 'utf8'));
@@ -48,6 +53,26 @@ export function findOrphanZfsProcesses(procDir = '/proc'): OrphanProcess[] {
     }
   }
   return found;
+}
+
+/**
+ * zfs-fuse's `zfs` splits its arguments in place, so /proc shows `pool/fs@snap` as the two
+ * words `pool/fs` and `snap`: put them back together (a filesystem name followed by a word
+ * that can only be a snapshot's short name).
+ */
+export function rejoinSnapshotNames(argv: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    const next = argv[i + 1];
+    if (i >= 2 && next !== undefined && !word.startsWith('-') && !word.includes('@') && filesystemNameProblem(word) === undefined && isValidShortName(next)) {
+      joined.push(`${word}@${next}`);
+      i += 1;
+    } else {
+      joined.push(word);
+    }
+  }
+  return joined;
 }
 
 function ownerOf(environ: string): string | undefined {
@@ -72,7 +97,8 @@ export async function endOrphanZfsProcesses(options: EndOrphansOptions): Promise
   const orphans = findOrphanZfsProcesses(options.procDir);
   if (orphans.length === 0) return 0;
   const grace = options.graceMs ?? 1500;
-  for (const orphan of orphans) logger.warn({ pid: orphan.pid, command: orphan.argv.join(' '), owner: orphan.owner }, 'zfs process left by a zferry that is gone');
+  for (const orphan of orphans)
+    logger.warn({ zfsPid: orphan.pid, command: orphan.argv.join(' '), owner: orphan.owner }, 'zfs process left by a zferry that is gone');
   let left = await waitGone(orphans, grace);
   const killed = new Set<number>();
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
@@ -83,31 +109,26 @@ export async function endOrphanZfsProcesses(options: EndOrphansOptions): Promise
       try {
         process.kill(target, signal);
         killed.add(orphan.pid);
-        logger.warn({ pid: orphan.pid, signal, group: target < 0 }, 'ended a left-over zfs process');
+        logger.warn({ zfsPid: orphan.pid, signal, group: target < 0 }, 'ended a left-over zfs process');
       } catch {
         // Gone already.
       }
     }
     left = await waitGone(left, grace);
   }
-  for (const orphan of left) logger.error({ pid: orphan.pid, command: orphan.argv.join(' ') }, 'a left-over zfs process could not be ended');
+  for (const orphan of left) logger.error({ zfsPid: orphan.pid, command: orphan.argv.join(' ') }, 'a left-over zfs process could not be ended');
   for (const orphan of orphans) {
-    if (killed.has(orphan.pid) && isSend(orphan.argv)) await releaseSendHolds(orphan, driver, logger);
+    if (killed.has(orphan.pid) && orphan.argv[1] === 'send') await releaseSendHolds(orphan.pid, orphan.argv.slice(2), driver, logger);
   }
   return orphans.length;
 }
 
-function isSend(argv: readonly string[]): boolean {
-  return argv[1] === 'send';
-}
-
 /**
  * zfs-fuse holds every snapshot a `zfs send` streams under `.send-<pid>-0` and releases them
- * only when the send ends by itself: release what the command line says it sent (`-i`/`-I`
- * base up to the snapshot). A snapshot without that hold just answers "no such tag".
+ * only when the send ends by itself: release what its arguments (after `send`) say it sent
+ * (`-i`/`-I` base up to the snapshot). A snapshot without that hold just answers "no such tag".
  */
-async function releaseSendHolds(orphan: OrphanProcess, driver: ZfsDriver, logger: Logger): Promise<void> {
-  const args = orphan.argv.slice(2);
+export async function releaseSendHolds(pid: number, args: readonly string[], driver: ZfsDriver, logger: Logger): Promise<void> {
   const snapshot = args.at(-1);
   if (snapshot === undefined || !snapshot.includes('@')) return;
   const filesystem = snapshot.slice(0, snapshot.indexOf('@'));
@@ -125,7 +146,7 @@ async function releaseSendHolds(orphan: OrphanProcess, driver: ZfsDriver, logger
   const from = baseName === undefined ? to : versions.find((v) => v.name === baseName);
   if (to === undefined) return;
   const range = versions.filter((v) => v.createtxg >= (from ?? to).createtxg && v.createtxg <= to.createtxg);
-  const tag = `.send-${orphan.pid}-0`;
+  const tag = `.send-${pid}-0`;
   let released = 0;
   for (const version of range) {
     try {
@@ -142,18 +163,8 @@ async function releaseSendHolds(orphan: OrphanProcess, driver: ZfsDriver, logger
 async function waitGone(orphans: readonly OrphanProcess[], ms: number): Promise<OrphanProcess[]> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const left = orphans.filter((orphan) => isRunning(orphan.pid));
+    const left = orphans.filter((orphan) => processStartTime(orphan.pid) !== undefined);
     if (left.length === 0 || Date.now() >= deadline) return left;
     await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Alive and not a zombie (an exited child of someone else, not yet reaped). */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
-  } catch {
-    return false;
   }
 }

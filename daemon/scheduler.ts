@@ -46,7 +46,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Why an invocation was stopped. */
 export class InvocationStopped extends Error {
   constructor(readonly why: 'reset' | 'shutdown' | 'removed') {
-    super(why === 'reset' ? 'reset by zferry signal' : why === 'shutdown' ? 'stopped: the daemon is shutting down' : 'stopped: the job was removed from the config');
+    super(
+      why === 'reset' ? 'reset by zferry signal' : why === 'shutdown' ? 'stopped: the daemon is shutting down' : 'stopped: the job was removed from the config',
+    );
     this.name = 'InvocationStopped';
   }
 }

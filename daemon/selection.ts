@@ -10,7 +10,7 @@ import { isAtOrBelow } from '../replication/zfs/names.js';
 export interface Selection {
   /** Disjoint roots, each listed once (with its subtree when `recursive`). `''`: every pool (`"<": true`). */
   roots: ReadonlyArray<{ root: string; recursive: boolean }>;
-  selects(filesystem: string): boolean;
+  selects: (filesystem: string) => boolean;
 }
 
 export function selectionOf(rules: readonly FilesystemFilterRule[]): Selection {

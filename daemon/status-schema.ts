@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import type { DaemonStatus } from './status-types.js';
 
-const isoTime = z.string().min(1).max(64);
-const seconds = z.number().finite().nonnegative();
+const isoTime = z.string().min(1).max(64).meta({ id: 'Time', description: 'an ISO-8601 time in UTC, as `2025-03-01T12:00:00.000Z`' });
+const nonNegative = z.number().finite().nonnegative();
 const count = z.number().int().nonnegative();
-const errorView = z.object({ code: z.string().max(128), message: z.string().max(16384) });
+const errorView = z.object({ code: z.string(), message: z.string() });
 
 const invocation = z
   .object({
@@ -17,7 +17,7 @@ const invocation = z
       .enum(['schedule', 'wakeup', 'start', 'run'])
       .describe('what started it: its schedule, `wakeup` (zferry signal), `start` (run at daemon start) or `run`'),
     startedAt: isoTime,
-    endedAt: isoTime.exactOptional(),
+    endedAt: isoTime.exactOptional().describe('absent while it runs'),
     outcome: z
       .enum(['ok', 'failed', 'interrupted'])
       .exactOptional()
@@ -25,29 +25,36 @@ const invocation = z
         "once ended: `ok` every filesystem replicated, `failed` something failed (see `error` and the filesystems'), `interrupted` a shutdown or reset stopped it",
       ),
     attempts: count.describe('attempts made: transient failures (connection lost, remote busy) retry with backoff'),
-    bytes: count,
-    error: errorView.exactOptional(),
+    bytes: count.describe('bytes sent, all filesystems together'),
+    error: errorView.exactOptional().describe('why it failed, when it did'),
   })
   .meta({ id: 'InvocationView', description: 'one invocation of a job: the one going on, or the last that ended' });
 
 const filesystem = z
   .object({
-    source: z.string(),
-    target: z.string(),
+    source: z.string().describe('the filesystem replicated (for a snap job: snapshotted)'),
+    target: z.string().describe('where it lands'),
     state: z.string().describe('pending, running, verifying, done, skipped, failed or interrupted'),
     step: z.string().exactOptional().describe('the step running now, in words (`full @a`, `incremental @a → @b`)'),
-    stepsDone: count,
+    stepsDone: count.describe('steps done in the current (or last) run'),
     stepsTotal: count.describe('steps planned in the current (or last) run'),
     bytes: count.describe('bytes sent in the current (or last) run'),
     bytesTotal: count.exactOptional().describe("the running step's stream size, where the sender can tell"),
-    rate: seconds.describe('bytes per second over the last few seconds'),
-    etaSeconds: seconds.exactOptional().describe('seconds left for the running step, where its size is known'),
+    stepBytes: count
+      .exactOptional()
+      .describe('bytes of the running step so far: what `bytesTotal` and `etaSeconds` measure against (`bytes` counts the whole run)'),
+    rate: nonNegative.describe('bytes per second over the last few seconds'),
+    etaSeconds: nonNegative.exactOptional().describe('seconds left for the running step, where its size is known'),
     lastReplicated: z
-      .object({ snapshot: z.string(), at: isoTime, ageSeconds: seconds })
+      .object({
+        snapshot: z.string().describe('its full name, `pool/fs@name`'),
+        at: isoTime.describe('its creation time when known, else when it was replicated'),
+        ageSeconds: nonNegative.describe('seconds since `at`, when the status was taken'),
+      })
       .exactOptional()
       .describe("the newest snapshot known to be on the target, and its age (from the snapshot's creation time when known, else the replication time)"),
     lastError: z
-      .object({ code: z.string().max(128), message: z.string().max(16384), at: isoTime })
+      .object({ code: z.string(), message: z.string(), at: isoTime.describe('when it happened') })
       .exactOptional()
       .describe('the last error, kept until a run of this filesystem succeeds'),
   })
@@ -58,7 +65,7 @@ const filesystem = z
 
 const job = z
   .object({
-    name: z.string(),
+    name: z.string().describe("the job's `name` in the config"),
     type: z.enum(['push', 'pull', 'sink', 'source', 'snap']),
     state: z
       .enum(['idle', 'running', 'serving', 'stopping'])
@@ -68,18 +75,18 @@ const job = z
     schedule: z.string().exactOptional().describe('the schedule in words: `every 10m`, `cron 0 3 * * * (Europe/Berlin)`, `manual`; absent for sink and source'),
     nextRunAt: isoTime.exactOptional().describe('when the next scheduled run starts; absent when manual, passive or stopping'),
     skippedTicks: count.describe('ticks that came while an invocation was still running, since the daemon started'),
-    lastSkippedAt: isoTime.exactOptional(),
+    lastSkippedAt: isoTime.exactOptional().describe('when the last tick was skipped'),
     current: invocation.exactOptional().describe('the invocation going on now'),
     last: invocation.exactOptional().describe('the last invocation that ended'),
-    filesystems: z.array(filesystem),
+    filesystems: z.array(filesystem).describe('empty for a sink or source, and for a job that has not run yet'),
   })
   .meta({ id: 'JobStatusView', description: 'one job of the daemon' });
 
 export const daemonStatusSchema = z
   .object({
     version: z.string().describe("zferry's version"),
-    pid: count,
-    startedAt: isoTime,
+    pid: count.describe("the daemon's process id"),
+    startedAt: isoTime.describe('when the daemon started'),
     config: z.string().describe('the config file the daemon runs (after the last successful reload)'),
     configLoadedAt: isoTime.describe('when the config was last loaded (at start or on SIGHUP)'),
     jobs: z.array(job),

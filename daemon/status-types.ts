@@ -1,7 +1,8 @@
 /**
  * What `zferry status --json` prints and the control socket's `status` call returns: the
  * daemon's view of every job. Times are ISO-8601 strings (UTC), durations and ages seconds,
- * sizes bytes. docs/configuration.md documents the shape; change both together.
+ * sizes bytes. docs/status.md documents the shape (and docs/control.md, generated from
+ * daemon/status-schema.ts, which the compiler keeps to this shape); change them together.
  */
 
 export interface DaemonStatus {
@@ -73,6 +74,8 @@ export interface FilesystemStatusView {
   bytes: number;
   /** The running step's stream size where the sender can tell. */
   bytesTotal?: number;
+  /** Bytes of the running step so far: what `bytesTotal` and `etaSeconds` measure against (`bytes` counts the whole run). */
+  stepBytes?: number;
   /** Bytes per second over the last few seconds. */
   rate: number;
   /** Seconds left for the running step, where its size is known. */

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 /** The environment variable that carries the owner's mark. */
 export const OWNER_ENV = 'ZFERRY_OWNER';
 
-/** When `pid` started (clock ticks since boot), or undefined when it is gone or unknown. */
-export function processStartTime(pid: number): string | undefined {
+/** /proc/PID/stat's fields after the command name (state first), or undefined when it is gone. */
+function statFields(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -18,7 +18,16 @@ export function processStartTime(pid: number): string | undefined {
     return undefined;
   }
   // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so split after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
+ * When `pid` started (clock ticks since boot), or undefined when it is gone or unknown. A
+ * zombie (exited, its parent has not collected it yet) counts as gone.
+ */
+export function processStartTime(pid: number): string | undefined {
+  const fields = statFields(pid);
+  if (fields === undefined || fields[0] === 'Z') return undefined;
   // Field 22 overall is the 20th after comm (state is field 3).
   return fields[19];
 }

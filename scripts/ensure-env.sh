@@ -43,3 +43,5 @@ if ! zpool list >/dev/null 2>&1; then
   zpool list >&2 || true
   exit 1
 fi
+# Answering `zpool list` is not enough: prove a pool can be made, written, sent and received.
+./scripts/zfs-smoke.sh

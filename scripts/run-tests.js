@@ -2,7 +2,7 @@
 // Runs every compiled test file (dist/test/**/*.test.js) with node's test runner.
 // Several files run at once: ZFS tests wait on zfs-fuse, not on the CPU.
 import { readdirSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,5 +27,35 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.ZFERRY_TEST_CONCURRENCY ?? '4';
-const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files], { stdio: 'inherit', cwd: root });
-process.exit(result.status ?? 1);
+// The whole suite takes a few minutes; a run far past that is stuck (a wedged zfs-fuse makes
+// every ZFS call wait): stop it while there is time to say why, instead of hitting CI's limit.
+const budgetSeconds = Number(process.env.ZFERRY_TEST_BUDGET_SECONDS ?? '1500');
+// Its own process group, so that a stop takes every test process and what they started with it.
+const runner = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=240000', ...files], {
+  stdio: 'inherit',
+  cwd: root,
+  detached: true,
+});
+let timedOut = false;
+const budget = setTimeout(() => {
+  timedOut = true;
+  console.error(`run-tests: the suite ran past its budget of ${budgetSeconds} s; stopping it`);
+  try {
+    process.kill(-runner.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}, budgetSeconds * 1000);
+const status = await new Promise((resolve) => runner.on('exit', (code) => resolve(code ?? 1)));
+clearTimeout(budget);
+// Whatever a test left running in the group (it would hold the caller's output open): gone.
+try {
+  process.kill(-runner.pid, 'SIGKILL');
+} catch {
+  // nothing left
+}
+if (timedOut || status !== 0) {
+  // What the ZFS side looked like at the end, for a failure that happened far from a terminal.
+  spawnSync(path.join(root, 'scripts', 'zfs-diagnostics.sh'), [], { stdio: 'inherit', timeout: 60_000 });
+}
+process.exit(timedOut ? 1 : status);

@@ -37,7 +37,16 @@ rm -f /run/zfs/zfs_socket /var/run/zfs/zfs_socket 2>/dev/null || true
 done
 
 mkdir -p /run/zfs /var/lock
-zfs-fuse --no-kstat-mount -p "$PIDFILE"
+# zfs-fuse daemonizes with stdin/stdout/stderr on /dev/null but keeps every other descriptor it
+# inherits: started from a CI runner, it would hold the runner's pipes open long after the run
+# ends, and the runner would wait for them. Start it in its own session with only 0-2.
+(
+  for fd in /proc/self/fd/*; do
+    fd="${fd##*/}"
+    if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+  done
+  exec setsid zfs-fuse --no-kstat-mount -p "$PIDFILE" </dev/null >/dev/null 2>&1
+)
 
 for _ in $(seq 1 60); do
   if zpool list >/dev/null 2>&1; then exit 0; fi

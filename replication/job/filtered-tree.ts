@@ -14,7 +14,11 @@ import type { FilesystemResult } from './types.js';
  * parent: a step to create the missing ones, run once its nearest selected ancestor is done
  * (which may create the target it lies below). Source filesystem → that step.
  */
-export function gapParentSteps(run: RunContext, mappings: readonly FilesystemMapping[], onTarget: ReadonlyMap<string, unknown>): Map<string, () => Promise<void>> {
+export function gapParentSteps(
+  run: RunContext,
+  mappings: readonly FilesystemMapping[],
+  onTarget: ReadonlyMap<string, unknown>,
+): Map<string, () => Promise<void>> {
   const selected = new Set(mappings.map((m) => m.source));
   const steps = new Map<string, () => Promise<void>>();
   if (run.spec.dryRun || run.spec.filesystemFilter === undefined) return steps;

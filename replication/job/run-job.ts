@@ -13,6 +13,7 @@ import { SourceNotFoundError, describeError } from './errors.js';
 import { cursorTagsOf, listedCursorsOf, moveCursors } from './move-cursors.js';
 import { checkPlacement } from './placement.js';
 import { runTree, type FilesystemTask } from './run-tree.js';
+import { lockRunTarget, type TargetLock } from './target-lock.js';
 import type { EndpointClient, JobRuntime, JobSpec, JobSummary, ReplicationHandle } from './types.js';
 
 /** One side's listing of its tree. */
@@ -30,7 +31,10 @@ export function startReplication(spec: JobSpec, runtime: JobRuntime): Replicatio
  */
 async function replicate(run: RunContext): Promise<JobSummary> {
   let summary: JobSummary;
+  // Taken before the target is first read: another run's receive in progress is no state to plan from.
+  let lock: TargetLock | undefined;
   try {
+    lock = await lockRunTarget(run);
     summary = await replicateTree(run);
   } catch (error) {
     // Only the steps before any filesystem runs throw (listing, snapshot, parents).
@@ -39,6 +43,8 @@ async function replicate(run: RunContext): Promise<JobSummary> {
       throw error;
     }
     summary = interruptedWhilePreparing(run);
+  } finally {
+    await lock?.release();
   }
   run.progress.ended(summary);
   return summary;

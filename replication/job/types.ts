@@ -41,6 +41,11 @@ export interface JobSpec {
    * `zfs recv -v` (rounded) and a running step's bytes are not known.
    */
   directPipe?: boolean;
+  /**
+   * The run's lock on its target (target-lock.ts): how long to wait for another run into it
+   * (default 5 s; 0 tries once), and what this run tells one that finds the target busy.
+   */
+  lock?: { waitMs?: number; command?: string };
 }
 
 /** What one run works with: its endpoints, where it logs and reports, what stops it. */

@@ -10,6 +10,7 @@ import { InvalidNameError, ZfsAbortedError, ZfsUnsupportedError, type ZfsError }
 import { errorMessage } from '../../platform/errors.js';
 import { errorFromResult } from './exec.js';
 import { spawnStreamChild } from './process.js';
+import { sendJournal } from './send-journal.js';
 
 export interface SendOptions {
   /** Full name `fs@snap`. */
@@ -144,6 +145,12 @@ export function startSend(
 ): SendProcess | DirectSendProcess {
   const { signal } = opts;
   const child = spawnStreamChild(zfsBin, args, { stdin: 'ignore', stdout: opts.output, shutDownOutput: true }, logger);
+  const journal = sendJournal();
+  const pid = child.pid;
+  if (journal !== undefined && pid !== undefined) {
+    journal.started(pid, args);
+    void child.exited.then(() => journal.ended(pid));
+  }
   const stream = child.stdout;
   let abortReason: unknown;
   let aborted = false;

@@ -15,6 +15,7 @@ import { ZFERRY_SCRIPT, runZferry, sshArgs, sshLocation, startZferry, type CliRe
 import { childProcesses } from '../helpers/processes.js';
 import { waitFor } from '../helpers/rpc-util.js';
 import { nodeCommand, useSshd } from '../helpers/sshd.js';
+import { assertOnlyZferryHolds, assertStoppedGrowing, usedBytes } from '../helpers/transfer-checks.js';
 import {
   createDataset,
   datasetExists,
@@ -45,11 +46,6 @@ interface InterruptCase {
   json: boolean;
 }
 
-/** `used` of a dataset, in bytes. */
-async function usedBytes(dataset: string): Promise<number> {
-  return Number((await zfs('get', '-H', '-p', '-o', 'value', 'used', dataset)).trim());
-}
-
 /** Resolves once `dataset` has grown by IN_PROGRESS_BYTES; fails if `stillRunning` turns false first. */
 async function receiveUnderWay(dataset: string, stillRunning: () => boolean, output: () => Promise<CliResult>): Promise<void> {
   const start = await usedBytes(dataset);
@@ -61,45 +57,6 @@ async function receiveUnderWay(dataset: string, stillRunning: () => boolean, out
     }
     if (Date.now() > deadline) assert.fail('the receive never got under way');
     await sleep(40);
-  }
-}
-
-/**
- * `used` of `dataset`, sampled from the moment zferry exited until 2 s later: it must never
- * exceed the first sample (the daemon kept receiving before the fix: +800 MB over 5 s).
- */
-async function assertStoppedGrowing(dataset: string): Promise<void> {
-  const samples = [await usedBytes(dataset)];
-  for (let i = 0; i < 4; i++) {
-    await sleep(500);
-    samples.push(await usedBytes(dataset));
-  }
-  const first = samples[0] as number;
-  assert.ok(
-    samples.every((value) => value <= first),
-    `the target kept growing after zferry exited: ${samples.map((value) => (value / MiB).toFixed(1)).join(' -> ')} MiB`,
-  );
-}
-
-/**
- * Every snapshot of `filesystem` carries exactly the holds zferry's own cursors account for:
- * one per cursor property set on the filesystem itself that names it (zfs-fuse's leaked
- * `.send-*` holds show up only as a higher `userrefs`: `zfs holds` does not work here).
- */
-async function assertOnlyZferryHolds(filesystem: string): Promise<void> {
-  if (!(await datasetExists(filesystem))) return;
-  const expected = new Map<string, number>();
-  for (const { value, source } of (await zferryCursors(filesystem)).values()) {
-    if (source !== 'local') continue;
-    for (const name of value.split(',').filter(Boolean)) expected.set(name, (expected.get(name) ?? 0) + 1);
-  }
-  const actual = new Map<string, number>();
-  for (const line of (await zfs('get', '-H', '-p', '-o', 'name,value', 'userrefs', '-d', '1', filesystem)).split('\n')) {
-    const [name, value] = line.split('\t');
-    if (name?.includes('@') && value !== undefined) actual.set(name.slice(name.indexOf('@') + 1), Number(value));
-  }
-  for (const [name, refs] of actual) {
-    assert.equal(refs, expected.get(name) ?? 0, `${filesystem}@${name}: userrefs ${refs}, zferry's cursors account for ${expected.get(name) ?? 0}`);
   }
 }
 

@@ -74,6 +74,10 @@ const EXPECTED: Record<string, string[]> = {
     `10:17: jobs[0].pruning.keep[1].type: expected 'grid', 'last_n', 'regex' or 'not_replicated', got a string ('lastn') (did you mean 'last_n'?)`,
     `12:11: jobs[0].pruning.keep[2].type: missing 'type' (one of 'grid', 'last_n', 'regex' or 'not_replicated')`,
   ],
+  'pull-local-one-to-one': [
+    `9:14: jobs[1].root_fs: 'tank/a/mirror' is selected by the filesystems of source job 'share' (jobs[0]): the job would replicate its own replicas`,
+    `10:19: jobs[1].path_mapping: one_to_one maps a single filesystem tree onto root_fs, but the filesystems of source job 'share' (jobs[0]) has 2 roots (tank/a, tank/b); use nested, or one job per tree`,
+  ],
   'pull-ssh-without-filesystems': [`2:5: jobs[0].filesystems: missing 'filesystems' (a pull over ssh must say which filesystems of the remote host it pulls)`],
   'pull-without-schedule': [`2:5: jobs[0].interval: missing 'interval' (a pull job needs a schedule: interval: 10m, interval: manual, or cron: '0 3 * * *')`],
   'push-local-with-root-fs': [
@@ -88,6 +92,10 @@ const EXPECTED: Record<string, string[]> = {
     `9:19: jobs[1].renamed_from: 'home-old' is already in the renamed_from of snap job 'home' (jobs[0]): two jobs cannot take over the same cursors`,
   ],
   'rules-not-a-list': [`7:13: jobs[0].pruning.keep: expected a list of rules, got a string ('last_n')`],
+  'sink-one-to-one': [
+    `10:5: jobs[1].filesystems: sink job 'backups' (jobs[0]) maps one_to_one, a single filesystem tree onto its root_fs, but filesystems has 2 roots (tank/a, tank/b); use nested, or one job per tree`,
+    `13:43: jobs[2].connect.listener_name: sink job 'backups' (jobs[0]) maps one_to_one: push job 'laptop' (jobs[1]) already lands at its root_fs`,
+  ],
   'sink-without-root-fs': [`2:5: jobs[0].root_fs: missing 'root_fs' (a sink needs the dataset it receives into)`],
   'snap-without-snapshotting': [`2:5: jobs[0].snapshotting: missing 'snapshotting' (a snap job needs snapshotting: {type: periodic, …} or {type: cron, …})`],
   'ssh-port': [

@@ -4,36 +4,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { chmod, chown, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { connectControl } from '../../daemon/control-client.js';
 import { startControlServer, type ControlServer } from '../../daemon/control-server.js';
 import type { DaemonStatus } from '../../daemon/status-types.js';
-import { fixtureCommand } from '../fixtures/rpc-fixture-command.js';
+import { startControlFixture } from '../helpers/control-fixture.js';
 import { RecordingControl, sampleStatus } from '../fixtures/control-status.js';
 import { LEVEL, memoryLogger } from '../helpers/zfs-logger.js';
-
-/** A control server in a child process (test/fixtures/control-server.ts), started and ready. */
-async function startFixtureServer(sockpath: string): Promise<ChildProcess> {
-  const { file, args } = fixtureCommand('control-server', [sockpath]);
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const [first] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(() => ['exited'])])) as string[];
-  assert.equal(first, 'ready', 'the fixture control server started');
-  return child;
-}
-
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  await exited;
-}
 
 describe('control socket', () => {
   let dir = '';
@@ -190,8 +170,8 @@ describe('control socket', () => {
 
   test('the socket of a daemon that died is replaced', async () => {
     const sockpath = socketPath();
-    const crashed = await startFixtureServer(sockpath);
-    await stopChild(crashed, 'SIGKILL');
+    const crashed = await startControlFixture(sockpath);
+    await crashed.stop('SIGKILL');
     assert.ok((await stat(sockpath)).isSocket(), 'the dead daemon left its socket behind');
     const { logger, records } = memoryLogger('info');
     const server = await startControlServer(new RecordingControl(), sockpath, logger);
@@ -207,7 +187,7 @@ describe('control socket', () => {
 
   test('a second daemon on a live socket is refused, naming the pid; the first keeps serving', async () => {
     const sockpath = socketPath();
-    const first = await startFixtureServer(sockpath);
+    const first = await startControlFixture(sockpath);
     try {
       await assert.rejects(startControlServer(new RecordingControl(), sockpath, memoryLogger().logger), (error: Error & { code?: string }) => {
         assert.equal(error.code, 'CONTROL_SOCKET_IN_USE');
@@ -218,9 +198,8 @@ describe('control socket', () => {
       assert.equal((await client.hello()).pid, first.pid);
       await client.close();
     } finally {
-      await stopChild(first, 'SIGTERM');
+      assert.equal(await first.stop('SIGTERM'), 0);
     }
-    assert.equal(first.exitCode, 0);
   });
 
   test('something that is not a zferry daemon on the socket is refused and left alone', async () => {
@@ -244,8 +223,8 @@ describe('control socket', () => {
     await assert.rejects(connectControl(missing), { code: 'NO_DAEMON', message: `no zferry daemon is running (nothing listens on ${missing})` });
     // A socket file left by a daemon that died: nobody answers either.
     const sockpath = socketPath();
-    const crashed = await startFixtureServer(sockpath);
-    await stopChild(crashed, 'SIGKILL');
+    const crashed = await startControlFixture(sockpath);
+    await crashed.stop('SIGKILL');
     await assert.rejects(connectControl(sockpath), { code: 'NO_DAEMON', message: `no zferry daemon is running (nothing listens on ${sockpath})` });
   });
 

@@ -9,11 +9,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { EndpointOpener } from '../../replication/endpoint/open.js';
+import { EndpointOpener, type OpenedEndpoint } from '../../replication/endpoint/open.js';
+import type { EndpointSpec } from '../../replication/endpoint/spec.js';
+import { RpcConnectionLostError } from '../../rpc/index.js';
+import { memoryLogger } from '../helpers/zfs-logger.js';
 import { Invocation, type InvocationResult } from '../../daemon/invocation.js';
 import { listenersOf } from '../../daemon/job-plan.js';
 import type { JobConfig, PullJob, PushJob } from '../../config/types.js';
-import { pullFromSource, pushToSink, rules, sink, source } from '../helpers/daemon-config.js';
+import { pullFromSource, pushToSink, rules, sink, snapJob, source } from '../helpers/daemon-config.js';
+import { SnapInvocation } from '../../daemon/snap-invocation.js';
 import { createDataset, datasetExists, listAll, listSnapshots, snapshot, userrefsBelow, usePool, zferryCursors } from '../helpers/zfs-pool.js';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -89,7 +93,7 @@ describe('a daemon job invocation', () => {
     assert.equal(held[`${root}@s1`], 0);
   });
 
-  test("the sink's one_to_one drops the client component; a child under an unselected parent gets the parent created", async () => {
+  test("a one_to_one sink takes its client's tree at root_fs itself; a child under an unselected parent gets the parent created", async () => {
     const root = await createDataset(src.pool.dataset('p2'));
     await createDataset(`${root}/skip`);
     await createDataset(`${root}/skip/keep`);
@@ -101,24 +105,25 @@ describe('a daemon job invocation', () => {
     ];
     const result = await invoke(jobs[1] as PushJob, jobs);
     assert.equal(result.outcome, 'ok', JSON.stringify(result));
-    const target = `${sinkRoot}/${root}`;
-    assert.deepEqual(await guids(`${target}/skip/keep`), await guids(`${root}/skip/keep`));
-    assert.deepEqual(await guids(`${target}/skip`), {}, 'the unselected parent exists, without snapshots');
+    assert.deepEqual(await guids(sinkRoot), await guids(root));
+    assert.deepEqual(await guids(`${sinkRoot}/skip/keep`), await guids(`${root}/skip/keep`));
+    assert.deepEqual(await guids(`${sinkRoot}/skip`), {}, 'the unselected parent exists, without snapshots');
     assert.equal(await datasetExists(`${sinkRoot}/client2`), false);
   });
 
-  test("a push's one_to_one maps its single root onto the sink's base", async () => {
+  test("a pull's one_to_one maps the source's single root onto root_fs", async () => {
     const root = await createDataset(src.pool.dataset('p3'));
     await createDataset(`${root}/c`);
     await snapshot(`${root}@s1`, { recursive: true });
-    const sinkRoot = await createDataset(dst.pool.dataset('sink3'), { properties: { mountpoint: 'none' } });
-    const jobs: JobConfig[] = [sink('sink', 'l3', sinkRoot), pushToSink('push3', { [`${root}<`]: true }, 'l3', 'c3', { pathMapping: 'one_to_one' })];
-    const result = await invoke(jobs[1] as PushJob, jobs);
+    const into = dst.pool.dataset('pulled3');
+    const jobs: JobConfig[] = [source('src3', 'l3', { [`${root}<`]: true }), pullFromSource('pull3', 'l3', into, { pathMapping: 'one_to_one' })];
+    const result = await invoke(jobs[1] as PullJob, jobs);
     assert.equal(result.outcome, 'ok', JSON.stringify(result));
-    assert.deepEqual(await guids(`${sinkRoot}/c3/c`), await guids(`${root}/c`));
+    assert.deepEqual(await guids(into), await guids(root));
+    assert.deepEqual(await guids(`${into}/c`), await guids(`${root}/c`));
   });
 
-  test("a sink whose root_fs does not exist is named, and nothing is created", async () => {
+  test('a sink whose root_fs does not exist is named, and nothing is created', async () => {
     const root = await createDataset(src.pool.dataset('p4'));
     await snapshot(`${root}@s1`);
     const jobs: JobConfig[] = [sink('sink', 'l4', dst.pool.dataset('missing/sink')), pushToSink('push4', { [root]: true }, 'l4', 'c4')];
@@ -130,7 +135,7 @@ describe('a daemon job invocation', () => {
     assert.equal(await datasetExists(dst.pool.dataset('missing')), false);
   });
 
-  test('a pull from a local source stays within the source\'s roots', async () => {
+  test("a pull from a local source stays within the source's roots", async () => {
     const served = await createDataset(src.pool.dataset('p5'));
     const other = await createDataset(src.pool.dataset('p5other'));
     await snapshot(`${served}@s1`);
@@ -146,6 +151,90 @@ describe('a daemon job invocation', () => {
     assert.equal(refused.outcome, 'failed');
     assert.equal(refused.runErrors[0]?.code, 'ENDPOINT_OUTSIDE_ROOT', JSON.stringify(refused));
     assert.equal(await datasetExists(`${into}/${other}`), false);
+  });
+
+  test('a snap job snapshots what its filter selects, under prefix + UTC time; a push with snapshotting snapshots, then replicates', async () => {
+    const root = await createDataset(src.pool.dataset('p7'));
+    await createDataset(`${root}/a`);
+    await createDataset(`${root}/b`);
+    const whole = await new SnapInvocation({
+      job: snapJob('snaps', { [`${root}<`]: true }, 'auto_'),
+      opener: new EndpointOpener({ logger }),
+      logger,
+      trigger: 'run',
+    }).result;
+    assert.equal(whole.outcome, 'ok', JSON.stringify(whole));
+    const names = (await listSnapshots(root)).map((s) => s.name);
+    assert.equal(names.length, 1);
+    assert.match(names[0] ?? '', /^auto_\d{8}_\d{6}_\d{3}$/);
+    assert.deepEqual(
+      (await listSnapshots(`${root}/b`)).map((s) => s.name),
+      names,
+      'the whole subtree, in one recursive snapshot',
+    );
+
+    const some = await new SnapInvocation({
+      job: snapJob('snaps', { [`${root}<`]: true, [`${root}/b`]: false }, 'part_'),
+      opener: new EndpointOpener({ logger }),
+      logger,
+      trigger: 'run',
+    }).result;
+    assert.equal(some.outcome, 'ok');
+    assert.equal((await listSnapshots(root)).filter((s) => s.name.startsWith('part_')).length, 1);
+    assert.equal((await listSnapshots(`${root}/a`)).filter((s) => s.name.startsWith('part_')).length, 1);
+    assert.equal((await listSnapshots(`${root}/b`)).filter((s) => s.name.startsWith('part_')).length, 0, 'b is excluded');
+
+    const sinkRoot = await createDataset(dst.pool.dataset('sink7'), { properties: { mountpoint: 'none' } });
+    const jobs: JobConfig[] = [
+      sink('sink', 'l7', sinkRoot),
+      pushToSink('push7', { [`${root}/a`]: true }, 'l7', 'c7', {
+        snapshotting: { type: 'periodic', prefix: 'push_', intervalMs: 60_000, timestampFormat: 'dense' },
+      }),
+    ];
+    const pushed = await invoke(jobs[1] as PushJob, jobs);
+    assert.equal(pushed.outcome, 'ok', JSON.stringify(pushed));
+    const taken = (await listSnapshots(`${root}/a`)).filter((s) => s.name.startsWith('push_'));
+    assert.equal(taken.length, 1, 'the push took its snapshot');
+    assert.deepEqual(await guids(`${sinkRoot}/c7/${root}/a`), await guids(`${root}/a`));
+  });
+
+  test('a lost connection is tried again within the invocation; the attempt count and a warning say so', async () => {
+    const root = await createDataset(src.pool.dataset('p8'));
+    await snapshot(`${root}@s1`);
+    const sinkRoot = await createDataset(dst.pool.dataset('sink8'), { properties: { mountpoint: 'none' } });
+    const jobs: JobConfig[] = [sink('sink', 'l8', sinkRoot), pushToSink('push8', { [root]: true }, 'l8', 'c8')];
+    // The receiving side's first listing fails as a dropped connection would.
+    let failures = 1;
+    class FlakyOpener extends EndpointOpener {
+      override open(spec: EndpointSpec): OpenedEndpoint {
+        const opened = super.open(spec);
+        if (spec.kind !== 'local' || spec.roots === undefined) return opened;
+        const client = new Proxy(opened.client, {
+          get(target, property, receiver) {
+            const value = Reflect.get(target, property, receiver) as unknown;
+            if (property !== 'listVersionTree' || failures === 0) return value;
+            failures -= 1;
+            return () => Promise.reject(new RpcConnectionLostError('connection reset by peer'));
+          },
+        });
+        return { ...opened, client, destination: () => opened.destination(), close: () => opened.close() };
+      }
+    }
+    const recorded = memoryLogger('info');
+    const result = await new Invocation({
+      job: jobs[1] as PushJob,
+      listeners: listenersOf(jobs),
+      opener: new FlakyOpener({ logger }),
+      hostname: 'testhost',
+      logger: recorded.logger,
+      trigger: 'run',
+      firstBackoffMs: 10,
+    }).result;
+    assert.equal(result.outcome, 'ok', JSON.stringify(result));
+    assert.equal(result.attempts, 2);
+    assert.deepEqual(await guids(`${sinkRoot}/c8/${root}`), await guids(root));
+    const retry = recorded.records.find((record) => record.msg === 'transient failure: trying again');
+    assert.ok(retry !== undefined, 'the retry is logged');
   });
 
   test('a renamed job with renamed_from takes its cursors over: no hold of the old name is left', async () => {

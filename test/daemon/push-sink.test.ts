@@ -7,6 +7,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { DaemonStatus } from '../../daemon/status-types.js';
+import { runZferry } from '../helpers/cli.js';
 import { daemonDir, daemonReady, startDaemon, type DaemonDir, type RunningDaemon } from '../helpers/daemon-process.js';
 import { createDataset, datasetExists, listSnapshots, snapshot, usePool } from '../helpers/zfs-pool.js';
 
@@ -95,6 +97,13 @@ describe('a daemon pushing to its own sink', () => {
       assert.equal(line.job, 'laptop');
       assert.ok(line.filesystem === data || line.filesystem === `${data}/a`, JSON.stringify(line));
     }
+
+    // The same through the CLI: `zferry status --json` finds the socket in the config.
+    const cli = await runZferry(['status', '--json', '--config', dir.configFile]);
+    assert.equal(cli.exitCode, 0, cli.stderr);
+    const shown = (JSON.parse(cli.stdout) as DaemonStatus).jobs.find((view) => view.name === 'laptop');
+    assert.equal(shown?.last?.outcome, 'ok');
+    assert.ok(shown?.filesystems.every((fs) => fs.lastError === undefined && fs.lastReplicated?.snapshot === 's2'));
 
     const stopped = await daemon.stop();
     assert.equal(stopped.exitCode, 0, stopped.stderr);

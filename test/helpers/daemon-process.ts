@@ -9,7 +9,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectControl } from '../../daemon/control-client.js';
 import type { DaemonStatus, JobStatusView } from '../../daemon/status-types.js';
-import { startZferry, type CliResult, type RunningZferry } from './cli.js';
+import { fileURLToPath } from 'node:url';
+import { startZferry, zferryArgv, type CliResult, type RunningZferry } from './cli.js';
+import { nodeCommand, type Sshd, type SshKeyPair } from './sshd.js';
 
 export interface LogLine {
   level: number;
@@ -133,4 +135,32 @@ export async function daemonReady(daemon: RunningDaemon, timeoutMs = 30_000): Pr
       await sleep(100);
     }
   }
+}
+
+/** The argument vector that runs `zferry serve --stdio` as this test runs zferry (source or build). */
+export function serveArgv(): string[] {
+  return [process.execPath, ...zferryArgv(['serve', '--stdio'])];
+}
+
+/**
+ * A forced command serving zferry through test/fixtures/throttled-serve: the stream to the
+ * client flows at most `bytesPerSecond`.
+ */
+export function throttledServeCommand(bytesPerSecond: number): string {
+  const script = fileURLToPath(new URL(`../fixtures/throttled-serve.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
+  return nodeCommand(script, [String(bytesPerSecond), '--', ...serveArgv()]);
+}
+
+/** YAML of an ssh connect reaching the test sshd with `key`. */
+export function sshConnectYaml(sshd: Sshd, key: SshKeyPair, indent: string): string {
+  const options = sshd.connectOptions(key);
+  return [
+    `${indent}connect:`,
+    `${indent}  type: ssh`,
+    `${indent}  host: ${options.host}`,
+    `${indent}  port: ${options.port}`,
+    `${indent}  user: ${options.user}`,
+    `${indent}  identity_file: ${options.identityFile}`,
+    `${indent}  options: [${options.options.join(', ')}]`,
+  ].join('\n');
 }

@@ -78,7 +78,8 @@ export function startInMemoryJob(impl: Implementation<EndpointContract>, source:
   return startReplication(
     {
       name: 'test',
-      destination: 'here',
+      // Per process: test files run side by side, and a run locks its destination (target-lock.ts).
+      destination: `here-${process.pid}`,
       source,
       target,
       recursive: false,

@@ -94,8 +94,15 @@ export class ZfsUnavailableError extends Error {
 // ------------------------------------------------------------------ commands
 
 /** Runs a command and returns its outcome without throwing. */
+/** Far above any single command of the suite's (the slowest take a few seconds). */
+const COMMAND_TIMEOUT_MS = 120_000;
+
 export async function run(bin: string, args: readonly string[]): Promise<ZfsCommandResult> {
-  const result = await execa(bin, args, { reject: false, env: ENV, stdin: 'ignore' });
+  // A wedged zfs-fuse makes every call wait forever: fail the test with what hung instead.
+  const result = await execa(bin, args, { reject: false, env: ENV, stdin: 'ignore', timeout: COMMAND_TIMEOUT_MS });
+  if (result.timedOut) {
+    return { exitCode: 124, stdout: '', stderr: `${bin} ${args.join(' ')}: no answer within ${COMMAND_TIMEOUT_MS / 1000} s (is zfs-fuse wedged?)` };
+  }
   return {
     exitCode: result.exitCode,
     stdout: typeof result.stdout === 'string' ? result.stdout : '',

@@ -5,8 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { endpointContract } from '../../replication/contract.js';
 import { ENDPOINT_REFERENCE_PATH, renderEndpointReference } from '../../replication/endpoint-reference.js';
 import { ENDPOINT_ERROR_CODES } from '../../replication/error-codes.js';
@@ -21,21 +19,10 @@ import {
   TargetNotEmptyError,
 } from '../../replication/endpoint/errors.js';
 import * as zfs from '../../replication/zfs/index.js';
-import { repositoryRoot } from '../helpers/rpc-wire.js';
+import { assertGeneratedDocFresh } from '../helpers/generated-doc.js';
 
 test(`${ENDPOINT_REFERENCE_PATH} is what the contract renders to (regenerate it with: npm run docs:endpoints)`, () => {
-  const checkedIn = readFileSync(path.join(repositoryRoot(), ENDPOINT_REFERENCE_PATH), 'utf8');
-  const rendered = renderEndpointReference();
-  if (checkedIn !== rendered) {
-    const checkedInLines = checkedIn.split('\n');
-    const renderedLines = rendered.split('\n');
-    let line = 0;
-    while (renderedLines[line] === checkedInLines[line]) line++;
-    assert.fail(
-      `${ENDPOINT_REFERENCE_PATH} differs from the contract from line ${line + 1} on; run \`npm run docs:endpoints\` and commit the result.\n` +
-        `checked in: ${JSON.stringify(checkedInLines[line])}\nrendered:   ${JSON.stringify(renderedLines[line])}`,
-    );
-  }
+  assertGeneratedDocFresh(ENDPOINT_REFERENCE_PATH, renderEndpointReference());
 });
 
 test('every endpoint declares its errors, each a code with a meaning', () => {
