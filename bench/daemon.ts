@@ -71,8 +71,8 @@ async function main(): Promise<number> {
     if (!options.skipIdle) results.idle = await runIdle(ctx);
     if (!options.skipSteady) results.steady = await runSteady(ctx);
     const checks = checkLimits(results);
-    process.stdout.write(renderDaemonReport(ctx, results, checks));
-    process.stdout.write(`${daemonJsonSummary(ctx, results, checks)}\n`);
+    process.stdout.write(renderDaemonReport(ctx.notes, results, checks));
+    process.stdout.write(`${daemonJsonSummary(ctx.notes, results, checks)}\n`);
     return 0;
   } finally {
     await cleanup();

@@ -21,6 +21,7 @@ import { daemonConfigYaml, sinkTargetOf, type SinkSpec } from './config-yaml.js'
 import type { DaemonBenchContext } from './context.js';
 import { invocationFailure, makeDaemonDir, startDaemon, waitForJob, type BenchDaemon } from './daemon-process.js';
 import { readProcess } from './proc.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const JOB = 'tree';
 /** How often the end of a woken run is looked for (the wall time's resolution). */
@@ -31,8 +32,13 @@ export type SteadyContender = 'push' | 'daemon';
 export interface SteadyRun {
   /** Process start to exit (push -r), or wakeup sent to the end seen in status (daemon). */
   wallMs: number;
-  /** The run itself: --json durationMs (push -r), endedAt - startedAt of the invocation (daemon). */
-  durationMs: number;
+  /**
+   * The job runner's run (replication/job, the same code in both): --json durationMs (push -r), the
+   * `replication run ended` log line's durationMs (daemon). From listing both sides to the last cursor.
+   */
+  runMs: number;
+  /** The daemon's invocation, endedAt - startedAt in status: the run plus opening the sides, the sink check, closing. */
+  invocationMs?: number;
   /** CPU time (user + system) of the process and its zfs commands during the run. */
   cpuMs: number | undefined;
 }
@@ -87,8 +93,8 @@ export async function runSteady(ctx: DaemonBenchContext): Promise<SteadyResult> 
       const woken = runs.daemon as SteadyRun;
       reps.push({ order, push, daemon: woken });
       progress(
-        `steady rep ${rep + 1}/${options.reps} (@${snapshot}, ${order.join(' then ')}): push -r ${seconds(push.wallMs)} (run ${seconds(push.durationMs)}), ` +
-          `daemon ${seconds(woken.wallMs)} (run ${seconds(woken.durationMs)})`,
+        `steady rep ${rep + 1}/${options.reps} (@${snapshot}, ${order.join(' then ')}): push -r ${seconds(push.wallMs)} (run ${seconds(push.runMs)}), ` +
+          `daemon ${seconds(woken.wallMs)} (run ${seconds(woken.runMs)}, invocation ${seconds(woken.invocationMs ?? Number.NaN)})`,
       );
     }
     const peak = await readProcess(daemon.pid);
@@ -104,7 +110,7 @@ async function runPush(ctx: DaemonBenchContext, tree: Tree): Promise<SteadyRun> 
   const result = await checkCommand(zferryArgv({ source: tree.root, target: tree.target, recursive: true }, { cli: ctx.cli }), { cpu: true });
   const summary = checkZferrySummary(result.stdout);
   if (summary.durationMs === undefined) throw new BenchSetupError('zferry push --json printed no durationMs');
-  return { wallMs: result.ms, durationMs: summary.durationMs, cpuMs: result.cpuMs };
+  return { wallMs: result.ms, runMs: summary.durationMs, cpuMs: result.cpuMs };
 }
 
 /**
@@ -133,7 +139,24 @@ async function runWokenJob(ctx: DaemonBenchContext, daemon: BenchDaemon): Promis
   if (last?.outcome !== 'ok' || last.endedAt === undefined) throw new BenchSetupError(`steady: the woken run did not end ok: ${invocationFailure(job)}`);
   if (last.trigger !== 'wakeup') throw new BenchSetupError(`steady: the run seen was started by ${last.trigger}, not by the wakeup`);
   const ticks = cpuAfter.cpu.own + cpuAfter.cpu.children - (cpuBefore.cpu.own + cpuBefore.cpu.children);
-  return { wallMs, durationMs: Date.parse(last.endedAt) - Date.parse(last.startedAt), cpuMs: (ticks * 1000) / ctx.ticksPerSecond };
+  return {
+    wallMs,
+    runMs: await runDurationLogged(daemon, sent),
+    invocationMs: Date.parse(last.endedAt) - Date.parse(last.startedAt),
+    cpuMs: (ticks * 1000) / ctx.ticksPerSecond,
+  };
+}
+
+/** The durationMs of the job's `replication run ended` log line read after `since` (the line may still be in the pipe). */
+async function runDurationLogged(daemon: BenchDaemon, since: number, timeoutMs = 5000): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const line = daemon.logs().find((candidate) => candidate.seenAtMs >= since && candidate.job === JOB && candidate.msg === 'replication run ended');
+    if (typeof line?.durationMs === 'number') return line.durationMs;
+    if (performance.now() > deadline)
+      throw new BenchSetupError(`steady: the daemon logged no 'replication run ended' line with a durationMs:\n${daemon.tail()}`);
+    await sleep(20);
+  }
 }
 
 function seconds(ms: number): string {

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkLimits, steadyMedians } from '../../../bench/daemon/report.js';
+import { checkLimits, daemonJsonSummary, renderDaemonReport, steadyMedians } from '../../../bench/daemon/report.js';
 import { parseDaemonBenchOptions } from '../../../bench/daemon/options.js';
 import type { IdleResult } from '../../../bench/daemon/idle.js';
 import type { SteadyResult } from '../../../bench/daemon/steady.js';
@@ -47,8 +47,8 @@ function steady(pairs: Array<[push: number, daemon: number]>): SteadyResult {
     daemonPeakRssKiB: 100_000,
     reps: pairs.map(([push, daemon], i) => ({
       order: i % 2 === 0 ? ['push', 'daemon'] : ['daemon', 'push'],
-      push: { wallMs: push + 100, durationMs: push, cpuMs: 800 },
-      daemon: { wallMs: daemon + 20, durationMs: daemon, cpuMs: undefined },
+      push: { wallMs: push + 100, runMs: push, cpuMs: 800 },
+      daemon: { wallMs: daemon + 20, runMs: daemon, invocationMs: daemon + 10, cpuMs: undefined },
     })),
   };
 }
@@ -61,9 +61,11 @@ test('medians per contender, then daemon / push -r for each measure', () => {
       [3000, 1900],
     ]),
   );
-  assert.equal(m.push.durationMs, 2000);
-  assert.equal(m.daemon.durationMs, 2100);
-  assert.equal(m.ratio.duration, 1.05);
+  assert.equal(m.push.runMs, 2000);
+  assert.equal(m.daemon.runMs, 2100);
+  assert.equal(m.ratio.run, 1.05);
+  assert.equal(m.daemon.invocationMs, 2110);
+  assert.equal(m.push.invocationMs, undefined);
   assert.equal(m.push.wallMs, 2100);
   assert.equal(m.daemon.wallMs, 2120);
   assert.equal(m.push.cpuMs, 800);
@@ -98,4 +100,42 @@ test('options: defaults, --idle-seconds and --reps in range, experiments for the
   assert.throws(() => parseDaemonBenchOptions(['--idle-seconds', '1.5']), /--idle-seconds/);
   assert.throws(() => parseDaemonBenchOptions(['--bogus']), /bogus/);
   assert.equal(parseDaemonBenchOptions(['-h']), 'help');
+});
+
+test('the table: every figure under its own heading; the JSON line holds the medians, ratios and verdicts', () => {
+  const results = {
+    idle: idle(0.1, 70_000),
+    steady: steady([
+      [2000, 2100],
+      [1000, 5000],
+      [3000, 1900],
+    ]),
+  };
+  const text = renderDaemonReport(['a note'], results, checkLimits(results));
+  const lines = text.split('\n');
+  const header = lines.find((line) => line.includes('contender')) ?? '';
+  const push = lines.find((line) => line.includes('zferry push -r')) ?? '';
+  const daemon = lines.find((line) => line.includes('daemon push job')) ?? '';
+  // Column starts: a value sits where its heading starts.
+  assert.equal(push.indexOf('2.10 s'), header.indexOf('wall'));
+  assert.equal(push.indexOf('2.00 s'), header.indexOf('run'));
+  assert.equal(daemon.indexOf('2.11 s'), header.indexOf('invocation'));
+  assert.equal(push.indexOf('0.80 s'), header.indexOf('CPU'));
+  const usageHeader = lines.find((line) => line.includes('CPU % of a core')) ?? '';
+  const usageRow = lines.find((line) => line.includes('zferry daemon')) ?? '';
+  assert.equal(usageRow.indexOf('0.100 %'), usageHeader.indexOf('CPU % of a core'));
+  assert.equal(usageRow.indexOf('71.7 MB'), usageHeader.indexOf('RSS max'));
+  assert.match(text, /- a note/);
+
+  const json = JSON.parse(daemonJsonSummary(['a note'], results, checkLimits(results))) as {
+    steady: { median: { daemon: { runMs: number; invocationMs: number } }; ratio: { run: number } };
+    limits: { met: boolean }[];
+  };
+  assert.equal(json.steady.median.daemon.runMs, 2100);
+  assert.equal(json.steady.median.daemon.invocationMs, 2110);
+  assert.equal(json.steady.ratio.run, 1.05);
+  assert.deepEqual(
+    json.limits.map((limit) => limit.met),
+    [true, true, true, true],
+  );
 });
