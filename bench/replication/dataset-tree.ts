@@ -11,6 +11,8 @@ import path from 'node:path';
 import { attempt, rotate, type BenchContext, type Contender } from './context.js';
 import { writeRandom } from './data.js';
 import { BenchSetupError } from './errors.js';
+import type { BenchSizes } from './options.js';
+import type { BenchPool } from './pools.js';
 import { progress } from './log.js';
 import { profileSteadyState } from './profile.js';
 import { bareReplicator, syncoidReplicator, zferryReplicator, type ReplicationTask } from './replicators.js';
@@ -137,36 +139,49 @@ async function resetTree(tree: Tree): Promise<void> {
 
 /** A fresh file in every dataset, then one atomic recursive snapshot. */
 async function addSteadySnapshot(ctx: BenchContext, tree: Tree): Promise<void> {
+  await snapshotTree(ctx.source, tree, STEADY_SNAPSHOT, ctx.options.sizes.treeFileKiB);
+}
+
+/** What a tree is made of: children below its root, snapshots each, data per snapshot. */
+export type TreeSizes = Pick<BenchSizes, 'treeDatasets' | 'treeSnapshots' | 'treeFileKiB'>;
+
+/**
+ * Writes `<snapshot>.bin` (`fileKiB` of random data; rewritten when it exists) into every
+ * filesystem of the tree, then takes `@snapshot` on all of them in one atomic `zfs snapshot -r`.
+ */
+export async function snapshotTree(source: BenchPool, tree: Tree, snapshot: string, fileKiB: number): Promise<void> {
   for (const filesystem of tree.filesystems) {
-    await writeRandom(path.join(mountpointOf(ctx, tree, filesystem), 'steady.bin'), ctx.options.sizes.treeFileKiB * KiB);
+    await writeRandom(path.join(mountpointOf(source, filesystem), `${snapshot}.bin`), fileKiB * KiB);
   }
-  await zfs('snapshot', '-r', `${tree.root}@${STEADY_SNAPSHOT}`);
+  await zfs('snapshot', '-r', `${tree.root}@${snapshot}`);
 }
 
-function mountpointOf(ctx: BenchContext, tree: Tree, filesystem: string): string {
-  const poolMount = ctx.source.mountpoint;
+function mountpointOf(source: BenchPool, filesystem: string): string {
+  const poolMount = source.mountpoint;
   if (poolMount === undefined) throw new BenchSetupError('the source pool must be mounted to write data');
-  return path.join(poolMount, filesystem.slice(ctx.source.name.length + 1));
+  return path.join(poolMount, filesystem.slice(source.name.length + 1));
 }
 
-async function prepareTree(ctx: BenchContext): Promise<Tree> {
-  const { sizes } = ctx.options;
-  const root = ctx.source.dataset('tree');
+function prepareTree(ctx: BenchContext): Promise<Tree> {
+  return createTree(ctx.source, ctx.target.dataset('tree'), ctx.options.sizes);
+}
+
+/**
+ * `<source pool>/tree` with `treeDatasets` children (d00, d01, …), each with `treeSnapshots`
+ * snapshots (t1, t2, …) of `treeFileKiB` each; `target` is where contenders replicate it to.
+ */
+export async function createTree(source: BenchPool, target: string, sizes: TreeSizes): Promise<Tree> {
+  const root = source.dataset('tree');
   const children = Array.from({ length: sizes.treeDatasets }, (_, i) => `${root}/d${String(i).padStart(2, '0')}`);
   const tree: Tree = {
     root,
-    target: ctx.target.dataset('tree'),
+    target,
     filesystems: [root, ...children],
     snapshots: Array.from({ length: sizes.treeSnapshots }, (_, i) => `t${i + 1}`),
   };
   progress(`tree: creating ${children.length} datasets with ${tree.snapshots.length} snapshots each`);
   await zfs('create', root);
   for (const child of children) await zfs('create', child);
-  for (const snapshot of tree.snapshots) {
-    for (const filesystem of tree.filesystems) {
-      await writeRandom(path.join(mountpointOf(ctx, tree, filesystem), `${snapshot}.bin`), sizes.treeFileKiB * KiB);
-    }
-    await zfs('snapshot', '-r', `${root}@${snapshot}`);
-  }
+  for (const snapshot of tree.snapshots) await snapshotTree(source, tree, snapshot, sizes.treeFileKiB);
   return tree;
 }

@@ -117,8 +117,10 @@ export interface ZferryOptions {
   remote?: RemoteHost;
 }
 
-interface ZferrySummary {
+export interface ZferrySummary {
   outcome?: string;
+  /** The run itself, from planning to the last cursor moved (no process start-up). */
+  durationMs?: number;
   filesystems?: { source?: string; outcome?: string; error?: { message?: string } }[];
 }
 
@@ -153,8 +155,8 @@ export function zferryReplicator(options: ZferryOptions): Replicator {
   };
 }
 
-/** zferry exits 0 only when everything replicated; its summary must say the same. */
-function checkZferrySummary(stdout: string): void {
+/** zferry exits 0 only when everything replicated; its summary must say the same. Returns it. */
+export function checkZferrySummary(stdout: string): ZferrySummary {
   let summary: ZferrySummary;
   try {
     summary = JSON.parse(stdout) as ZferrySummary;
@@ -166,6 +168,7 @@ function checkZferrySummary(stdout: string): void {
     const first = failed[0];
     throw new ReplicaMismatchError(`zferry reported ${String(summary.outcome)}${first ? `: ${first.source}: ${first.error?.message}` : ''}`);
   }
+  return summary;
 }
 
 // ------------------------------------------------------------------ syncoid
