@@ -63,8 +63,14 @@ async function memoryMappedForAnotherCycle(tuned: boolean): Promise<number> {
 test('a tuned process reuses freed arena memory instead of mapping it afresh', { skip: process.platform !== 'linux' }, async () => {
   // Plain node gives the freed arenas back to the kernel and maps the next ones again: this is
   // what the check below must be able to see.
-  const plain = await memoryMappedForAnotherCycle(false);
-  assert.ok(plain >= CYCLE_BYTES / 2, `plain node mapped ${plain} bytes for a cycle of ${CYCLE_BYTES}`);
+  // Where glibc's heap top happens to hold another allocation it cannot trim, one plain run maps
+  // nothing new (seen once in a loaded clean-clone run): the premise gets three tries.
+  const plainRuns: number[] = [];
+  while (plainRuns.length < 3 && !plainRuns.some((mapped) => mapped >= CYCLE_BYTES / 2)) plainRuns.push(await memoryMappedForAnotherCycle(false));
+  assert.ok(
+    plainRuns.some((mapped) => mapped >= CYCLE_BYTES / 2),
+    `plain node mapped ${plainRuns.join(', ')} bytes for a cycle of ${CYCLE_BYTES}`,
+  );
   const tuned = await memoryMappedForAnotherCycle(true);
   assert.ok(tuned < ARENA_BYTES, `tuned, the cycle mapped ${tuned} bytes: its arenas should reuse the freed ones`);
 });
