@@ -77,3 +77,22 @@ test('a missing configuration file: exit 2, naming the file', async () => {
     '/nonexistent/zferry.yml: cannot read the configuration file: no such file',
   ]);
 });
+
+test('what the daemon would refuse at start fails configcheck too: a keep rule that does not read', async () => {
+  const text = [
+    'jobs:',
+    '  - name: hourly',
+    '    type: snap',
+    '    filesystems: {"tank<": true}',
+    '    snapshotting: {type: periodic, prefix: zf_, interval: 1h}',
+    '    pruning:',
+    '      keep:',
+    '        - {type: grid, grid: "24x1h | banana"}',
+    '',
+  ].join('\n');
+  await withConfig(text, async (file) => {
+    const result = await runZferry(['configcheck', '--config', file]);
+    assert.equal(result.exitCode, 2, result.stdout);
+    assert.match(result.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:5: jobs\\[0\\]: pruning\\.keep\\[0\\].*banana`));
+  });
+});
