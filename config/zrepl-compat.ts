@@ -38,17 +38,21 @@ const LOGGING_TYPES: Record<string, string> = {
 const KEYS: Record<string, Record<string, string>> = {
   global: { serve: `the stdinserver socket directory is ${SERVING}` },
   'global.logging.*': { time: 'zferry always logs the time', color: 'zferry colours human output on a terminal only' },
-  'global.monitoring.*': { listen_freebind: 'not implemented' },
+  'global.monitoring.*': { listen_freebind: 'zferry has no equivalent' },
   'jobs.*.connect': { dial_timeout: 'pass ssh its ConnectTimeout option: options: [ConnectTimeout=10]' },
   'jobs.*.send': {
     encrypted: 'use raw: true to send encrypted datasets as they are',
-    bandwidth_limit: 'not implemented',
-    send_properties: 'not implemented',
-    backup_properties: 'not implemented',
-    saved: 'not implemented',
+    bandwidth_limit: 'bandwidth limits are coming with serving',
+    send_properties: 'zferry sends no dataset properties',
+    backup_properties: 'zferry sends no dataset properties',
+    saved: 'zferry has no equivalent',
     step_holds: 'zferry always holds the snapshots a step needs',
   },
-  'jobs.*.recv': { properties: 'not implemented', placeholder: 'not implemented', bandwidth_limit: 'not implemented' },
+  'jobs.*.recv': {
+    properties: 'zferry receives properties as sent, none overridden or excluded',
+    placeholder: 'zferry creates missing parents on the target itself',
+    bandwidth_limit: 'bandwidth limits are coming with serving',
+  },
   'jobs.*.replication': { protection: 'zferry always protects the incremental base: with holds, or with a property where holds are missing' },
 };
 

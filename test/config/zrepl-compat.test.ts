@@ -33,9 +33,9 @@ test("zrepl's push over tcp: the tcp connect, encrypted send, syslog outlet and 
 
 test("zrepl's sink over tls: the tls serve (not its certificates), the placeholder and listen_freebind are named", async () => {
   assert.deepEqual(await problemsOf('sink-tls.yml'), [
-    "6:7: global.monitoring[0].listen_freebind: unsupported: zrepl's global.monitoring[].listen_freebind is not supported by zferry (not implemented)",
+    "6:7: global.monitoring[0].listen_freebind: unsupported: zrepl's global.monitoring[].listen_freebind is not supported by zferry (zferry has no equivalent)",
     "12:11: jobs[0].serve.type: unsupported: zrepl's serve type 'tls' is not supported by zferry (coming with serving; push and pull jobs of this daemon reach a sink or source with serve type local)",
-    "20:5: jobs[0].recv.placeholder: unsupported: zrepl's recv.placeholder is not supported by zferry (not implemented)",
+    "20:5: jobs[0].recv.placeholder: unsupported: zrepl's recv.placeholder is not supported by zferry (zferry creates missing parents on the target itself)",
   ]);
 });
 
@@ -50,7 +50,7 @@ test("zrepl's source behind stdinserver: global.serve, the serve type and the ba
   assert.deepEqual(await problemsOf('source-stdinserver.yml'), [
     "3:3: global.serve: unsupported: zrepl's global.serve is not supported by zferry (the stdinserver socket directory is coming with serving)",
     "10:11: jobs[0].serve.type: unsupported: zrepl's serve type 'stdinserver' is not supported by zferry (coming with serving; a remote pull over ssh runs zferry serve --stdio instead)",
-    "26:5: jobs[0].send.bandwidth_limit: unsupported: zrepl's send.bandwidth_limit is not supported by zferry (not implemented)",
+    "26:5: jobs[0].send.bandwidth_limit: unsupported: zrepl's send.bandwidth_limit is not supported by zferry (bandwidth limits are coming with serving)",
   ]);
 });
 
