@@ -9,11 +9,11 @@
 
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { errorStack } from '../platform/errors.js';
-import { runCommand, stopLiveCommands } from './replication/command.js';
-import { BenchSetupError, BenchUsageError } from './replication/errors.js';
+import { runBenchMain, machineNote, zfsReadyPools } from './replication/bench-main.js';
+import { runCommand } from './replication/command.js';
+import { BenchSetupError } from './replication/errors.js';
 import { progress } from './replication/log.js';
-import { createPool, destroyAllPools, sweepStalePools } from './replication/pools.js';
+import { createPool, destroyAllPools } from './replication/pools.js';
 import type { DaemonBenchContext } from './daemon/context.js';
 import { removeDaemonDirs } from './daemon/daemon-process.js';
 import { runIdle } from './daemon/idle.js';
@@ -38,64 +38,24 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
-function onSignal(signal: NodeJS.Signals): void {
-  process.stderr.write(`\n[bench] ${signal}: stopping the daemon and commands, destroying pools\n`);
-  stopLiveCommands();
-  // A second signal leaves at once; the exit hooks still kill the daemon and destroy the pools.
-  process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
-  void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-}
-
-async function main(): Promise<number> {
-  let options: DaemonBenchOptions | 'help';
-  try {
-    options = parseDaemonBenchOptions(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof BenchUsageError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
-  if (options === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  // Before the pools' own exit hook: a daemon still running would keep them busy.
-  installExitHook();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const ctx = await setUp(options);
-    const results: DaemonBenchResults = {};
-    if (!options.skipIdle) results.idle = await runIdle(ctx);
-    if (!options.skipSteady) results.steady = await runSteady(ctx);
-    const checks = checkLimits(results);
-    process.stdout.write(renderDaemonReport(ctx.notes, results, checks));
-    process.stdout.write(`${daemonJsonSummary(ctx.notes, results, checks)}\n`);
-    return 0;
-  } finally {
-    await cleanup();
-  }
+/** The idle window, then the steady state; the table and the JSON line on stdout. */
+async function measure(options: DaemonBenchOptions): Promise<void> {
+  const ctx = await setUp(options);
+  const results: DaemonBenchResults = {};
+  if (!options.skipIdle) results.idle = await runIdle(ctx);
+  if (!options.skipSteady) results.steady = await runSteady(ctx);
+  const checks = checkLimits(results);
+  process.stdout.write(renderDaemonReport(ctx.notes, results, checks));
+  process.stdout.write(`${daemonJsonSummary(ctx.notes, results, checks)}\n`);
 }
 
 async function setUp(options: DaemonBenchOptions): Promise<DaemonBenchContext> {
-  const zpool = await runCommand(['zpool', 'list', '-H', '-o', 'name']).catch((error: unknown) => {
-    throw new BenchSetupError('cannot run zpool: is zfs-fuse installed?', { cause: error });
-  });
-  if (zpool.exitCode !== 0) throw new BenchSetupError(`zpool list failed (${zpool.stderr.trim()}): start ZFS with scripts/start-zfs.sh`);
-  const swept = await sweepStalePools();
-  if (swept.length > 0) progress(`swept ${swept.length} pools left by an earlier killed run`);
+  const others = await zfsReadyPools();
   const version = await runCommand([process.execPath, ZFERRY_CLI, '--version']);
   if (version.exitCode !== 0) throw new BenchSetupError(`${ZFERRY_CLI} --version failed: run npm run build first (${version.stderr.trim()})`);
 
-  const others = zpool.stdout.split('\n').filter(Boolean);
-  const load = os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
   const notes = [
-    `machine: ${os.cpus().length} CPUs, load average at start ${load}, ${others.length} other zfs pools open at start (other activity adds noise to wall times; CPU times are each process's own)`,
+    machineNote(others, "other activity adds noise to wall times; CPU times are each process's own"),
     `zferry ${(version.stdout || version.stderr).trim()}, node ${process.version}`,
     ...(options.daemonNodeArgs.length > 0 ? [`the daemon ran with node options ${options.daemonNodeArgs.join(' ')} (an experiment, not as installed)`] : []),
   ];
@@ -105,13 +65,13 @@ async function setUp(options: DaemonBenchOptions): Promise<DaemonBenchContext> {
   return { options, source, target, cli: ZFERRY_CLI, ticksPerSecond: await clockTicksPerSecond(runCommand), notes };
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  async (error: unknown) => {
-    process.stderr.write(`bench:daemon failed: ${errorStack(error)}\n`);
-    await cleanup();
-    process.exitCode = 1;
-  },
-);
+runBenchMain({
+  name: 'bench:daemon',
+  parse: parseDaemonBenchOptions,
+  usage: USAGE,
+  stops: 'the daemon and commands',
+  cleanup,
+  // Before the pools' own exit hook: a daemon still running would keep them busy.
+  prepare: installExitHook,
+  run: measure,
+});

@@ -8,15 +8,15 @@
 import { statfs } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { errorStack } from '../platform/errors.js';
 import { startSshd, SSH_CLIENT_OPTIONS, type Sshd } from '../test/helpers/sshd.js';
-import { runCommand, stopLiveCommands } from './replication/command.js';
+import { machineNote, runBenchMain, zfsReadyPools } from './replication/bench-main.js';
+import { runCommand } from './replication/command.js';
 import type { BenchContext } from './replication/context.js';
 import { runDatasetTree } from './replication/dataset-tree.js';
-import { BenchSetupError, BenchUsageError } from './replication/errors.js';
+import { BenchSetupError } from './replication/errors.js';
 import { progress } from './replication/log.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './replication/options.js';
-import { createPool, destroyAllPools, sweepStalePools, type BenchPool } from './replication/pools.js';
+import { createPool, destroyAllPools, type BenchPool } from './replication/pools.js';
 import type { RemoteHost } from './replication/replicators.js';
 import { Results } from './replication/results.js';
 import { checkTargets, jsonSummary, renderReport } from './replication/report.js';
@@ -37,64 +37,26 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
-function onSignal(signal: NodeJS.Signals): void {
-  process.stderr.write(`\n[bench] ${signal}: stopping commands, destroying pools\n`);
-  stopLiveCommands();
-  // A second signal leaves at once; the exit hooks still destroy pools and stop sshd.
-  process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
-  void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-}
-
-async function main(): Promise<number> {
-  let options: BenchOptions | 'help';
-  try {
-    options = parseBenchOptions(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof BenchUsageError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
-  if (options === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const ctx = await setUp(options);
-    if (!options.skipSingle) await runSingleDataset(ctx);
-    if (!options.skipTree) await runDatasetTree(ctx);
-    const targets = checkTargets(ctx);
-    process.stdout.write(renderReport(ctx, targets));
-    process.stdout.write(`${jsonSummary(ctx, targets)}\n`);
-    return 0;
-  } finally {
-    await cleanup();
-  }
+/** The single-dataset and tree scenarios; the table and the JSON line on stdout. */
+async function measure(options: BenchOptions): Promise<void> {
+  const ctx = await setUp(options);
+  if (!options.skipSingle) await runSingleDataset(ctx);
+  if (!options.skipTree) await runDatasetTree(ctx);
+  const targets = checkTargets(ctx);
+  process.stdout.write(renderReport(ctx, targets));
+  process.stdout.write(`${jsonSummary(ctx, targets)}\n`);
 }
 
 async function setUp(options: BenchOptions): Promise<BenchContext> {
   const notes: string[] = [];
-  const zpool = await runCommand(['zpool', 'list', '-H', '-o', 'name']).catch((error: unknown) => {
-    throw new BenchSetupError('cannot run zpool: is zfs-fuse installed?', { cause: error });
-  });
-  if (zpool.exitCode !== 0) throw new BenchSetupError(`zpool list failed (${zpool.stderr.trim()}): start ZFS with scripts/start-zfs.sh`);
-  const swept = await sweepStalePools();
-  if (swept.length > 0) progress(`swept ${swept.length} pools left by an earlier killed run`);
+  const others = await zfsReadyPools();
 
   const needMiB = 2 * options.sizes.poolMiB;
   const fs = await statfs(os.tmpdir());
   const freeMiB = Math.floor((fs.bavail * fs.bsize) / 1024 / 1024);
   if (freeMiB < needMiB + 512) throw new BenchSetupError(`${os.tmpdir()} has ${freeMiB} MiB free; the two pools need up to ${needMiB} MiB`);
 
-  const others = (await runCommand(['zpool', 'list', '-H', '-o', 'name'])).stdout.split('\n').filter(Boolean);
-  const load = os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-  notes.push(`machine: ${os.cpus().length} CPUs, load average at start ${load}, ${others.length} other zfs pools open at start (other activity adds noise)`);
+  notes.push(machineNote(others, 'other activity adds noise'));
 
   const zferryCli = options.skipZferry ? undefined : await probeZferry(notes);
   if (!options.skipSyncoid) {
@@ -147,13 +109,4 @@ async function probeZferry(notes: string[]): Promise<string | undefined> {
   return undefined;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  async (error: unknown) => {
-    process.stderr.write(`bench:replication failed: ${errorStack(error)}\n`);
-    await cleanup();
-    process.exitCode = 1;
-  },
-);
+runBenchMain({ name: 'bench:replication', parse: parseBenchOptions, usage: USAGE, stops: 'commands', cleanup, run: measure });

@@ -14,7 +14,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { DEFAULT_CONFIG_FILE, type Config } from '../config/types.js';
 import { errorMessage } from '../platform/errors.js';
-import { tuneV8ForLongIdleProcess } from '../platform/index.js';
+import { tuneV8ForIdle } from '../platform/index.js';
 import { VERSION } from './version.js';
 
 /** Shutdown must be over within 10 s: invocations get this long to end, the rest is for closing. */
@@ -41,8 +41,9 @@ async function runDaemon(file: string): Promise<void> {
   ]);
   // Invalid: ConfigError names every problem; the top-level catch prints it and exits 2.
   const config = await loadConfig(file);
-  // The daemon idles between runs: it must give back the memory a run grew.
-  tuneV8ForLongIdleProcess();
+  // The daemon idles between runs: it must give back the memory a run grew (daemon.ts switches
+  // back to the bulk-stream setting while invocations run).
+  tuneV8ForIdle(true);
   const { logger, close: closeLogger } = await createDaemonLogger(config.global.logging, { levelOverride: process.env.ZFERRY_LOG_LEVEL });
   await recoverHost(config.global.stateDir, logger);
   const opener = new EndpointOpener({ logger });

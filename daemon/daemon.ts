@@ -11,6 +11,7 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Config, JobConfig } from '../config/types.js';
+import { tuneV8ForIdle } from '../platform/index.js';
 import type { EndpointOpener } from '../replication/endpoint/open.js';
 import type { DaemonControl } from './control-types.js';
 import { DaemonJob, type JobInvocation } from './daemon-job.js';
@@ -49,6 +50,8 @@ export class Daemon implements DaemonControl {
   /** Jobs a reload removed or replaced whose invocation still runs. */
   #leaving = new Set<DaemonJob>();
   #shuttingDown = false;
+  /** Invocations running now, across jobs. */
+  #running = 0;
 
   private constructor(options: DaemonOptions, remembered: RememberedJobs) {
     this.#options = options;
@@ -197,6 +200,17 @@ export class Daemon implements DaemonControl {
   }
 
   #startInvocation(job: JobConfig, trigger: Trigger, logger: Logger, knownFilesystems: number): JobInvocation {
+    const invocation = this.#invocationOf(job, trigger, logger, knownFilesystems);
+    // Streams tuned while anything runs; idle, V8 may give memory back (platform/v8-tuning.ts).
+    if (this.#running++ === 0) tuneV8ForIdle(false);
+    const ended = (): void => {
+      if (--this.#running === 0) tuneV8ForIdle(true);
+    };
+    invocation.result.then(ended, ended);
+    return invocation;
+  }
+
+  #invocationOf(job: JobConfig, trigger: Trigger, logger: Logger, knownFilesystems: number): JobInvocation {
     const { opener } = this.#options;
     if (job.type === 'snap' || (job.type === 'source' && scheduleOf(job) !== undefined)) return new SnapInvocation({ job, opener, logger, trigger });
     if (job.type !== 'push' && job.type !== 'pull') throw new JobNotTriggerableError(job.name, job.type);

@@ -6,7 +6,7 @@
 import { raiseMallocTrimThreshold } from './malloc-tuning.js';
 import { tuneV8ForBulkStreams } from './v8-tuning.js';
 
-export { tuneV8ForLongIdleProcess } from './v8-tuning.js';
+export { tuneV8ForIdle } from './v8-tuning.js';
 
 export { enlargePipe, enlargeSocketSendBuffer, DEFAULT_PIPE_BYTES, DEFAULT_SOCKET_SEND_BYTES } from './kernel-buffers.js';
 

@@ -58,11 +58,13 @@ export function tuneV8ForBulkStreams(argv: readonly string[] = process.execArgv)
 }
 
 /**
- * For a process that stays up and idles between short runs (the daemon): V8 gives back what a
- * run grew only through its memory reducer, which works by incremental marking, the one
- * setting the bulk-stream tuning turns off. Measured on an idle daemon after a round of runs:
- * 92 MiB stays 92 without it, falls to 66 with it (docs/benchmarks.md, Daemon).
+ * For a process that stays up and idles between short runs (the daemon). Idle, V8 gives back
+ * what a run grew only through its memory reducer, which works by incremental marking, the one
+ * setting the bulk-stream tuning turns off: on an idle daemon after a round of runs, 92 MiB
+ * stayed 92 without it and fell to 66 with it. Busy, the bulk-stream setting comes back: with
+ * marking on throughout, a daemon run of the 51-dataset tree took 1.09× push -r's
+ * (docs/benchmarks.md, Daemon). V8 reads the flag at each collection, so switching is cheap.
  */
-export function tuneV8ForLongIdleProcess(): void {
-  v8.setFlagsFromString('--incremental-marking');
+export function tuneV8ForIdle(idle: boolean): void {
+  v8.setFlagsFromString(idle ? '--incremental-marking' : '--no-incremental-marking');
 }
