@@ -91,8 +91,11 @@ function filterSide(config: Config, job: JobConfig): FilterSide {
           spec: (dataset) => sshSpec(ssh, dataset),
         };
       }
+      if (job.connect.type !== 'local') throw new UsageError(`job ${JSON.stringify(job.name)} pulls over ${job.connect.type}: ask the source's own daemon`);
       const { listenerName } = job.connect;
-      const source = config.jobs.find((candidate) => candidate.type === 'source' && candidate.serve.listenerName === listenerName);
+      const source = config.jobs.find(
+        (candidate) => candidate.type === 'source' && candidate.serve.type === 'local' && candidate.serve.listenerName === listenerName,
+      );
       if (source === undefined || source.type !== 'source')
         throw new UsageError(`job ${JSON.stringify(job.name)} pulls from listener ${listenerName}, which no source job serves`);
       // The source's filter decides what it serves; the pull's own, if any, narrows it.

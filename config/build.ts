@@ -7,6 +7,7 @@ import { parseDuration } from './duration.js';
 import { parseFilterKey } from './filesystem-filter.js';
 import type { KeyPath } from './key-path.js';
 import { HOOK_TYPES, type ParsedConfig, type ParsedJob } from './schema.js';
+import { DEFAULT_STDINSERVER_SOCKDIR } from './types.js';
 import type {
   Config,
   ConnectConfig,
@@ -55,6 +56,7 @@ function policy(job: Parsed<'push'> | Parsed<'pull'>): ReplicationPolicy {
     batch: job.batch,
     snapshots: { include: job.snapshots.include, exclude: job.snapshots.exclude },
     concurrency: typeof concurrency === 'number' ? concurrency : concurrency.steps,
+    bandwidthLimit: {},
   };
 }
 
@@ -231,13 +233,21 @@ function outlet(value: ParsedConfig['global']['logging'][number]): LoggingOutlet
     : { type: 'file', level: value.level, format: value.format, path: value.path };
 }
 
+/** `:9811` → every address; `[::1]:9811` → `::1`. The schema checked the form. */
+function hostPort(listen: string): { host: string; port: number } {
+  const colon = listen.lastIndexOf(':');
+  const host = listen.slice(0, colon);
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(listen.slice(colon + 1)) };
+}
+
 export function buildConfig(parsed: ParsedConfig, file: string, position: PositionOf): Config {
   return {
     file,
     global: {
       logging: parsed.global.logging.map(outlet),
-      monitoring: parsed.global.monitoring.map((endpoint) => ({ type: endpoint.type, listen: endpoint.listen })),
+      monitoring: parsed.global.monitoring.map((endpoint) => ({ type: endpoint.type, listen: endpoint.listen, ...hostPort(endpoint.listen) })),
       control: { sockpath: parsed.global.control.sockpath },
+      serve: { stdinserver: { sockdir: DEFAULT_STDINSERVER_SOCKDIR } },
       stateDir: parsed.global.state_dir,
     },
     jobs: parsed.jobs.map((parsedJob, index) => job(parsedJob, index, position)),

@@ -22,9 +22,11 @@ export interface Config {
 
 export interface GlobalConfig {
   logging: LoggingOutlet[];
-  /** Prometheus and friends arrive with the serving issue; empty until then. */
+  /** `type: prometheus`: the daemon serves /metrics on `listen`. */
   monitoring: MonitoringConfig[];
   control: { sockpath: string };
+  /** zrepl's `global.serve`: where `stdinserver` sinks and sources keep their per-client sockets. */
+  serve: { stdinserver: { sockdir: string } };
   /**
    * zferry: where the daemon keeps what it must remember across restarts (the job names it ran,
    * for the rename check). Default /var/lib/zferry.
@@ -40,7 +42,11 @@ export type LoggingOutlet =
 
 export interface MonitoringConfig {
   type: 'prometheus';
+  /** As written (`:9811`, `127.0.0.1:9811`, `[::1]:9811`). */
   listen: string;
+  /** Parsed from `listen`; an empty host (`:9811`) listens on every address. */
+  host: string;
+  port: number;
 }
 
 /**
@@ -95,6 +101,8 @@ export interface ReplicationPolicy {
   snapshots: { include: string[]; exclude: string[] };
   /** Filesystems replicated at once (zrepl: `replication.concurrency.steps`). */
   concurrency: number;
+  /** `send.bandwidth_limit` (what this job sends) and `recv.bandwidth_limit` (what it receives). */
+  bandwidthLimit: { send?: BandwidthLimit; recv?: BandwidthLimit };
 }
 
 /**
@@ -108,7 +116,7 @@ export type SnapshottingConfig =
   | { type: 'cron'; prefix: string; cron: string; timeZone?: string; timestampFormat: string; timestampLocation?: string; hooks?: HookConfig[] };
 
 /** When a hook runs: around each filesystem's snapshot, or around a replication job's invocation. */
-export type HookType = 'pre_snapshot' | 'post_snapshot' | 'pre_replication' | 'post_replication';
+export type HookType = 'pre_snapshot' | 'post_snapshot' | 'pre_replication' | 'post_replication' | 'on_late';
 
 /**
  * zrepl's `type: command` hook (`snapshotting.hooks`), and zferry's replication hooks (a push or
@@ -136,7 +144,7 @@ export interface PruningConfig {
   keep?: unknown[];
 }
 
-export type ConnectConfig = LocalConnect | SshConnect;
+export type ConnectConfig = LocalConnect | SshConnect | TcpConnect | TlsConnect;
 
 /** A `sink` or `source` job of the same daemon, by its `serve.listener_name`. */
 export interface LocalConnect {
@@ -146,7 +154,10 @@ export interface LocalConnect {
   clientIdentity: string;
 }
 
-/** `zferry serve --stdio` (or the forced command in authorized_keys) on another host. */
+/**
+ * `zferry serve --stdio` (or the forced command in authorized_keys, e.g. `zferry stdinserver ID`)
+ * on another host. zrepl's `type: ssh+stdinserver` is read as this.
+ */
 export interface SshConnect {
   type: 'ssh';
   host: string;
@@ -159,9 +170,107 @@ export interface SshConnect {
   remoteCommand?: string[];
 }
 
+/** A sink or source job of another daemon listening with `serve: {type: tcp}`. */
+export interface TcpConnect {
+  type: 'tcp';
+  /** As written: `host:port` (`[v6]:port`). */
+  address: string;
+  host: string;
+  port: number;
+  /** zrepl's `dial_timeout`; default 10 s. */
+  dialTimeoutMs: number;
+}
+
+/** A sink or source of another daemon listening with `serve: {type: tls}`: mutual TLS. */
+export interface TlsConnect {
+  type: 'tls';
+  address: string;
+  host: string;
+  port: number;
+  /** Absolute paths of PEM files: the CA that signed the server, this client's certificate and key. */
+  ca: string;
+  cert: string;
+  key: string;
+  /** The CN the server's certificate must carry. */
+  serverCn: string;
+  dialTimeoutMs: number;
+  /** Default 10 s. */
+  handshakeTimeoutMs: number;
+}
+
+export type ServeConfig = ServeLocal | ServeTcp | ServeTls | ServeStdinserver;
+
+/** Push and pull jobs of this daemon reach the job by `listener_name` (no socket). */
 export interface ServeLocal {
   type: 'local';
   listenerName: string;
+}
+
+/**
+ * One entry of a tcp serve's `clients` map (zrepl's form): an address or a CIDR range, and the
+ * identity it gets. A range's identity may hold one `*`, replaced by the client's address.
+ */
+export interface ClientAddressRule {
+  /** The key as written (`192.0.2.10`, `198.51.100.0/24`, `2001:db8::/32`). */
+  pattern: string;
+  /** The network address (no prefix length) and the prefix length (32 or 128 for a single address). */
+  address: string;
+  prefixLength: number;
+  family: 4 | 6;
+  identity: string;
+  position: SourcePosition;
+}
+
+export interface ServeTcp {
+  type: 'tcp';
+  /** As written: `:8888`, `0.0.0.0:8888`, `[::]:8888`. */
+  listen: string;
+  /** Empty: every address. */
+  host: string;
+  port: number;
+  clients: ClientAddressRule[];
+}
+
+export interface ServeTls {
+  type: 'tls';
+  listen: string;
+  host: string;
+  port: number;
+  ca: string;
+  cert: string;
+  key: string;
+  /** The client certificate CNs accepted; a CN is the client's identity. */
+  clientCns: string[];
+  /** Default 10 s. */
+  handshakeTimeoutMs: number;
+}
+
+/**
+ * zrepl's `stdinserver`: clients come through ssh, whose authorized_keys forced command
+ * `zferry stdinserver ID` connects to this daemon's per-identity socket in
+ * `global.serve.stdinserver.sockdir`.
+ */
+export interface ServeStdinserver {
+  type: 'stdinserver';
+  clientIdentities: string[];
+}
+
+/**
+ * zrepl's `bandwidth_limit` (under `send` or `recv`): a token bucket over the job's streams,
+ * shared by all of them. Bytes per second; the bucket holds `bucketCapacityBytes` (default: a
+ * quarter second of `maxBytesPerSecond`, at least 128 KiB).
+ */
+export interface BandwidthLimit {
+  maxBytesPerSecond: number;
+  bucketCapacityBytes: number;
+}
+
+/** How late a replication job's filesystems may fall behind before they count as `late`. */
+export interface RecoveryPointObjective {
+  /** A filesystem whose newest replicated snapshot is older than this is late. */
+  maxAgeMs: number;
+  /** Hooks that run once when a filesystem goes late and once when it recovers (ZFERRY_LATE_STATE). */
+  onLate: HookConfig[];
 }
 
 interface JobBase {
@@ -186,8 +295,10 @@ export interface PushJob extends JobBase {
   snapshotting: SnapshottingConfig;
   pruning?: PruningConfig;
   replication: ReplicationPolicy;
-  /** zferry (zrepl#394): pre_replication / post_replication hooks. */
+  /** zferry (zrepl#394): pre_replication / post_replication hooks (and on_late ones, also in `rpo`). */
   hooks?: HookConfig[];
+  /** zferry: `rpo` (a duration) and the `on_late` hooks. */
+  rpo?: RecoveryPointObjective;
 }
 
 export interface PullJob extends JobBase {
@@ -203,24 +314,30 @@ export interface PullJob extends JobBase {
   schedule: Schedule;
   pruning?: PruningConfig;
   replication: ReplicationPolicy;
-  /** zferry (zrepl#394): pre_replication / post_replication hooks. */
+  /** zferry (zrepl#394): pre_replication / post_replication hooks (and on_late ones, also in `rpo`). */
   hooks?: HookConfig[];
+  /** zferry: `rpo` (a duration) and the `on_late` hooks. */
+  rpo?: RecoveryPointObjective;
 }
 
 export interface SinkJob extends JobBase {
   type: 'sink';
-  serve: ServeLocal;
+  serve: ServeConfig;
   rootFs: string;
   pathMapping: PathMapping;
+  /** `recv.bandwidth_limit`: shared by every client's receives. */
+  bandwidthLimit?: BandwidthLimit;
 }
 
 export interface SourceJob extends JobBase {
   type: 'source';
-  serve: ServeLocal;
+  serve: ServeConfig;
   filesystems: FilesystemFilterRule[];
   snapshotting: SnapshottingConfig;
   pruning?: PruningConfig;
   send: SendOptions;
+  /** `send.bandwidth_limit`: shared by every client's sends. */
+  bandwidthLimit?: BandwidthLimit;
 }
 
 export interface SnapJob extends JobBase {
@@ -237,3 +354,5 @@ export type JobType = JobConfig['type'];
 export const DEFAULT_CONTROL_SOCKPATH = '/run/zferry/control';
 export const DEFAULT_CONFIG_FILE = '/etc/zferry/zferry.yml';
 export const DEFAULT_STATE_DIR = '/var/lib/zferry';
+/** zrepl's default is /var/run/zrepl/stdinserver. */
+export const DEFAULT_STDINSERVER_SOCKDIR = '/run/zferry/stdinserver';

@@ -43,7 +43,7 @@ export function listenersOf(jobs: ReadonlyArray<{ type: string }>): Map<string, 
   for (const job of jobs) {
     if (job.type === 'sink' || job.type === 'source') {
       const served = job as SinkJob | SourceJob;
-      listeners.set(served.serve.listenerName, served);
+      if (served.serve.type === 'local') listeners.set(served.serve.listenerName, served);
     }
   }
   return listeners;
@@ -69,6 +69,7 @@ function planPush(job: PushJob, listeners: Listeners): ReplicationPlan {
       policy: job.replication,
     };
   }
+  if (job.connect.type !== 'ssh') throw new JobDefinitionError(job.name, `connect type ${job.connect.type} is not served yet`);
   if (job.rootFs === undefined) throw new JobDefinitionError(job.name, 'a push over ssh needs root_fs: where its filesystems land on the remote');
   return { sender, receiver: sshSpec(job.connect, job.rootFs), runs: runsOf(job, selection, job.rootFs), policy: job.replication };
 }
@@ -89,6 +90,7 @@ function planPull(job: PullJob, listeners: Listeners): ReplicationPlan {
       policy: job.replication,
     };
   }
+  if (job.connect.type !== 'ssh') throw new JobDefinitionError(job.name, `connect type ${job.connect.type} is not served yet`);
   const selection = selectionOf(job.filesystems);
   const firstRoot = selection.roots[0]?.root;
   if (firstRoot === undefined) throw new JobDefinitionError(job.name, 'a pull over ssh needs a filesystems filter: what to pull');

@@ -21,6 +21,7 @@ const DEFAULT_GLOBAL: Config['global'] = {
   logging: [{ type: 'stdout', level: 'info', format: 'auto' }],
   monitoring: [],
   control: { sockpath: '/run/zferry/control' },
+  serve: { stdinserver: { sockdir: '/run/zferry/stdinserver' } },
   stateDir: '/var/lib/zferry',
 };
 
@@ -31,6 +32,7 @@ const DEFAULT_POLICY: ReplicationPolicy = {
   batch: false,
   snapshots: { include: [], exclude: [] },
   concurrency: 4,
+  bandwidthLimit: {},
 };
 
 test('push → sink over local: the smallest config, every default filled in', () => {
@@ -131,8 +133,9 @@ test('pull over ssh from zferry serve --stdio: cron in a time zone, 1:1 mapping,
         { type: 'stdout', level: 'debug', format: 'human' },
         { type: 'file', level: 'info', format: 'json', path: '/var/log/zferry.log' },
       ],
-      monitoring: [{ type: 'prometheus', listen: '127.0.0.1:9811' }],
+      monitoring: [{ type: 'prometheus', listen: '127.0.0.1:9811', host: '127.0.0.1', port: 9811 }],
       control: { sockpath: '/run/zf/control' },
+      serve: { stdinserver: { sockdir: '/run/zferry/stdinserver' } },
       stateDir: '/srv/zferry',
     },
     jobs: [
@@ -162,6 +165,7 @@ test('pull over ssh from zferry serve --stdio: cron in a time zone, 1:1 mapping,
           batch: true,
           snapshots: { include: ['zferry_*'], exclude: ['*_tmp'] },
           concurrency: 8,
+          bandwidthLimit: {},
         },
       },
     ],

@@ -24,6 +24,7 @@ export function policy(overrides: Partial<ReplicationPolicy> = {}): ReplicationP
     batch: false,
     snapshots: { include: [], exclude: [] },
     concurrency: 4,
+    bandwidthLimit: {},
     ...overrides,
   };
 }
@@ -91,7 +92,7 @@ export function snapJob(name: string, filter: Record<string, boolean>, prefix: s
 export function daemonConfig(jobs: JobConfig[], stateDir: string, sockpath = `${stateDir}/control.sock`): Config {
   return {
     file: '/test/zferry.yml',
-    global: { logging: [], monitoring: [], control: { sockpath }, stateDir },
+    global: { logging: [], monitoring: [], control: { sockpath }, serve: { stdinserver: { sockdir: `${stateDir}/stdinserver` } }, stateDir },
     jobs,
   };
 }
