@@ -74,7 +74,7 @@ test("zrepl's local push → sink is accepted as it is", async () => {
 
 test("zrepl's snap job with '<': true (every filesystem) is accepted as it is", async () => {
   const config = await loadConfig(path.join(FIXTURES, 'snap.yml'));
-  assert.deepEqual(config.global.monitoring, [{ type: 'prometheus', listen: ':9811' }]);
+  assert.deepEqual(config.global.monitoring, [{ type: 'prometheus', listen: ':9811', host: '', port: 9811 }]);
   assert.deepEqual(config.global.logging, [{ type: 'stdout', level: 'info', format: 'json' }]);
   const [snap] = config.jobs;
   assert.equal(snap?.type, 'snap');
