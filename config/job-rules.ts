@@ -3,9 +3,11 @@
  * needs or forbids, one filter root for the 1:1 mapping. They read the parsed YAML, so they
  * are checked even when other keys of the job are wrong.
  */
+import { longestAddress, parseClientNetwork } from './address.js';
 import { filterRoots } from './filesystem-filter.js';
 import { rawFilterRules } from './filter-rules-raw.js';
 import type { KeyPath } from './key-path.js';
+import { componentProblem } from './names.js';
 import type { PathProblem } from './problems.js';
 import { hasKey, isRawMap, rawJobs, rawMap, rawString, type RawMap } from './raw.js';
 
@@ -113,12 +115,49 @@ function latenessProblems(where: KeyPath, job: RawMap): PathProblem[] {
   return problems;
 }
 
+/** Why `value` cannot be the identity of the clients `network` stands for, or undefined. */
+export function clientIdentityProblem(network: string, value: string): string | undefined {
+  const parsed = parseClientNetwork(network);
+  if ('problem' in parsed) return undefined; // the schema refuses the key itself
+  const stars = value.split('*').length - 1;
+  if (stars === 0) return componentProblem(value, 'client identity');
+  if (parsed.prefixLength === (parsed.family === 4 ? 32 : 128)) {
+    return `client identity '${value}' has a '*', but ${network} is a single address (a '*' stands for the address of a client in a range)`;
+  }
+  if (stars > 1) return `client identity '${value}' has more than one '*'`;
+  // The identity a client gets must still be one dataset component.
+  const problem = componentProblem(value.replace('*', longestAddress(parsed.family)), 'client identity');
+  return problem?.replace(/^client identity/, `client identity '${value}' (with '*' replaced by an address)`);
+}
+
+/** A tcp serve's `clients`: identities that are dataset components, each network once (however it is written). */
+function tcpClientProblems(where: KeyPath, job: RawMap): PathProblem[] {
+  const serve = rawMap(job, 'serve');
+  const clients = rawMap(serve, 'clients');
+  if (rawString(serve, 'type') !== 'tcp' || clients === undefined) return [];
+  const at = [...where, 'serve', 'clients'];
+  const problems: PathProblem[] = [];
+  const networks = new Map<string, string>();
+  for (const [network, value] of Object.entries(clients)) {
+    const problem = typeof value === 'string' ? clientIdentityProblem(network, value) : undefined;
+    if (problem !== undefined) problems.push({ path: [...at, network], anchor: 'value', message: problem });
+    const parsed = parseClientNetwork(network);
+    if ('problem' in parsed) continue;
+    const normal = `${parsed.address}/${parsed.prefixLength}`;
+    const earlier = networks.get(normal);
+    if (earlier === undefined) networks.set(normal, network);
+    else problems.push({ path: [...at, network], anchor: 'key', message: `${network} is the network ${normal}, already named by ${earlier}` });
+  }
+  return problems;
+}
+
 export function jobRuleProblems(root: unknown): PathProblem[] {
   const problems: PathProblem[] = [];
   for (const { index, job } of rawJobs(root)) {
     const where = ['jobs', index];
     const type = rawString(job, 'type') ?? '';
     if (type === 'push' || type === 'pull') problems.push(...scheduleProblems(where, job, type), ...connectProblems(where, job, type), ...latenessProblems(where, job));
+    if (type === 'sink' || type === 'source') problems.push(...tcpClientProblems(where, job));
     if (job.path_mapping === 'one_to_one' && hasKey(job, 'filesystems')) {
       const problem = oneToOneProblem([...where, 'path_mapping'], job.filesystems);
       if (problem !== undefined) problems.push(problem);

@@ -6,7 +6,7 @@
  * (json-schema.ts).
  */
 import { z } from 'zod';
-import { hostPortProblem, longestAddress, parseClientNetwork } from './address.js';
+import { hostPortProblem, parseClientNetwork } from './address.js';
 import { DURATION_EXAMPLES, durationProblem } from './duration.js';
 import { filterKeyProblem } from './filesystem-filter.js';
 import { expecting, kindOf, KEY_LINE_SEPARATOR, MISSING_MARK, oneOf, unknownKeyMessage } from './messages.js';
@@ -262,19 +262,6 @@ function connectSchema(whyRequired: string) {
   );
 }
 
-/** Why `value` cannot be the identity of the clients `network` stands for, or undefined. */
-export function clientRuleProblem(network: string, value: string): string | undefined {
-  const parsed = parseClientNetwork(network);
-  if ('problem' in parsed) return undefined; // the key is refused on its own
-  const stars = value.split('*').length - 1;
-  if (stars === 0) return componentProblem(value, 'client identity');
-  const single = parsed.prefixLength === (parsed.family === 4 ? 32 : 128);
-  if (single) return `client identity '${value}' has a '*', but ${network} is a single address (a '*' stands for the address of a client in a range)`;
-  if (stars > 1) return `client identity '${value}' has more than one '*'`;
-  const problem = componentProblem(value.replace('*', longestAddress(parsed.family)), 'client identity');
-  return problem === undefined ? undefined : `${problem.replace(/^client identity/, `client identity '${value}' (with '*' replaced by an address)`)}`;
-}
-
 const tcpClients = z
   .record(
     text('an address or range').superRefine(
@@ -287,18 +274,8 @@ const tcpClients = z
     expecting('a map of client addresses to identities like "192.0.2.10": db1', 'a tcp serve accepts only the clients it names'),
   )
   .superRefine((clients, ctx) => {
-    const networks = new Map<string, string>();
+    // The identities and repeated networks are checked by job-rules.ts, whatever else is wrong here.
     if (Object.keys(clients).length === 0) ctx.addIssue({ code: 'custom', message: 'names no client (a tcp serve accepts only the clients it names)', input: clients });
-    for (const [network, value] of Object.entries(clients)) {
-      const problem = clientRuleProblem(network, value);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: value, path: [network] });
-      const parsed = parseClientNetwork(network);
-      if ('problem' in parsed) continue;
-      const normal = `${parsed.address}/${parsed.prefixLength}`;
-      const earlier = networks.get(normal);
-      if (earlier !== undefined) ctx.addIssue({ code: 'custom', message: `${network} is the same network as ${earlier} (${normal})`, input: value, path: [network] });
-      else networks.set(normal, network);
-    }
   })
   .describe('zrepl\'s form: "192.0.2.10": db1, "198.51.100.0/24": "web-*" (a * in a range\'s identity is replaced by the client\'s address)');
 
