@@ -151,6 +151,7 @@ const EXPECTED: Record<string, string[]> = {
     '6:16: global.serve.stdinserver.sockdir: expected an absolute path (starting with /), got "run/zferry"',
     '11:30: jobs[0].serve.listen: port 8888 is already listened on by prometheus (global.monitoring[0]): one socket per address and port',
     '15:30: jobs[1].serve.listen: port 8888 is already listened on by prometheus (global.monitoring[0]): one socket per address and port',
+    "27:30: jobs[4].serve.listen: port 8888 is already listened on by sink job 'a' (jobs[0]): one socket per address and port",
   ],
   'push-tcp-with-root-fs': [
     "6:3: jobs[0].root_fs: a push over tls takes no root_fs: the remote sink job's root_fs decides where the filesystems land (remove it here)",
