@@ -95,11 +95,13 @@ export function parseClientNetwork(text: string): ClientNetwork | { problem: str
   const address = slash < 0 ? text : text.slice(0, slash);
   const prefixText = slash < 0 ? undefined : text.slice(slash + 1);
   const family = isIPv4(address) ? 4 : isIPv6(address) && !address.includes('%') ? 6 : undefined;
-  if (family === undefined) return { problem: `${JSON.stringify(address)} is not an IPv4 or IPv6 address (a client is an address or a range like 198.51.100.0/24)` };
+  if (family === undefined)
+    return { problem: `${JSON.stringify(address)} is not an IPv4 or IPv6 address (a client is an address or a range like 198.51.100.0/24)` };
   const bits = family === 4 ? 32 : 128;
   let prefixLength = bits;
   if (prefixText !== undefined) {
-    if (!PREFIX.test(prefixText) || Number(prefixText) > bits) return { problem: `the prefix length ${JSON.stringify(prefixText)} is not a number from 0 to ${bits}` };
+    if (!PREFIX.test(prefixText) || Number(prefixText) > bits)
+      return { problem: `the prefix length ${JSON.stringify(prefixText)} is not a number from 0 to ${bits}` };
     prefixLength = Number(prefixText);
   }
   if (family === 4) {

@@ -68,7 +68,8 @@ type ParsedLimit = NonNullable<Parsed<'push'>['send']['bandwidth_limit']>;
 export function bandwidthLimit(value: ParsedLimit | undefined): BandwidthLimit | undefined {
   if (value?.max === undefined || value.max === -1) return undefined;
   const maxBytesPerSecond = bytes(value.max);
-  const bucketCapacityBytes = value.bucket_capacity === undefined ? Math.max(MIN_BUCKET_CAPACITY, Math.floor(maxBytesPerSecond / 4)) : bytes(value.bucket_capacity);
+  const bucketCapacityBytes =
+    value.bucket_capacity === undefined ? Math.max(MIN_BUCKET_CAPACITY, Math.floor(maxBytesPerSecond / 4)) : bytes(value.bucket_capacity);
   return { maxBytesPerSecond, bucketCapacityBytes };
 }
 
@@ -113,7 +114,11 @@ function hooks(value: ParsedHooks | undefined, place: keyof typeof HOOK_TYPES, a
   return {
     hooks: value.map((parsed, index) => {
       const when: HookType[] =
-        parsed.when === undefined ? [...HOOK_TYPES[place]] : typeof parsed.when === 'string' ? [parsed.when as HookType] : [...new Set(parsed.when as HookType[])];
+        parsed.when === undefined
+          ? [...HOOK_TYPES[place]]
+          : typeof parsed.when === 'string'
+            ? [parsed.when as HookType]
+            : [...new Set(parsed.when as HookType[])];
       return hook(parsed, when, [...at, index], position);
     }),
   };

@@ -236,7 +236,11 @@ function listenCollisions(root: unknown, jobs: readonly Job[]): PathProblem[] {
           other.port === listen.port && (isWildcardHost(other.host) || isWildcardHost(listen.host) || other.host.toLowerCase() === listen.host.toLowerCase()),
       );
     if (earlier === undefined) continue;
-    problems.push({ path: listen.path, anchor: 'value', message: `port ${listen.port} is already listened on by ${earlier.owner}: one socket per address and port` });
+    problems.push({
+      path: listen.path,
+      anchor: 'value',
+      message: `port ${listen.port} is already listened on by ${earlier.owner}: one socket per address and port`,
+    });
   }
   return problems;
 }

@@ -156,7 +156,8 @@ export function jobRuleProblems(root: unknown): PathProblem[] {
   for (const { index, job } of rawJobs(root)) {
     const where = ['jobs', index];
     const type = rawString(job, 'type') ?? '';
-    if (type === 'push' || type === 'pull') problems.push(...scheduleProblems(where, job, type), ...connectProblems(where, job, type), ...latenessProblems(where, job));
+    if (type === 'push' || type === 'pull')
+      problems.push(...scheduleProblems(where, job, type), ...connectProblems(where, job, type), ...latenessProblems(where, job));
     if (type === 'sink' || type === 'source') problems.push(...tcpClientProblems(where, job));
     if (job.path_mapping === 'one_to_one' && hasKey(job, 'filesystems')) {
       const problem = oneToOneProblem([...where, 'path_mapping'], job.filesystems);

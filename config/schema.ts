@@ -155,7 +155,7 @@ export const globalSchema = z
             stdinserver: z
               .strictObject({ sockdir: absolutePath().default(DEFAULT_STDINSERVER_SOCKDIR) }, expecting('a map with sockdir'))
               .prefault({})
-              .describe("where stdinserver sinks and sources keep one socket per client identity (`zferry stdinserver ID` connects to it)"),
+              .describe('where stdinserver sinks and sources keep one socket per client identity (`zferry stdinserver ID` connects to it)'),
           },
           expecting('a map with stdinserver'),
         )
@@ -186,7 +186,8 @@ function identities(noun: string, whyRequired: string) {
     .min(1)
     .superRefine((values, ctx) => {
       for (const [index, value] of values.entries()) {
-        if (values.indexOf(value) !== index) ctx.addIssue({ code: 'custom', message: `client identity '${value}' is listed twice`, input: value, path: [index] });
+        if (values.indexOf(value) !== index)
+          ctx.addIssue({ code: 'custom', message: `client identity '${value}' is listed twice`, input: value, path: [index] });
       }
     });
 }
@@ -204,7 +205,9 @@ function sshConnect(type: 'ssh' | 'ssh+stdinserver') {
     .strictObject({
       type: z.literal(type),
       host: text('a host name or address', 'an ssh connect needs the host it reaches').superRefine(
-        refuse((host) => (HOST.test(host) ? undefined : `invalid ssh host ${JSON.stringify(host)}${host.includes('@') ? ' (write the user under user:)' : ''}`)),
+        refuse((host) =>
+          HOST.test(host) ? undefined : `invalid ssh host ${JSON.stringify(host)}${host.includes('@') ? ' (write the user under user:)' : ''}`,
+        ),
       ),
       user: text('a user name')
         .superRefine(refuse((user) => (USER.test(user) ? undefined : `invalid ssh user ${JSON.stringify(user)}`)))
@@ -275,7 +278,8 @@ const tcpClients = z
   )
   .superRefine((clients, ctx) => {
     // The identities and repeated networks are checked by job-rules.ts, whatever else is wrong here.
-    if (Object.keys(clients).length === 0) ctx.addIssue({ code: 'custom', message: 'names no client (a tcp serve accepts only the clients it names)', input: clients });
+    if (Object.keys(clients).length === 0)
+      ctx.addIssue({ code: 'custom', message: 'names no client (a tcp serve accepts only the clients it names)', input: clients });
   })
   .describe('zrepl\'s form: "192.0.2.10": db1, "198.51.100.0/24": "web-*" (a * in a range\'s identity is replaced by the client\'s address)');
 
@@ -339,8 +343,7 @@ export const HOOK_TYPES = { snapshotting: ['pre_snapshot', 'post_snapshot'], job
 const JOB_HOOK_WHEN = [...HOOK_TYPES.job, 'on_late'] as const;
 
 const HOOK_DESCRIPTIONS = {
-  snapshotting:
-    "runs before and after each filesystem's snapshot; sees ZFERRY_HOOKTYPE, ZFERRY_JOB, ZFERRY_FS, ZFERRY_SNAPNAME (and zrepl's ZREPL_* names)",
+  snapshotting: "runs before and after each filesystem's snapshot; sees ZFERRY_HOOKTYPE, ZFERRY_JOB, ZFERRY_FS, ZFERRY_SNAPNAME (and zrepl's ZREPL_* names)",
   job: 'zferry: runs before and after each replication run; post_replication sees ZFERRY_OUTCOME and ZFERRY_SUMMARY, and the JSON summary on stdin; when: on_late runs it like an on_late hook',
   on_late: 'zferry: runs once when a filesystem falls behind rpo and once when it recovers (ZFERRY_LATE_STATE)',
 };
@@ -384,7 +387,11 @@ function hooksSchema(place: keyof typeof HOOK_TYPES) {
 
 /** `on_late`: one command hook or a list of them. */
 const onLateHooks = (() => {
-  const hook = z.discriminatedUnion('type', [z.strictObject(commandHookShape('on_late')).describe(HOOK_DESCRIPTIONS.on_late)], expecting('a hook (a map with type: command)'));
+  const hook = z.discriminatedUnion(
+    'type',
+    [z.strictObject(commandHookShape('on_late')).describe(HOOK_DESCRIPTIONS.on_late)],
+    expecting('a hook (a map with type: command)'),
+  );
   return z
     .union([hook, list(hook, 'a list of hooks')], expecting('a hook (a map with type: command) or a list of them'))
     .describe('zferry: hooks run once when a filesystem falls behind rpo and once when it recovers; needs rpo');
@@ -448,21 +455,31 @@ const snapPruning = z.strictObject({ keep: keepRules }, expecting('a map with ke
 
 /** A size: bytes, or a string with a unit (zrepl's `23.5 MiB`); -1 (for `max`) is unlimited. */
 function size(noun: string, allowUnlimited: boolean) {
-  return z
-    .union([z.number(), z.string()], expecting(noun))
-    .superRefine((value, ctx) => {
-      if (allowUnlimited && value === -1) return;
-      const parsed = parseSize(value);
-      if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: `invalid size ${JSON.stringify(value)}: ${parsed.problem}; ${SIZE_EXAMPLES}${allowUnlimited ? ', or -1 for no limit' : ''}`, input: value });
-      else if (parsed.bytes === 0) ctx.addIssue({ code: 'custom', message: `invalid size ${JSON.stringify(value)}: it is 0${allowUnlimited ? ' (-1, or leaving max out, means no limit)' : ''}`, input: value });
-    });
+  return z.union([z.number(), z.string()], expecting(noun)).superRefine((value, ctx) => {
+    if (allowUnlimited && value === -1) return;
+    const parsed = parseSize(value);
+    if ('problem' in parsed)
+      ctx.addIssue({
+        code: 'custom',
+        message: `invalid size ${JSON.stringify(value)}: ${parsed.problem}; ${SIZE_EXAMPLES}${allowUnlimited ? ', or -1 for no limit' : ''}`,
+        input: value,
+      });
+    else if (parsed.bytes === 0)
+      ctx.addIssue({
+        code: 'custom',
+        message: `invalid size ${JSON.stringify(value)}: it is 0${allowUnlimited ? ' (-1, or leaving max out, means no limit)' : ''}`,
+        input: value,
+      });
+  });
 }
 
 const bandwidthLimit = z
   .strictObject(
     {
       max: size('a size per second like 50 MiB', true).optional().describe('bytes per second (50 MiB, 23.5 MiB, 1048576); -1 or absent: no limit'),
-      bucket_capacity: size('a size like 1 MiB', false).optional().describe('the burst the token bucket allows (default: a quarter second of max, at least 128 KiB)'),
+      bucket_capacity: size('a size like 1 MiB', false)
+        .optional()
+        .describe('the burst the token bucket allows (default: a quarter second of max, at least 128 KiB)'),
     },
     expecting('a map with max (and bucket_capacity)'),
   )
@@ -537,9 +554,7 @@ const schedule = {
 };
 
 const lateness = {
-  rpo: duration()
-    .optional()
-    .describe('zferry: a filesystem whose newest replicated snapshot is older than this is late (status, metrics, on_late hooks)'),
+  rpo: duration().optional().describe('zferry: a filesystem whose newest replicated snapshot is older than this is late (status, metrics, on_late hooks)'),
   on_late: onLateHooks.optional(),
 };
 

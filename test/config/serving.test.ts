@@ -85,7 +85,15 @@ test('rpo and on_late: one hook or a list, plus the job hooks with when: on_late
   assert.deepEqual(push.rpo, {
     maxAgeMs: 2 * 3_600_000,
     onLate: [
-      { type: 'command', path: '/usr/local/bin/page', args: ['--team', 'storage'], timeoutMs: 30_000, errIsFatal: false, when: ['on_late'], position: at(8, 7) },
+      {
+        type: 'command',
+        path: '/usr/local/bin/page',
+        args: ['--team', 'storage'],
+        timeoutMs: 30_000,
+        errIsFatal: false,
+        when: ['on_late'],
+        position: at(8, 7),
+      },
       { ...lateToo, when: ['on_late'] },
     ],
   });
