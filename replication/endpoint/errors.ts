@@ -39,16 +39,20 @@ export class ConfinementRefusedError extends EndpointError {
 
 /** A resume token this endpoint cannot read while it must know what the token would send (it serves roots). */
 export class ResumeTokenUnreadableError extends EndpointError {
-  constructor(cause: unknown) {
-    super('ENDPOINT_RESUME_TOKEN_UNREADABLE', `refusing the resume token: ${errorMessage(cause)}`, { cause });
+  constructor(cause: unknown, identity?: string) {
+    super('ENDPOINT_RESUME_TOKEN_UNREADABLE', `refusing the resume token${ofClient(identity)}: ${errorMessage(cause)}`, { cause });
   }
 }
 
 /** A resume token that would send another snapshot than the one the request names. */
 export class ResumeTokenMismatchError extends EndpointError {
-  constructor(snapshot: string, why: string) {
-    super('ENDPOINT_RESUME_TOKEN_MISMATCH', `refusing the resume token for ${snapshot}: ${why}`);
+  constructor(snapshot: string, why: string, identity?: string) {
+    super('ENDPOINT_RESUME_TOKEN_MISMATCH', `refusing the resume token${ofClient(identity)} for ${snapshot}: ${why}`);
   }
+}
+
+function ofClient(identity: string | undefined): string {
+  return identity === undefined ? '' : ` of client '${identity}'`;
 }
 
 /** A full receive with -F would overwrite a target that holds data but no snapshots. */

@@ -6,6 +6,7 @@
 
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
+import { errorMessage } from '../../platform/errors.js';
 import type { Implementation } from '../../rpc/index.js';
 import { enabledSendFlags, type EndpointContract, type SendFlags } from '../contract.js';
 import { DatasetNotFoundError, decodeResumeToken, parentOf, poolOf, type ResumeToken, type SendOptions, type ZfsDriver } from '../zfs/index.js';
@@ -48,9 +49,9 @@ export interface ZfsEndpointOptions {
 const EMPTY_FILESYSTEM_MAX_REFERENCED = 1024 * 1024;
 
 export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<EndpointContract> {
-  const { driver, logger } = options;
+  const { driver, logger, identity } = options;
   const roots = options.roots ?? [];
-  const confinement = new Confinement({ roots, identity: options.identity, selects: options.selects, logger });
+  const confinement = new Confinement({ roots, identity, selects: options.selects, logger });
   const placeholderParents = options.placeholderParents ?? roots.length > 0;
   /** A source's listings leave placeholders out: they read the marker with the listing. */
   const hidesPlaceholders = options.selects !== undefined;
@@ -70,16 +71,17 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     } catch (error) {
       // Without confinement, zfs is the judge of a token we cannot read (a newer format, say).
       if (!confinement.confined) return;
-      throw new ResumeTokenUnreadableError(error);
+      throw new ResumeTokenUnreadableError(error, identity);
     }
     if (confinement.confined) confinement.tokenSnapshot('send', decoded.toname);
-    if (decoded.toname !== snapshot) throw new ResumeTokenMismatchError(snapshot, `it resumes ${decoded.toname}`);
+    if (decoded.toname !== snapshot) throw new ResumeTokenMismatchError(snapshot, `it resumes ${decoded.toname}`, identity);
     if (!confinement.confined) return;
     const version = await driver.getSnapshotVersion(snapshot);
     if (version?.guid !== decoded.toguid) {
       throw new ResumeTokenMismatchError(
         snapshot,
         version === undefined ? 'no such snapshot' : `it resumes the snapshot with guid ${decoded.toguid}, not ${version.guid}`,
+        identity,
       );
     }
   }
@@ -206,7 +208,12 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
 
     async send(req, ctx) {
       const names = allowedSend('send', req);
-      if (req.resumeToken !== undefined) await allowResumeToken(req.resumeToken, req.snapshot);
+      if (req.resumeToken !== undefined) {
+        await allowResumeToken(req.resumeToken, req.snapshot).catch((error: unknown) => {
+          if (confinement.confined) logger.warn({ identity, call: 'send', name: req.snapshot, refused: errorMessage(error) }, 'refused a resume token');
+          throw error;
+        });
+      }
       await driver.capabilities(req.snapshot);
       const options = {
         ...names,
