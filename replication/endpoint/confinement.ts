@@ -10,7 +10,17 @@
  */
 
 import type { Logger } from 'pino';
-import { InvalidNameError, isAtOrBelow, parseDatasetName, validateHoldTag, validateUserPropertyName, type DatasetKind, type ParsedName } from '../zfs/index.js';
+import {
+  InvalidNameError,
+  isAtOrBelow,
+  isValidShortName,
+  parseDatasetName,
+  validateHoldTag,
+  validateShortName,
+  validateUserPropertyName,
+  type DatasetKind,
+  type ParsedName,
+} from '../zfs/index.js';
 import { CURSOR_PROPERTY_PREFIX, cursorProperty } from './cursor.js';
 import { ConfinementRefusedError, OutsideRootError } from './errors.js';
 
@@ -71,6 +81,17 @@ export class Confinement {
   /** A snapshot a resume token names: within the roots and selected, `via` says what named it. */
   tokenSnapshot(call: string, name: string): ParsedName {
     return this.#dataset(call, name, ['snapshot'], true, 'the resume token names');
+  }
+
+  /** A snapshot's short name (after `@`): nothing zfs could read as an option or a path. */
+  shortName(call: string, short: string): string {
+    if (!this.confined || isValidShortName(short)) return short;
+    try {
+      validateShortName(short);
+    } catch (error) {
+      this.#refuse(call, String(short), `name the snapshot ${JSON.stringify(String(short))}`, error instanceof InvalidNameError ? error.reason : String(error));
+    }
+    return this.#refuse(call, String(short), `name the snapshot ${JSON.stringify(String(short))}`, 'not a valid snapshot name');
   }
 
   /** Whether a listing may show `filesystem` to the client. */

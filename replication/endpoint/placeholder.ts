@@ -37,7 +37,8 @@ export async function placeholderInUse(driver: ZfsDriver, filesystem: string): P
     throw error;
   }
   for (const [name, versions] of tree) {
-    if (!isPlaceholder(values.get(name)?.[PLACEHOLDER_PROPERTY])) return name === filesystem ? 'it is not a placeholder' : `${name} below it is not a placeholder`;
+    if (!isPlaceholder(values.get(name)?.[PLACEHOLDER_PROPERTY]))
+      return name === filesystem ? 'it is not a placeholder' : `${name} below it is not a placeholder`;
     if (versions.length > 0) return `${name === filesystem ? 'it' : name} has snapshots`;
   }
   return undefined;

@@ -87,10 +87,7 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
   }
 
   /** The names of a send (or its estimate), each checked to lie within the served roots. */
-  function allowedSend(
-    call: string,
-    req: { snapshot: string; from?: string | undefined; intermediates: boolean; flags?: SendFlags | undefined },
-  ): SendOptions {
+  function allowedSend(call: string, req: { snapshot: string; from?: string | undefined; intermediates: boolean; flags?: SendFlags | undefined }): SendOptions {
     confinement.snapshot(call, req.snapshot);
     if (req.from !== undefined) confinement.version(call, req.from);
     return {
@@ -131,8 +128,7 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
           driver.getResumeTokens(req.root, { recursive: req.recursive }),
         ]);
         const { properties: values } = listing;
-        const shown = (name: string): boolean =>
-          confinement.serves(name) && !(hidesPlaceholders && isPlaceholder(values.get(name)?.[PLACEHOLDER_PROPERTY]));
+        const shown = (name: string): boolean => confinement.serves(name) && !(hidesPlaceholders && isPlaceholder(values.get(name)?.[PLACEHOLDER_PROPERTY]));
         const tree = new Map([...listing.tree].filter(([name]) => shown(name)));
         const tokens = new Map([...allTokens].filter(([name]) => confinement.serves(name)));
         // Only local values count (an inherited one says nothing about this filesystem's holds);
@@ -210,7 +206,10 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
       const names = allowedSend('send', req);
       if (req.resumeToken !== undefined) {
         await allowResumeToken(req.resumeToken, req.snapshot).catch((error: unknown) => {
-          if (confinement.confined) logger.warn({ identity, call: 'send', name: req.snapshot, refused: errorMessage(error) }, 'refused a resume token');
+          // Names outside are logged by the confinement; the token's own refusals here.
+          const tokenRefused = error instanceof ResumeTokenMismatchError || error instanceof ResumeTokenUnreadableError;
+          if (confinement.confined && tokenRefused)
+            logger.warn({ identity, call: 'send', name: req.snapshot, refused: errorMessage(error) }, 'refused a resume token');
           throw error;
         });
       }
@@ -227,6 +226,7 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
 
     async receive(req, stream, ctx) {
       confinement.filesystem('receive', req.target);
+      confinement.shortName('receive', req.snapshotName);
       const ontoPlaceholder = req.force && req.incrementalBase === undefined && (await refuseNonEmptyTarget(driver, req.target)) === 'placeholder';
       const receiving = driver.receive(
         {
@@ -322,6 +322,7 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
 
     async destroySnapshots(req) {
       confinement.filesystem('destroySnapshots', req.filesystem);
+      for (const { name } of req.snapshots) confinement.shortName('destroySnapshots', name);
       const expected = new Map(req.snapshots.map((s) => [s.name, s.guid]));
       const now = await currentSnapshots(driver, req.filesystem, [...expected.keys()]);
       const refused: Array<{ name: string; reason: string }> = [];
@@ -341,7 +342,10 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     async moveCursors(req) {
       confinement.cursorProperty('moveCursors', req.tag);
       for (const tag of req.formerTags ?? []) confinement.cursorProperty('moveCursors', tag);
-      for (const move of req.moves) confinement.filesystem('moveCursors', move.filesystem);
+      for (const move of req.moves) {
+        confinement.filesystem('moveCursors', move.filesystem);
+        confinement.shortName('moveCursors', move.snapshot);
+      }
       if (req.root !== undefined) confinement.within('moveCursors', req.root);
       return moveCursors(driver, req.tag, req.moves, req.root, req.formerTags);
     },
