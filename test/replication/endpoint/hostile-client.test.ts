@@ -265,3 +265,85 @@ describe('a hostile client of a served sink confined to sink/A (real socket, rea
     assert.equal(logged.filter((line) => line['identity'] === 'A').length, refused);
   });
 });
+
+describe('a pull client of a source serving only its filter (selects)', () => {
+  const ctx = usePool({ sizeMiB: 96 });
+  const { logger, lines } = capturingLogger();
+  let src: string;
+  let client: ConnectedClient<typeof looseContract>;
+  let server: RpcServer;
+  let listener: UnixListener;
+  let dir: string;
+
+  before(async () => {
+    src = await createDataset(ctx.pool.dataset('src'), { properties: { mountpoint: 'none' } });
+    for (const rel of ['a', 'a/b', 'a/c', 'secret']) await createDataset(`${src}/${rel}`);
+    // A placeholder the filter selects: listings leave it out (it holds nothing to send).
+    await createDataset(`${src}/ph`, { properties: { mountpoint: 'none', canmount: 'off', 'zferry:placeholder': 'on' } });
+    await createDataset(`${src}/ph/real`);
+    for (const rel of ['a', 'a/b', 'a/c', 'secret', 'ph/real']) await snapshot(`${src}/${rel}@s1`);
+    const served = new Set([`${src}/a`, `${src}/a/b`, `${src}/ph`, `${src}/ph/real`]);
+    dir = await mkdtemp(path.join(os.tmpdir(), 'zferry-source-'));
+    server = new RpcServer({ logger, limits: REPLICATION_RPC_LIMITS });
+    server.register(
+      endpointContract,
+      createZfsEndpoint({ driver: new ZfsDriver({ logger }), logger, roots: [src], identity: 'puller', selects: (fs) => served.has(fs) }),
+    );
+    listener = await listenUnix({ path: path.join(dir, 'source.sock') }, (transport) => void server.serve(transport));
+    client = await connect(await unixConnector({ path: path.join(dir, 'source.sock') }).connect(), looseContract, { limits: REPLICATION_RPC_LIMITS });
+  });
+
+  after(async () => {
+    await client?.close();
+    await server?.close();
+    await listener?.close();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  const call = (name: string, req: unknown): Promise<unknown> =>
+    (client as unknown as Record<string, LooseCall>)[name]?.(req) ?? Promise.reject(new Error(name));
+
+  test('listings show exactly the selected filesystems, placeholders left out', async () => {
+    const tree = (await call('listVersionTree', { root: src, recursive: true })) as { filesystems: Array<{ name: string }> };
+    assert.deepEqual(
+      tree.filesystems.map((fs) => fs.name),
+      [`${src}/a`, `${src}/a/b`, `${src}/ph/real`],
+    );
+    const prune = (await call('listPruneTree', { root: src, recursive: true })) as { filesystems: Array<{ name: string }> };
+    assert.deepEqual(
+      prune.filesystems.map((fs) => fs.name),
+      [`${src}/a`, `${src}/a/b`, `${src}/ph`, `${src}/ph/real`],
+    );
+  });
+
+  test('sending, holding, pruning or snapshotting an unselected filesystem is refused, naming the client', async () => {
+    const before = await stateOutside(ctx.pool.name, `${src}/a/b`);
+    const refusedCalls: Array<[string, unknown]> = [
+      ['send', { snapshot: `${src}/secret@s1`, intermediates: false }],
+      ['send', { snapshot: `${src}/a/c@s1`, intermediates: false }],
+      ['send', { snapshot: `${src}/a@s1`, intermediates: false, resumeToken: encodeResumeToken(fullSendPairs(`${src}/secret@s1`, '1')) }],
+      ['estimateSend', { snapshot: `${src}/secret@s1`, intermediates: false }],
+      ['listVersions', { filesystem: `${src}/secret` }],
+      ['moveCursors', { tag: 'zferry_t', moves: [{ filesystem: `${src}/secret`, snapshot: 's1' }] }],
+      ['destroySnapshots', { filesystem: `${src}/a/c`, snapshots: [{ name: 's1', guid: '1' }] }],
+      ['snapshot', { snapshots: [`${src}/secret@s2`], recursive: false }],
+      // Recursive from a selected filesystem, but it would reach a/c.
+      ['snapshot', { snapshots: [`${src}/a@s2`], recursive: true }],
+      ['rollback', { snapshot: `${src}/secret@s1`, expectedGuid: '1' }],
+    ];
+    for (const [name, req] of refusedCalls) {
+      await assert.rejects(call(name, req), (error: { remoteCode?: string; message: string }) => {
+        assert.equal(error.remoteCode, 'ENDPOINT_OUTSIDE_ROOT', `${name}: ${error.message}`);
+        assert.match(error.message, /client 'puller' may not /);
+        return true;
+      });
+    }
+    assert.deepEqual(await stateOutside(ctx.pool.name, `${src}/a/b`), before);
+    assert.ok(lines.filter((line) => line['identity'] === 'puller').length >= refusedCalls.length);
+    // A selected one still sends.
+    const sent = (await call('send', { snapshot: `${src}/a/b@s1`, intermediates: false })) as { stream: Readable };
+    let bytes = 0;
+    for await (const chunk of sent.stream) bytes += (chunk as Buffer).length;
+    assert.ok(bytes > 0);
+  });
+});
