@@ -32,12 +32,12 @@ import { createDataset, snapshot, usePool, zfs } from '../../helpers/zfs-pool.js
 const anything = z.unknown();
 const looseContract = defineContract(
   endpointContract.name,
-  Object.fromEntries(
+  Object.fromEntries<EndpointMap[string]>(
     Object.entries(endpointContract.endpoints).map(([name, def]) => [
       name,
       endpoint({ stream: def.stream, request: anything, response: anything, maxRequestBytes: def.maxRequestBytes }),
     ]),
-  ) as EndpointMap,
+  ),
 );
 
 type LooseCall = (req: unknown, streamOrOptions?: unknown) => Promise<unknown>;
