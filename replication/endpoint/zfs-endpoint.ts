@@ -132,9 +132,10 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
         const tree = new Map([...listing.tree].filter(([name]) => shown(name)));
         const tokens = new Map([...allTokens].filter(([name]) => confinement.serves(name)));
         // Only local values count (an inherited one says nothing about this filesystem's holds);
-        // one stored as the parent's is resolved within the listing, parents first.
+        // one stored as the parent's is resolved within the whole listing (a parent left out of
+        // the answer still holds the record), parents first.
         const recordsOf = (name: string): Map<string, RecordedCursor> =>
-          resolveCursors(new Map([...tree.keys()].map((filesystem) => [filesystem, recordedCursor(values.get(filesystem)?.[name])])));
+          resolveCursors(new Map([...listing.tree.keys()].map((filesystem) => [filesystem, recordedCursor(values.get(filesystem)?.[name])])));
         const records = property === undefined ? new Map<string, RecordedCursor>() : recordsOf(property);
         // A former tag's record counts however it is stored: whatever it names may carry a hold.
         const formerRecords = formerTags.map((tag, index) => ({ tag, records: recordsOf(formerProperties[index] ?? '') }));
