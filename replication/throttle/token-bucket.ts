@@ -1,9 +1,10 @@
 /**
  * A token bucket over bytes: tokens refill at `bytesPerSecond` up to `capacityBytes`, and each
  * `take(bytes)` resolves once its bytes are paid for. Takers are served strictly in the order
- * they asked (FIFO), so concurrent streams sharing one bucket each get their turn; the head
- * taker drains the bucket as tokens arrive, so a request larger than the capacity still passes
- * (after `(bytes - tokens) / rate`). Waiting is one timer for the head, never a polling loop.
+ * they asked (FIFO), so concurrent streams sharing one bucket each get their turn. The head
+ * taker is paid every token as it arrives (the capacity only caps what piles up while nobody
+ * waits), so a request larger than the capacity still passes, after `(bytes - tokens) / rate`.
+ * Waiting is one timer for the head, for the whole of what it lacks: never a polling loop.
  */
 import { ZferryError } from '../../platform/errors.js';
 
@@ -101,13 +102,15 @@ export class TokenBucket {
     });
   }
 
+  /** Tokens since the last refill: all of them to a waiting head, up to the capacity when nobody waits. */
   #refill(): void {
     const now = this.#clock.now();
     const elapsed = now - this.#refilledAt;
     if (elapsed > 0) {
-      this.#tokens = Math.min(this.capacityBytes, this.#tokens + (elapsed * this.bytesPerSecond) / 1000);
+      this.#tokens += (elapsed * this.bytesPerSecond) / 1000;
       this.#refilledAt = now;
     }
+    if (this.#queue.length === 0) this.#tokens = Math.min(this.capacityBytes, this.#tokens);
   }
 
   /** Pays the head (and the ones after it) from the bucket; arms one timer for the rest. */
@@ -127,10 +130,12 @@ export class TokenBucket {
       head.resolve();
     }
     const head = this.#queue[0];
-    if (head === undefined) return;
-    // The head's rest, or what fits in the bucket at once if the rest is more (it keeps paying then).
-    const needed = Math.min(head.remaining, this.capacityBytes);
-    const waitMs = Math.max(1, Math.ceil((needed * 1000) / this.bytesPerSecond));
+    if (head === undefined) {
+      // What the last one left beyond the capacity (a timer fires late) does not pile up.
+      this.#tokens = Math.min(this.capacityBytes, this.#tokens);
+      return;
+    }
+    const waitMs = Math.max(1, Math.ceil((head.remaining * 1000) / this.bytesPerSecond));
     this.#cancelTimer = this.#clock.setTimer(() => {
       this.#cancelTimer = undefined;
       this.#serve();
