@@ -100,6 +100,22 @@ function totalAt(timeline: Timeline, ms: number): number {
   return lo === 0 ? 0 : (timeline.total[lo - 1] ?? 0);
 }
 
+/**
+ * The most the receiver got above the rate over any stretch of time: what the token bucket
+ * bounds by its capacity (a stall refills the bucket, and the next moments may catch up).
+ */
+function largestBurst(timeline: Timeline, bytesPerSecond: number): number {
+  let lowest = Infinity;
+  let largest = 0;
+  for (let j = 0; j < timeline.at.length; j++) {
+    const at = timeline.at[j] ?? 0;
+    // Stretches starting just before sample j's bytes arrived.
+    lowest = Math.min(lowest, (timeline.total[j - 1] ?? 0) - (bytesPerSecond * at) / 1000);
+    largest = Math.max(largest, (timeline.total[j] ?? 0) - (bytesPerSecond * at) / 1000 - lowest);
+  }
+  return largest;
+}
+
 async function push(
   opener: EndpointOpener,
   source: string,
@@ -162,6 +178,7 @@ async function run(options: Options): Promise<void> {
   const steadyBytes = overallBytes - totalAt(limited.timeline, 1000);
   const steady = steadyBytes / (options.seconds - 1) / options.rate;
   const ratios = windows.map((w) => w.ratio);
+  const burst = largestBurst(limited.timeline, options.rate);
 
   let baseline: { mibPerSecond: number } | undefined;
   if (!options.skipBaseline) {
@@ -177,6 +194,7 @@ async function run(options: Options): Promise<void> {
     `over ${options.seconds} s: ${fixed(overallBytes / MIB / options.seconds, 2)} MiB/s, ratio ${fixed(overall, 4)} (burst of the full bucket included)`,
     `seconds 2-${options.seconds}: ${fixed(steadyBytes / MIB / (options.seconds - 1), 2)} MiB/s, ratio ${fixed(steady, 4)}`,
     `one-second windows: min ratio ${fixed(Math.min(...ratios), 3)}, max ${fixed(Math.max(...ratios), 3)}`,
+    `largest excess over the rate in any stretch: ${fixed(burst / MIB, 2)} MiB (the bucket allows ${fixed(limit.bucketCapacityBytes / MIB, 2)} MiB; the stream buffers between the limit and zfs recv, about 2 MiB, may add to it)`,
     ...(baseline !== undefined
       ? [`the same push unlimited: ${fixed(baseline.mibPerSecond, 1)} MiB/s (${fixed((baseline.mibPerSecond * MIB) / options.rate, 2)}x the limit)`]
       : []),
@@ -192,6 +210,7 @@ async function run(options: Options): Promise<void> {
       overallRatio: overall,
       steadyRatio: steady,
       windowRatios: ratios,
+      largestBurstBytes: Math.round(burst),
       ...(baseline !== undefined ? { unlimitedMiBPerSecond: baseline.mibPerSecond } : {}),
     })}\n`,
   );

@@ -22,7 +22,10 @@ export function throttleTransform(bucket: TokenBucket): Transform {
   const stopped = new AbortController();
   const slice = Math.max(1, Math.min(MAX_SLICE_BYTES, Math.floor(bucket.capacityBytes / 2)));
   return new Transform({
-    highWaterMark: 1024 * 1024,
+    // Input may queue (it is not paid for yet); paid output should not pile up unread, or it
+    // reaches the reader later as a burst above the rate.
+    writableHighWaterMark: 1024 * 1024,
+    readableHighWaterMark: slice,
     transform(chunk: Buffer, _encoding, callback) {
       const forward = async (): Promise<void> => {
         for (let offset = 0; offset < chunk.length; offset += slice) {
