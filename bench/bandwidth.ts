@@ -3,10 +3,13 @@
  * runner, both sides on zfs-fuse, the stream through this process as with `--bwlimit`) of more
  * data than the limit lets through in the measured time; every byte the receiver is handed is
  * timed, and the rate is printed per one-second window and over the whole time, each as a ratio
- * to the limit. Then the same push unlimited, to show the pipeline could go faster (so the
- * limit, not zfs-fuse, set the pace). Table on stdout, then a one-line JSON summary.
+ * to the limit. Then the same push unlimited, to show whether the pipeline could go faster (so
+ * the limit, not zfs-fuse, set the pace), and the same throttled stream between memory and
+ * memory: the limit's own precision where zfs-fuse on a busy machine falls behind it. Table on
+ * stdout, then a one-line JSON summary.
  */
-import { Transform, type Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
 import path from 'node:path';
 import { pino } from 'pino';
 import { parseByteSize } from '../platform/byte-size.js';
@@ -14,6 +17,7 @@ import { EndpointOpener, type OpenedEndpoint } from '../replication/endpoint/ope
 import { startReplication } from '../replication/job/run-job.js';
 import type { EndpointClient, JobSpec } from '../replication/job/types.js';
 import { defaultBucketCapacity, type BandwidthLimit } from '../replication/throttle/limit.js';
+import { createSharedBucket, throttleReadable } from '../replication/throttle/throttled-stream.js';
 import { fixed, MIB, table } from './lib/stats.js';
 import { machineNote, runBenchMain, zfsReadyPools } from './replication/bench-main.js';
 import { checkCommand } from './replication/command.js';
@@ -150,6 +154,73 @@ async function push(
   }
 }
 
+/** What one limited transfer's timeline shows over the measured seconds. */
+interface Analysis {
+  windows: number[];
+  overallBytes: number;
+  overall: number;
+  steadyBytes: number;
+  steady: number;
+  burst: number;
+}
+
+function analyze(timeline: Timeline, options: Options): Analysis {
+  const windows: number[] = [];
+  for (let second = 0; second < options.seconds; second++) {
+    windows.push((totalAt(timeline, (second + 1) * 1000) - totalAt(timeline, second * 1000)) / options.rate);
+  }
+  const overallBytes = totalAt(timeline, options.seconds * 1000);
+  // After the first second: the initial burst (the full bucket) left out.
+  const steadyBytes = overallBytes - totalAt(timeline, 1000);
+  return {
+    windows,
+    overallBytes,
+    overall: overallBytes / options.seconds / options.rate,
+    steadyBytes,
+    steady: steadyBytes / (options.seconds - 1) / options.rate,
+    burst: largestBurst(timeline, options.rate),
+  };
+}
+
+function describe(a: Analysis, options: Options, limit: BandwidthLimit, buffers: string): string[] {
+  return [
+    `over ${options.seconds} s: ${fixed(a.overallBytes / MIB / options.seconds, 2)} MiB/s, ratio ${fixed(a.overall, 4)} (burst of the full bucket included)`,
+    `seconds 2-${options.seconds}: ${fixed(a.steadyBytes / MIB / (options.seconds - 1), 2)} MiB/s, ratio ${fixed(a.steady, 4)}`,
+    `one-second windows: min ratio ${fixed(Math.min(...a.windows), 3)}, max ${fixed(Math.max(...a.windows), 3)}`,
+    `largest excess over the rate in any stretch: ${fixed(a.burst / MIB, 2)} MiB (the bucket allows ${fixed(limit.bucketCapacityBytes / MIB, 2)} MiB; ${buffers})`,
+  ];
+}
+
+function jsonOf(a: Analysis): Record<string, unknown> {
+  return { overallRatio: a.overall, steadyRatio: a.steady, windowRatios: a.windows, largestBurstBytes: Math.round(a.burst) };
+}
+
+/**
+ * The same throttled stream (one bucket, the Transform run-step puts between the endpoints)
+ * between a source and a reader that are both far faster than the limit: the limit's own
+ * precision, whatever zfs-fuse manages on a busy machine.
+ */
+async function streamOnly(limit: BandwidthLimit, bytes: number): Promise<Timeline> {
+  const chunk = randomBytes(MIB);
+  const chunks = Math.ceil(bytes / MIB);
+  const source = Readable.from(
+    (function* () {
+      for (let i = 0; i < chunks; i++) yield chunk;
+    })(),
+  );
+  const timeline: Timeline = { at: [], total: [] };
+  let origin: number | undefined;
+  let total = 0;
+  for await (const piece of throttleReadable(source, createSharedBucket(limit))) {
+    const now = performance.now();
+    origin ??= now;
+    total += (piece as Buffer).length;
+    timeline.at.push(now - origin);
+    timeline.total.push(total);
+  }
+  return timeline;
+}
+
 async function run(options: Options): Promise<void> {
   const others = await zfsReadyPools();
   const limit: BandwidthLimit = { maxBytesPerSecond: options.rate, bucketCapacityBytes: defaultBucketCapacity(options.rate) };
@@ -166,19 +237,7 @@ async function run(options: Options): Promise<void> {
   const opener = new EndpointOpener({ logger: pino({ level: 'warn' }) });
 
   progress(`pushing at most ${fixed(options.rate / MIB, 1)} MiB/s (bucket ${fixed(limit.bucketCapacityBytes / MIB, 1)} MiB)`);
-  const limited = await push(opener, source, targetPool.dataset('limited'), limit);
-  const windows: Array<{ second: number; mib: number; ratio: number }> = [];
-  for (let second = 0; second < options.seconds; second++) {
-    const bytes = totalAt(limited.timeline, (second + 1) * 1000) - totalAt(limited.timeline, second * 1000);
-    windows.push({ second, mib: bytes / MIB, ratio: bytes / options.rate });
-  }
-  const overallBytes = totalAt(limited.timeline, options.seconds * 1000);
-  const overall = overallBytes / options.seconds / options.rate;
-  // After the first second: the initial burst (the full bucket) left out.
-  const steadyBytes = overallBytes - totalAt(limited.timeline, 1000);
-  const steady = steadyBytes / (options.seconds - 1) / options.rate;
-  const ratios = windows.map((w) => w.ratio);
-  const burst = largestBurst(limited.timeline, options.rate);
+  const zfsRun = analyze((await push(opener, source, targetPool.dataset('limited'), limit)).timeline, options);
 
   let baseline: { mibPerSecond: number } | undefined;
   if (!options.skipBaseline) {
@@ -186,19 +245,27 @@ async function run(options: Options): Promise<void> {
     const free = await push(opener, source, targetPool.dataset('free'), undefined);
     baseline = { mibPerSecond: free.bytes / MIB / (free.ms / 1000) };
   }
+  progress(`the throttled stream alone, ${fixed(options.rate / MIB, 1)} MiB/s between memory and memory`);
+  const memoryRun = analyze(await streamOnly(limit, dataBytes), options);
 
-  const rows = [['second', 'MiB', 'ratio to limit'], ...windows.map((w) => [String(w.second + 1), fixed(w.mib, 1), fixed(w.ratio, 3)])];
+  const rows = [
+    ['second', 'zfs push MiB', 'ratio', 'stream only MiB', 'ratio'],
+    ...zfsRun.windows.map((ratio, second) => {
+      const alone = memoryRun.windows[second] ?? 0;
+      return [String(second + 1), fixed((ratio * options.rate) / MIB, 1), fixed(ratio, 3), fixed((alone * options.rate) / MIB, 1), fixed(alone, 3)];
+    }),
+  ];
   const lines = [
-    `limit ${fixed(options.rate / MIB, 1)} MiB/s, bucket ${fixed(limit.bucketCapacityBytes / MIB, 2)} MiB; ${fixed(dataBytes / MIB, 0)} MiB of random data, one local push through the job runner (zfs-fuse both sides)`,
+    `limit ${fixed(options.rate / MIB, 1)} MiB/s, bucket ${fixed(limit.bucketCapacityBytes / MIB, 2)} MiB; ${fixed(dataBytes / MIB, 0)} MiB of random data`,
     table(rows),
-    `over ${options.seconds} s: ${fixed(overallBytes / MIB / options.seconds, 2)} MiB/s, ratio ${fixed(overall, 4)} (burst of the full bucket included)`,
-    `seconds 2-${options.seconds}: ${fixed(steadyBytes / MIB / (options.seconds - 1), 2)} MiB/s, ratio ${fixed(steady, 4)}`,
-    `one-second windows: min ratio ${fixed(Math.min(...ratios), 3)}, max ${fixed(Math.max(...ratios), 3)}`,
-    `largest excess over the rate in any stretch: ${fixed(burst / MIB, 2)} MiB (the bucket allows ${fixed(limit.bucketCapacityBytes / MIB, 2)} MiB; the stream buffers between the limit and zfs recv, about 2 MiB, may add to it)`,
+    'zfs push (one local push through the job runner, zfs-fuse both sides, timed as zfs recv is handed the bytes):',
+    ...describe(zfsRun, options, limit, 'the stream buffers between the limit and zfs recv, about 2 MiB, may add to it').map((line) => `  ${line}`),
     ...(baseline !== undefined
-      ? [`the same push unlimited: ${fixed(baseline.mibPerSecond, 1)} MiB/s (${fixed((baseline.mibPerSecond * MIB) / options.rate, 2)}x the limit)`]
+      ? [`  the same push unlimited: ${fixed(baseline.mibPerSecond, 1)} MiB/s (${fixed((baseline.mibPerSecond * MIB) / options.rate, 2)}x the limit)`]
       : []),
-    machineNote(others, 'other activity adds noise; a window below the limit is the pipeline, one above it would be the limit failing'),
+    'stream only (the same throttled stream and bucket, memory to memory):',
+    ...describe(memoryRun, options, limit, 'one 64 KiB slice may add to it').map((line) => `  ${line}`),
+    machineNote(others, 'other activity adds noise; a zfs window below the limit is zfs-fuse falling behind, one above it the bucket catching up'),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   process.stdout.write(
@@ -207,11 +274,8 @@ async function run(options: Options): Promise<void> {
       limitBytesPerSecond: options.rate,
       bucketBytes: limit.bucketCapacityBytes,
       seconds: options.seconds,
-      overallRatio: overall,
-      steadyRatio: steady,
-      windowRatios: ratios,
-      largestBurstBytes: Math.round(burst),
-      ...(baseline !== undefined ? { unlimitedMiBPerSecond: baseline.mibPerSecond } : {}),
+      zfs: { ...jsonOf(zfsRun), ...(baseline !== undefined ? { unlimitedMiBPerSecond: baseline.mibPerSecond } : {}) },
+      streamOnly: jsonOf(memoryRun),
     })}\n`,
   );
 }
