@@ -1,7 +1,8 @@
 // The bandwidth limit on real zfs-fuse pools: a limited run takes at least as long as its bytes
 // allow at the limit (after the bucket's initial burst), the data lands intact (guids), and the
 // filesystems one run replicates at once share one bucket: together they stay under the limit,
-// through the CLI (`--bwlimit`) and through a daemon job's `send.bandwidth_limit`. Only lower
+// through the CLI (`--bwlimit`, locally and pulling over ssh) and through a daemon job's
+// `send.bandwidth_limit`. Only lower
 // bounds on time: how much slower a busy machine makes a run is no property of the limit.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -13,7 +14,8 @@ import { EndpointOpener } from '../../../replication/endpoint/open.js';
 import type { JobSummary } from '../../../replication/job/types.js';
 import { runZferry } from '../../helpers/cli.js';
 import { policy, pushToSink, sink } from '../../helpers/daemon-config.js';
-import { expectExit } from '../../helpers/replication-modes.js';
+import { expectExit, sshMode } from '../../helpers/replication-modes.js';
+import { useSshd } from '../../helpers/sshd.js';
 import { createDataset, listSnapshots, snapshot, usePool, writeFile } from '../../helpers/zfs-pool.js';
 
 const MiB = 1024 * 1024;
@@ -32,6 +34,13 @@ async function push(args: string[]): Promise<JobSummary> {
   return JSON.parse(expectExit(await runZferry(['push', '--json', ...args], { timeoutMs: 120_000 }), 0, 'push').stdout) as JobSummary;
 }
 
+test('a --bwlimit that is not a rate is a usage error (exit 2) naming it', async () => {
+  for (const rate of ['fast', '50X', '100']) {
+    const result = expectExit(await runZferry(['push', '--bwlimit', rate, 'tank/a', 'tank/b']), 2, `--bwlimit ${rate}`);
+    assert.match(result.stderr, /--bwlimit/);
+  }
+});
+
 describe('bandwidth limit', () => {
   const src = usePool({ sizeMiB: 192 });
   const dst = usePool({ sizeMiB: 192 });
@@ -48,6 +57,24 @@ describe('bandwidth limit', () => {
     assert.ok(summary.bytes >= 24 * MiB, `${summary.bytes} bytes counted`);
     const allowed = floorMs(summary.bytes);
     assert.ok(summary.durationMs >= allowed, `${summary.bytes} bytes in ${summary.durationMs} ms; 8 MiB/s allows no less than ${allowed.toFixed(0)} ms`);
+  });
+
+  const sshd = useSshd();
+
+  test('a pull over ssh is paced the same: the limit sits in the job runner, not in a transport', async () => {
+    const source = await createDataset(src.pool.dataset('ssh'));
+    await writeFile(source, 'data.bin', 16 * MiB);
+    await snapshot(`${source}@s1`);
+    const target = dst.pool.dataset('ssh');
+
+    const result = expectExit(await sshMode('pull', sshd).replicate(source, target, ['--json', '--bwlimit', '8M']), 0, 'pull over ssh');
+    const summary = JSON.parse(result.stdout) as JobSummary;
+    assert.deepEqual(await guids(target), await guids(source));
+    // The transfer's own time: the run's would include the ssh handshake and the remote start.
+    const steps = summary.filesystems.flatMap((fs) => fs.steps);
+    const stepMs = steps.reduce((sum, step) => sum + step.durationMs, 0);
+    const allowed = floorMs(summary.bytes);
+    assert.ok(stepMs >= allowed, `${summary.bytes} bytes in steps of ${stepMs} ms; 8 MiB/s allows no less than ${allowed.toFixed(0)} ms`);
   });
 
   test('two filesystems replicated at once share one bucket', async () => {
