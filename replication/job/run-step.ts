@@ -5,9 +5,9 @@
 import { pipeline } from 'node:stream/promises';
 import type { SendFlags } from '../contract.js';
 import { describeStep, type Step } from '../planner/index.js';
+import { throttleTransform } from '../throttle/throttled-stream.js';
 import type { FilesystemVersion } from '../zfs/types.js';
 import type { StepContext } from './context.js';
-import { throttleTransform } from '../throttle/throttled-stream.js';
 import { countingStream } from './counting-stream.js';
 import { StepVerificationError, describeError } from './errors.js';
 import type { JobSpec, StepResult } from './types.js';
