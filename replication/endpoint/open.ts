@@ -66,7 +66,11 @@ export class EndpointOpener {
   #openLocal(spec: LocalEndpointSpec): OpenedEndpoint {
     const { logger } = this.#options;
     const onCommand = this.#options.onZfsCommand;
-    this.#driver ??= new ZfsDriver({ logger, probeCacheFile: this.#options.probeCacheFile ?? defaultProbeCachePath(), ...(onCommand !== undefined ? { onCommand } : {}) });
+    this.#driver ??= new ZfsDriver({
+      logger,
+      probeCacheFile: this.#options.probeCacheFile ?? defaultProbeCachePath(),
+      ...(onCommand !== undefined ? { onCommand } : {}),
+    });
     const client = localClient(
       endpointContract,
       createZfsEndpoint({ driver: this.#driver, logger, ...(spec.roots !== undefined ? { roots: spec.roots } : {}) }),
