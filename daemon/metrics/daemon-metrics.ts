@@ -5,6 +5,9 @@
  * pruning, the zfs driver's command observer, the serving listeners' connection calls; and,
  * read at each scrape, what the jobs remember of their filesystems (ages, late, rpo).
  * docs/daemon.md (Monitoring) lists every metric; keep it and METRIC_NAMES in step.
+ *
+ * The job's label is `zferry_job`, not `job` (as zrepl's is `zrepl_job`): Prometheus sets `job`
+ * to its scrape job's name, and would rename ours to `exported_job` unless honor_labels is set.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ZfsCommandInfo } from '../../replication/zfs/index.js';
@@ -53,14 +56,14 @@ export class DaemonMetrics {
   readonly registry = new Registry();
   readonly #now: () => number;
   #facts: () => readonly JobFacts[] = () => [];
-  readonly #bytes: Counter<'job' | 'filesystem'>;
-  readonly #stepDuration: Histogram<'job' | 'kind' | 'outcome'>;
-  readonly #pruneDuration: Histogram<'job' | 'side'>;
-  readonly #errors: Counter<'job' | 'code'>;
-  readonly #lastSuccess: Gauge<'job' | 'filesystem'>;
+  readonly #bytes: Counter<'zferry_job' | 'filesystem'>;
+  readonly #stepDuration: Histogram<'zferry_job' | 'kind' | 'outcome'>;
+  readonly #pruneDuration: Histogram<'zferry_job' | 'side'>;
+  readonly #errors: Counter<'zferry_job' | 'code'>;
+  readonly #lastSuccess: Gauge<'zferry_job' | 'filesystem'>;
   readonly #zfsCommand: Histogram<'subcommand' | 'outcome'>;
-  readonly #connections: Gauge<'job' | 'identity' | 'transport'>;
-  readonly #invocations: Counter<'job' | 'outcome'>;
+  readonly #connections: Gauge<'zferry_job' | 'identity' | 'transport'>;
+  readonly #invocations: Counter<'zferry_job' | 'outcome'>;
 
   constructor(options: DaemonMetricsOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -68,33 +71,33 @@ export class DaemonMetrics {
     this.#bytes = new Counter({
       name: METRIC_NAMES.bytes,
       help: 'Bytes of replication streams sent, per job and source filesystem (an interrupted step counts what it sent)',
-      labelNames: ['job', 'filesystem'],
+      labelNames: ['zferry_job', 'filesystem'],
       registers,
     });
     this.#stepDuration = new Histogram({
       name: METRIC_NAMES.stepDuration,
       help: 'Duration of replication steps (one zfs send | zfs recv), by kind (full, incremental) and outcome (ok, failed, interrupted)',
-      labelNames: ['job', 'kind', 'outcome'],
+      labelNames: ['zferry_job', 'kind', 'outcome'],
       buckets: STEP_BUCKETS,
       registers,
     });
     this.#pruneDuration = new Histogram({
       name: METRIC_NAMES.pruneDuration,
       help: 'Duration of pruning one side (sender, receiver, local)',
-      labelNames: ['job', 'side'],
+      labelNames: ['zferry_job', 'side'],
       buckets: PRUNE_BUCKETS,
       registers,
     });
     this.#errors = new Counter({
       name: METRIC_NAMES.errors,
       help: 'Errors by code: each failed filesystem, each run that could not start, each invocation that failed without either',
-      labelNames: ['job', 'code'],
+      labelNames: ['zferry_job', 'code'],
       registers,
     });
     this.#lastSuccess = new Gauge({
       name: METRIC_NAMES.lastSuccess,
       help: 'When a filesystem last replicated successfully (replicated or found up to date), unix seconds',
-      labelNames: ['job', 'filesystem'],
+      labelNames: ['zferry_job', 'filesystem'],
       registers,
     });
     const facts = (): readonly JobFacts[] => this.#facts();
@@ -102,13 +105,14 @@ export class DaemonMetrics {
     new Gauge({
       name: METRIC_NAMES.newestAge,
       help: "Age of the newest snapshot known to be on the target (from the snapshot's creation time), seconds",
-      labelNames: ['job', 'filesystem'],
+      labelNames: ['zferry_job', 'filesystem'],
       registers,
       collect() {
         this.reset();
         for (const job of facts()) {
           for (const fs of job.filesystems) {
-            if (fs.newestReplicatedAt !== undefined) this.set({ job: job.job, filesystem: fs.source }, Math.max(0, (now() - fs.newestReplicatedAt) / 1000));
+            if (fs.newestReplicatedAt !== undefined)
+              this.set({ zferry_job: job.job, filesystem: fs.source }, Math.max(0, (now() - fs.newestReplicatedAt) / 1000));
           }
         }
       },
@@ -116,24 +120,24 @@ export class DaemonMetrics {
     new Gauge({
       name: METRIC_NAMES.late,
       help: "1 when a filesystem's newest replicated snapshot is older than its job's rpo, else 0 (jobs with an rpo only)",
-      labelNames: ['job', 'filesystem'],
+      labelNames: ['zferry_job', 'filesystem'],
       registers,
       collect() {
         this.reset();
         for (const job of facts()) {
           if (job.rpoMs === undefined) continue;
-          for (const fs of job.filesystems) this.set({ job: job.job, filesystem: fs.source }, fs.late === true ? 1 : 0);
+          for (const fs of job.filesystems) this.set({ zferry_job: job.job, filesystem: fs.source }, fs.late === true ? 1 : 0);
         }
       },
     });
     new Gauge({
       name: METRIC_NAMES.rpo,
       help: "The job's recovery point objective (rpo), seconds",
-      labelNames: ['job'],
+      labelNames: ['zferry_job'],
       registers,
       collect() {
         this.reset();
-        for (const job of facts()) if (job.rpoMs !== undefined) this.set({ job: job.job }, job.rpoMs / 1000);
+        for (const job of facts()) if (job.rpoMs !== undefined) this.set({ zferry_job: job.job }, job.rpoMs / 1000);
       },
     });
     this.#zfsCommand = new Histogram({
@@ -146,13 +150,13 @@ export class DaemonMetrics {
     this.#connections = new Gauge({
       name: METRIC_NAMES.openConnections,
       help: 'Connections open now to a serving job (sink, source), per client identity and transport',
-      labelNames: ['job', 'identity', 'transport'],
+      labelNames: ['zferry_job', 'identity', 'transport'],
       registers,
     });
     this.#invocations = new Counter({
       name: METRIC_NAMES.invocations,
       help: 'Invocations of a job that ended, by outcome (ok, failed, interrupted)',
-      labelNames: ['job', 'outcome'],
+      labelNames: ['zferry_job', 'outcome'],
       registers,
     });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -166,9 +170,9 @@ export class DaemonMetrics {
   /** A fresh observer for one invocation's progress events (bytes, steps, successes). */
   progressObserver(job: string): (event: ProgressEvent) => void {
     const progress = new ProgressMetrics({
-      bytes: (filesystem, bytes) => this.#bytes.inc({ job, filesystem }, bytes),
-      step: (kind, outcome, durationMs) => this.#stepDuration.observe({ job, kind, outcome }, durationMs / 1000),
-      succeeded: (filesystem) => this.#lastSuccess.set({ job, filesystem }, this.#now() / 1000),
+      bytes: (filesystem, bytes) => this.#bytes.inc({ zferry_job: job, filesystem }, bytes),
+      step: (kind, outcome, durationMs) => this.#stepDuration.observe({ zferry_job: job, kind, outcome }, durationMs / 1000),
+      succeeded: (filesystem) => this.#lastSuccess.set({ zferry_job: job, filesystem }, this.#now() / 1000),
       now: this.#now,
     });
     return (event) => progress.observe(event);
@@ -184,23 +188,23 @@ export class DaemonMetrics {
       error?: { code: string };
     },
   ): void {
-    this.#invocations.inc({ job, outcome: result.outcome });
+    this.#invocations.inc({ zferry_job: job, outcome: result.outcome });
     if (result.outcome === 'interrupted') return;
     let counted = 0;
     for (const fs of result.filesystems) {
       if (fs.outcome !== 'failed' || fs.error === undefined) continue;
-      this.#errors.inc({ job, code: fs.error.code });
+      this.#errors.inc({ zferry_job: job, code: fs.error.code });
       counted += 1;
     }
     for (const run of result.runErrors ?? []) {
-      this.#errors.inc({ job, code: run.code });
+      this.#errors.inc({ zferry_job: job, code: run.code });
       counted += 1;
     }
-    if (counted === 0 && result.outcome === 'failed') this.#errors.inc({ job, code: result.error?.code ?? 'UNKNOWN' });
+    if (counted === 0 && result.outcome === 'failed') this.#errors.inc({ zferry_job: job, code: result.error?.code ?? 'UNKNOWN' });
   }
 
   pruned(job: string, side: string, durationMs: number): void {
-    this.#pruneDuration.observe({ job, side }, durationMs / 1000);
+    this.#pruneDuration.observe({ zferry_job: job, side }, durationMs / 1000);
   }
 
   /** The zfs driver's command observer (EndpointOpenerOptions.onZfsCommand). */
@@ -210,11 +214,11 @@ export class DaemonMetrics {
 
   /** A serving job accepted a connection from `identity` over `transport`. Call connectionClosed with the same labels once. */
   connectionOpened(job: string, identity: string, transport: ConnectionTransport): void {
-    this.#connections.inc({ job, identity, transport });
+    this.#connections.inc({ zferry_job: job, identity, transport });
   }
 
   connectionClosed(job: string, identity: string, transport: ConnectionTransport): void {
-    this.#connections.dec({ job, identity, transport });
+    this.#connections.dec({ zferry_job: job, identity, transport });
   }
 
   /** The Prometheus text exposition of everything. */

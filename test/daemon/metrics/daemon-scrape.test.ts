@@ -64,17 +64,17 @@ describe('a daemon serving prometheus metrics', () => {
     assert.equal(answer.status, 200);
     assert.match(answer.contentType ?? '', /^text\/plain; version=0\.0\.4/);
     const text = answer.body;
-    const bytes = valueOf(text, 'zferry_replication_bytes_total', { job: 'laptop', filesystem: data }) ?? 0;
+    const bytes = valueOf(text, 'zferry_replication_bytes_total', { zferry_job: 'laptop', filesystem: data }) ?? 0;
     assert.ok(bytes > 256 * 1024, `bytes replicated: ${bytes}`);
-    const lastSuccess = valueOf(text, 'zferry_last_successful_replication_timestamp_seconds', { job: 'laptop', filesystem: data }) ?? 0;
+    const lastSuccess = valueOf(text, 'zferry_last_successful_replication_timestamp_seconds', { zferry_job: 'laptop', filesystem: data }) ?? 0;
     assert.ok(Math.abs(lastSuccess - Date.now() / 1000) < 600, `last success ${lastSuccess} is now, not ${new Date(lastSuccess * 1000).toISOString()}`);
-    assert.equal(valueOf(text, 'zferry_invocations_total', { job: 'laptop', outcome: 'ok' }), 1);
-    assert.equal(valueOf(text, 'zferry_replication_step_duration_seconds_count', { job: 'laptop', kind: 'full', outcome: 'ok' }), 1);
+    assert.equal(valueOf(text, 'zferry_invocations_total', { zferry_job: 'laptop', outcome: 'ok' }), 1);
+    assert.equal(valueOf(text, 'zferry_replication_step_duration_seconds_count', { zferry_job: 'laptop', kind: 'full', outcome: 'ok' }), 1);
     for (const subcommand of ['send', 'recv', 'list', 'get']) {
       const count = samplesOf(text, 'zferry_zfs_command_duration_seconds_count', { subcommand }).reduce((sum, s) => sum + s.value, 0);
       assert.ok(count >= 1, `zfs ${subcommand} observed (${count})`);
     }
-    const age = valueOf(text, 'zferry_newest_replicated_snapshot_age_seconds', { job: 'laptop', filesystem: data });
+    const age = valueOf(text, 'zferry_newest_replicated_snapshot_age_seconds', { zferry_job: 'laptop', filesystem: data });
     assert.ok(age !== undefined && age >= 0, `newest replicated age: ${age}`);
     assert.equal(samplesOf(text, 'zferry_late').length, 0, 'no rpo: no late series');
     assert.ok(samplesOf(text, 'process_resident_memory_bytes').length === 1, 'the default process metrics are there');

@@ -28,7 +28,7 @@ test('GET /metrics answers the text format; other paths 404, other methods 405',
     const answer = await httpGet(`http://127.0.0.1:${port}/metrics`);
     assert.equal(answer.status, 200);
     assert.equal(answer.contentType, 'text/plain; version=0.0.4; charset=utf-8');
-    assert.equal(valueOf(answer.body, 'zferry_invocations_total', { job: 'laptop', outcome: 'ok' }), 1);
+    assert.equal(valueOf(answer.body, 'zferry_invocations_total', { zferry_job: 'laptop', outcome: 'ok' }), 1);
     assert.match(answer.body, /^# TYPE process_cpu_user_seconds_total counter$/m, 'the default process metrics are there');
     assert.match(answer.body, /^# HELP zferry_late /m);
     assert.equal((await httpGet(`http://127.0.0.1:${port}/`)).status, 404);

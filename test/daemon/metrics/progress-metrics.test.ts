@@ -30,14 +30,14 @@ test('progress events become bytes, step durations and last successes', async ()
   observe({ type: 'filesystem-done', result: result('pool/c', 'skipped') });
 
   const text = await metrics.text();
-  assert.equal(valueOf(text, 'zferry_replication_bytes_total', { job: 'laptop', filesystem: 'pool/a' }), 3400);
-  assert.equal(valueOf(text, 'zferry_replication_step_duration_seconds_count', { job: 'laptop', kind: 'full', outcome: 'ok' }), 1);
-  assert.equal(valueOf(text, 'zferry_replication_step_duration_seconds_sum', { job: 'laptop', kind: 'full', outcome: 'ok' }), 3);
-  assert.equal(valueOf(text, 'zferry_replication_step_duration_seconds_count', { job: 'laptop', kind: 'incremental', outcome: 'failed' }), 1);
-  assert.equal(valueOf(text, 'zferry_replication_step_duration_seconds_sum', { job: 'laptop', kind: 'incremental', outcome: 'failed' }), 1);
-  assert.equal(valueOf(text, 'zferry_last_successful_replication_timestamp_seconds', { job: 'laptop', filesystem: 'pool/a' }), undefined);
-  assert.equal(valueOf(text, 'zferry_last_successful_replication_timestamp_seconds', { job: 'laptop', filesystem: 'pool/b' }), now / 1000);
-  assert.equal(valueOf(text, 'zferry_last_successful_replication_timestamp_seconds', { job: 'laptop', filesystem: 'pool/c' }), undefined);
+  assert.equal(valueOf(text, 'zferry_replication_bytes_total', { zferry_job: 'laptop', filesystem: 'pool/a' }), 3400);
+  assert.equal(valueOf(text, 'zferry_replication_step_duration_seconds_count', { zferry_job: 'laptop', kind: 'full', outcome: 'ok' }), 1);
+  assert.equal(valueOf(text, 'zferry_replication_step_duration_seconds_sum', { zferry_job: 'laptop', kind: 'full', outcome: 'ok' }), 3);
+  assert.equal(valueOf(text, 'zferry_replication_step_duration_seconds_count', { zferry_job: 'laptop', kind: 'incremental', outcome: 'failed' }), 1);
+  assert.equal(valueOf(text, 'zferry_replication_step_duration_seconds_sum', { zferry_job: 'laptop', kind: 'incremental', outcome: 'failed' }), 1);
+  assert.equal(valueOf(text, 'zferry_last_successful_replication_timestamp_seconds', { zferry_job: 'laptop', filesystem: 'pool/a' }), undefined);
+  assert.equal(valueOf(text, 'zferry_last_successful_replication_timestamp_seconds', { zferry_job: 'laptop', filesystem: 'pool/b' }), now / 1000);
+  assert.equal(valueOf(text, 'zferry_last_successful_replication_timestamp_seconds', { zferry_job: 'laptop', filesystem: 'pool/c' }), undefined);
 });
 
 test('invocation ends count outcomes and errors by code; ages, late and rpo are read at the scrape', async () => {
@@ -68,25 +68,25 @@ test('invocation ends count outcomes and errors by code; ages, late and rpo are 
   metrics.zfsCommand({ subcommand: 'send', durationMs: 1500, ok: true });
 
   let text = await metrics.text();
-  assert.equal(valueOf(text, 'zferry_invocations_total', { job: 'laptop', outcome: 'failed' }), 2);
-  assert.equal(valueOf(text, 'zferry_invocations_total', { job: 'laptop', outcome: 'ok' }), 1);
-  assert.equal(valueOf(text, 'zferry_errors_total', { job: 'laptop', code: 'TARGET_MODIFIED' }), 1);
-  assert.equal(valueOf(text, 'zferry_errors_total', { job: 'laptop', code: 'SINK_ROOT_MISSING' }), 1);
-  assert.equal(valueOf(text, 'zferry_errors_total', { job: 'laptop', code: 'HOOK_FAILED' }), 1);
-  assert.equal(valueOf(text, 'zferry_newest_replicated_snapshot_age_seconds', { job: 'laptop', filesystem: 'pool/a' }), 10_800);
-  assert.equal(valueOf(text, 'zferry_newest_replicated_snapshot_age_seconds', { job: 'laptop', filesystem: 'pool/b' }), undefined);
-  assert.equal(valueOf(text, 'zferry_newest_replicated_snapshot_age_seconds', { job: 'plain', filesystem: 'pool/c' }), 5);
-  assert.equal(valueOf(text, 'zferry_late', { job: 'laptop', filesystem: 'pool/a' }), 1);
-  assert.equal(valueOf(text, 'zferry_late', { job: 'laptop', filesystem: 'pool/b' }), 0);
-  assert.equal(valueOf(text, 'zferry_late', { job: 'plain' }), undefined, 'no rpo, no late series');
-  assert.equal(valueOf(text, 'zferry_rpo_seconds', { job: 'laptop' }), 7200);
-  assert.equal(valueOf(text, 'zferry_open_connections', { job: 'backups', identity: 'db1', transport: 'tls' }), 1);
+  assert.equal(valueOf(text, 'zferry_invocations_total', { zferry_job: 'laptop', outcome: 'failed' }), 2);
+  assert.equal(valueOf(text, 'zferry_invocations_total', { zferry_job: 'laptop', outcome: 'ok' }), 1);
+  assert.equal(valueOf(text, 'zferry_errors_total', { zferry_job: 'laptop', code: 'TARGET_MODIFIED' }), 1);
+  assert.equal(valueOf(text, 'zferry_errors_total', { zferry_job: 'laptop', code: 'SINK_ROOT_MISSING' }), 1);
+  assert.equal(valueOf(text, 'zferry_errors_total', { zferry_job: 'laptop', code: 'HOOK_FAILED' }), 1);
+  assert.equal(valueOf(text, 'zferry_newest_replicated_snapshot_age_seconds', { zferry_job: 'laptop', filesystem: 'pool/a' }), 10_800);
+  assert.equal(valueOf(text, 'zferry_newest_replicated_snapshot_age_seconds', { zferry_job: 'laptop', filesystem: 'pool/b' }), undefined);
+  assert.equal(valueOf(text, 'zferry_newest_replicated_snapshot_age_seconds', { zferry_job: 'plain', filesystem: 'pool/c' }), 5);
+  assert.equal(valueOf(text, 'zferry_late', { zferry_job: 'laptop', filesystem: 'pool/a' }), 1);
+  assert.equal(valueOf(text, 'zferry_late', { zferry_job: 'laptop', filesystem: 'pool/b' }), 0);
+  assert.equal(valueOf(text, 'zferry_late', { zferry_job: 'plain' }), undefined, 'no rpo, no late series');
+  assert.equal(valueOf(text, 'zferry_rpo_seconds', { zferry_job: 'laptop' }), 7200);
+  assert.equal(valueOf(text, 'zferry_open_connections', { zferry_job: 'backups', identity: 'db1', transport: 'tls' }), 1);
   assert.equal(valueOf(text, 'zferry_zfs_command_duration_seconds_count', { subcommand: 'send', outcome: 'ok' }), 1);
 
   now += 60_000;
   text = await metrics.text();
   assert.equal(
-    valueOf(text, 'zferry_newest_replicated_snapshot_age_seconds', { job: 'laptop', filesystem: 'pool/a' }),
+    valueOf(text, 'zferry_newest_replicated_snapshot_age_seconds', { zferry_job: 'laptop', filesystem: 'pool/a' }),
     10_860,
     'the age grows between scrapes',
   );

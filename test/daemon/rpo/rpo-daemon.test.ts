@@ -102,9 +102,9 @@ describe('a push job with an rpo', () => {
     await waitFor(async () => (await hookLines()).length >= 1, 'the hook ran');
     assert.deepEqual(await hookLines(), [`on_late|laptop|${data}|late|4`]);
     let text = await metrics();
-    assert.equal(valueOf(text, 'zferry_late', { job: 'laptop', filesystem: data }), 1);
-    assert.equal(valueOf(text, 'zferry_rpo_seconds', { job: 'laptop' }), 4);
-    assert.ok((valueOf(text, 'zferry_newest_replicated_snapshot_age_seconds', { job: 'laptop', filesystem: data }) ?? 0) > 4);
+    assert.equal(valueOf(text, 'zferry_late', { zferry_job: 'laptop', filesystem: data }), 1);
+    assert.equal(valueOf(text, 'zferry_rpo_seconds', { zferry_job: 'laptop' }), 4);
+    assert.ok((valueOf(text, 'zferry_newest_replicated_snapshot_age_seconds', { zferry_job: 'laptop', filesystem: data }) ?? 0) > 4);
 
     await snapshot(`${data}@s2`);
     await wakeupAndWait();
@@ -114,6 +114,6 @@ describe('a push job with an rpo', () => {
     await waitFor(async () => (await hookLines()).length >= 2, 'the recovery hook ran');
     assert.deepEqual(await hookLines(), [`on_late|laptop|${data}|late|4`, `on_late|laptop|${data}|recovered|4`]);
     text = await metrics();
-    assert.equal(valueOf(text, 'zferry_late', { job: 'laptop', filesystem: data }), 0);
+    assert.equal(valueOf(text, 'zferry_late', { zferry_job: 'laptop', filesystem: data }), 0);
   });
 });
