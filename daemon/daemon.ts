@@ -90,6 +90,11 @@ export class Daemon implements DaemonControl {
     return this.#config;
   }
 
+  /** The metrics it feeds, when it was given some (serving listeners report their connections there). */
+  get metrics(): DaemonMetrics | undefined {
+    return this.#options.metrics;
+  }
+
   status(): DaemonStatus {
     const now = this.#now();
     return {

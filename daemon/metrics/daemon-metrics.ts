@@ -24,6 +24,15 @@ export interface JobFacts {
 /** A connection's transport as a label (tcp, tls, stdinserver, local, …). */
 export type ConnectionTransport = string;
 
+/**
+ * What a serving listener tells the metrics: each connection once when it is authenticated
+ * (its identity known) and once when it closes, with the same labels.
+ */
+export interface ConnectionObserver {
+  connectionOpened(job: string, identity: string, transport: ConnectionTransport): void;
+  connectionClosed(job: string, identity: string, transport: ConnectionTransport): void;
+}
+
 /** The names this registry exports (besides prom-client's default process_* and nodejs_* ones). */
 export const METRIC_NAMES = {
   bytes: 'zferry_replication_bytes_total',
@@ -52,7 +61,7 @@ export interface DaemonMetricsOptions {
   defaultMetrics?: boolean;
 }
 
-export class DaemonMetrics {
+export class DaemonMetrics implements ConnectionObserver {
   readonly registry = new Registry();
   readonly #now: () => number;
   #facts: () => readonly JobFacts[] = () => [];
