@@ -18,21 +18,13 @@ export function checkEveryMs(rpo: RecoveryPointObjective): number {
   return Math.min(MAX_CHECK_MS, Math.max(MIN_CHECK_MS, Math.floor(rpo.maxAgeMs / 4)));
 }
 
-/** The job's `on_late` hooks: `rpo.on_late`, and those of `hooks` whose `when` names on_late. */
-export function onLateHooks(job: PushJob | PullJob, rpo: RecoveryPointObjective): HookConfig[] {
-  const hooks: HookConfig[] = [];
-  const seen = new Set<HookConfig>();
-  for (const hook of job.hooks ?? []) {
-    if (!hook.when.includes('on_late') || seen.has(hook)) continue;
-    seen.add(hook);
-    hooks.push(hook);
-  }
-  for (const hook of rpo.onLate) {
-    if (seen.has(hook)) continue;
-    seen.add(hook);
-    hooks.push({ ...hook, when: ['on_late'] });
-  }
-  return hooks;
+/**
+ * The job's `on_late` hooks: `rpo.onLate`, where config/ already put the job's `hooks` whose
+ * `when` names on_late (after the `on_late` key's own). Each runs at on_late, whatever else
+ * its `when` says.
+ */
+export function onLateHooks(rpo: RecoveryPointObjective): HookConfig[] {
+  return rpo.onLate.map((hook) => ({ ...hook, when: ['on_late'] }));
 }
 
 export interface JobLatenessOptions {
@@ -59,7 +51,7 @@ export class JobLateness {
   constructor(options: JobLatenessOptions) {
     this.#options = options;
     this.tracker = new LatenessTracker(options.rpo.maxAgeMs, options.previous?.tracker);
-    this.#hooks = onLateHooks(options.job, options.rpo);
+    this.#hooks = onLateHooks(options.rpo);
   }
 
   get maxAgeMs(): number {

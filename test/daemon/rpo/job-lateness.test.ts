@@ -73,14 +73,14 @@ describe('JobLateness', () => {
     assert.equal(clock.pending, 0, 'a stopped job checks no more');
   });
 
-  test('on_late hooks: rpo.on_late ones and those of `hooks` whose when names on_late, each once', () => {
-    const other: HookConfig = { ...hook, path: '/bin/true', when: ['pre_replication', 'post_replication'] };
+  test('on_late hooks are those of the rpo (config/ resolved `hooks` with when on_late into them), each run at on_late', () => {
     const alsoLate: HookConfig = { ...hook, path: '/bin/echo', when: ['on_late', 'post_replication'] };
-    const rpo = { maxAgeMs: 60_000, onLate: [hook, alsoLate] };
-    const job = pushToSink('laptop', { 'pool/a': true }, 'backups', 'laptop', { rpo, hooks: [other, alsoLate] });
     assert.deepEqual(
-      onLateHooks(job, rpo).map((h) => h.path),
-      ['/bin/echo', hook.path],
+      onLateHooks({ maxAgeMs: 60_000, onLate: [hook, alsoLate] }).map((h) => [h.path, h.when]),
+      [
+        [hook.path, ['on_late']],
+        ['/bin/echo', ['on_late']],
+      ],
     );
   });
 });

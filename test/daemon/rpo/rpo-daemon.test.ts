@@ -1,24 +1,19 @@
 /**
- * A daemon with a push job that has an `rpo` (built from a Config object, on zfs-fuse, with the
- * real metrics endpoint and hook processes): its source gets no new snapshots, so its one
- * filesystem goes late although wakeups keep succeeding; the on_late hook runs once, status
- * says late, /metrics says zferry_late 1. A new snapshot and a wakeup: recovered, the hook
- * runs once more, status and metrics follow.
+ * A real `zferry daemon` with a push job that has an `rpo` and an `on_late` hook, and a
+ * prometheus endpoint (zfs-fuse pools, a sink of the same daemon): its source gets no new
+ * snapshots, so its one filesystem goes late although wakeups keep succeeding; the hook runs
+ * once, status says late, /metrics says zferry_late 1. A new snapshot and a wakeup: recovered,
+ * the hook runs once more, status and metrics follow.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
-import type { HookConfig } from '../../../config/types.js';
-import { Daemon } from '../../../daemon/daemon.js';
-import { DaemonMetrics } from '../../../daemon/metrics/daemon-metrics.js';
-import { startMetricsServer, type MetricsServer } from '../../../daemon/metrics/http-server.js';
 import type { JobStatusView } from '../../../daemon/status-types.js';
-import { EndpointOpener } from '../../../replication/endpoint/open.js';
-import { daemonConfig, pushToSink, sink } from '../../helpers/daemon-config.js';
+import { runZferry } from '../../helpers/cli.js';
+import { daemonDir, daemonReady, startDaemon, type DaemonDir, type RunningDaemon } from '../../helpers/daemon-process.js';
+import { freePort } from '../../helpers/free-port.js';
 import { httpGet, valueOf } from '../../helpers/prometheus-text.js';
 import { createDataset, snapshot, usePool } from '../../helpers/zfs-pool.js';
 
@@ -26,94 +21,105 @@ import { createDataset, snapshot, usePool } from '../../helpers/zfs-pool.js';
  * The rpo. Recovery needs the new snapshot replicated within it (its age counts from its
  * creation, which zfs keeps in whole seconds): a few seconds leave room on a loaded machine.
  */
-const RPO_MS = 4000;
-const position = { file: '/test/zferry.yml', line: 1, column: 1 };
+const RPO = '4s';
 
-describe('a push job with an rpo', () => {
+describe('a daemon whose push job has an rpo', () => {
   const src = usePool();
   const dst = usePool();
-  let dir = '';
+  let dir: DaemonDir;
+  let daemon: RunningDaemon | undefined;
   let record = '';
   let data = '';
-  let daemon: Daemon | undefined;
-  let server: MetricsServer | undefined;
+  let port = 0;
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'zferry-rpo-daemon-'));
-    record = path.join(dir, 'late.log');
-    const script = path.join(dir, 'on-late.sh');
+    dir = await daemonDir();
+    record = path.join(dir.dir, 'late.log');
+    const script = path.join(dir.dir, 'on-late.sh');
     await writeFile(script, `#!/bin/sh\necho "$ZFERRY_HOOKTYPE|$ZFERRY_JOB|$ZFERRY_FS|$ZFERRY_LATE_STATE|$ZFERRY_RPO_SECONDS" >> ${record}\n`);
     await chmod(script, 0o755);
     data = await createDataset(src.pool.dataset('data'));
     await snapshot(`${data}@s1`);
     const sinkRoot = await createDataset(dst.pool.dataset('sink'), { properties: { mountpoint: 'none' } });
-    const hook: HookConfig = { type: 'command', path: script, args: [], timeoutMs: 10_000, errIsFatal: false, when: ['on_late'], position };
-    const config = daemonConfig(
-      [sink('backups', 'backups', sinkRoot), pushToSink('laptop', { [data]: true }, 'backups', 'laptop', { rpo: { maxAgeMs: RPO_MS, onLate: [hook] } })],
-      path.join(dir, 'state'),
+    port = await freePort();
+    await dir.writeConfig(
+      [
+        '  monitoring:',
+        `    - {type: prometheus, listen: "127.0.0.1:${port}"}`,
+        'jobs:',
+        '  - name: backups',
+        '    type: sink',
+        '    serve: {type: local, listener_name: backups}',
+        `    root_fs: ${sinkRoot}`,
+        '  - name: laptop',
+        '    type: push',
+        '    connect: {type: local, listener_name: backups, client_identity: laptop}',
+        `    filesystems: {"${data}": true}`,
+        '    interval: manual',
+        '    conflict_resolution: {initial_replication: all}',
+        `    rpo: ${RPO}`,
+        `    on_late: {type: command, path: ${script}}`,
+        '',
+      ].join('\n'),
     );
-    const logger = pino({ level: 'silent' });
-    const metrics = new DaemonMetrics();
-    const opener = new EndpointOpener({ logger, probeCacheFile: path.join(dir, 'probe-cache.json'), onZfsCommand: metrics.zfsCommand });
-    daemon = await Daemon.create({ config, logger, version: 'test', opener, metrics });
-    server = await startMetricsServer(metrics, [{ type: 'prometheus', listen: '127.0.0.1:0', host: '127.0.0.1', port: 0 }], logger);
-    await daemon.begin();
   });
 
   after(async () => {
-    await daemon?.shutdown();
-    await server?.close();
-    await rm(dir, { recursive: true, force: true });
+    if (daemon && !daemon.process.exited) await daemon.stop();
+    await dir.remove();
   });
 
   const hookLines = async (): Promise<string[]> => (await readFile(record, 'utf8').catch(() => '')).split('\n').filter((line) => line !== '');
-  const job = (): JobStatusView => {
-    const found = daemon?.status().jobs.find((candidate) => candidate.name === 'laptop');
-    assert.ok(found !== undefined);
-    return found;
-  };
-  const waitFor = async (check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`not ${what} within ${timeoutMs} ms: ${JSON.stringify(job(), null, 2)}`);
+  const waitForHookLines = async (count: number, what: string): Promise<string[]> => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const lines = await hookLines();
+      if (lines.length >= count) return lines;
+      if (Date.now() > deadline) throw new Error(`${what}: ${JSON.stringify(lines)}`);
       await sleep(100);
     }
   };
-  const wakeupAndWait = async (): Promise<void> => {
-    const before = job().last?.endedAt;
-    daemon?.wakeup('laptop');
-    await waitFor(() => job().last !== undefined && job().last?.endedAt !== before, 'the wakeup ran');
-    assert.equal(job().last?.outcome, 'ok', JSON.stringify(job().last));
+  const wakeup = async (running: RunningDaemon): Promise<JobStatusView> => {
+    const before = (await running.job('laptop')).last?.endedAt;
+    const woken = await runZferry(['signal', 'wakeup', 'laptop', '--config', dir.configFile]);
+    assert.equal(woken.exitCode, 0, woken.stderr);
+    const job = await running.waitForJob('laptop', (view) => view.last?.endedAt !== undefined && view.last.endedAt !== before, 'the wakeup ran');
+    assert.equal(job.last?.outcome, 'ok', JSON.stringify(job.last));
+    return job;
   };
-  const metrics = async (): Promise<string> => (await httpGet(`http://127.0.0.1:${server?.addresses[0]?.port ?? 0}/metrics`)).body;
+  const metrics = async (): Promise<string> => (await httpGet(`http://127.0.0.1:${port}/metrics`)).body;
 
   test('no new snapshots: late once, however often it runs; a new snapshot: recovered once', async () => {
-    await wakeupAndWait();
-    assert.equal(job().filesystems[0]?.lastReplicated?.snapshot, 's1');
-    assert.equal(job().rpo, '4s');
+    daemon = startDaemon(dir);
+    const running = daemon;
+    await daemonReady(running);
+    let job = await wakeup(running);
+    assert.equal(job.filesystems[0]?.lastReplicated?.snapshot, 's1');
+    assert.equal(job.rpo, RPO);
 
-    await waitFor(() => job().late === 1, 'late');
-    // Runs that find nothing new succeed, and change nothing: still late, no second hook.
-    await wakeupAndWait();
-    await wakeupAndWait();
-    const late = job();
-    assert.equal(late.late, 1);
-    assert.equal(late.filesystems[0]?.late, true);
-    await waitFor(async () => (await hookLines()).length >= 1, 'the hook ran');
-    assert.deepEqual(await hookLines(), [`on_late|laptop|${data}|late|4`]);
+    await running.waitForJob('laptop', (view) => view.late === 1, 'late');
+    // Runs that find nothing new succeed and change nothing: still late, no second hook.
+    await wakeup(running);
+    job = await wakeup(running);
+    assert.equal(job.late, 1);
+    assert.equal(job.filesystems[0]?.late, true);
+    assert.deepEqual(await waitForHookLines(1, 'the hook ran'), [`on_late|laptop|${data}|late|4`]);
     let text = await metrics();
     assert.equal(valueOf(text, 'zferry_late', { zferry_job: 'laptop', filesystem: data }), 1);
     assert.equal(valueOf(text, 'zferry_rpo_seconds', { zferry_job: 'laptop' }), 4);
     assert.ok((valueOf(text, 'zferry_newest_replicated_snapshot_age_seconds', { zferry_job: 'laptop', filesystem: data }) ?? 0) > 4);
+    const view = await runZferry(['status', '--config', dir.configFile]);
+    assert.match(view.stdout, /rpo {9}4s; 1 filesystem LATE/);
+    assert.match(view.stdout, /LATE \(rpo 4s, newest replicated \d+s old\)/);
 
     await snapshot(`${data}@s2`);
-    await wakeupAndWait();
-    assert.equal(job().filesystems[0]?.lastReplicated?.snapshot, 's2');
-    assert.equal(job().late, 0);
-    assert.equal(job().filesystems[0]?.late, false);
-    await waitFor(async () => (await hookLines()).length >= 2, 'the recovery hook ran');
-    assert.deepEqual(await hookLines(), [`on_late|laptop|${data}|late|4`, `on_late|laptop|${data}|recovered|4`]);
+    job = await wakeup(running);
+    assert.equal(job.filesystems[0]?.lastReplicated?.snapshot, 's2');
+    assert.equal(job.late, 0);
+    assert.equal(job.filesystems[0]?.late, false);
+    assert.deepEqual(await waitForHookLines(2, 'the recovery hook ran'), [`on_late|laptop|${data}|late|4`, `on_late|laptop|${data}|recovered|4`]);
     text = await metrics();
     assert.equal(valueOf(text, 'zferry_late', { zferry_job: 'laptop', filesystem: data }), 0);
+    assert.deepEqual((await hookLines()).length, 2, 'nothing more ran');
   });
 });
