@@ -40,14 +40,17 @@ export class ZfsExec {
     this.onCommand = options.onCommand;
   }
 
-  /** Runs a command to completion and reports the outcome without throwing. */
-  async run(bin: string, args: readonly string[]): Promise<RunResult> {
+  /**
+   * Runs a command to completion and reports the outcome without throwing. `observed: false`
+   * keeps it from the command observer (capability probes: they fail on purpose).
+   */
+  async run(bin: string, args: readonly string[], { observed = true }: { observed?: boolean } = {}): Promise<RunResult> {
     const command = [bin, ...args];
     const started = performance.now();
     const result = await runCollecting(bin, args, 256 * 1024 * 1024);
     const elapsed = performance.now() - started;
     const ms = Math.round(elapsed);
-    tell(this.onCommand, { subcommand: subcommandOf(bin, args, this.zpoolBin), durationMs: elapsed, ok: result.exitCode === 0 });
+    if (observed) tell(this.onCommand, { subcommand: subcommandOf(bin, args, this.zpoolBin), durationMs: elapsed, ok: result.exitCode === 0 });
     const out: RunResult = { command, exitCode: result.exitCode, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
     if (result.spawnError) out.spawnError = result.spawnError;
     this.logger.debug({ cmd: command, exitCode: out.exitCode, ms }, 'zfs command');
