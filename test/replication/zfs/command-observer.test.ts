@@ -5,6 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { subcommandOf } from '../../../replication/zfs/command-observer.js';
 import { ZfsDriver, type ZfsCommandInfo } from '../../../replication/zfs/index.js';
 import { createDataset, getProperty, usePool } from '../../helpers/zfs-pool.js';
 
@@ -41,5 +42,11 @@ describe('the zfs command observer', () => {
     const fs = await createDataset(ctx.pool.dataset('throws'));
     await driver.snapshot([`${fs}@s1`]);
     assert.equal((await driver.listVersions(fs)).length, 1);
+  });
+
+  test('subcommand labels: receive is recv, zpool commands carry zpool', () => {
+    assert.equal(subcommandOf('zfs', ['receive', '-A', 'p/x'], 'zpool'), 'recv');
+    assert.equal(subcommandOf('zfs', ['list', '-H'], 'zpool'), 'list');
+    assert.equal(subcommandOf('zpool', ['get', 'all', 'p'], 'zpool'), 'zpool get');
   });
 });
