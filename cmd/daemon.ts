@@ -9,6 +9,8 @@
  * - SIGHUP: the config is loaded again; an invalid one is logged problem by problem and the
  *   running one stays; a valid one is applied (daemon/daemon.ts says how).
  * - At start, zfs processes a killed zferry left behind are ended (daemon/orphans.ts).
+ * - `global.monitoring` prometheus endpoints serve /metrics from start to shutdown; one that
+ *   cannot listen fails the start (exit 1), naming its address.
  */
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -32,13 +34,16 @@ export function registerDaemon(program: Command): void {
 }
 
 async function runDaemon(file: string): Promise<void> {
-  const [{ loadConfig }, { createDaemonLogger }, { Daemon }, { EndpointOpener }, { recoverHost }] = await Promise.all([
-    import('../config/load.js'),
-    import('../daemon/logger.js'),
-    import('../daemon/daemon.js'),
-    import('../replication/endpoint/open.js'),
-    import('../daemon/host-recovery.js'),
-  ]);
+  const [{ loadConfig }, { createDaemonLogger }, { Daemon }, { EndpointOpener }, { recoverHost }, { DaemonMetrics }, { startMetricsServer }] =
+    await Promise.all([
+      import('../config/load.js'),
+      import('../daemon/logger.js'),
+      import('../daemon/daemon.js'),
+      import('../replication/endpoint/open.js'),
+      import('../daemon/host-recovery.js'),
+      import('../daemon/metrics/daemon-metrics.js'),
+      import('../daemon/metrics/http-server.js'),
+    ]);
   // Invalid: ConfigError names every problem; the top-level catch prints it and exits 2.
   const config = await loadConfig(file);
   // The daemon idles between runs: it must give back the memory a run grew (daemon.ts switches
@@ -46,10 +51,15 @@ async function runDaemon(file: string): Promise<void> {
   tuneV8ForIdle(true);
   const { logger, close: closeLogger } = await createDaemonLogger(config.global.logging, { levelOverride: process.env.ZFERRY_LOG_LEVEL });
   await recoverHost(config.global.stateDir, logger);
-  const opener = new EndpointOpener({ logger });
-  const daemon = await Daemon.create({ config, logger, version: VERSION, opener });
+  const metrics = new DaemonMetrics();
+  const opener = new EndpointOpener({ logger, onZfsCommand: metrics.zfsCommand });
+  const daemon = await Daemon.create({ config, logger, version: VERSION, opener, metrics });
   // The socket first: a second daemon on the same socket is refused before it runs anything.
   const control = await startControl(daemon, config, logger);
+  const metricsServer = await startMetricsServer(metrics, config.global.monitoring, logger).catch(async (error: unknown) => {
+    await control.close().catch(() => undefined);
+    throw error;
+  });
   await daemon.begin();
 
   // The timers of the jobs keep the process alive; with only manual jobs and listeners, this does.
@@ -91,6 +101,7 @@ async function runDaemon(file: string): Promise<void> {
   const { zfsProcessesGone } = await import('../replication/zfs/spawn.js');
   await zfsProcessesGone(1000);
   await control.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the control socket failed'));
+  await metricsServer.close();
   logger.info('stopped');
   await closeLogger();
 }

@@ -3,7 +3,8 @@
  * relative to a given instant: per job its state, schedule, next run, skipped ticks, the
  * invocation going on and the last one; per filesystem its step, a progress bar with bytes,
  * rate and time left, the last replicated snapshot and its age, and the last error. Pure (status
- * and clock in, lines out), so the same frame is printed once or redrawn by `--watch`.
+ * and clock in, lines out), so the same frame is printed once or redrawn by `--watch`. A job with
+ * an rpo says how many filesystems are late, and each late one says so in capitals.
  */
 import type { DaemonStatus, FilesystemStatusView, InvocationView, JobStatusView } from '../daemon/status-types.js';
 import { formatBytes } from './output.js';
@@ -76,9 +77,13 @@ function renderJob(job: JobStatusView, now: Date): string[] {
     const last = job.lastSkippedAt === undefined ? '' : `, last ${formatRelative(job.lastSkippedAt, now)}`;
     lines.push(detail('skipped', `${job.skippedTicks} tick${job.skippedTicks === 1 ? '' : 's'} while a run was still going${last}`));
   }
+  if (job.rpo !== undefined) {
+    const late = job.late ?? 0;
+    lines.push(detail('rpo', `${job.rpo}; ${late === 0 ? 'no filesystem late' : `${late} filesystem${late === 1 ? '' : 's'} LATE`}`));
+  }
   if (job.current !== undefined) lines.push(...renderInvocation('running', job.current, now));
   if (job.last !== undefined) lines.push(...renderInvocation('last run', job.last, now));
-  for (const fs of job.filesystems) lines.push(...renderFilesystem(fs, now));
+  for (const fs of job.filesystems) lines.push(...renderFilesystem(fs, now, job.rpo));
   return lines;
 }
 
@@ -96,7 +101,7 @@ function renderInvocation(label: string, run: InvocationView, now: Date): string
   return lines;
 }
 
-function renderFilesystem(fs: FilesystemStatusView, now: Date): string[] {
+function renderFilesystem(fs: FilesystemStatusView, now: Date, rpo: string | undefined): string[] {
   const running = fs.state === 'running' || fs.state === 'verifying';
   const steps = running ? `step ${Math.min(fs.stepsDone + 1, fs.stepsTotal)}/${fs.stepsTotal}` : `${fs.stepsDone}/${fs.stepsTotal} steps`;
   const head = [fs.state, ...(fs.stepsTotal > 0 ? [fs.step === undefined ? steps : `${steps}: ${fs.step}`] : [])];
@@ -104,6 +109,10 @@ function renderFilesystem(fs: FilesystemStatusView, now: Date): string[] {
   const lines = [`  ${fs.source} → ${fs.target}  ${head.join(', ')}`];
   if (running) lines.push(`    ${describeProgress(fs)}`);
   if (fs.lastReplicated !== undefined) lines.push(`    last replicated ${fs.lastReplicated.snapshot}, ${formatAge(fs.lastReplicated.ageSeconds)} old`);
+  if (fs.late === true) {
+    const newest = fs.lastReplicated === undefined ? 'nothing replicated yet' : `newest replicated ${formatAge(fs.lastReplicated.ageSeconds)} old`;
+    lines.push(`    LATE (rpo ${rpo ?? '?'}, ${newest})`);
+  }
   if (fs.lastError !== undefined) lines.push(`    error [${fs.lastError.code}] ${fs.lastError.message} (${formatRelative(fs.lastError.at, now)})`);
   return lines;
 }

@@ -11,7 +11,11 @@ import { scheduleOf, ticksOf } from './schedule-ticks.js';
 import { JobScheduler, intervalTicks, type InvocationStopped, type SchedulerClock } from './scheduler.js';
 import { firstSnapshotAt, snapshotRhythmOf } from './snapshot-rhythm.js';
 import type { FilesystemStatus } from '../replication/job/types.js';
-import type { InvocationView, JobStatusView } from './status-types.js';
+import type { FilesystemStatusView, InvocationView, JobStatusView } from './status-types.js';
+import { formatDuration } from '../config/duration.js';
+import type { JobFacts } from './metrics/daemon-metrics.js';
+import { JobLateness } from './rpo/job-lateness.js';
+import { systemClock } from './scheduler.js';
 
 /** What the daemon starts for a tick: a push or pull invocation (invocation.ts), a snapshot run. */
 export interface JobInvocation {
@@ -48,6 +52,8 @@ export class DaemonJob {
   readonly #scheduler: JobScheduler | undefined;
   readonly #clock: () => number;
   readonly #newestSnapshotAt: (() => Promise<number | undefined>) | undefined;
+  /** Push and pull jobs with an `rpo`: which filesystems are late (rpo/job-lateness.ts). */
+  readonly #lateness: JobLateness | undefined;
   #current: JobInvocation | undefined;
   #last: InvocationView | undefined;
   #skippedTicks: number;
@@ -64,6 +70,16 @@ export class DaemonJob {
     this.#last = previous !== undefined ? previous.#last : undefined;
     this.#skippedTicks = previous !== undefined ? previous.#skippedTicks : 0;
     this.#lastSkippedAt = previous !== undefined ? previous.#lastSkippedAt : undefined;
+    if ((config.type === 'push' || config.type === 'pull') && config.rpo !== undefined) {
+      this.#lateness = new JobLateness({
+        job: config,
+        rpo: config.rpo,
+        logger,
+        clock: options.clock ?? systemClock,
+        newest: () => this.#memory.newest(),
+        ...(previous !== undefined && previous.#lateness !== undefined ? { previous: previous.#lateness } : {}),
+      });
+    }
     const schedule = scheduleOf(config);
     if (schedule !== undefined) {
       const nextTick = ticksOf(schedule, this.#clock());
@@ -99,6 +115,7 @@ export class DaemonJob {
   }
 
   begin(): void {
+    this.#lateness?.begin();
     const scheduler = this.#scheduler;
     const interval = snapshotRhythmOf(this.config);
     if (scheduler === undefined || interval === undefined || this.#newestSnapshotAt === undefined) {
@@ -126,6 +143,7 @@ export class DaemonJob {
 
   /** No more ticks; with `abort`, the running invocation is stopped too. Resolves once none runs. */
   stop(abort?: InvocationStopped): Promise<void> {
+    this.#lateness?.stop();
     return this.#scheduler?.stop(abort !== undefined ? { abort } : {}) ?? Promise.resolve();
   }
 
@@ -146,6 +164,7 @@ export class DaemonJob {
 
   #ended(invocation: JobInvocation, result: InvocationResult): void {
     this.#memory.record(result.filesystems, invocation.status().filesystems, result.endedAt);
+    this.#lateness?.evaluate();
     this.#last = viewOfResult(invocation.trigger, result);
     if (this.#current === invocation) this.#current = undefined;
     const fields = { outcome: result.outcome, attempts: result.attempts, bytes: result.bytes, durationMs: result.endedAt - result.startedAt };
@@ -159,6 +178,7 @@ export class DaemonJob {
     const current = this.#current;
     const live = current?.status();
     const nextRunAt = this.#scheduler?.nextRunAt;
+    const lateness = this.#lateness;
     const state = this.#scheduler === undefined ? 'serving' : this.#scheduler.stopping ? 'stopping' : current !== undefined ? 'running' : 'idle';
     return {
       name: this.config.name,
@@ -172,8 +192,34 @@ export class DaemonJob {
         ? { current: { trigger: current.trigger, startedAt: new Date(current.startedAt).toISOString(), attempts: current.attempts, bytes: live.bytes } }
         : {}),
       ...(this.#last !== undefined ? { last: this.#last } : {}),
-      filesystems: this.#memory.views(live?.filesystems ?? [], now),
+      filesystems: this.#lateFlags(this.#memory.views(live?.filesystems ?? [], now)),
+      ...(lateness !== undefined ? { rpo: formatDuration(lateness.maxAgeMs), late: lateness.tracker.lateCount } : {}),
     };
+  }
+
+  /** The on_late hooks started so far have run (tests). */
+  rpoSettled(): Promise<void> {
+    return this.#lateness?.settled() ?? Promise.resolve();
+  }
+
+  /** What the metrics read at a scrape. */
+  facts(): JobFacts {
+    const lateness = this.#lateness;
+    return {
+      job: this.name,
+      ...(lateness !== undefined ? { rpoMs: lateness.maxAgeMs } : {}),
+      filesystems: this.#memory.newest().map((fs) => ({
+        source: fs.source,
+        ...(fs.newestAt !== undefined ? { newestReplicatedAt: fs.newestAt } : {}),
+        ...(lateness !== undefined ? { late: lateness.tracker.isLate(fs.source) } : {}),
+      })),
+    };
+  }
+
+  #lateFlags(views: FilesystemStatusView[]): FilesystemStatusView[] {
+    const lateness = this.#lateness;
+    if (lateness === undefined) return views;
+    return views.map((view) => ({ ...view, late: lateness.tracker.isLate(view.source) }));
   }
 }
 

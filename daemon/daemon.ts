@@ -25,6 +25,7 @@ import { SnapInvocation } from './snap-invocation.js';
 import { scheduleOf } from './schedule-ticks.js';
 import { newestPrefixSnapshotAt } from './snapshot-rhythm.js';
 import type { DaemonStatus } from './status-types.js';
+import type { DaemonMetrics } from './metrics/daemon-metrics.js';
 
 /** Jobs with more filesystems than this run without size estimates (one sender call per step). */
 const ESTIMATE_SIZES_UP_TO_FILESYSTEMS = 16;
@@ -36,6 +37,8 @@ export interface DaemonOptions {
   opener: EndpointOpener;
   hostname?: string;
   clock?: SchedulerClock;
+  /** Fed from the invocations; reads the jobs at each scrape (cmd/daemon.ts serves it). */
+  metrics?: DaemonMetrics;
 }
 
 export class Daemon implements DaemonControl {
@@ -61,6 +64,7 @@ export class Daemon implements DaemonControl {
     this.#listeners = listenersOf(options.config.jobs);
     this.#names = new JobNameStore(options.config.global.stateDir);
     this.#remembered = remembered;
+    options.metrics?.readJobsFrom(() => [...this.#jobs.values()].map((job) => job.facts()));
   }
 
   /**
@@ -84,6 +88,11 @@ export class Daemon implements DaemonControl {
 
   get config(): Config {
     return this.#config;
+  }
+
+  /** The metrics it feeds, when it was given some (serving listeners report their connections there). */
+  get metrics(): DaemonMetrics | undefined {
+    return this.#options.metrics;
   }
 
   status(): DaemonStatus {
@@ -207,12 +216,20 @@ export class Daemon implements DaemonControl {
       if (--this.#running === 0) tuneV8ForIdle(true);
     };
     invocation.result.then(ended, ended);
+    const metrics = this.#options.metrics;
+    if (metrics !== undefined)
+      void invocation.result.then(
+        (result) => metrics.invocationEnded(job.name, result),
+        () => undefined,
+      );
     return invocation;
   }
 
   #invocationOf(job: JobConfig, trigger: Trigger, logger: Logger, knownFilesystems: number): JobInvocation {
-    const { opener } = this.#options;
-    if (job.type === 'snap' || (job.type === 'source' && scheduleOf(job) !== undefined)) return new SnapInvocation({ job, opener, logger, trigger });
+    const { opener, metrics } = this.#options;
+    const observers = metrics === undefined ? {} : { onPruned: (side: string, durationMs: number) => metrics.pruned(job.name, side, durationMs) };
+    if (job.type === 'snap' || (job.type === 'source' && scheduleOf(job) !== undefined))
+      return new SnapInvocation({ job, opener, logger, trigger, ...observers });
     if (job.type !== 'push' && job.type !== 'pull') throw new JobNotTriggerableError(job.name, job.type);
     return new Invocation({
       job,
@@ -222,6 +239,8 @@ export class Daemon implements DaemonControl {
       logger,
       trigger,
       estimateSizes: knownFilesystems <= ESTIMATE_SIZES_UP_TO_FILESYSTEMS,
+      ...observers,
+      ...(metrics !== undefined ? { onProgress: metrics.progressObserver(job.name) } : {}),
     });
   }
 

@@ -40,6 +40,11 @@ export class FilesystemMemory {
     }
   }
 
+  /** Each filesystem's newest replicated snapshot (creation, ms), for the rpo. */
+  newest(): Array<{ source: string; newestAt?: number }> {
+    return [...this.#filesystems].map(([source, entry]) => ({ source, ...(entry.lastReplicated !== undefined ? { newestAt: entry.lastReplicated.at } : {}) }));
+  }
+
   /** The views: live statuses where given (the running invocation), else the remembered ones. */
   views(live: readonly FilesystemStatus[], now: number): FilesystemStatusView[] {
     const liveBySource = new Map(live.map((status) => [status.source, status]));

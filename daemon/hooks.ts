@@ -27,6 +27,8 @@ export interface HookPoint {
   summary?: string;
   /** Post replication hooks: the run's summary as JSON, on the hook's stdin. */
   stdin?: string;
+  /** on_late hooks: went late or recovered, the rpo and the newest replicated snapshot's age (seconds). */
+  late?: { state: 'late' | 'recovered'; rpoSeconds: number; newestAgeSeconds?: number };
 }
 
 export interface HookFailure {
@@ -54,6 +56,12 @@ export function hookEnvironment(point: HookPoint, hook: Pick<HookConfig, 'timeou
   if (point.target !== undefined) env.ZFERRY_TARGET = point.target;
   if (point.outcome !== undefined) env.ZFERRY_OUTCOME = point.outcome;
   if (point.summary !== undefined) env.ZFERRY_SUMMARY = point.summary.replace(/[\r\n]+/g, ' ');
+  if (point.late !== undefined) {
+    env.ZFERRY_LATE_STATE = point.late.state;
+    env.ZFERRY_RPO_SECONDS = `${point.late.rpoSeconds}`;
+    // Empty: nothing replicated yet.
+    env.ZFERRY_NEWEST_AGE_SECONDS = point.late.newestAgeSeconds === undefined ? '' : `${point.late.newestAgeSeconds}`;
+  }
   if (point.type === 'pre_snapshot' || point.type === 'post_snapshot') {
     env.ZREPL_HOOKTYPE = point.type;
     env.ZREPL_FS = point.filesystem;

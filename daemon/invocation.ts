@@ -21,7 +21,7 @@ import { createSharedBucket } from '../replication/throttle/throttled-stream.js'
 import type { TokenBucket } from '../replication/throttle/token-bucket.js';
 import { errorMessage } from '../platform/errors.js';
 import { destinationOf } from './destination.js';
-import { pruneOverRun, runPruneSides } from './prune.js';
+import { pruneOverRun, runPruneSides, type PruneObserver } from './prune.js';
 import { SinkRootMissingError } from './errors.js';
 import { planReplication, type Listeners, type ReplicationPlan, type RunPlan } from './job-plan.js';
 import { ownedSnapshotGlobs } from './ownership.js';
@@ -57,6 +57,10 @@ export interface InvocationOptions {
   /** The first pause before another attempt (doubling after); default 1 s. */
   firstBackoffMs?: number;
   now?: () => number;
+  /** Told each progress event of the job runner (the daemon's metrics), besides the log. */
+  onProgress?: (event: ProgressEvent) => void;
+  /** Told how long pruning each side took (metrics). */
+  onPruned?: PruneObserver;
 }
 
 export interface InvocationResult {
@@ -255,7 +259,10 @@ export class Invocation {
         receiver: receiver.client,
         logger: runLogger,
         signal: this.#controller.signal,
-        onProgress: (event) => logProgress(runLogger, event),
+        onProgress: (event) => {
+          logProgress(runLogger, event);
+          this.#options.onProgress?.(event);
+        },
         ...(this.#options.estimateSizes === true ? { estimateSizes: true } : {}),
         ...(this.#options.now !== undefined ? { now: this.#options.now } : {}),
         ...(this.#bandwidth !== undefined ? { bandwidthBucket: this.#bandwidth } : {}),
@@ -278,7 +285,7 @@ export class Invocation {
       for (const warning of slot.summary.warnings) runLogger.warn(warning);
       if (slot.summary.outcome === 'ok' && job.pruning !== undefined) {
         const sides = runPruneSides(job, plan, run, destination, this.#options.listeners, false);
-        await pruneOverRun(sides, { sender: sender.client, receiver: receiver.client }, runLogger, this.#controller.signal);
+        await pruneOverRun(sides, { sender: sender.client, receiver: receiver.client }, runLogger, this.#controller.signal, this.#options.onPruned);
       }
     } catch (error) {
       if (this.aborted) {

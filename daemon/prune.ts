@@ -119,12 +119,22 @@ export async function pruneSidesOf(job: PruningJob, listeners: Listeners, hostna
   return sides;
 }
 
+/** Told how long pruning each side took (the daemon's metrics). */
+export type PruneObserver = (side: string, durationMs: number) => void;
+
 /** Runs sides one after the other, each over its own connection. A side that cannot be reached is a failed side, not an exception. */
-export async function pruneSides(sides: readonly PruneSidePlan[], opener: EndpointOpener, logger: Logger, signal?: AbortSignal): Promise<PruneSideResult[]> {
+export async function pruneSides(
+  sides: readonly PruneSidePlan[],
+  opener: EndpointOpener,
+  logger: Logger,
+  signal?: AbortSignal,
+  onPruned?: PruneObserver,
+): Promise<PruneSideResult[]> {
   const results: PruneSideResult[] = [];
   for (const side of sides) {
     if (signal?.aborted === true) break;
     const opened = opener.open(side.endpoint);
+    const started = performance.now();
     try {
       results.push(await pruneSide(opened.client, side.spec, logger, signal !== undefined ? { signal } : {}));
     } catch (error) {
@@ -132,6 +142,7 @@ export async function pruneSides(sides: readonly PruneSidePlan[], opener: Endpoi
       logger.error({ side: side.spec.side, root: side.spec.root, code: described.code, err: error }, 'pruning failed');
       results.push({ side: side.spec.side, root: side.spec.root, filesystems: [], error: described });
     } finally {
+      onPruned?.(side.spec.side, performance.now() - started);
       await opened.close().catch(() => undefined);
     }
   }
@@ -144,12 +155,15 @@ export async function pruneOverRun(
   clients: { sender: Client<EndpointContract>; receiver: Client<EndpointContract> },
   logger: Logger,
   signal?: AbortSignal,
+  onPruned?: PruneObserver,
 ): Promise<PruneSideResult[]> {
   const results: PruneSideResult[] = [];
   for (const side of sides) {
     if (signal?.aborted === true) break;
     if (side.role === 'local') continue;
+    const started = performance.now();
     results.push(await pruneSide(clients[side.role], side.spec, logger, signal !== undefined ? { signal } : {}));
+    onPruned?.(side.spec.side, performance.now() - started);
   }
   return results;
 }

@@ -11,7 +11,7 @@ import type { FilesystemStatus } from '../replication/job/types.js';
 import type { JobInvocation } from './daemon-job.js';
 import type { InvocationResult, Trigger } from './invocation.js';
 import { hookFailureError, snapshotHooks } from './hooks.js';
-import { localPruneSides, pruneSides } from './prune.js';
+import { localPruneSides, pruneSides, type PruneObserver } from './prune.js';
 import { takeSnapshots } from './take-snapshots.js';
 
 export interface SnapInvocationOptions {
@@ -20,6 +20,8 @@ export interface SnapInvocationOptions {
   logger: Logger;
   trigger: Trigger;
   now?: () => number;
+  /** Told how long pruning each side took (metrics). */
+  onPruned?: PruneObserver;
 }
 
 export class SnapInvocation implements JobInvocation {
@@ -73,7 +75,7 @@ export class SnapInvocation implements JobInvocation {
       return ended('failed', describeError(error));
     }
     if (job.pruning?.keep === undefined) return hookFailure === undefined ? ended('ok') : ended('failed', hookFailure);
-    const results = await pruneSides(localPruneSides(job, new Map(), false), opener, logger, this.#controller.signal);
+    const results = await pruneSides(localPruneSides(job, new Map(), false), opener, logger, this.#controller.signal, this.#options.onPruned);
     if (this.#controller.signal.aborted) return ended('interrupted');
     const failure = hookFailure ?? results.flatMap((side) => [side.error, ...side.filesystems.map((fs) => fs.error)]).find((error) => error !== undefined);
     return failure === undefined ? ended('ok') : ended('failed', failure);

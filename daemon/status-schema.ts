@@ -57,6 +57,12 @@ const filesystem = z
       .object({ code: z.string(), message: z.string(), at: isoTime.describe('when it happened') })
       .exactOptional()
       .describe('the last error, kept until a run of this filesystem succeeds'),
+    late: z
+      .boolean()
+      .exactOptional()
+      .describe(
+        'jobs with an `rpo`: whether its newest replicated snapshot (`lastReplicated`) is older than the rpo (never replicated: counted from when the job first saw it)',
+      ),
   })
   .meta({
     id: 'FilesystemStatusView',
@@ -79,6 +85,8 @@ const job = z
     current: invocation.exactOptional().describe('the invocation going on now'),
     last: invocation.exactOptional().describe('the last invocation that ended'),
     filesystems: z.array(filesystem).describe('empty for a sink or source, and for a job that has not run yet'),
+    rpo: z.string().exactOptional().describe("a push or pull job's `rpo` (`2h`): a filesystem whose newest replicated snapshot is older is late"),
+    late: count.exactOptional().describe('with `rpo`: how many of its filesystems are late now'),
   })
   .meta({ id: 'JobStatusView', description: 'one job of the daemon' });
 

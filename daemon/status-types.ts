@@ -40,6 +40,10 @@ export interface JobStatusView {
   last?: InvocationView;
   /** Per filesystem: the current invocation's where it runs, else the last one's, with what is remembered across runs. */
   filesystems: FilesystemStatusView[];
+  /** A push or pull job's `rpo` (`2h`): a filesystem whose newest replicated snapshot is older is late. */
+  rpo?: string;
+  /** With `rpo`: how many of its filesystems are late now. */
+  late?: number;
 }
 
 /**
@@ -84,4 +88,6 @@ export interface FilesystemStatusView {
   lastReplicated?: { snapshot: string; at: string; ageSeconds: number };
   /** The last error, kept until a run of this filesystem succeeds. */
   lastError?: { code: string; message: string; at: string };
+  /** Jobs with an `rpo`: whether its newest replicated snapshot (`lastReplicated`) is older than the rpo (never replicated: counted from when the job first saw it). */
+  late?: boolean;
 }

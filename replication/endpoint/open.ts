@@ -9,7 +9,7 @@ import { deferredClient } from '../../rpc/deferred-client.js';
 import { localClient } from '../../rpc/local.js';
 import type { Client, ConnectedClient } from '../../rpc/index.js';
 import { endpointContract, type EndpointContract } from '../contract.js';
-import { defaultProbeCachePath, ZfsDriver } from '../zfs/index.js';
+import { defaultProbeCachePath, ZfsDriver, type ZfsCommandObserver } from '../zfs/index.js';
 import { DestinationUnresolvedError, EndpointKindUnsupportedError } from './errors.js';
 import { localIdentity, resolveSshIdentity, type DestinationIdentity } from './identity.js';
 import { REPLICATION_RPC_LIMITS } from './rpc-limits.js';
@@ -33,6 +33,8 @@ export interface EndpointOpenerOptions {
   probeCacheFile?: string;
   /** This host's name in local destinations; default: os.hostname(). */
   hostname?: string;
+  /** Told of every zfs/zpool command the local sides run (the daemon's metrics). */
+  onZfsCommand?: ZfsCommandObserver;
 }
 
 /**
@@ -63,7 +65,12 @@ export class EndpointOpener {
 
   #openLocal(spec: LocalEndpointSpec): OpenedEndpoint {
     const { logger } = this.#options;
-    this.#driver ??= new ZfsDriver({ logger, probeCacheFile: this.#options.probeCacheFile ?? defaultProbeCachePath() });
+    const onCommand = this.#options.onZfsCommand;
+    this.#driver ??= new ZfsDriver({
+      logger,
+      probeCacheFile: this.#options.probeCacheFile ?? defaultProbeCachePath(),
+      ...(onCommand !== undefined ? { onCommand } : {}),
+    });
     const client = localClient(
       endpointContract,
       createZfsEndpoint({ driver: this.#driver, logger, ...(spec.roots !== undefined ? { roots: spec.roots } : {}) }),

@@ -113,7 +113,7 @@ export function interpretProbe(feature: keyof BinaryFeatures, result: RunResult)
 
 export async function probeBinary(exec: ZfsExec): Promise<BinaryProbe> {
   const names = Object.keys(BINARY_PROBES) as (keyof BinaryFeatures)[];
-  const results = await Promise.all(names.map((name) => exec.run(exec.zfsBin, BINARY_PROBES[name].args)));
+  const results = await Promise.all(names.map((name) => exec.run(exec.zfsBin, BINARY_PROBES[name].args, { observed: false })));
   // A daemon that does not answer makes every probe look like "unsupported": fail loudly instead.
   const broken = results.find((r) => r.spawnError || /failed to initialize|must be run as root/i.test(r.stderr));
   if (broken) throw errorFromResult({ ...broken, exitCode: broken.exitCode ?? 1 });

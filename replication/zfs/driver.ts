@@ -63,6 +63,7 @@ import { errorFromResult } from './exec.js';
 import { CoalescingLookup } from './coalescing-lookup.js';
 import { parsePruneTree, type PruneTreeListing } from './prune-tree.js';
 import { errorMessage } from '../../platform/errors.js';
+import { tell, type ZfsCommandObserver } from './command-observer.js';
 
 export interface ZfsDriverOptions {
   zfsBin?: string;
@@ -70,6 +71,8 @@ export interface ZfsDriverOptions {
   logger?: Logger;
   /** File that keeps what the zfs binary accepts across runs (see probe-cache.ts); none: probe each time. */
   probeCacheFile?: string;
+  /** Told of every zfs/zpool command once it ended: subcommand, duration, success (metrics). */
+  onCommand?: ZfsCommandObserver;
 }
 
 /** `zfs destroy fs@a,b,c` argument length cap: far below ARG_MAX, one chunk for typical prunes. */
@@ -99,6 +102,7 @@ export class ZfsDriver {
       zfsBin: options.zfsBin ?? 'zfs',
       zpoolBin: options.zpoolBin ?? 'zpool',
       logger: this.logger,
+      ...(options.onCommand !== undefined ? { onCommand: options.onCommand } : {}),
     });
     this.probeCacheFile = options.probeCacheFile;
   }
@@ -630,13 +634,23 @@ export class ZfsDriver {
    */
   send(opts: SendOptions): SendProcess {
     const args = buildSendArgs(opts, this.cachedCapabilities(opts.snapshot));
-    return startSend(this.exec.zfsBin, args, this.logger, { ...signalOf(opts), output: opts.readNow ? 'pipe-read-now' : 'pipe' });
+    return this.timedSend(startSend(this.exec.zfsBin, args, this.logger, { ...signalOf(opts), output: opts.readNow ? 'pipe-read-now' : 'pipe' }));
   }
 
   /** `zfs send` writing straight into `sink` (a pipe or socket with a file descriptor). */
   sendInto(opts: SendOptions, sink: Writable): DirectSendProcess {
     const args = buildSendArgs(opts, this.cachedCapabilities(opts.snapshot));
-    return startSend(this.exec.zfsBin, args, this.logger, { ...signalOf(opts), output: sink });
+    return this.timedSend(startSend(this.exec.zfsBin, args, this.logger, { ...signalOf(opts), output: sink }));
+  }
+
+  /** Tells the command observer how long the send ran, once it is done. */
+  private timedSend<T extends DirectSendProcess>(send: T): T {
+    const observer = this.exec.onCommand;
+    if (observer === undefined) return send;
+    const started = performance.now();
+    const ended = (ok: boolean) => (): void => tell(observer, { subcommand: 'send', durationMs: performance.now() - started, ok });
+    send.done.then(ended(true), ended(false));
+    return send;
   }
 
   /**
@@ -674,9 +688,15 @@ export class ZfsDriver {
       if (opts.signal?.aborted) throw abortedBeforeStart(opts);
 
       const direct = directSendOf(stream);
+      const feedStarted = performance.now();
       const outcome: DirectFeedOutcome = direct
         ? await feedReceiveDirect(this.exec.zfsBin, args, direct, this.logger, opts.signal, { largeStream: opts.incrementalBase === undefined })
         : await feedReceive(this.exec.zfsBin, args, stream, this.logger, opts.signal);
+      tell(this.exec.onCommand, {
+        subcommand: 'recv',
+        durationMs: performance.now() - feedStarted,
+        ok: outcome.exitCode === 0 && !outcome.aborted && outcome.spawnError === undefined,
+      });
       // The stream object carried nothing on the direct route: let go of it.
       if (direct) stream.destroy();
       const { command } = outcome;

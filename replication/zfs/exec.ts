@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { classifyZfsError, ZfsUnknownError, type ZfsError } from './errors.js';
 import { runCollecting } from './spawn.js';
+import { subcommandOf, tell, type ZfsCommandObserver } from './command-observer.js';
 
 export { ZFS_ENV } from './spawn.js';
 
@@ -22,25 +23,34 @@ export interface ZfsExecOptions {
   zfsBin: string;
   zpoolBin: string;
   logger: Logger;
+  /** Told of every command once it ended (metrics). */
+  onCommand?: ZfsCommandObserver;
 }
 
 export class ZfsExec {
   readonly zfsBin: string;
   readonly zpoolBin: string;
   readonly logger: Logger;
+  readonly onCommand: ZfsCommandObserver | undefined;
 
   constructor(options: ZfsExecOptions) {
     this.zfsBin = options.zfsBin;
     this.zpoolBin = options.zpoolBin;
     this.logger = options.logger;
+    this.onCommand = options.onCommand;
   }
 
-  /** Runs a command to completion and reports the outcome without throwing. */
-  async run(bin: string, args: readonly string[]): Promise<RunResult> {
+  /**
+   * Runs a command to completion and reports the outcome without throwing. `observed: false`
+   * keeps it from the command observer (capability probes: they fail on purpose).
+   */
+  async run(bin: string, args: readonly string[], { observed = true }: { observed?: boolean } = {}): Promise<RunResult> {
     const command = [bin, ...args];
     const started = performance.now();
     const result = await runCollecting(bin, args, 256 * 1024 * 1024);
-    const ms = Math.round(performance.now() - started);
+    const elapsed = performance.now() - started;
+    const ms = Math.round(elapsed);
+    if (observed) tell(this.onCommand, { subcommand: subcommandOf(bin, args, this.zpoolBin), durationMs: elapsed, ok: result.exitCode === 0 });
     const out: RunResult = { command, exitCode: result.exitCode, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
     if (result.spawnError) out.spawnError = result.spawnError;
     this.logger.debug({ cmd: command, exitCode: out.exitCode, ms }, 'zfs command');

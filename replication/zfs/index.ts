@@ -1,6 +1,7 @@
 /** The `zfs` command line driver: public surface. */
 
 export { ZfsDriver, type ZfsDriverOptions } from './driver.js';
+export type { ZfsCommandInfo, ZfsCommandObserver } from './command-observer.js';
 export { defaultProbeCachePath } from './probe-cache.js';
 export type { FilesystemVersion, VersionType, ZfsCapabilities } from './types.js';
 export type { DirectSendProcess, SendOptions, SendProcess } from './send.js';
