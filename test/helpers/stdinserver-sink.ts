@@ -19,7 +19,12 @@ export interface StdinserverSink {
   close(): Promise<void>;
 }
 
-export async function startStdinserverSink(options: { sockdir: string; rootFs: string; identities: readonly string[]; logger?: Logger }): Promise<StdinserverSink> {
+export async function startStdinserverSink(options: {
+  sockdir: string;
+  rootFs: string;
+  identities: readonly string[];
+  logger?: Logger;
+}): Promise<StdinserverSink> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const driver = new ZfsDriver({ logger });
   const servers = new Map<string, RpcServer>();

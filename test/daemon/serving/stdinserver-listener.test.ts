@@ -70,7 +70,7 @@ describe('the socket directory', () => {
     });
   }
 
-  test("one that belongs to another user is refused, even when it is 0700", { skip: process.getuid?.() !== 0 && 'needs root to chown' }, async () => {
+  test('one that belongs to another user is refused, even when it is 0700', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, async () => {
     const dir = freshDir();
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chown(dir, 65534, 65534);
@@ -108,7 +108,10 @@ describe('the sockets', () => {
       echoIdentity(connection, identity);
     });
     try {
-      assert.deepEqual(listener.paths, ['laptop', 'db1', 'web-2'].map((identity) => path.join(dir, identity)));
+      assert.deepEqual(
+        listener.paths,
+        ['laptop', 'db1', 'web-2'].map((identity) => path.join(dir, identity)),
+      );
       assert.equal(await readFrom(path.join(dir, 'db1')), 'db1\n');
       assert.equal(await readFrom(path.join(dir, 'laptop')), 'laptop\n');
       assert.equal(await readFrom(path.join(dir, 'web-2')), 'web-2\n');
