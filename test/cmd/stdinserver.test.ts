@@ -115,6 +115,19 @@ describe('no daemon listening', () => {
     assert.match(lines[0] ?? '', NO_DAEMON_LINE);
   });
 
+  for (const [args, why] of [
+    [['stdinserver', '../laptop', '--sockdir', '/nonexistent'], /client identity "..\/laptop" contains "\/"/],
+    [['stdinserver', '-x', '--sockdir', '/nonexistent'], /unknown option/],
+    [['stdinserver', 'laptop', '--sockdir', '/nonexistent', '--config', '/nonexistent.yml'], /--config or --sockdir, not both/],
+  ] as const) {
+    test(`usage error, exit 2: ${args.slice(1).join(' ')}`, async () => {
+      const result = await runZferry(args);
+      assert.equal(result.exitCode, 2, result.stderr);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, why);
+    });
+  }
+
   test('through ssh, the pushing side shows the line and fails', async () => {
     const result = await runZferry([...pushArgs(key), 'nopool/fs', sshLocation(server(), 'pool/x')]);
     assert.equal(result.exitCode, 1, result.stderr);
