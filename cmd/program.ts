@@ -8,6 +8,7 @@ import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
 import { registerSignal } from './signal.js';
 import { registerStatus } from './status.js';
+import { registerStdinserver } from './stdinserver.js';
 import { registerTestFilesystems } from './test-filesystems.js';
 import { VERSION } from './version.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerReplicate(program, 'push');
   registerReplicate(program, 'pull');
   registerServe(program);
+  registerStdinserver(program);
   registerConfigcheck(program);
   registerDaemon(program);
   registerRun(program);
