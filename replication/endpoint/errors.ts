@@ -73,7 +73,14 @@ export class ParentNotFoundError extends EndpointError {
 /** An endpoint spec of a kind this version cannot open yet. */
 export class EndpointKindUnsupportedError extends EndpointError {
   constructor(kind: string) {
-    super('ENDPOINT_KIND_UNSUPPORTED', `${kind} endpoints are not supported yet: a side is a local dataset or reached over ssh`);
+    super('ENDPOINT_KIND_UNSUPPORTED', `${kind} endpoints are not supported yet: a side is a local dataset or reached over ssh, tcp or tls`);
+  }
+}
+
+/** A tcp or tls side did not answer within the dial timeout. */
+export class DialTimeoutError extends EndpointError {
+  constructor(target: string, timeoutMs: number, cause: unknown) {
+    super('ENDPOINT_DIAL_TIMEOUT', `cannot connect to ${target}: no answer within ${timeoutMs} ms (dial_timeout)`, { cause });
   }
 }
 

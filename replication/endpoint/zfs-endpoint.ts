@@ -102,6 +102,12 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
   }
 
   return {
+    // What a served client is told of where it lands; a server that knows the client's
+    // identity (daemon/serving) answers with it on top of this.
+    session() {
+      return Promise.resolve({ roots: [...roots] });
+    },
+
     async listVersionTree(req) {
       allow(req.root);
       try {
