@@ -63,13 +63,15 @@ export class EndpointOpener {
     }
   }
 
+  /** The zfs driver of this opener's local sides (a daemon's served clients share it too). */
+  driver(): ZfsDriver {
+    this.#driver ??= new ZfsDriver({ logger: this.#options.logger, probeCacheFile: this.#options.probeCacheFile ?? defaultProbeCachePath() });
+    return this.#driver;
+  }
+
   #openLocal(spec: LocalEndpointSpec): OpenedEndpoint {
     const { logger } = this.#options;
-    this.#driver ??= new ZfsDriver({ logger, probeCacheFile: this.#options.probeCacheFile ?? defaultProbeCachePath() });
-    const client = localClient(
-      endpointContract,
-      createZfsEndpoint({ driver: this.#driver, logger, ...(spec.roots !== undefined ? { roots: spec.roots } : {}) }),
-    );
+    const client = localClient(endpointContract, createZfsEndpoint({ driver: this.driver(), logger, ...(spec.roots !== undefined ? { roots: spec.roots } : {}) }));
     const destination = localIdentity(this.#options.hostname ?? os.hostname(), spec.dataset);
     return { spec, client, destination: () => Promise.resolve(destination), close: () => client.close() };
   }

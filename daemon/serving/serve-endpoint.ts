@@ -1,0 +1,102 @@
+/**
+ * The endpoint a sink or source job serves to one authenticated client, and serving it on one
+ * connection. Every listener (tcp, tls, the stdinserver sockets) authenticates first, then hands
+ * the connection here with the identity it established; nothing here trusts the client further.
+ *
+ *   - a sink confines the client to `root_fs/<identity>` (with `path_mapping: one_to_one`, to
+ *     `root_fs` itself: such a sink takes one client), whatever it asks;
+ *   - a source exposes the roots of its `filesystems` filter, and (once the endpoint takes it)
+ *     exactly the filter: a filesystem the filter excludes below a root is neither listed nor sent.
+ * The `session` call tells the client its identity and roots: a push plans below them.
+ */
+import type { Logger } from 'pino';
+import type { SinkJob, SourceJob } from '../../config/types.js';
+import { endpointContract, type EndpointContract } from '../../replication/contract.js';
+import { createZfsEndpoint } from '../../replication/endpoint/zfs-endpoint.js';
+import { REPLICATION_RPC_LIMITS } from '../../replication/endpoint/rpc-limits.js';
+import type { ZfsDriver } from '../../replication/zfs/index.js';
+import type { Implementation } from '../../rpc/index.js';
+import { RpcServer } from '../../rpc/server.js';
+import type { TransportConnection } from '../../transport/types.js';
+import { errorMessage } from '../../platform/errors.js';
+import { selectionOf } from '../selection.js';
+import type { ConnectionRegistry, ServedTransport } from './connection-registry.js';
+
+export type ServedJob = SinkJob | SourceJob;
+
+/** What every served connection of a daemon shares. */
+export interface ServeContext {
+  /** The daemon's logger: each connection logs with its job, identity, peer and transport. */
+  logger: Logger;
+  /** One zfs driver for every client (one capability probe per pool). */
+  driver: ZfsDriver;
+  registry: ConnectionRegistry;
+}
+
+/** A client's connection being served: close() says GOAWAY and resolves once its calls ended. */
+export interface ServedSession {
+  readonly job: string;
+  readonly identity: string;
+  readonly closed: Promise<void>;
+  close(): Promise<void>;
+  /** Tears the connection down at once (calls in progress fail; a receive leaves its target as it was). */
+  destroy(): void;
+}
+
+/** Where a client of `job` known as `identity` may act: the roots its endpoint is confined to. */
+export function servedRoots(job: ServedJob, identity: string): string[] {
+  if (job.type === 'sink') return [job.pathMapping === 'one_to_one' ? job.rootFs : `${job.rootFs}/${identity}`];
+  return selectionOf(job.filesystems).roots.map((root) => root.root);
+}
+
+/** The endpoint implementation served to `identity` by `job`. */
+export function servedEndpoint(job: ServedJob, identity: string, driver: ZfsDriver, logger: Logger): Implementation<EndpointContract> {
+  const roots = servedRoots(job, identity);
+  // ISOLATION: the single place where a served endpoint is confined. `identity` names the client
+  // in refusals, `selects` holds a source to exactly its filter; both are read by createZfsEndpoint
+  // once it takes them (a variable, not a literal: unknown options are ignored until then).
+  const options = {
+    driver,
+    logger,
+    roots,
+    identity,
+    ...(job.type === 'source' ? { selects: selectionOf(job.filesystems).selects } : {}),
+  };
+  const endpoint = createZfsEndpoint(options);
+  return { ...endpoint, session: () => Promise.resolve({ identity, roots }) };
+}
+
+/**
+ * Serves `job`'s endpoint on `connection` to the client the listener authenticated as
+ * `identity`: registers the connection (status, metrics), logs it and its end, and returns
+ * the session. `connection.peer.transport` names the listener (`tcp`, `tls`; `unix` is the
+ * stdinserver's per-identity socket). Call it only after authentication succeeded.
+ */
+export function serveConnection(connection: TransportConnection, job: ServedJob, identity: string, context: ServeContext): ServedSession {
+  const transport: ServedTransport = connection.peer.transport === 'tls' ? 'tls' : connection.peer.transport === 'tcp' ? 'tcp' : 'stdinserver';
+  const peer = connection.peer.detail ?? connection.peer.name;
+  const logger = context.logger.child({ job: job.name, identity, transport, peer });
+  const server = new RpcServer({ logger, limits: REPLICATION_RPC_LIMITS, identity: `${job.name}` });
+  server.register(endpointContract, servedEndpoint(job, identity, context.driver, logger));
+  const rpc = server.serve(connection);
+  const closedInRegistry = context.registry.opened({ job: job.name, identity, transport, peer });
+  const since = Date.now();
+  logger.info({ roots: servedRoots(job, identity) }, 'client connected');
+  const closed = rpc.closed.then(
+    () => undefined,
+    (error: unknown) => {
+      logger.warn({ err: errorMessage(error) }, `connection of ${identity} ended with an error`);
+    },
+  );
+  void closed.then(() => {
+    closedInRegistry();
+    logger.info({ durationMs: Date.now() - since }, 'client disconnected');
+  });
+  return {
+    job: job.name,
+    identity,
+    closed,
+    close: () => server.close(),
+    destroy: () => connection.close(),
+  };
+}
