@@ -21,6 +21,7 @@ import { destinationOf } from './destination.js';
 import { pruneOverRun, runPruneSides } from './prune.js';
 import { SinkRootMissingError } from './errors.js';
 import { planReplication, type Listeners, type ReplicationPlan, type RunPlan } from './job-plan.js';
+import { withServedSession } from './served-plan.js';
 import { ownedSnapshotGlobs } from './ownership.js';
 import { hookFailureError, runHooks, snapshotHooks } from './hooks.js';
 import { takeSnapshots } from './take-snapshots.js';
@@ -129,7 +130,6 @@ export class Invocation {
       logger.error({ err: error }, 'job cannot run');
       return this.#ended({ error: describeError(error) });
     }
-    this.#slots = plan.runs.map((run) => ({ plan: run }));
     // A push snapshots first (snapshot → replicate), once: a retry replicates what is there.
     let hookError: { code: string; message: string } | undefined;
     if (job.type === 'push' && job.snapshotting.type !== 'manual') {
@@ -152,6 +152,16 @@ export class Invocation {
         return this.#ended({ error: this.aborted ? { code: 'INTERRUPTED', message: errorMessage(this.#controller.signal.reason) } : describeError(error) });
       }
     }
+    if (plan.session !== undefined) {
+      // Over tcp or tls the other daemon says where this client lands (served-plan.ts).
+      try {
+        plan = await withServedSession(job, plan, this.#options.opener, this.#controller.signal);
+      } catch (error) {
+        if (!this.aborted) logger.error({ err: error }, 'job cannot run: no session with the served side');
+        return this.#ended({ error: this.aborted ? { code: 'INTERRUPTED', message: errorMessage(this.#controller.signal.reason) } : describeError(error) });
+      }
+    }
+    this.#slots = plan.runs.map((run) => ({ plan: run }));
     await this.#preReplicationHooks();
     const maxAttempts = Math.max(1, this.#options.maxAttempts ?? 3);
     let pending = this.#slots.filter((slot) => slot.skippedByHook !== true);
