@@ -3,12 +3,15 @@
  * daemon uses (config/types.ts): camelCase, durations in milliseconds, filters as rules with
  * their place in the file, schedules resolved. Runs only on a file without problems.
  */
+import { parseClientNetwork, parseHostPort } from './address.js';
 import { parseDuration } from './duration.js';
 import { parseFilterKey } from './filesystem-filter.js';
 import type { KeyPath } from './key-path.js';
 import { HOOK_TYPES, type ParsedConfig, type ParsedJob } from './schema.js';
-import { DEFAULT_STDINSERVER_SOCKDIR } from './types.js';
+import { parseSize } from './size.js';
 import type {
+  BandwidthLimit,
+  ClientAddressRule,
   Config,
   ConnectConfig,
   FilesystemFilterRule,
@@ -17,9 +20,11 @@ import type {
   JobConfig,
   LoggingOutlet,
   PruningConfig,
+  RecoveryPointObjective,
   ReplicationPolicy,
   Schedule,
   SendOptions,
+  ServeConfig,
   SnapshottingConfig,
   SourcePosition,
 } from './types.js';
@@ -47,6 +52,33 @@ function sendOptions(send: Parsed<'push'>['send']): SendOptions {
   return { raw: send.raw, compressed: send.compressed, largeBlocks: send.large_blocks, embeddedData: send.embedded_data };
 }
 
+/** The token bucket holds a quarter second of the rate, and never less than this. */
+const MIN_BUCKET_CAPACITY = 128 * 1024;
+
+function bytes(value: number | string): number {
+  const parsed = parseSize(value);
+  // Cannot happen: the schema refused every size parseSize refuses.
+  if ('problem' in parsed) throw new Error(`unchecked size ${String(value)}: ${parsed.problem}`);
+  return parsed.bytes;
+}
+
+type ParsedLimit = NonNullable<Parsed<'push'>['send']['bandwidth_limit']>;
+
+/** zrepl's `bandwidth_limit`; `max: -1` or no max is no limit (undefined). */
+export function bandwidthLimit(value: ParsedLimit | undefined): BandwidthLimit | undefined {
+  if (value?.max === undefined || value.max === -1) return undefined;
+  const maxBytesPerSecond = bytes(value.max);
+  const bucketCapacityBytes =
+    value.bucket_capacity === undefined ? Math.max(MIN_BUCKET_CAPACITY, Math.floor(maxBytesPerSecond / 4)) : bytes(value.bucket_capacity);
+  return { maxBytesPerSecond, bucketCapacityBytes };
+}
+
+function limits(send: ParsedLimit | undefined, recv: ParsedLimit | undefined): ReplicationPolicy['bandwidthLimit'] {
+  const sendLimit = bandwidthLimit(send);
+  const recvLimit = bandwidthLimit(recv);
+  return { ...(sendLimit === undefined ? {} : { send: sendLimit }), ...(recvLimit === undefined ? {} : { recv: recvLimit }) };
+}
+
 function policy(job: Parsed<'push'> | Parsed<'pull'>): ReplicationPolicy {
   const concurrency = job.replication.concurrency;
   return {
@@ -56,31 +88,57 @@ function policy(job: Parsed<'push'> | Parsed<'pull'>): ReplicationPolicy {
     batch: job.batch,
     snapshots: { include: job.snapshots.include, exclude: job.snapshots.exclude },
     concurrency: typeof concurrency === 'number' ? concurrency : concurrency.steps,
-    bandwidthLimit: {},
+    bandwidthLimit: limits(job.send.bandwidth_limit, job.recv?.bandwidth_limit),
   };
 }
 
 type ParsedHooks = NonNullable<Parsed<'push'>['hooks']>;
+type ParsedHook = ParsedHooks[number] | Extract<NonNullable<Parsed<'push'>['on_late']>, { type: 'command' }>;
+
+function hook(value: ParsedHook, when: HookType[], where: KeyPath, position: PositionOf): HookConfig {
+  return {
+    type: value.type,
+    path: value.path,
+    args: value.args,
+    timeoutMs: parseDuration(value.timeout),
+    errIsFatal: value.err_is_fatal,
+    ...(value.filesystems === undefined ? {} : { filesystems: filters(value.filesystems, where, position) }),
+    when,
+    position: position(where, 'value'),
+  };
+}
 
 /** `at`: where the hooks list is (jobs[i].hooks or jobs[i].snapshotting.hooks). */
 function hooks(value: ParsedHooks | undefined, place: keyof typeof HOOK_TYPES, at: KeyPath, position: PositionOf): { hooks?: HookConfig[] } {
   if (value === undefined) return {};
   return {
-    hooks: value.map((hook, index) => {
-      const where = [...at, index];
-      const when: HookType[] = hook.when === undefined ? [...HOOK_TYPES[place]] : typeof hook.when === 'string' ? [hook.when] : [...new Set(hook.when)];
-      return {
-        type: hook.type,
-        path: hook.path,
-        args: hook.args,
-        timeoutMs: parseDuration(hook.timeout),
-        errIsFatal: hook.err_is_fatal,
-        ...(hook.filesystems === undefined ? {} : { filesystems: filters(hook.filesystems, where, position) }),
-        when,
-        position: position(where, 'value'),
-      };
+    hooks: value.map((parsed, index) => {
+      const when: HookType[] =
+        parsed.when === undefined
+          ? [...HOOK_TYPES[place]]
+          : typeof parsed.when === 'string'
+            ? [parsed.when as HookType]
+            : [...new Set(parsed.when as HookType[])];
+      return hook(parsed, when, [...at, index], position);
     }),
   };
+}
+
+/**
+ * `rpo` with its `on_late` hooks: those of the `on_late` key, then the job's hooks whose `when`
+ * names on_late (given here with when [on_late] only).
+ */
+function rpo(job: Parsed<'push'> | Parsed<'pull'>, at: KeyPath, position: PositionOf, jobHooks: HookConfig[] | undefined): { rpo?: RecoveryPointObjective } {
+  if (job.rpo === undefined) return {};
+  const onLate = job.on_late;
+  const own =
+    onLate === undefined
+      ? []
+      : Array.isArray(onLate)
+        ? onLate.map((parsed, index) => hook(parsed, ['on_late'], [...at, 'on_late', index], position))
+        : [hook(onLate, ['on_late'], [...at, 'on_late'], position)];
+  const fromHooks = (jobHooks ?? []).filter((each) => each.when.includes('on_late')).map((each): HookConfig => ({ ...each, when: ['on_late'] }));
+  return { rpo: { maxAgeMs: parseDuration(job.rpo), onLate: [...own, ...fromHooks] } };
 }
 
 function snapshotting(value: Parsed<'snap'>['snapshotting'] | undefined, at: KeyPath, position: PositionOf): SnapshottingConfig {
@@ -146,7 +204,31 @@ function pruning(
 }
 
 function connect(value: Parsed<'push'>['connect']): ConnectConfig {
-  if (value.type === 'local') return { type: 'local', listenerName: value.listener_name, clientIdentity: value.client_identity };
+  switch (value.type) {
+    case 'local':
+      return { type: 'local', listenerName: value.listener_name, clientIdentity: value.client_identity };
+    case 'tcp':
+      return { type: 'tcp', address: value.address, ...parseHostPort(value.address), dialTimeoutMs: parseDuration(value.dial_timeout) };
+    case 'tls':
+      return {
+        type: 'tls',
+        address: value.address,
+        ...parseHostPort(value.address),
+        ca: value.ca,
+        cert: value.cert,
+        key: value.key,
+        serverCn: value.server_cn,
+        dialTimeoutMs: parseDuration(value.dial_timeout),
+        handshakeTimeoutMs: parseDuration(value.handshake_timeout),
+      };
+    case 'ssh':
+    case 'ssh+stdinserver':
+      return ssh(value);
+  }
+}
+
+/** zrepl's `ssh+stdinserver` is the same connect: the remote key's forced command decides what answers. */
+function ssh(value: Extract<Parsed<'push'>['connect'], { type: 'ssh' | 'ssh+stdinserver' }>): ConnectConfig {
   const command = value.remote_command;
   return {
     type: 'ssh',
@@ -157,6 +239,41 @@ function connect(value: Parsed<'push'>['connect']): ConnectConfig {
     ...(value.identity_file === undefined ? {} : { identityFile: value.identity_file }),
     ...(command === undefined ? {} : { remoteCommand: typeof command === 'string' ? splitCommandWords(command) : command }),
   };
+}
+
+function serve(value: Parsed<'sink'>['serve'], at: KeyPath, position: PositionOf): ServeConfig {
+  switch (value.type) {
+    case 'local':
+      return { type: 'local', listenerName: value.listener_name };
+    case 'tcp':
+      return { type: 'tcp', listen: value.listen, ...parseHostPort(value.listen), clients: clientRules(value.clients, [...at, 'serve', 'clients'], position) };
+    case 'tls':
+      return {
+        type: 'tls',
+        listen: value.listen,
+        ...parseHostPort(value.listen),
+        ca: value.ca,
+        cert: value.cert,
+        key: value.key,
+        clientCns: value.client_cns,
+        handshakeTimeoutMs: parseDuration(value.handshake_timeout),
+      };
+    case 'stdinserver':
+      return { type: 'stdinserver', clientIdentities: value.client_identities };
+  }
+}
+
+function clientRules(clients: Record<string, string>, at: KeyPath, position: PositionOf): ClientAddressRule[] {
+  return Object.entries(clients).map(([pattern, identity]) => {
+    const network = parseClientNetwork(pattern);
+    // Cannot happen: the schema refused every key parseClientNetwork refuses.
+    if ('problem' in network) throw new Error(`unchecked client ${pattern}: ${network.problem}`);
+    return { pattern, ...network, identity, position: position([...at, pattern], 'key') };
+  });
+}
+
+function withLimit(value: BandwidthLimit | undefined): { bandwidthLimit?: BandwidthLimit } {
+  return value === undefined ? {} : { bandwidthLimit: value };
 }
 
 function job(parsed: ParsedJob, index: number, position: PositionOf): JobConfig {
@@ -171,6 +288,7 @@ function job(parsed: ParsedJob, index: number, position: PositionOf): JobConfig 
   switch (parsed.type) {
     case 'push': {
       const snapshots = snapshotting(parsed.snapshotting, at, position);
+      const jobHooks = hooks(parsed.hooks, 'job', [...at, 'hooks'], position);
       return {
         ...base,
         type: 'push',
@@ -182,10 +300,12 @@ function job(parsed: ParsedJob, index: number, position: PositionOf): JobConfig 
         snapshotting: snapshots,
         ...withPruning(pruning(parsed.pruning)),
         replication: policy(parsed),
-        ...hooks(parsed.hooks, 'job', [...at, 'hooks'], position),
+        ...jobHooks,
+        ...rpo(parsed, at, position, jobHooks.hooks),
       };
     }
-    case 'pull':
+    case 'pull': {
+      const jobHooks = hooks(parsed.hooks, 'job', [...at, 'hooks'], position);
       return {
         ...base,
         type: 'pull',
@@ -196,25 +316,29 @@ function job(parsed: ParsedJob, index: number, position: PositionOf): JobConfig 
         schedule: schedule(parsed, { type: 'manual' }),
         ...withPruning(pruning(parsed.pruning)),
         replication: policy(parsed),
-        ...hooks(parsed.hooks, 'job', [...at, 'hooks'], position),
+        ...jobHooks,
+        ...rpo(parsed, at, position, jobHooks.hooks),
       };
+    }
     case 'sink':
       return {
         ...base,
         type: 'sink',
-        serve: { type: 'local', listenerName: parsed.serve.listener_name },
+        serve: serve(parsed.serve, at, position),
         rootFs: parsed.root_fs,
         pathMapping: parsed.path_mapping,
+        ...withLimit(bandwidthLimit(parsed.recv?.bandwidth_limit)),
       };
     case 'source':
       return {
         ...base,
         type: 'source',
-        serve: { type: 'local', listenerName: parsed.serve.listener_name },
+        serve: serve(parsed.serve, at, position),
         filesystems: filters(parsed.filesystems, at, position),
         snapshotting: snapshotting(parsed.snapshotting, at, position),
         send: sendOptions(parsed.send),
         ...withPruning(pruning(parsed.pruning)),
+        ...withLimit(bandwidthLimit(parsed.send.bandwidth_limit)),
       };
     case 'snap':
       return {
@@ -233,21 +357,14 @@ function outlet(value: ParsedConfig['global']['logging'][number]): LoggingOutlet
     : { type: 'file', level: value.level, format: value.format, path: value.path };
 }
 
-/** `:9811` → every address; `[::1]:9811` → `::1`. The schema checked the form. */
-function hostPort(listen: string): { host: string; port: number } {
-  const colon = listen.lastIndexOf(':');
-  const host = listen.slice(0, colon);
-  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(listen.slice(colon + 1)) };
-}
-
 export function buildConfig(parsed: ParsedConfig, file: string, position: PositionOf): Config {
   return {
     file,
     global: {
       logging: parsed.global.logging.map(outlet),
-      monitoring: parsed.global.monitoring.map((endpoint) => ({ type: endpoint.type, listen: endpoint.listen, ...hostPort(endpoint.listen) })),
+      monitoring: parsed.global.monitoring.map((endpoint) => ({ type: endpoint.type, listen: endpoint.listen, ...parseHostPort(endpoint.listen) })),
       control: { sockpath: parsed.global.control.sockpath },
-      serve: { stdinserver: { sockdir: DEFAULT_STDINSERVER_SOCKDIR } },
+      serve: { stdinserver: { sockdir: parsed.global.serve.stdinserver.sockdir } },
       stateDir: parsed.global.state_dir,
     },
     jobs: parsed.jobs.map((parsedJob, index) => job(parsedJob, index, position)),

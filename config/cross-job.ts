@@ -3,13 +3,14 @@
  * a job of the right kind, receiving roots that do not overlap, no job replicating its own
  * replicas. They read the parsed YAML, so they are checked even when other keys are wrong.
  */
+import { hostPortProblem, isWildcardHost, parseHostPort } from './address.js';
 import { filterRoots, selectFilesystem } from './filesystem-filter.js';
 import { rawFilterRules } from './filter-rules-raw.js';
 import { formatKeyPath, type KeyPath } from './key-path.js';
 import { oneToOneProblem } from './job-rules.js';
 import { datasetNameProblem, isAtOrBelow } from './names.js';
 import type { PathProblem } from './problems.js';
-import { hasKey, rawJobs, rawMap, rawString, type RawMap } from './raw.js';
+import { hasKey, isRawMap, rawJobs, rawMap, rawString, type RawMap } from './raw.js';
 import { closest } from './suggest.js';
 
 interface Job {
@@ -194,10 +195,60 @@ function renames(jobs: readonly Job[]): PathProblem[] {
   return problems;
 }
 
+interface Listen {
+  path: KeyPath;
+  host: string;
+  port: number;
+  /** `sink job 'x' (jobs[0])`, `prometheus (global.monitoring[0])`. */
+  owner: string;
+}
+
+/** Every socket the daemon listens on: tcp and tls serves, prometheus endpoints (well-formed ones). */
+function listensOf(root: unknown, jobs: readonly Job[]): Listen[] {
+  const listens: Listen[] = [];
+  const add = (path: KeyPath, listen: unknown, owner: string) => {
+    if (typeof listen === 'string' && hostPortProblem(listen, true) === undefined) listens.push({ path, owner, ...parseHostPort(listen) });
+  };
+  const monitoring = isRawMap(root) ? rawMap(root, 'global')?.monitoring : undefined;
+  if (Array.isArray(monitoring)) {
+    for (const [index, endpoint] of monitoring.entries()) {
+      const at = ['global', 'monitoring', index];
+      if (isRawMap(endpoint) && endpoint.type === 'prometheus') add([...at, 'listen'], endpoint.listen, `prometheus (${formatKeyPath(at)})`);
+    }
+  }
+  for (const job of jobs) {
+    const serve = rawMap(job.job, 'serve');
+    const type = rawString(serve, 'type');
+    if (type === 'tcp' || type === 'tls') add(['jobs', job.index, 'serve', 'listen'], serve?.listen, ref(job));
+  }
+  return listens;
+}
+
+/** Two listeners on one port collide when they name the same host or either listens on every address. */
+function listenCollisions(root: unknown, jobs: readonly Job[]): PathProblem[] {
+  const listens = listensOf(root, jobs);
+  const problems: PathProblem[] = [];
+  for (const [position, listen] of listens.entries()) {
+    const earlier = listens
+      .slice(0, position)
+      .find(
+        (other) =>
+          other.port === listen.port && (isWildcardHost(other.host) || isWildcardHost(listen.host) || other.host.toLowerCase() === listen.host.toLowerCase()),
+      );
+    if (earlier === undefined) continue;
+    problems.push({
+      path: listen.path,
+      anchor: 'value',
+      message: `port ${listen.port} is already listened on by ${earlier.owner}: one socket per address and port`,
+    });
+  }
+  return problems;
+}
+
 export function crossJobProblems(root: unknown): PathProblem[] {
   const jobs = jobsOf(root);
   const problems = duplicateNames(jobs);
   const listeners = listenersOf(jobs, problems);
-  problems.push(...localConnects(jobs, listeners), ...overlappingRoots(jobs), ...renames(jobs));
+  problems.push(...localConnects(jobs, listeners), ...overlappingRoots(jobs), ...renames(jobs), ...listenCollisions(root, jobs));
   return problems;
 }

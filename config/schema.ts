@@ -6,12 +6,14 @@
  * (json-schema.ts).
  */
 import { z } from 'zod';
+import { hostPortProblem, parseClientNetwork } from './address.js';
 import { DURATION_EXAMPLES, durationProblem } from './duration.js';
 import { filterKeyProblem } from './filesystem-filter.js';
 import { expecting, kindOf, KEY_LINE_SEPARATOR, MISSING_MARK, oneOf, unknownKeyMessage } from './messages.js';
 import { componentProblem, datasetNameProblem, snapshotPrefixProblem } from './names.js';
 import { cronProblem, timeZoneProblem } from './schedule.js';
-import { DEFAULT_CONTROL_SOCKPATH, DEFAULT_STATE_DIR } from './types.js';
+import { parseSize, SIZE_EXAMPLES } from './size.js';
+import { DEFAULT_CONTROL_SOCKPATH, DEFAULT_STATE_DIR, DEFAULT_STDINSERVER_SOCKDIR } from './types.js';
 
 /** Defaults that are zferry's choice (docs/configuration.md says why). */
 export const DEFAULT_CONCURRENCY = 4;
@@ -19,6 +21,9 @@ export const DEFAULT_INITIAL_REPLICATION = 'most_recent';
 export const DEFAULT_TIMESTAMP_FORMAT = 'dense';
 /** zrepl's default hook timeout. */
 export const DEFAULT_HOOK_TIMEOUT = '30s';
+/** zrepl's default dial timeout, and zferry's TLS handshake timeout. */
+export const DEFAULT_DIAL_TIMEOUT = '10s';
+export const DEFAULT_HANDSHAKE_TIMEOUT = '10s';
 
 function refuse(problem: (value: string) => string | undefined) {
   return (value: string, ctx: z.RefinementCtx): void => {
@@ -114,13 +119,19 @@ const fileOutlet = z
   })
   .describe('zferry: append log lines to a file');
 
+/** What a server listens on: `:PORT` (every address), `HOST:PORT`, `[V6]:PORT`. */
+function listenAddress(example: string, whyRequired: string) {
+  return text(`an address like ${example}`, whyRequired).superRefine(refuse((listen) => hostPortProblem(listen, true)));
+}
+
+/** What a client dials: `HOST:PORT`, `[V6]:PORT`. */
+function dialAddress(whyRequired: string) {
+  return text('an address like backup.example.com:8888', whyRequired).superRefine(refuse((address) => hostPortProblem(address, false)));
+}
+
 const prometheus = z.strictObject({
   type: z.literal('prometheus'),
-  listen: text('an address like :9811 or 127.0.0.1:9811', 'prometheus needs the address it listens on').superRefine(
-    refuse((listen) =>
-      /^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]*):\d{1,5}$/.test(listen) ? undefined : `expected HOST:PORT or :PORT, got ${JSON.stringify(listen)}`,
-    ),
-  ),
+  listen: listenAddress(':9811 or 127.0.0.1:9811', 'prometheus needs the address it listens on'),
 });
 
 export const globalSchema = z
@@ -138,9 +149,20 @@ export const globalSchema = z
         .strictObject({ sockpath: absolutePath().default(DEFAULT_CONTROL_SOCKPATH) }, expecting('a map with sockpath'))
         .prefault({})
         .describe('the control socket `zferry status` and `zferry signal` talk to'),
+      serve: z
+        .strictObject(
+          {
+            stdinserver: z
+              .strictObject({ sockdir: absolutePath().default(DEFAULT_STDINSERVER_SOCKDIR) }, expecting('a map with sockdir'))
+              .prefault({})
+              .describe('where stdinserver sinks and sources keep one socket per client identity (`zferry stdinserver ID` connects to it)'),
+          },
+          expecting('a map with stdinserver'),
+        )
+        .prefault({}),
       state_dir: absolutePath().default(DEFAULT_STATE_DIR).describe('zferry: what the daemon remembers across restarts (the job names it ran)'),
     },
-    expecting('a map (logging, monitoring, control, state_dir)'),
+    expecting('a map (logging, monitoring, control, serve, state_dir)'),
   )
   .prefault({});
 
@@ -150,41 +172,116 @@ const HOST = /^[A-Za-z0-9_.:%[\]][A-Za-z0-9_.:%[\]-]*$/;
 const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
 const SSH_OPTION = /^[A-Za-z][A-Za-z0-9]*=[^\n\r\0]*$/;
 
+/**
+ * A client identity: a single dataset component, since a sink files each client's filesystems
+ * below `root_fs/<identity>`.
+ */
+function identity(whyRequired?: string) {
+  return component('client identity', whyRequired);
+}
+
+/** A list of identities, none twice. */
+function identities(noun: string, whyRequired: string) {
+  return list(identity(), `a list of ${noun}`, whyRequired)
+    .min(1)
+    .superRefine((values, ctx) => {
+      for (const [index, value] of values.entries()) {
+        if (values.indexOf(value) !== index)
+          ctx.addIssue({ code: 'custom', message: `client identity '${value}' is listed twice`, input: value, path: [index] });
+      }
+    });
+}
+
 const localConnect = z
   .strictObject({
     type: z.literal('local'),
     listener_name: component('listener name', 'a local connect names the sink or source job it talks to by its serve.listener_name'),
-    client_identity: component('client identity', 'a sink files what it receives below root_fs/<client_identity>'),
+    client_identity: identity('a sink files what it receives below root_fs/<client_identity>'),
   })
   .describe('a sink or source job of the same daemon');
 
-const sshConnect = z
-  .strictObject({
-    type: z.literal('ssh'),
-    host: text('a host name or address', 'an ssh connect needs the host it reaches').superRefine(
-      refuse((host) => (HOST.test(host) ? undefined : `invalid ssh host ${JSON.stringify(host)}${host.includes('@') ? ' (write the user under user:)' : ''}`)),
-    ),
-    user: text('a user name')
-      .superRefine(refuse((user) => (USER.test(user) ? undefined : `invalid ssh user ${JSON.stringify(user)}`)))
-      .optional(),
-    port: z.number(expecting('a port number')).int().min(1).max(65535).optional(),
-    identity_file: absolutePath().optional(),
-    options: list(
-      text('an ssh option like Ciphers=aes128-gcm@openssh.com').superRefine(
-        refuse((option) => (SSH_OPTION.test(option) ? undefined : `expected an ssh option as Key=value, got ${JSON.stringify(option)}`)),
+function sshConnect(type: 'ssh' | 'ssh+stdinserver') {
+  return z
+    .strictObject({
+      type: z.literal(type),
+      host: text('a host name or address', 'an ssh connect needs the host it reaches').superRefine(
+        refuse((host) =>
+          HOST.test(host) ? undefined : `invalid ssh host ${JSON.stringify(host)}${host.includes('@') ? ' (write the user under user:)' : ''}`,
+        ),
       ),
-      'a list of ssh options (Key=value)',
-    ).default([]),
-    remote_command: z
-      .union([text('a command').min(1), list(text('a word').min(1), 'a list of words').min(1)], expecting('a command (a string, or a list of words)'))
-      .optional()
-      .describe('zferry: what runs on the remote host (default: zferry serve --stdio)'),
+      user: text('a user name')
+        .superRefine(refuse((user) => (USER.test(user) ? undefined : `invalid ssh user ${JSON.stringify(user)}`)))
+        .optional(),
+      port: z.number(expecting('a port number')).int().min(1).max(65535).optional(),
+      identity_file: absolutePath().optional(),
+      options: list(
+        text('an ssh option like Ciphers=aes128-gcm@openssh.com').superRefine(
+          refuse((option) => (SSH_OPTION.test(option) ? undefined : `expected an ssh option as Key=value, got ${JSON.stringify(option)}`)),
+        ),
+        'a list of ssh options (Key=value)',
+      ).default([]),
+      remote_command: z
+        .union([text('a command').min(1), list(text('a word').min(1), 'a list of words').min(1)], expecting('a command (a string, or a list of words)'))
+        .optional()
+        .describe('zferry: what runs on the remote host (default: zferry serve --stdio)'),
+    })
+    .describe(
+      type === 'ssh'
+        ? 'zferry serve --stdio (or the forced command of authorized_keys) on another host, through the system ssh client'
+        : "zrepl's name for type ssh: the remote key's forced command (zferry stdinserver ID) reaches a stdinserver sink or source",
+    );
+}
+
+const dialTimeout = duration().default(DEFAULT_DIAL_TIMEOUT).describe('how long connecting may take');
+const handshakeTimeout = duration().default(DEFAULT_HANDSHAKE_TIMEOUT).describe('how long the TLS handshake may take');
+const pemFile = (what: string) => absolutePath(`tls needs ${what} (an absolute path of a PEM file)`);
+
+const tcpConnect = z
+  .strictObject({
+    type: z.literal('tcp'),
+    address: dialAddress('a tcp connect needs the address of the sink or source'),
+    dial_timeout: dialTimeout,
   })
-  .describe('zferry serve --stdio (or the forced command of authorized_keys) on another host, through the system ssh client');
+  .describe('a sink or source of another daemon that serves type tcp (no encryption: for trusted networks)');
+
+const tlsConnect = z
+  .strictObject({
+    type: z.literal('tls'),
+    address: dialAddress('a tls connect needs the address of the sink or source'),
+    ca: pemFile('the CA that signed the server certificate'),
+    cert: pemFile("this client's certificate"),
+    key: pemFile("this client's private key"),
+    server_cn: text('a certificate common name', "a tls connect checks the server certificate's CN").min(1),
+    dial_timeout: dialTimeout,
+    handshake_timeout: handshakeTimeout,
+  })
+  .describe('a sink or source of another daemon that serves type tls: mutual TLS, the CN of our certificate is our identity');
 
 function connectSchema(whyRequired: string) {
-  return z.discriminatedUnion('type', [localConnect, sshConnect], expecting('a map with a type (local or ssh)', whyRequired));
+  return z.discriminatedUnion(
+    'type',
+    [localConnect, sshConnect('ssh'), sshConnect('ssh+stdinserver'), tcpConnect, tlsConnect],
+    expecting('a map with a type (local, ssh, ssh+stdinserver, tcp or tls)', whyRequired),
+  );
 }
+
+const tcpClients = z
+  .record(
+    text('an address or range').superRefine(
+      refuse((key) => {
+        const parsed = parseClientNetwork(key);
+        return 'problem' in parsed ? parsed.problem : undefined;
+      }),
+    ),
+    text('a client identity'),
+    expecting('a map of client addresses to identities like "192.0.2.10": db1', 'a tcp serve accepts only the clients it names'),
+  )
+  .superRefine((clients, ctx) => {
+    // The identities and repeated networks are checked by job-rules.ts, whatever else is wrong here.
+    if (Object.keys(clients).length === 0)
+      ctx.addIssue({ code: 'custom', message: 'names no client (a tcp serve accepts only the clients it names)', input: clients });
+  })
+  .describe('zrepl\'s form: "192.0.2.10": db1, "198.51.100.0/24": "web-*" (a * in a range\'s identity is replaced by the client\'s address)');
 
 function serveSchema(whyRequired: string) {
   return z.discriminatedUnion(
@@ -194,8 +291,32 @@ function serveSchema(whyRequired: string) {
         type: z.literal('local'),
         listener_name: component('listener name', 'push and pull jobs of this daemon connect to it by this name'),
       }),
+      z
+        .strictObject({
+          type: z.literal('tcp'),
+          listen: listenAddress(':8888 or 192.0.2.1:8888', 'a tcp serve needs the address it listens on'),
+          clients: tcpClients,
+        })
+        .describe('clients of other hosts over plain TCP, known by their address (no encryption: for trusted networks)'),
+      z
+        .strictObject({
+          type: z.literal('tls'),
+          listen: listenAddress(':8888 or 192.0.2.1:8888', 'a tls serve needs the address it listens on'),
+          ca: pemFile('the CA that signed the client certificates'),
+          cert: pemFile("this server's certificate"),
+          key: pemFile("this server's private key"),
+          client_cns: identities('client certificate CNs', 'a tls serve accepts only the client CNs it names'),
+          handshake_timeout: handshakeTimeout,
+        })
+        .describe("clients of other hosts over mutual TLS; a client certificate's CN is its identity"),
+      z
+        .strictObject({
+          type: z.literal('stdinserver'),
+          client_identities: identities('client identities', 'a stdinserver serve accepts only the identities it names'),
+        })
+        .describe('clients through ssh: their key\'s forced command "zferry stdinserver ID" reaches this job as identity ID'),
     ],
-    expecting('a map with a type (local)', whyRequired),
+    expecting('a map with a type (local, tcp, tls or stdinserver)', whyRequired),
   );
 }
 
@@ -218,38 +339,63 @@ function filesystemsSchema(whyRequired: string) {
 
 /** The hook types each place runs (a hook without `when` runs at both). */
 export const HOOK_TYPES = { snapshotting: ['pre_snapshot', 'post_snapshot'], job: ['pre_replication', 'post_replication'] } as const;
+/** A job's hooks may also run when a filesystem goes late (and recovers): never by default, it needs `rpo`. */
+const JOB_HOOK_WHEN = [...HOOK_TYPES.job, 'on_late'] as const;
+
+const HOOK_DESCRIPTIONS = {
+  snapshotting: "runs before and after each filesystem's snapshot; sees ZFERRY_HOOKTYPE, ZFERRY_JOB, ZFERRY_FS, ZFERRY_SNAPNAME (and zrepl's ZREPL_* names)",
+  job: 'zferry: runs before and after each replication run; post_replication sees ZFERRY_OUTCOME and ZFERRY_SUMMARY, and the JSON summary on stdin; when: on_late runs it like an on_late hook',
+  on_late: 'zferry: runs once when a filesystem falls behind rpo and once when it recovers (ZFERRY_LATE_STATE)',
+};
+
+function commandHookShape(place: 'snapshotting' | 'job' | 'on_late') {
+  return {
+    type: z.literal('command'),
+    path: absolutePath('a command hook needs the absolute path of what it runs'),
+    args: list(text('an argument (a string: quote numbers)'), 'a list of arguments').default([]).describe('zferry: arguments passed to the command (no shell)'),
+    timeout: duration().default(DEFAULT_HOOK_TIMEOUT).describe('the hook and everything it started are killed after this long'),
+    err_is_fatal: bool()
+      .default(false)
+      .describe(
+        place === 'snapshotting'
+          ? 'a failed pre_snapshot hook skips the snapshot of its filesystem'
+          : place === 'job'
+            ? 'a failed pre_replication hook skips the replication of its root'
+            : 'accepted for the common form; a failed on_late hook only logs',
+      ),
+    filesystems: filesystemsSchema('').optional().describe("run only for the filesystems this filter selects (default: all of the job's)"),
+  };
+}
+
+function whenSchema(types: readonly string[], defaults: readonly string[]) {
+  const when = z.enum(types, expecting('a hook type', `one of ${oneOf(types)}`));
+  return z
+    .union([when, list(when, `a list of hook types (${oneOf(types)})`).min(1)], expecting(`a hook type or a list of them (${oneOf(types)})`))
+    .optional()
+    .describe(`zferry: ${oneOf(types)} (default: ${defaults.join(' and ')})`);
+}
 
 function hooksSchema(place: keyof typeof HOOK_TYPES) {
-  const types = HOOK_TYPES[place];
-  const when = z.enum(types, expecting('a hook type', `one of ${oneOf(types)}`));
   const command = z
     .strictObject({
-      type: z.literal('command'),
-      path: absolutePath('a command hook needs the absolute path of what it runs'),
-      args: list(text('an argument (a string: quote numbers)'), 'a list of arguments')
-        .default([])
-        .describe('zferry: arguments passed to the command (no shell)'),
-      timeout: duration().default(DEFAULT_HOOK_TIMEOUT).describe('the hook and everything it started are killed after this long'),
-      err_is_fatal: bool()
-        .default(false)
-        .describe(
-          place === 'snapshotting'
-            ? 'a failed pre_snapshot hook skips the snapshot of its filesystem'
-            : 'a failed pre_replication hook skips the replication of its root',
-        ),
-      filesystems: filesystemsSchema('').optional().describe("run only for the filesystems this filter selects (default: all of the job's)"),
-      when: z
-        .union([when, list(when, `a list of hook types (${oneOf(types)})`).min(1)], expecting(`a hook type or a list of them (${oneOf(types)})`))
-        .optional()
-        .describe(`zferry: ${oneOf(types)} or both (the default)`),
+      ...commandHookShape(place),
+      when: place === 'job' ? whenSchema(JOB_HOOK_WHEN, HOOK_TYPES.job) : whenSchema(HOOK_TYPES.snapshotting, HOOK_TYPES.snapshotting),
     })
-    .describe(
-      place === 'snapshotting'
-        ? "runs before and after each filesystem's snapshot; sees ZFERRY_HOOKTYPE, ZFERRY_JOB, ZFERRY_FS, ZFERRY_SNAPNAME (and zrepl's ZREPL_* names)"
-        : 'zferry: runs before and after each replication run; post_replication sees ZFERRY_OUTCOME and ZFERRY_SUMMARY, and the JSON summary on stdin',
-    );
+    .describe(HOOK_DESCRIPTIONS[place]);
   return list(z.discriminatedUnion('type', [command], expecting('a hook (a map with type: command)')), 'a list of hooks');
 }
+
+/** `on_late`: one command hook or a list of them. */
+const onLateHooks = (() => {
+  const hook = z.discriminatedUnion(
+    'type',
+    [z.strictObject(commandHookShape('on_late')).describe(HOOK_DESCRIPTIONS.on_late)],
+    expecting('a hook (a map with type: command)'),
+  );
+  return z
+    .union([hook, list(hook, 'a list of hooks')], expecting('a hook (a map with type: command) or a list of them'))
+    .describe('zferry: hooks run once when a filesystem falls behind rpo and once when it recovers; needs rpo');
+})();
 
 // ---------------------------------------------------------------- snapshotting, pruning
 
@@ -307,6 +453,38 @@ const snapPruning = z.strictObject({ keep: keepRules }, expecting('a map with ke
 
 // ---------------------------------------------------------------- replication policy
 
+/** A size: bytes, or a string with a unit (zrepl's `23.5 MiB`); -1 (for `max`) is unlimited. */
+function size(noun: string, allowUnlimited: boolean) {
+  return z.union([z.number(), z.string()], expecting(noun)).superRefine((value, ctx) => {
+    if (allowUnlimited && value === -1) return;
+    const parsed = parseSize(value);
+    if ('problem' in parsed)
+      ctx.addIssue({
+        code: 'custom',
+        message: `invalid size ${JSON.stringify(value)}: ${parsed.problem}; ${SIZE_EXAMPLES}${allowUnlimited ? ', or -1 for no limit' : ''}`,
+        input: value,
+      });
+    else if (parsed.bytes === 0)
+      ctx.addIssue({
+        code: 'custom',
+        message: `invalid size ${JSON.stringify(value)}: it is 0${allowUnlimited ? ' (-1, or leaving max out, means no limit)' : ''}`,
+        input: value,
+      });
+  });
+}
+
+const bandwidthLimit = z
+  .strictObject(
+    {
+      max: size('a size per second like 50 MiB', true).optional().describe('bytes per second (50 MiB, 23.5 MiB, 1048576); -1 or absent: no limit'),
+      bucket_capacity: size('a size like 1 MiB', false)
+        .optional()
+        .describe('the burst the token bucket allows (default: a quarter second of max, at least 128 KiB)'),
+    },
+    expecting('a map with max (and bucket_capacity)'),
+  )
+  .describe("zrepl's: a token bucket shared by all of the job's streams in this direction");
+
 const sendOptions = z
   .strictObject(
     {
@@ -314,14 +492,13 @@ const sendOptions = z
       compressed: bool().default(false).describe('zfs send -c'),
       large_blocks: bool().default(false).describe('zfs send -L (once a target got -L streams, keep sending them)'),
       embedded_data: bool().default(false).describe('zfs send -e'),
+      bandwidth_limit: bandwidthLimit.optional(),
     },
-    expecting('a map (raw, compressed, large_blocks, embedded_data)'),
+    expecting('a map (raw, compressed, large_blocks, embedded_data, bandwidth_limit)'),
   )
   .prefault({});
 
-const recvOptions = z
-  .strictObject({}, expecting('a map (zferry takes no recv settings yet)'))
-  .describe('accepted for zrepl configs; zferry takes no recv settings yet');
+const recvOptions = z.strictObject({ bandwidth_limit: bandwidthLimit.optional() }, expecting('a map with bandwidth_limit'));
 
 const policy = {
   send: sendOptions,
@@ -376,6 +553,11 @@ const schedule = {
   time_zone: timeZone.optional(),
 };
 
+const lateness = {
+  rpo: duration().optional().describe('zferry: a filesystem whose newest replicated snapshot is older than this is late (status, metrics, on_late hooks)'),
+  on_late: onLateHooks.optional(),
+};
+
 const pathMapping = z
   .enum(['nested', 'one_to_one'])
   .default('nested')
@@ -424,8 +606,10 @@ const jobSchemas = {
       ...schedule,
       snapshotting: snapshottingSchema().optional(),
       pruning: replicationPruning.optional(),
+      recv: recvOptions.optional(),
       ...policy,
       hooks: hooksSchema('job').optional(),
+      ...lateness,
     },
     jobKeyError('push'),
   ),
@@ -443,6 +627,7 @@ const jobSchemas = {
       recv: recvOptions.optional(),
       ...policy,
       hooks: hooksSchema('job').optional(),
+      ...lateness,
     },
     jobKeyError('pull'),
   ),
@@ -451,7 +636,7 @@ const jobSchemas = {
       name: jobName,
       type: z.literal('sink'),
       renamed_from: renamedFrom,
-      serve: serveSchema('a sink needs serve: {type: local, listener_name: …} for push jobs to reach it'),
+      serve: serveSchema('a sink needs serve: {type: tls, …}, {type: tcp, …}, {type: stdinserver, …} or {type: local, …} for push jobs to reach it'),
       root_fs: datasetName('a sink needs the dataset it receives into'),
       path_mapping: pathMapping,
       recv: recvOptions.optional(),
@@ -463,7 +648,7 @@ const jobSchemas = {
       name: jobName,
       type: z.literal('source'),
       renamed_from: renamedFrom,
-      serve: serveSchema('a source needs serve: {type: local, listener_name: …} for pull jobs to reach it'),
+      serve: serveSchema('a source needs serve: {type: tls, …}, {type: tcp, …}, {type: stdinserver, …} or {type: local, …} for pull jobs to reach it'),
       filesystems: filesystemsSchema('a source needs to know which filesystems it serves'),
       snapshotting: snapshottingSchema().optional(),
       send: sendOptions,

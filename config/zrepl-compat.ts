@@ -12,19 +12,7 @@ export interface ZreplOnly extends PathProblem {
   suppress: KeyPath;
 }
 
-const SERVING = 'coming with serving';
-
 /** Values of a `type` key zrepl knows and zferry does not, with why or what to use instead. */
-const CONNECT_TYPES: Record<string, string> = {
-  tcp: `${SERVING}; use type ssh`,
-  tls: `${SERVING}; use type ssh`,
-  'ssh+stdinserver': 'use type ssh: it runs zferry serve --stdio on the remote; the stdinserver forced command is coming with serving',
-};
-const SERVE_TYPES: Record<string, string> = {
-  tcp: `${SERVING}; push and pull jobs of this daemon reach a sink or source with serve type local`,
-  tls: `${SERVING}; push and pull jobs of this daemon reach a sink or source with serve type local`,
-  stdinserver: `${SERVING}; a remote pull over ssh runs zferry serve --stdio instead`,
-};
 const HOOK_TYPES: Record<string, string> = {
   'postgres-checkpoint': 'run psql -c CHECKPOINT from a command hook',
   'mysql-lock-tables': 'lock and unlock from command hooks: pre_snapshot and post_snapshot',
@@ -36,13 +24,13 @@ const LOGGING_TYPES: Record<string, string> = {
 
 /** Keys zrepl has in a map zferry also has: map path (with * for any list index) → key → why. */
 const KEYS: Record<string, Record<string, string>> = {
-  global: { serve: `the stdinserver socket directory is ${SERVING}` },
   'global.logging.*': { time: 'zferry always logs the time', color: 'zferry colours human output on a terminal only' },
   'global.monitoring.*': { listen_freebind: 'zferry has no equivalent' },
+  /** Only for the ssh connect types: tcp and tls take dial_timeout. */
   'jobs.*.connect': { dial_timeout: 'pass ssh its ConnectTimeout option: options: [ConnectTimeout=10]' },
+  'jobs.*.serve': { listen_freebind: 'zferry has no equivalent' },
   'jobs.*.send': {
     encrypted: 'use raw: true to send encrypted datasets as they are',
-    bandwidth_limit: 'bandwidth limits are coming with serving',
     send_properties: 'zferry sends no dataset properties',
     backup_properties: 'zferry sends no dataset properties',
     saved: 'zferry has no equivalent',
@@ -51,7 +39,6 @@ const KEYS: Record<string, Record<string, string>> = {
   'jobs.*.recv': {
     properties: 'zferry receives properties as sent, none overridden or excluded',
     placeholder: 'zferry creates missing parents on the target itself',
-    bandwidth_limit: 'bandwidth limits are coming with serving',
   },
   'jobs.*.replication': { protection: 'zferry always protects the incremental base: with holds, or with a property where holds are missing' },
 };
@@ -130,8 +117,8 @@ export function findZreplOnly(root: unknown): ZreplOnly[] {
       const value = job[key];
       if (!isRawMap(value)) continue;
       const at = [...where, key];
-      const byType = key === 'connect' ? typeValue(at, value, CONNECT_TYPES, 'connect') : key === 'serve' ? typeValue(at, value, SERVE_TYPES, 'serve') : [];
-      found.push(...(byType.length > 0 ? byType : keysOf(at, value)));
+      if (key === 'connect' && value.type !== 'ssh' && value.type !== 'ssh+stdinserver') continue;
+      found.push(...keysOf(at, value));
     }
     const snapshotting = job.snapshotting;
     if (isRawMap(snapshotting)) {

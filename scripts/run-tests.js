@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/test/**/*.test.js) with node's test runner.
 // Several files run at once: ZFS tests wait on zfs-fuse, not on the CPU.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +32,12 @@ const concurrency = process.env.ZFERRY_TEST_CONCURRENCY ?? '4';
 // every ZFS call wait): stop it while there is time to say why, instead of hitting CI's limit.
 const budgetSeconds = Number(process.env.ZFERRY_TEST_BUDGET_SECONDS ?? '1500');
 // Its own process group, so that a stop takes every test process and what they started with it.
-const runner = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=240000', ...files], {
+// A second copy of the report in a file: after a failure its failing tests are printed again at
+// the end, where a CI log that keeps only the start and the end of the output still shows them.
+const reportDir = mkdtempSync(path.join(os.tmpdir(), 'zferry-tests-'));
+const reportFile = path.join(reportDir, 'report.tap');
+const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${reportFile}`];
+const runner = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=240000', ...reporters, ...files], {
   stdio: 'inherit',
   cwd: root,
   detached: true,
@@ -55,7 +61,34 @@ try {
   // nothing left
 }
 if (timedOut || status !== 0) {
+  printFailures();
   // What the ZFS side looked like at the end, for a failure that happened far from a terminal.
   spawnSync(path.join(root, 'scripts', 'zfs-diagnostics.sh'), [], { stdio: 'inherit', timeout: 60_000 });
 }
+rmSync(reportDir, { recursive: true, force: true });
 process.exit(timedOut ? 1 : status);
+
+/** Each failed test that failed itself (not through its subtests), with its error, briefly. */
+function printFailures() {
+  let lines;
+  try {
+    lines = readFileSync(reportFile, 'utf8').split('\n');
+  } catch {
+    return;
+  }
+  const blocks = [];
+  for (let i = 0; i < lines.length; i += 1) {
+    const match = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
+    if (!match) continue;
+    const block = [];
+    for (let j = i + 1; j < lines.length && block.length < 400; j += 1) {
+      block.push(lines[j]);
+      if (lines[j].trim() === '...') break;
+    }
+    if (block.some((line) => line.includes("failureType: 'subtestsFailed'"))) continue;
+    blocks.push([`not ok - ${match[2]}`, ...block.filter((line) => !/^\s*(---|\.\.\.)$/.test(line)).slice(0, 40)]);
+  }
+  if (blocks.length === 0) return;
+  console.log(`== failing tests, again (${blocks.length})`);
+  for (const block of blocks) console.log(block.join('\n'));
+}

@@ -591,7 +591,8 @@ export class ZfsDriver {
     await this.retryBusy(() => this.exec.zfs(['unmount', from]), true);
     let renamed = false;
     try {
-      await this.exec.zfs(['rename', from, to]);
+      // zfs-fuse may still be letting go of the mount (a FUSE lookup in flight): busy for a moment.
+      await this.retryBusy(() => this.exec.zfs(['rename', from, to]), true);
       renamed = true;
     } finally {
       // Mount again what was mounted, under whichever name the tree now has.

@@ -94,9 +94,15 @@ describe('zferry status', () => {
   test('--watch on a terminal: a live view on the alternate screen, through a daemon restart; Ctrl-C leaves it, exit 0', async () => {
     const live = path.join(dir, 'live', 'control');
     let server = await startControlFixture(live);
-    // script gives the command a pty; the view then redraws in place until SIGINT.
-    const command = `stty cols 200 rows 60; ${nodeCommand(ZFERRY_SCRIPT, ['status', '--watch', '--sockpath', live])}`;
-    const child = execa('script', ['-qefc', command, '/dev/null'], { reject: false, env: { ZFERRY_LOG_LEVEL: 'warn' }, stdin: 'pipe' });
+    // script gives the command a pty; the view then redraws in place until SIGINT. script runs
+    // the command with $SHELL; `exec` leaves the view alone in the terminal's process group, so
+    // Ctrl-C reaches only it whichever shell that is (dash, unlike bash, dies of the SIGINT).
+    const command = `stty cols 200 rows 60; exec ${nodeCommand(ZFERRY_SCRIPT, ['status', '--watch', '--sockpath', live])}`;
+    const child = execa('script', ['-qefc', command, '/dev/null'], {
+      reject: false,
+      env: { ZFERRY_LOG_LEVEL: 'warn', SHELL: '/bin/sh' },
+      stdin: 'pipe',
+    });
     let output = '';
     let ended = false;
     const watchers = new Set<() => void>();
