@@ -13,7 +13,8 @@
  * A sink served in-process is confined to where its client's filesystems land (as
  * `zferry serve --root` would be), and a local source to its filter's roots.
  *
- * Over tcp or tls the other daemon decides where the client lands: its sink serves one root
+ * Over tcp or tls (and over ssh without `root_fs` for a push, without `filesystems` for a pull:
+ * a stdinserver sink or source behind the forced command) the other daemon decides where the client lands: its sink serves one root
  * (`root_fs/<identity>`, or `root_fs` with its `path_mapping: one_to_one`), its source the roots
  * of its filter, and says so in the `session` call. Such a plan is `session`-bound: its runs are
  * resolved (resolveServedPlan) once the session answered; until then they name the served root
@@ -58,6 +59,8 @@ export const SERVED_ROOT = '<served root>';
 export interface ServedSession {
   identity?: string | undefined;
   roots: readonly string[];
+  /** A sink's path mapping, which a push over tcp, tls or stdinserver follows (it has none of its own there). */
+  pathMapping?: 'nested' | 'one_to_one' | undefined;
 }
 
 export function listenersOf(jobs: ReadonlyArray<{ type: string }>): Map<string, SinkJob | SourceJob> {
@@ -101,7 +104,11 @@ function planPush(job: PushJob, listeners: Listeners): ReplicationPlan {
       session: 'receiver',
     };
   }
-  if (job.rootFs === undefined) throw new JobDefinitionError(job.name, 'a push over ssh needs root_fs: where its filesystems land on the remote');
+  if (job.rootFs === undefined) {
+    // A stdinserver sink behind the forced command decides where they land (its session says).
+    const receiver = sshSpec(job.connect, SERVED_ROOT);
+    return { sender, receiver, runs: runsOf(job, selection, SERVED_ROOT), policy: job.replication, session: 'receiver' };
+  }
   return { sender, receiver: sshSpec(job.connect, job.rootFs), runs: runsOf(job, selection, job.rootFs), policy: job.replication };
 }
 
@@ -133,7 +140,8 @@ function planPull(job: PullJob, listeners: Listeners): ReplicationPlan {
   }
   const selection = selectionOf(job.filesystems);
   const firstRoot = selection.roots[0]?.root;
-  if (firstRoot === undefined) throw new JobDefinitionError(job.name, 'a pull over ssh needs a filesystems filter: what to pull');
+  // Without a filter, a stdinserver source behind the forced command says what it serves.
+  if (firstRoot === undefined) return { sender: sshSpec(job.connect, SERVED_ROOT), receiver, runs: [], policy: job.replication, session: 'sender' };
   return { sender: sshSpec(job.connect, firstRoot), receiver, runs: runsOf(job, selection, job.rootFs), policy: job.replication };
 }
 
@@ -154,7 +162,8 @@ export function resolveServedPlan(job: PushJob | PullJob, plan: ReplicationPlan,
         `the sink serves ${session.roots.length === 0 ? 'no root' : `${session.roots.length} roots (${session.roots.join(', ')})`}${who}: a push needs exactly one, where its filesystems land (is it a source?)`,
       );
     }
-    return { ...resolved, receiver: { ...plan.receiver, dataset: root } as EndpointSpec, runs: runsOf(job, selectionOf(job.filesystems), root) };
+    const pathMapping = session.pathMapping ?? job.pathMapping;
+    return { ...resolved, receiver: { ...plan.receiver, dataset: root } as EndpointSpec, runs: runsOf(job, selectionOf(job.filesystems), root, pathMapping) };
   }
   const selection = servedSelection(session.roots, job.filesystems.length > 0 ? selectionOf(job.filesystems) : undefined);
   const firstRoot = selection.roots[0]?.root;

@@ -63,7 +63,8 @@ export function servedEndpoint(job: ServedJob, identity: string, driver: ZfsDriv
     ...(job.type === 'source' ? { selects: selectionOf(job.filesystems).selects } : {}),
   };
   const endpoint = createZfsEndpoint(options);
-  return { ...endpoint, session: () => Promise.resolve({ identity, roots }) };
+  const session = { identity, roots, ...(job.type === 'sink' ? { pathMapping: job.pathMapping } : {}) };
+  return { ...endpoint, session: () => Promise.resolve(session) };
 }
 
 /**
