@@ -18,6 +18,9 @@ import type { ClientAddressRule, JobConfig, PullJob, PushJob, ServeTcp, ServeTls
 import { Daemon } from '../../../daemon/daemon.js';
 import { Invocation, type InvocationResult } from '../../../daemon/invocation.js';
 import { EndpointOpener } from '../../../replication/endpoint/open.js';
+import { endpointContract } from '../../../replication/contract.js';
+import { connect } from '../../../rpc/client.js';
+import { tcpConnector } from '../../../transport/tcp.js';
 import { daemonConfig, pullFromSource, pushToSink, sink, source } from '../../helpers/daemon-config.js';
 import { createTestCa, type CertificatePair, type TestCa } from '../../helpers/tls-ca.js';
 import { memoryLogger, type LogRecord } from '../../helpers/zfs-logger.js';
@@ -146,6 +149,63 @@ describe('serving a sink over tcp and tls', () => {
     assert.deepEqual(await guids(`${sinkRoot}/desktop/${data}`), await guids(data));
     const connected = server.records.find((record) => record.msg === 'client connected' && record.job === 'secure');
     assert.equal(connected?.identity, 'desktop');
+  });
+
+  test('a session says who the client is and where it lands; status and onConnectionChange see it while it lasts', async () => {
+    const changes: Array<[string, string, number]> = [];
+    const unsubscribe = server.daemon.onConnectionChange((event) => changes.push([event.change, event.connection.identity, event.open]));
+    const connection = await tcpConnector({ host: '127.0.0.1', port: server.port('plain') }).connect();
+    const client = await connect(connection, endpointContract);
+    try {
+      assert.deepEqual(await client.session({}), { identity: 'laptop', roots: [`${sinkRoot}/laptop`], pathMapping: 'nested' });
+      const [open] = server.daemon.status().connections ?? [];
+      assert.equal(open?.job, 'plain');
+      assert.equal(open?.identity, 'laptop');
+      assert.equal(open?.transport, 'tcp');
+      assert.match(open?.peer ?? '', /^tcp from 127\.0\.0\.1:\d+/);
+      // Confined: anything outside root_fs/laptop is refused.
+      await assert.rejects(client.listVersionTree({ root: sinkRoot, recursive: false }), /outside/i);
+    } finally {
+      await client.close();
+    }
+    for (let tries = 0; tries < 100 && (server.daemon.status().connections ?? []).length > 0; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(server.daemon.status().connections, []);
+    unsubscribe();
+    assert.deepEqual(changes, [
+      ['opened', 'laptop', 1],
+      ['closed', 'laptop', 0],
+    ]);
+  });
+
+  test('a reload restarts the listener of a changed job only', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'zferry-serving-'));
+    const { logger } = memoryLogger('info');
+    const first = [
+      sink('a', 'unused-a', sinkRoot, { serve: serveTcp([clientRule('127.0.0.1', 'one')]) }),
+      sink('b', 'unused-b', sinkRoot, { serve: serveTcp([clientRule('127.0.0.1', 'two')]) }),
+    ];
+    const daemon = await Daemon.create({ config: daemonConfig(first, stateDir), logger, version: 'test', opener: new EndpointOpener({ logger }) });
+    try {
+      await daemon.begin();
+      const [a, b] = [daemon.serving.listenerOf('a'), daemon.serving.listenerOf('b')];
+      assert.ok(a !== undefined && b !== undefined);
+      await daemon.reload(daemonConfig([first[0] as JobConfig, sink('b', 'unused-b', sinkRoot, { serve: serveTcp([clientRule('127.0.0.1', 'three')]) })], stateDir));
+      assert.equal(daemon.serving.listenerOf('a'), a, 'unchanged: the same listener');
+      const b2 = daemon.serving.listenerOf('b');
+      assert.ok(b2 !== undefined && b2 !== b, 'changed: a new listener');
+      const client = await connect(await tcpConnector({ host: '127.0.0.1', port: b2.port ?? 0 }).connect(), endpointContract);
+      try {
+        assert.equal((await client.session({})).identity, 'three');
+      } finally {
+        await client.close();
+      }
+      await daemon.reload(daemonConfig([first[0] as JobConfig], stateDir));
+      assert.equal(daemon.serving.listenerOf('b'), undefined, 'removed: stopped');
+    } finally {
+      await daemon.shutdown();
+      await rm(stateDir, { recursive: true, force: true });
+    }
+    assert.deepEqual(daemon.serving.listeners(), [], 'shutdown stops every listener');
   });
 
   test('a tcp client whose address no rule covers is refused before any call, and logged with its address', async () => {
