@@ -163,14 +163,14 @@ export function resolveServedPlan(job: PushJob | PullJob, plan: ReplicationPlan,
       );
     }
     const pathMapping = session.pathMapping ?? job.pathMapping;
-    return { ...resolved, receiver: { ...plan.receiver, dataset: root } as EndpointSpec, runs: runsOf(job, selectionOf(job.filesystems), root, pathMapping) };
+    return { ...resolved, receiver: { ...plan.receiver, dataset: root }, runs: runsOf(job, selectionOf(job.filesystems), root, pathMapping) };
   }
   const selection = servedSelection(session.roots, job.filesystems.length > 0 ? selectionOf(job.filesystems) : undefined);
   const firstRoot = selection.roots[0]?.root;
   if (firstRoot === undefined) {
     throw new JobDefinitionError(job.name, `the source serves nothing this job selects${who} (it serves ${session.roots.join(', ') || 'no root'})`);
   }
-  return { ...resolved, sender: { ...plan.sender, dataset: firstRoot } as EndpointSpec, runs: runsOf(job, selection, job.rootFs) };
+  return { ...resolved, sender: { ...plan.sender, dataset: firstRoot }, runs: runsOf(job, selection, job.rootFs) };
 }
 
 /**

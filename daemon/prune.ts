@@ -116,11 +116,18 @@ export function localPruneSides(job: SnapJob | SourceJob, listeners: Listeners, 
  * Every side a job prunes (what `zferry prune JOB` runs). A job replicating over tcp or tls asks
  * the served side where its filesystems are (served-plan.ts), through `opener`.
  */
-export async function pruneSidesOf(job: PruningJob, listeners: Listeners, hostname: string, dryRun: boolean, opener?: EndpointOpener): Promise<PruneSidePlan[]> {
+export async function pruneSidesOf(
+  job: PruningJob,
+  listeners: Listeners,
+  hostname: string,
+  dryRun: boolean,
+  opener?: EndpointOpener,
+): Promise<PruneSidePlan[]> {
   if (job.type === 'snap' || job.type === 'source') return localPruneSides(job, listeners, dryRun);
   let plan = planReplication(job, listeners);
   if (plan.session !== undefined) {
-    if (opener === undefined) throw new JobDefinitionError(job.name, `it replicates over ${job.connect.type}: the served side must be asked where its filesystems are`);
+    if (opener === undefined)
+      throw new JobDefinitionError(job.name, `it replicates over ${job.connect.type}: the served side must be asked where its filesystems are`);
     plan = await withServedSession(job, plan, opener);
   }
   const sides: PruneSidePlan[] = [];

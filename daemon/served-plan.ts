@@ -27,7 +27,12 @@ export async function withServedSession(job: PushJob | PullJob, plan: Replicatio
 function refusal(kind: string, error: unknown): unknown {
   const code = errorCode(error);
   if (kind === 'tcp' && code === 'RPC_CONNECTION_LOST') {
-    return new ServedSideRefusedError(code, errorMessage(error), "the server refuses clients whose address its sink or source's `clients` does not list", error);
+    return new ServedSideRefusedError(
+      code,
+      errorMessage(error),
+      "the server refuses clients whose address its sink or source's `clients` does not list",
+      error,
+    );
   }
   if (kind === 'tls' && code === 'TLS_CLIENT_CERT') {
     return new ServedSideRefusedError(code, errorMessage(error), "or its CN is not in the server's client_cns, or it expired", error);

@@ -129,7 +129,9 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
       pathMapping: z
         .enum(['nested', 'one_to_one'])
         .optional()
-        .describe("a sink's `path_mapping`: how a push maps its filesystems below the root (`nested`: `root/pool/x`; `one_to_one`: its single tree at the root itself)"),
+        .describe(
+          "a sink's `path_mapping`: how a push maps its filesystems below the root (`nested`: `root/pool/x`; `one_to_one`: its single tree at the root itself)",
+        ),
     }),
   }),
   listVersionTree: endpoint({

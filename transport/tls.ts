@@ -106,9 +106,12 @@ function serverCnCheck(expected: string): (host: string, cert: PeerCertificate) 
   return (_host, cert) => {
     const cn = commonName(cert);
     if (cn === expected) return undefined;
-    return Object.assign(new Error(`its certificate's CN is ${cn === undefined ? 'missing' : JSON.stringify(cn)}, expected server_cn ${JSON.stringify(expected)}`), {
-      code: SERVER_CN_MISMATCH,
-    });
+    return Object.assign(
+      new Error(`its certificate's CN is ${cn === undefined ? 'missing' : JSON.stringify(cn)}, expected server_cn ${JSON.stringify(expected)}`),
+      {
+        code: SERVER_CN_MISMATCH,
+      },
+    );
   };
 }
 

@@ -71,7 +71,10 @@ export class EndpointOpener {
 
   #openLocal(spec: LocalEndpointSpec): OpenedEndpoint {
     const { logger } = this.#options;
-    const client = localClient(endpointContract, createZfsEndpoint({ driver: this.driver(), logger, ...(spec.roots !== undefined ? { roots: spec.roots } : {}) }));
+    const client = localClient(
+      endpointContract,
+      createZfsEndpoint({ driver: this.driver(), logger, ...(spec.roots !== undefined ? { roots: spec.roots } : {}) }),
+    );
     const destination = localIdentity(this.#options.hostname ?? os.hostname(), spec.dataset);
     return { spec, client, destination: () => Promise.resolve(destination), close: () => client.close() };
   }

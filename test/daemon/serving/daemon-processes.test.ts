@@ -52,7 +52,11 @@ describe('a client daemon pushing to and pulling from a backup daemon over tcp a
     const [sinkTcp, sinkTls, sourceTcp, sourceTls] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const desktop = await ca.issueClient('desktop');
     const backupHost = await ca.issueClient('backup-host');
-    const tlsFiles = (indent: string, cert: string, key: string): string[] => [`${indent}ca: ${ca.caCertPath}`, `${indent}cert: ${cert}`, `${indent}key: ${key}`];
+    const tlsFiles = (indent: string, cert: string, key: string): string[] => [
+      `${indent}ca: ${ca.caCertPath}`,
+      `${indent}cert: ${cert}`,
+      `${indent}key: ${key}`,
+    ];
     await serverDir.writeConfig(
       [
         'jobs:',

@@ -189,7 +189,9 @@ describe('serving a sink over tcp and tls', () => {
       await daemon.begin();
       const [a, b] = [daemon.serving.listenerOf('a'), daemon.serving.listenerOf('b')];
       assert.ok(a !== undefined && b !== undefined);
-      await daemon.reload(daemonConfig([first[0] as JobConfig, sink('b', 'unused-b', sinkRoot, { serve: serveTcp([clientRule('127.0.0.1', 'three')]) })], stateDir));
+      await daemon.reload(
+        daemonConfig([first[0] as JobConfig, sink('b', 'unused-b', sinkRoot, { serve: serveTcp([clientRule('127.0.0.1', 'three')]) })], stateDir),
+      );
       assert.equal(daemon.serving.listenerOf('a'), a, 'unchanged: the same listener');
       const b2 = daemon.serving.listenerOf('b');
       assert.ok(b2 !== undefined && b2 !== b, 'changed: a new listener');
@@ -285,7 +287,11 @@ describe('serving a sink over tcp and tls', () => {
       socket.on('error', () => resolve());
       socket.on('close', () => resolve());
     });
-    for (let tries = 0; tries < 100 && !server.records.slice(since).some((record) => /refused tls client: .*sent no client certificate/.test(String(record.msg))); tries++) {
+    for (
+      let tries = 0;
+      tries < 100 && !server.records.slice(since).some((record) => /refused tls client: .*sent no client certificate/.test(String(record.msg)));
+      tries++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.ok(

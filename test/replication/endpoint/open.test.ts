@@ -53,7 +53,10 @@ describe('EndpointOpener', () => {
     const side = new EndpointOpener({ logger }).open({ kind: 'tcp', host: '127.0.0.1', port, dataset: 'p/f' });
     try {
       assert.deepEqual(await side.destination(), { canonical: `tcp://127.0.0.1:${port}/p/f`, legacy: [] });
-      await assert.rejects(side.client.session({}), (error: Error & { code?: string }) => error.code === 'CONNECT_FAILED' && /nothing is listening/.test(error.message));
+      await assert.rejects(
+        side.client.session({}),
+        (error: Error & { code?: string }) => error.code === 'CONNECT_FAILED' && /nothing is listening/.test(error.message),
+      );
     } finally {
       await side.close();
     }
