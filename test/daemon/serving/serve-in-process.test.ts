@@ -92,9 +92,17 @@ async function serving(jobs: JobConfig[]): Promise<{ daemon: Daemon; records: Lo
 }
 
 /** One invocation of a push or pull job, as `zferry run` starts it. */
-function runJob(job: PushJob | PullJob, logger: Logger): Promise<InvocationResult> {
-  return new Invocation({ job, listeners: new Map(), opener: new EndpointOpener({ logger }), hostname: 'client-host', logger, trigger: 'run', maxAttempts: 1 })
-    .result;
+function runJob(job: PushJob | PullJob, logger: Logger, maxAttempts = 1): Promise<InvocationResult> {
+  return new Invocation({
+    job,
+    listeners: new Map(),
+    opener: new EndpointOpener({ logger }),
+    hostname: 'client-host',
+    logger,
+    trigger: 'run',
+    maxAttempts,
+    firstBackoffMs: 10,
+  }).result;
 }
 
 const messages = (records: LogRecord[]): string[] => records.map((record) => String(record.msg));
@@ -221,6 +229,18 @@ describe('serving a sink over tcp and tls', () => {
     const refused = server.records.find((record) => record.job === 'closed' && /refused tcp client 127\.0\.0\.1/.test(String(record.msg)));
     assert.ok(refused, messages(server.records).join('\n'));
     assert.ok(!server.records.some((record) => record.msg === 'client connected' && record.job === 'closed'));
+  });
+
+  test('a lost connection before the session is tried again like a run, then fails', async () => {
+    const { logger, records } = memoryLogger('info');
+    const refusedSoFar = (): number => server.records.filter((record) => record.job === 'closed' && /refused tcp client/.test(String(record.msg))).length;
+    const before = refusedSoFar();
+    const job = pushToSink('stranger', { [`${data}<`]: true }, 'unused', 'unused', { connect: connectTcp(server.port('closed')) });
+    const result = await runJob(job, logger, 3);
+    assert.equal(result.outcome, 'failed');
+    assert.equal(records.filter((record) => record.msg === 'no session with the served side: trying again').length, 2);
+    for (let tries = 0; tries < 100 && refusedSoFar() - before < 3; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(refusedSoFar() - before, 3, 'three attempts, each refused');
   });
 
   const refusals: Array<{ what: string; client: () => Promise<CertificatePair>; serverCn?: string; clientError: RegExp; serverLog?: RegExp }> = [
