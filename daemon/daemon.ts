@@ -70,7 +70,12 @@ export class Daemon implements DaemonControl {
     this.#names = new JobNameStore(options.config.global.stateDir);
     this.#remembered = remembered;
     this.#registry = new ConnectionRegistry(() => this.#now());
-    this.#serving = new ServingListeners({ logger: options.logger, driver: options.opener.driver(), registry: this.#registry });
+    this.#serving = new ServingListeners({
+      logger: options.logger,
+      driver: options.opener.driver(),
+      registry: this.#registry,
+      hostname: options.hostname ?? os.hostname(),
+    });
   }
 
   /**

@@ -7,7 +7,8 @@
  *     `root_fs` itself: such a sink takes one client), whatever it asks;
  *   - a source exposes the roots of its `filesystems` filter, and (once the endpoint takes it)
  *     exactly the filter: a filesystem the filter excludes below a root is neither listed nor sent.
- * The `session` call tells the client its identity and roots: a push plans below them.
+ * The `session` call tells the client its identity and roots: a push plans below them. A sink
+ * session holds the host's target lock on its root while it writes (session-lock.ts).
  */
 import type { Logger } from 'pino';
 import type { SinkJob, SourceJob } from '../../config/types.js';
@@ -19,7 +20,9 @@ import type { Implementation } from '../../rpc/index.js';
 import { RpcServer } from '../../rpc/server.js';
 import type { TransportConnection } from '../../transport/types.js';
 import { errorMessage } from '../../platform/errors.js';
+import { localIdentity } from '../../replication/endpoint/identity.js';
 import { selectionOf } from '../selection.js';
+import { sessionLock, type SessionLock } from './session-lock.js';
 import type { ConnectionRegistry, ServedTransport } from './connection-registry.js';
 
 export type ServedJob = SinkJob | SourceJob;
@@ -31,6 +34,8 @@ export interface ServeContext {
   /** One zfs driver for every client (one capability probe per pool). */
   driver: ZfsDriver;
   registry: ConnectionRegistry;
+  /** This host's name: a sink session locks `local://<hostname>/<root>` as local runs name it. */
+  hostname: string;
 }
 
 /** A client's connection being served: close() says GOAWAY and resolves once its calls ended. */
@@ -49,8 +54,11 @@ export function servedRoots(job: ServedJob, identity: string): string[] {
   return selectionOf(job.filesystems).roots.map((root) => root.root);
 }
 
-/** The endpoint implementation served to `identity` by `job`. */
-export function servedEndpoint(job: ServedJob, identity: string, driver: ZfsDriver, logger: Logger): Implementation<EndpointContract> {
+/** The calls that change a sink's datasets: each first takes the session's lock (session-lock.ts). */
+const WRITING_CALLS = ['receive', 'rollback', 'rename', 'ensureParent', 'destroySnapshots', 'moveCursors', 'snapshot', 'abortPartialReceive'] as const;
+
+/** The endpoint implementation served to `identity` by `job`; a sink's writing calls first take `lock`. */
+export function servedEndpoint(job: ServedJob, identity: string, driver: ZfsDriver, logger: Logger, lock?: SessionLock): Implementation<EndpointContract> {
   const roots = servedRoots(job, identity);
   // ISOLATION: the single place where a served endpoint is confined. `identity` names the client
   // in refusals, `selects` holds a source to exactly its filter; both are read by createZfsEndpoint
@@ -64,7 +72,19 @@ export function servedEndpoint(job: ServedJob, identity: string, driver: ZfsDriv
   };
   const endpoint = createZfsEndpoint(options);
   const session = { identity, roots, ...(job.type === 'sink' ? { pathMapping: job.pathMapping } : {}) };
-  return { ...endpoint, session: () => Promise.resolve(session) };
+  const served: Implementation<EndpointContract> = { ...endpoint, session: () => Promise.resolve(session) };
+  if (lock !== undefined) {
+    for (const name of WRITING_CALLS) {
+      const call = endpoint[name] as (...args: unknown[]) => Promise<unknown>;
+      // The call context (the last argument) carries the call's abort signal.
+      (served as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+        const context = args[args.length - 1] as { signal?: AbortSignal } | undefined;
+        await lock.hold(context?.signal);
+        return call(...args);
+      };
+    }
+  }
+  return served;
 }
 
 /**
@@ -77,19 +97,25 @@ export function serveConnection(connection: TransportConnection, job: ServedJob,
   const transport: ServedTransport = connection.peer.transport === 'tls' ? 'tls' : connection.peer.transport === 'tcp' ? 'tcp' : 'stdinserver';
   const peer = connection.peer.detail ?? connection.peer.name;
   const logger = context.logger.child({ job: job.name, identity, transport, peer });
-  const server = new RpcServer({ logger, limits: REPLICATION_RPC_LIMITS, identity: `${job.name}` });
-  server.register(endpointContract, servedEndpoint(job, identity, context.driver, logger));
+  const roots = servedRoots(job, identity);
+  const lock =
+    job.type === 'sink' && roots[0] !== undefined
+      ? sessionLock({ destination: localIdentity(context.hostname, roots[0]).canonical, root: roots[0], job: job.name, identity })
+      : undefined;
+  const server = new RpcServer({ logger, limits: REPLICATION_RPC_LIMITS, identity: job.name });
+  server.register(endpointContract, servedEndpoint(job, identity, context.driver, logger, lock));
   const rpc = server.serve(connection);
   const closedInRegistry = context.registry.opened({ job: job.name, identity, transport, peer });
   const since = Date.now();
-  logger.info({ roots: servedRoots(job, identity) }, 'client connected');
+  logger.info({ roots }, 'client connected');
   const closed = rpc.closed.then(
     () => undefined,
     (error: unknown) => {
       logger.warn({ err: errorMessage(error) }, `connection of ${identity} ended with an error`);
     },
   );
-  void closed.then(() => {
+  void closed.then(async () => {
+    await lock?.release();
     closedInRegistry();
     logger.info({ durationMs: Date.now() - since }, 'client disconnected');
   });

@@ -21,6 +21,8 @@ import { EndpointOpener } from '../../../replication/endpoint/open.js';
 import { endpointContract } from '../../../replication/contract.js';
 import { connect } from '../../../rpc/client.js';
 import { tcpConnector } from '../../../transport/tcp.js';
+import { localIdentity } from '../../../replication/endpoint/identity.js';
+import { acquireTargetLock } from '../../../replication/job/target-lock.js';
 import { daemonConfig, pullFromSource, pushToSink, sink, source } from '../../helpers/daemon-config.js';
 import { createTestCa, type CertificatePair, type TestCa } from '../../helpers/tls-ca.js';
 import { memoryLogger, type LogRecord } from '../../helpers/zfs-logger.js';
@@ -183,6 +185,32 @@ describe('serving a sink over tcp and tls', () => {
       ['opened', 'laptop', 1],
       ['closed', 'laptop', 0],
     ]);
+  });
+
+  test("a sink session holds the host's target lock on its root while it writes; a local run into that tree finds it busy", async () => {
+    const client = await connect(await tcpConnector({ host: '127.0.0.1', port: server.port('plain') }).connect(), endpointContract);
+    const local = (dataset: string): string => localIdentity(os.hostname(), dataset).canonical;
+    try {
+      // Listing takes no lock.
+      await client.listVersionTree({ root: `${sinkRoot}/laptop`, recursive: false });
+      const free = await acquireTargetLock({ destination: local(`${sinkRoot}/laptop/tank`), job: 'local-run', waitMs: 0 });
+      await free.release();
+      await client.ensureParent({ filesystem: `${sinkRoot}/laptop/${data}/x` });
+      await assert.rejects(
+        acquireTargetLock({ destination: local(`${sinkRoot}/laptop/tank`), job: 'local-run', waitMs: 0 }),
+        (error: Error & { code?: string }) => error.code === 'TARGET_BUSY' && /serving laptop \(job plain\)/.test(error.message),
+      );
+    } finally {
+      await client.close();
+    }
+    // Released with the session.
+    let lock: Awaited<ReturnType<typeof acquireTargetLock>> | undefined;
+    for (let tries = 0; tries < 100 && lock === undefined; tries++) {
+      lock = await acquireTargetLock({ destination: local(`${sinkRoot}/laptop/tank`), job: 'local-run', waitMs: 0 }).catch(() => undefined);
+      if (lock === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(lock !== undefined, 'free again once the session ended');
+    await lock.release();
   });
 
   test('a reload restarts the listener of a changed job only', async () => {
