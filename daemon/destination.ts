@@ -14,6 +14,6 @@ export async function destinationOf(spec: EndpointSpec, target: string, hostname
     case 'tls':
       return socketIdentity(spec.kind, spec.host, spec.port, target);
     default:
-      throw new JobDefinitionError('?', `endpoint kind ${spec.kind} is not served yet`);
+      throw new JobDefinitionError('?', `endpoint kind ${spec.kind} cannot be a replication side`);
   }
 }
