@@ -121,7 +121,7 @@ export const endpointContract = defineContract('zferry.endpoint.v1', {
     description:
       'Who this connection is to the serving side, and where it may act: `identity` is the name the server authenticated the client as (a tcp address rule, a TLS certificate CN, a stdinserver identity; absent where it has none, as `zferry serve --stdio`), `roots` the datasets it is confined to, at or below which every name must lie (empty: unconfined). ' +
       "A sink serves one root, `root_fs/<identity>` (or `root_fs` with `path_mapping: one_to_one`): a push plans its targets below it without knowing the server's `root_fs`. A source serves the roots of its `filesystems` filter: what a pull may list and send.",
-    errors: endpointErrors(),
+    errors: endpointErrors('ENDPOINT_SERVED_ROOT_NOT_FOUND'),
     request: z.object({}),
     response: z.object({
       identity: clientIdentity.optional(),

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { SinkJob, SourceJob } from '../../config/types.js';
 import { endpointContract, type EndpointContract } from '../../replication/contract.js';
 import { createZfsEndpoint } from '../../replication/endpoint/zfs-endpoint.js';
+import { ServedRootNotFoundError } from '../../replication/endpoint/errors.js';
 import { REPLICATION_RPC_LIMITS } from '../../replication/endpoint/rpc-limits.js';
 import type { ZfsDriver } from '../../replication/zfs/index.js';
 import type { Implementation } from '../../rpc/index.js';
@@ -72,7 +73,14 @@ export function servedEndpoint(job: ServedJob, identity: string, driver: ZfsDriv
   };
   const endpoint = createZfsEndpoint(options);
   const session = { identity, roots, ...(job.type === 'sink' ? { pathMapping: job.pathMapping } : {}) };
-  const served: Implementation<EndpointContract> = { ...endpoint, session: () => Promise.resolve(session) };
+  const served: Implementation<EndpointContract> = {
+    ...endpoint,
+    async session() {
+      // Said here, at once: below a missing root_fs every receive would fail as "outside the roots".
+      if (job.type === 'sink' && !(await driver.exists(job.rootFs))) throw new ServedRootNotFoundError(job.name, job.rootFs);
+      return session;
+    },
+  };
   if (lock !== undefined) {
     for (const name of WRITING_CALLS) {
       const call = endpoint[name] as (...args: unknown[]) => Promise<unknown>;

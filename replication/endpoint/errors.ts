@@ -66,6 +66,16 @@ export class ParentNotFoundError extends EndpointError {
   }
 }
 
+/** A daemon's sink serving a client whose `root_fs` does not exist (told at `session`, before anything else fails oddly). */
+export class ServedRootNotFoundError extends EndpointError {
+  constructor(sink: string, rootFs: string) {
+    super(
+      'ENDPOINT_SERVED_ROOT_NOT_FOUND',
+      `sink '${sink}': its root_fs ${rootFs} does not exist on the serving host; create it there (zfs create -o mountpoint=none ${rootFs})`,
+    );
+  }
+}
+
 /*
  * Opening a job's endpoints (open.ts): raised on the calling side, never by a handler.
  */

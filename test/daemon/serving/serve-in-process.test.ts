@@ -127,6 +127,7 @@ describe('serving a sink over tcp and tls', () => {
       sink('plain', 'unused-1', sinkRoot, { serve: serveTcp([clientRule('127.0.0.1', 'laptop'), clientRule('10.0.0.0/8', 'office')]) }),
       sink('secure', 'unused-2', sinkRoot, { serve: serveTls(ca, ['desktop', 'old']) }),
       sink('closed', 'unused-3', sinkRoot, { serve: serveTcp([clientRule('10.0.0.0/8', 'office')]) }),
+      sink('rootless', 'unused-4', dst.pool.dataset('missing'), { serve: serveTcp([clientRule('127.0.0.1', 'laptop')]) }),
     ]);
   });
 
@@ -257,6 +258,15 @@ describe('serving a sink over tcp and tls', () => {
     const refused = server.records.find((record) => record.job === 'closed' && /refused tcp client 127\.0\.0\.1/.test(String(record.msg)));
     assert.ok(refused, messages(server.records).join('\n'));
     assert.ok(!server.records.some((record) => record.msg === 'client connected' && record.job === 'closed'));
+  });
+
+  test('a sink whose root_fs is missing says so at the session, and nothing is created', async () => {
+    const { logger } = memoryLogger('info');
+    const job = pushToSink('laptop-job', { [`${data}<`]: true }, 'unused', 'unused', { connect: connectTcp(server.port('rootless')) });
+    const result = await runJob(job, logger);
+    assert.equal(result.outcome, 'failed');
+    assert.match(result.error?.message ?? '', /sink 'rootless': its root_fs \S+\/missing does not exist on the serving host/);
+    assert.equal(await datasetExists(dst.pool.dataset('missing')), false);
   });
 
   test('a lost connection before the session is tried again like a run, then fails', async () => {
