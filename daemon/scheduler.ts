@@ -4,6 +4,7 @@
  * skipped, counted and reported, never queued or doubled. Jobs run independently of each
  * other. reset() stops the running invocation; stop() ends the schedule.
  */
+import { ZferryError } from '../platform/errors.js';
 import type { Trigger } from './invocation.js';
 
 /** The time source and timers, replaceable for tests. */
@@ -44,12 +45,12 @@ export interface JobSchedulerOptions {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Why an invocation was stopped. */
-export class InvocationStopped extends Error {
+export class InvocationStopped extends ZferryError {
   constructor(readonly why: 'reset' | 'shutdown' | 'removed') {
     super(
+      'INVOCATION_STOPPED',
       why === 'reset' ? 'reset by zferry signal' : why === 'shutdown' ? 'stopped: the daemon is shutting down' : 'stopped: the job was removed from the config',
     );
-    this.name = 'InvocationStopped';
   }
 }
 

@@ -20,7 +20,8 @@ const INTRO = [
     "Any call can also fail with the protocol's own codes (protocol.md §9): `RPC_INVALID_REQUEST` when the request does not match the tables below (the message names the members), `RPC_UNKNOWN_ENDPOINT`, `RPC_CANCELLED`, `RPC_DEADLINE_EXCEEDED`, `RPC_GOAWAY`; " +
     "and with `RPC_REMOTE` and `remoteCode` `RPC_RESPONSE_TOO_LARGE` when the answer exceeds the caller's `maxMessageBytes`.",
   'Names are checked twice: by the patterns below, and again by the zfs driver before any zfs command runs (`ZFS_INVALID_NAME`). ' +
-    'With `zferry serve --root DATASET` (repeatable), every dataset a request names must be one of those or below one, or the call fails with `ENDPOINT_OUTSIDE_ROOT`.',
+    'With `zferry serve --root DATASET` (repeatable), every dataset a request names must be one of those or below one, or the call fails with `ENDPOINT_OUTSIDE_ROOT`. ' +
+    'An endpoint served to a client identity checks every name again itself, before any zfs command, and names the client in each refusal (see replication.md, Hostile input).',
 ];
 
 export function renderEndpointReference(): string {

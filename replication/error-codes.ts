@@ -4,10 +4,12 @@
  * with which; docs/endpoints.md lists both (generated).
  */
 export const ENDPOINT_ERROR_CODES = {
-  ENDPOINT_OUTSIDE_ROOT: 'a dataset the request names, or that its resume token would send, is outside the roots the endpoint serves (`zferry serve --root`)',
+  ENDPOINT_OUTSIDE_ROOT:
+    "a dataset the request names, or that its resume token would send, is outside the roots the endpoint serves (`zferry serve --root`, a client's `root_fs/<identity>`) or not selected by a source's filter; a confined endpoint also refuses malformed or option-like names, cursor tags that are not zferry's, and a rename aside leaving its root",
   ENDPOINT_RESUME_TOKEN_UNREADABLE: 'the resume token cannot be decoded; an endpoint serving roots must see what a token sends, so it refuses it',
   ENDPOINT_RESUME_TOKEN_MISMATCH: 'the resume token would send another snapshot than the request names (another name, or another guid under that name)',
-  ENDPOINT_TARGET_NOT_EMPTY: 'a full receive with `force` would overwrite a filesystem that has no snapshots but holds data',
+  ENDPOINT_TARGET_NOT_EMPTY:
+    'a full receive with `force` would overwrite a filesystem that has no snapshots but holds data, or a placeholder with something other than placeholders below it',
   ENDPOINT_ROLLBACK_MISMATCH: 'the snapshot to roll back to is missing or has another guid than expected',
   ENDPOINT_CURSOR_OUTSIDE_TREE: 'a cursor move names a filesystem that is not within the `root` it gives',
   ENDPOINT_POOL_NOT_FOUND: 'the pool a target would be created or received in does not exist (zfs never creates a pool)',

@@ -6,25 +6,53 @@ export class EndpointError extends ZferryError {}
 
 /** A name outside the roots this endpoint serves (e.g. a client reaching beyond its tree). */
 export class OutsideRootError extends EndpointError {
-  /** `via`: what named it, when not the request itself (e.g. "the resume token names"). */
-  constructor(name: string, roots: readonly string[], via?: string) {
-    const served = `the datasets this endpoint serves (${roots.join(', ')})`;
-    super('ENDPOINT_OUTSIDE_ROOT', via === undefined ? `${name} is outside ${served}` : `${via} ${name}, which is outside ${served}`);
+  /**
+   * `via`: what named it, when not the request itself (e.g. "the resume token names").
+   * `identity`: the client served, named in the message when known.
+   */
+  constructor(name: string, roots: readonly string[], via?: string, identity?: string) {
+    super('ENDPOINT_OUTSIDE_ROOT', identity === undefined ? anonymousMessage(name, roots, via) : clientMessage(identity, name, roots, via));
+  }
+}
+
+function anonymousMessage(name: string, roots: readonly string[], via: string | undefined): string {
+  const served = `the datasets this endpoint serves (${roots.join(', ')})`;
+  return via === undefined ? `${name} is outside ${served}` : `${via} ${name}, which is outside ${served}`;
+}
+
+function clientMessage(identity: string, name: string, roots: readonly string[], via: string | undefined): string {
+  const root = roots.length === 1 ? `its root is ${roots[0] ?? ''}` : `its roots are ${roots.join(', ')}`;
+  return `client '${identity}' may not touch ${name}${via === undefined ? '' : ` (${via} it)`} (${root})`;
+}
+
+/**
+ * A request a confined endpoint refuses for another reason than a root: a malformed or
+ * option-like name, a filesystem its source does not serve, a property not zferry's own, a
+ * rename aside leaving its root. Same code as OutsideRootError: to the caller it is one
+ * refusal, "not yours to touch"; the message says which.
+ */
+export class ConfinementRefusedError extends EndpointError {
+  constructor(identity: string | undefined, what: string, why: string) {
+    super('ENDPOINT_OUTSIDE_ROOT', `${identity === undefined ? 'this endpoint' : `client '${identity}'`} may not ${what} (${why})`);
   }
 }
 
 /** A resume token this endpoint cannot read while it must know what the token would send (it serves roots). */
 export class ResumeTokenUnreadableError extends EndpointError {
-  constructor(cause: unknown) {
-    super('ENDPOINT_RESUME_TOKEN_UNREADABLE', `refusing the resume token: ${errorMessage(cause)}`, { cause });
+  constructor(cause: unknown, identity?: string) {
+    super('ENDPOINT_RESUME_TOKEN_UNREADABLE', `refusing the resume token${ofClient(identity)}: ${errorMessage(cause)}`, { cause });
   }
 }
 
 /** A resume token that would send another snapshot than the one the request names. */
 export class ResumeTokenMismatchError extends EndpointError {
-  constructor(snapshot: string, why: string) {
-    super('ENDPOINT_RESUME_TOKEN_MISMATCH', `refusing the resume token for ${snapshot}: ${why}`);
+  constructor(snapshot: string, why: string, identity?: string) {
+    super('ENDPOINT_RESUME_TOKEN_MISMATCH', `refusing the resume token${ofClient(identity)} for ${snapshot}: ${why}`);
   }
+}
+
+function ofClient(identity: string | undefined): string {
+  return identity === undefined ? '' : ` of client '${identity}'`;
 }
 
 /** A full receive with -F would overwrite a target that holds data but no snapshots. */
@@ -35,6 +63,13 @@ export class TargetNotEmptyError extends EndpointError {
       `${target} exists without snapshots but holds ${referencedBytes} bytes; refusing to overwrite it. ` +
         'Rename or destroy it, or use --on-diverged rename to keep it aside',
     );
+  }
+}
+
+/** A full receive with -F would replace a placeholder that something real now lies below. */
+export class PlaceholderInUseError extends EndpointError {
+  constructor(target: string, why: string) {
+    super('ENDPOINT_TARGET_NOT_EMPTY', `${target} is a placeholder, but ${why}; refusing to receive over it. Rename or destroy it first`);
   }
 }
 

@@ -6,15 +6,18 @@
 
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
+import { errorMessage } from '../../platform/errors.js';
 import type { Implementation } from '../../rpc/index.js';
 import { enabledSendFlags, type EndpointContract, type SendFlags } from '../contract.js';
-import { DatasetNotFoundError, decodeResumeToken, isAtOrBelow, parentOf, poolOf, type ResumeToken, type SendOptions, type ZfsDriver } from '../zfs/index.js';
-import { CURSOR_PROPERTY_PREFIX, cursorProperty, recordedCursor, resolveCursors, settledCursor, type RecordedCursor } from './cursor.js';
+import { DatasetNotFoundError, decodeResumeToken, parentOf, poolOf, type ResumeToken, type SendOptions, type ZfsDriver } from '../zfs/index.js';
+import { Confinement } from './confinement.js';
+import { CURSOR_PROPERTY_PREFIX, recordedCursor, resolveCursors, settledCursor, type RecordedCursor } from './cursor.js';
+import { PLACEHOLDER_PROPERTIES, PLACEHOLDER_PROPERTY, isPlaceholder, placeholderInUse } from './placeholder.js';
 import { moveCursors } from './move-cursors.js';
 import { createSendStream } from './send-stream.js';
 import {
-  OutsideRootError,
   ParentNotFoundError,
+  PlaceholderInUseError,
   PoolNotFoundError,
   ResumeTokenMismatchError,
   ResumeTokenUnreadableError,
@@ -27,21 +30,31 @@ export interface ZfsEndpointOptions {
   logger: Logger;
   /** When set, every dataset named by a caller must be one of these or below one of them. */
   roots?: readonly string[];
+  /** Who is served (a client identity): every refusal names it, and is logged with it. */
+  identity?: string;
+  /**
+   * A source's `filesystems` filter: listings show only the filesystems it selects, and every
+   * call acting on a filesystem (send, snapshot, holds, cursors, pruning) refuses any other.
+   * Placeholders are hidden from its listings (they hold nothing to send).
+   */
+  selects?: (filesystem: string) => boolean;
+  /**
+   * Whether missing parents are created as placeholders (PLACEHOLDER_PROPERTIES); default: when
+   * `roots` are set (a served sink), so an unconfined local job's parents keep mounting as before.
+   */
+  placeholderParents?: boolean;
 }
 
 /** A target without snapshots referencing more than this is not an empty placeholder. */
 const EMPTY_FILESYSTEM_MAX_REFERENCED = 1024 * 1024;
 
 export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<EndpointContract> {
-  const { driver, logger } = options;
+  const { driver, logger, identity } = options;
   const roots = options.roots ?? [];
-
-  function allow(name: string, via?: string): void {
-    const filesystem = name.split(/[@#]/)[0] ?? name;
-    if (roots.length > 0 && !roots.some((root) => isAtOrBelow(filesystem, root))) {
-      throw new OutsideRootError(filesystem, roots, via);
-    }
-  }
+  const confinement = new Confinement({ roots, identity, selects: options.selects, logger });
+  const placeholderParents = options.placeholderParents ?? roots.length > 0;
+  /** A source's listings leave placeholders out: they read the marker with the listing. */
+  const hidesPlaceholders = options.selects !== undefined;
 
   /**
    * `zfs send -t` sends what the token names, whatever the request says, so the token must
@@ -56,26 +69,27 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     try {
       decoded = decodeResumeToken(token);
     } catch (error) {
-      // Without roots, zfs is the judge of a token we cannot read (a newer format, say).
-      if (roots.length === 0) return;
-      throw new ResumeTokenUnreadableError(error);
+      // Without confinement, zfs is the judge of a token we cannot read (a newer format, say).
+      if (!confinement.confined) return;
+      throw new ResumeTokenUnreadableError(error, identity);
     }
-    allow(decoded.toname, 'the resume token names');
-    if (decoded.toname !== snapshot) throw new ResumeTokenMismatchError(snapshot, `it resumes ${decoded.toname}`);
-    if (roots.length === 0) return;
+    if (confinement.confined) confinement.tokenSnapshot('send', decoded.toname);
+    if (decoded.toname !== snapshot) throw new ResumeTokenMismatchError(snapshot, `it resumes ${decoded.toname}`, identity);
+    if (!confinement.confined) return;
     const version = await driver.getSnapshotVersion(snapshot);
     if (version?.guid !== decoded.toguid) {
       throw new ResumeTokenMismatchError(
         snapshot,
         version === undefined ? 'no such snapshot' : `it resumes the snapshot with guid ${decoded.toguid}, not ${version.guid}`,
+        identity,
       );
     }
   }
 
   /** The names of a send (or its estimate), each checked to lie within the served roots. */
-  function allowedSend(req: { snapshot: string; from?: string | undefined; intermediates: boolean; flags?: SendFlags | undefined }): SendOptions {
-    allow(req.snapshot);
-    if (req.from !== undefined) allow(req.from);
+  function allowedSend(call: string, req: { snapshot: string; from?: string | undefined; intermediates: boolean; flags?: SendFlags | undefined }): SendOptions {
+    confinement.snapshot(call, req.snapshot);
+    if (req.from !== undefined) confinement.version(call, req.from);
     return {
       snapshot: req.snapshot,
       ...(req.from !== undefined ? { from: req.from } : {}),
@@ -91,7 +105,7 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
 
   async function createParent(name: string): Promise<void> {
     try {
-      await driver.create(name);
+      await driver.create(name, placeholderParents ? { properties: { ...PLACEHOLDER_PROPERTIES } } : {});
     } catch (error) {
       // zfs exits 1 with "filesystem successfully created, but not mounted" where it cannot make
       // the mountpoint (a read-only parent), and another run may have just created it: either
@@ -109,22 +123,28 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     },
 
     async listVersionTree(req) {
-      allow(req.root);
+      confinement.within('listVersionTree', req.root);
+      const property = req.cursorTag === undefined ? undefined : confinement.cursorProperty('listVersionTree', req.cursorTag);
+      const formerTags = [...new Set(req.formerCursorTags ?? [])].filter((tag) => tag !== req.cursorTag);
+      const formerProperties = formerTags.map((tag) => confinement.cursorProperty('listVersionTree', tag));
       try {
-        const property = req.cursorTag === undefined ? undefined : cursorProperty(req.cursorTag);
-        const formerTags = [...new Set(req.formerCursorTags ?? [])].filter((tag) => tag !== req.cursorTag);
-        const properties = [...(property === undefined ? [] : [property]), ...formerTags.map(cursorProperty)];
-        const [{ tree, properties: values }, tokens] = await Promise.all([
+        const properties = [...(property === undefined ? [] : [property]), ...formerProperties, ...(hidesPlaceholders ? [PLACEHOLDER_PROPERTY] : [])];
+        const [listing, allTokens] = await Promise.all([
           driver.listVersionTree(req.root, { recursive: req.recursive, properties }),
           driver.getResumeTokens(req.root, { recursive: req.recursive }),
         ]);
+        const { properties: values } = listing;
+        const shown = (name: string): boolean => confinement.serves(name) && !(hidesPlaceholders && isPlaceholder(values.get(name)?.[PLACEHOLDER_PROPERTY]));
+        const tree = new Map([...listing.tree].filter(([name]) => shown(name)));
+        const tokens = new Map([...allTokens].filter(([name]) => confinement.serves(name)));
         // Only local values count (an inherited one says nothing about this filesystem's holds);
-        // one stored as the parent's is resolved within the listing, parents first.
+        // one stored as the parent's is resolved within the whole listing (a parent left out of
+        // the answer still holds the record), parents first.
         const recordsOf = (name: string): Map<string, RecordedCursor> =>
-          resolveCursors(new Map([...tree.keys()].map((filesystem) => [filesystem, recordedCursor(values.get(filesystem)?.[name])])));
+          resolveCursors(new Map([...listing.tree.keys()].map((filesystem) => [filesystem, recordedCursor(values.get(filesystem)?.[name])])));
         const records = property === undefined ? new Map<string, RecordedCursor>() : recordsOf(property);
         // A former tag's record counts however it is stored: whatever it names may carry a hold.
-        const formerRecords = formerTags.map((tag) => ({ tag, records: recordsOf(cursorProperty(tag)) }));
+        const formerRecords = formerTags.map((tag, index) => ({ tag, records: recordsOf(formerProperties[index] ?? '') }));
         return {
           exists: true,
           filesystems: [...tree].map(([name, versions]) => {
@@ -142,18 +162,18 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     },
 
     async poolIdentity(req) {
-      allow(req.filesystem);
+      confinement.within('poolIdentity', req.filesystem);
       return { guid: (await driver.poolGuid(req.filesystem)) ?? null };
     },
 
     async abortPartialReceive(req) {
-      allow(req.filesystem);
+      confinement.filesystem('abortPartialReceive', req.filesystem);
       await driver.abortPartialReceive(req.filesystem);
       return {};
     },
 
     async listVersions(req) {
-      allow(req.filesystem);
+      confinement.filesystem('listVersions', req.filesystem);
       const caps = await driver.capabilities(req.filesystem).catch(() => undefined);
       try {
         const versions = await driver.listVersions(req.filesystem, {
@@ -172,19 +192,34 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     },
 
     async snapshot(req) {
-      for (const name of req.snapshots) allow(name);
+      for (const name of req.snapshots) confinement.snapshot('snapshot', name);
+      // A recursive snapshot reaches every filesystem below: on a source, each must be served too.
+      if (req.recursive && options.selects !== undefined) {
+        for (const name of req.snapshots) {
+          const below = await driver.listFilesystems(name.slice(0, name.indexOf('@')), { recursive: true });
+          for (const filesystem of below) confinement.filesystem('snapshot', filesystem);
+        }
+      }
       const result = await driver.snapshot(req.snapshots, { recursive: req.recursive, ...(req.atomicOnly === true ? { atomicOnly: true } : {}) });
       return { taken: result.taken, atomic: result.atomic, ...(result.reason !== undefined ? { reason: result.reason.slice(0, 1000) } : {}) };
     },
 
     async estimateSend(req) {
-      const estimate = await driver.estimateSendSize(allowedSend(req));
+      const estimate = await driver.estimateSendSize(allowedSend('estimateSend', req));
       return { bytes: estimate?.bytes ?? null, approximate: estimate?.approximate ?? false };
     },
 
     async send(req, ctx) {
-      const names = allowedSend(req);
-      if (req.resumeToken !== undefined) await allowResumeToken(req.resumeToken, req.snapshot);
+      const names = allowedSend('send', req);
+      if (req.resumeToken !== undefined) {
+        await allowResumeToken(req.resumeToken, req.snapshot).catch((error: unknown) => {
+          // Names outside are logged by the confinement; the token's own refusals here.
+          const tokenRefused = error instanceof ResumeTokenMismatchError || error instanceof ResumeTokenUnreadableError;
+          if (confinement.confined && tokenRefused)
+            logger.warn({ identity, call: 'send', name: req.snapshot, refused: errorMessage(error) }, 'refused a resume token');
+          throw error;
+        });
+      }
       await driver.capabilities(req.snapshot);
       const options = {
         ...names,
@@ -197,10 +232,9 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     },
 
     async receive(req, stream, ctx) {
-      allow(req.target);
-      if (req.force && req.incrementalBase === undefined) {
-        await refuseNonEmptyTarget(driver, req.target);
-      }
+      confinement.filesystem('receive', req.target);
+      confinement.shortName('receive', req.snapshotName);
+      const ontoPlaceholder = req.force && req.incrementalBase === undefined && (await refuseNonEmptyTarget(driver, req.target)) === 'placeholder';
       const receiving = driver.receive(
         {
           target: req.target,
@@ -217,6 +251,8 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
         stream,
       );
       const result = await receiving.catch((error: unknown) => explainReceiveFailure(driver, req, error));
+      // A full receive over a placeholder keeps its local properties: it is a real filesystem now.
+      if (ontoPlaceholder) await driver.inheritProperty(req.target, PLACEHOLDER_PROPERTY);
       return {
         ...(result.version !== undefined ? { version: result.version } : {}),
         ...(result.streamBytes !== undefined ? { streamBytes: result.streamBytes } : {}),
@@ -224,13 +260,13 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     },
 
     async verifyReceived(req) {
-      for (const name of req.snapshots) allow(name);
+      for (const name of req.snapshots) confinement.snapshot('verifyReceived', name);
       const found = await driver.findReceivedSnapshots(req.snapshots);
       return { versions: req.snapshots.map((snapshot) => found.get(snapshot) ?? null) };
     },
 
     async rollback(req) {
-      allow(req.snapshot);
+      confinement.snapshot('rollback', req.snapshot);
       const [filesystem, name] = req.snapshot.split('@') as [string, string];
       const versions = await driver.listVersions(filesystem, { types: ['snapshot'] });
       const found = versions.find((v) => v.name === name);
@@ -240,14 +276,13 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     },
 
     async rename(req) {
-      allow(req.from);
-      allow(req.to);
+      confinement.renameAside('rename', req.from, req.to);
       await driver.rename(req.from, req.to);
       return {};
     },
 
     async ensureParent(req) {
-      allow(req.filesystem);
+      confinement.filesystem('ensureParent', req.filesystem);
       const created: string[] = [];
       const missing: string[] = [];
       for (let parent = parentOf(req.filesystem); parent !== undefined; parent = parentOf(parent)) {
@@ -257,7 +292,7 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
       // The walk reached a missing pool root: `zfs create` would only say "missing dataset name".
       if (missing[0] !== undefined && parentOf(missing[0]) === undefined) throw new PoolNotFoundError(missing[0], req.filesystem);
       for (const name of missing) {
-        allow(name);
+        confinement.within('ensureParent', name);
         await createParent(name);
         created.push(name);
       }
@@ -265,9 +300,10 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     },
 
     async listPruneTree(req) {
-      allow(req.root);
+      confinement.within('listPruneTree', req.root);
       try {
-        const listing = await driver.listPruneTree(req.root, { recursive: req.recursive, propertyPrefix: CURSOR_PROPERTY_PREFIX });
+        const listed = await driver.listPruneTree(req.root, { recursive: req.recursive, propertyPrefix: CURSOR_PROPERTY_PREFIX });
+        const listing = listed.filter((fs) => confinement.serves(fs.name));
         // Each tag's records, resolved within the listing like listVersionTree's (AS_PARENT → the parent's).
         const tags = new Set(listing.flatMap((fs) => Object.keys(fs.properties)));
         const recordsByProperty = new Map(
@@ -292,7 +328,8 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     },
 
     async destroySnapshots(req) {
-      allow(req.filesystem);
+      confinement.filesystem('destroySnapshots', req.filesystem);
+      for (const { name } of req.snapshots) confinement.shortName('destroySnapshots', name);
       const expected = new Map(req.snapshots.map((s) => [s.name, s.guid]));
       const now = await currentSnapshots(driver, req.filesystem, [...expected.keys()]);
       const refused: Array<{ name: string; reason: string }> = [];
@@ -310,8 +347,13 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
     },
 
     async moveCursors(req) {
-      for (const move of req.moves) allow(move.filesystem);
-      if (req.root !== undefined) allow(req.root);
+      confinement.cursorProperty('moveCursors', req.tag);
+      for (const tag of req.formerTags ?? []) confinement.cursorProperty('moveCursors', tag);
+      for (const move of req.moves) {
+        confinement.filesystem('moveCursors', move.filesystem);
+        confinement.shortName('moveCursors', move.snapshot);
+      }
+      if (req.root !== undefined) confinement.within('moveCursors', req.root);
       return moveCursors(driver, req.tag, req.moves, req.root, req.formerTags);
     },
   };
@@ -330,14 +372,24 @@ async function explainReceiveFailure(driver: ZfsDriver, req: { target: string; i
   throw new ParentNotFoundError(req.target, parent, { cause: error });
 }
 
-/** Refuses `recv -F` over a filesystem that has no snapshots but does hold data. */
-async function refuseNonEmptyTarget(driver: ZfsDriver, target: string): Promise<void> {
-  if (!(await driver.exists(target))) return;
+/**
+ * Refuses `recv -F` over a filesystem that has no snapshots but does hold data. A placeholder
+ * (placeholder.ts) is received over only while it and everything below it are placeholders
+ * without snapshots. Says what the target is.
+ */
+async function refuseNonEmptyTarget(driver: ZfsDriver, target: string): Promise<'missing' | 'placeholder' | 'empty' | 'has-snapshots'> {
+  if (!(await driver.exists(target))) return 'missing';
   const versions = await driver.listVersions(target, { types: ['snapshot'] });
-  if (versions.length > 0) return;
-  const props = await driver.getProperties(target, ['referenced']);
+  if (versions.length > 0) return 'has-snapshots';
+  const props = await driver.getProperties(target, ['referenced', PLACEHOLDER_PROPERTY]);
+  if (isPlaceholder(props[PLACEHOLDER_PROPERTY])) {
+    const inUse = await placeholderInUse(driver, target);
+    if (inUse !== undefined) throw new PlaceholderInUseError(target, inUse);
+    return 'placeholder';
+  }
   const referenced = Number(props['referenced']?.value ?? '0');
   if (referenced > EMPTY_FILESYSTEM_MAX_REFERENCED) throw new TargetNotEmptyError(target, referenced);
+  return 'empty';
 }
 
 /** Snapshots looked up per `zfs get` when re-checking before a destroy. */
