@@ -61,17 +61,15 @@ const WRITING_CALLS = ['receive', 'rollback', 'rename', 'ensureParent', 'destroy
 /** The endpoint implementation served to `identity` by `job`; a sink's writing calls first take `lock`. */
 export function servedEndpoint(job: ServedJob, identity: string, driver: ZfsDriver, logger: Logger, lock?: SessionLock): Implementation<EndpointContract> {
   const roots = servedRoots(job, identity);
-  // ISOLATION: the single place where a served endpoint is confined. `identity` names the client
-  // in refusals, `selects` holds a source to exactly its filter; both are read by createZfsEndpoint
-  // once it takes them (a variable, not a literal: unknown options are ignored until then).
-  const options = {
+  // The one place a served endpoint is confined: to its roots, refusals naming the client, and a
+  // source to exactly its filter (replication/endpoint/confinement.ts).
+  const endpoint = createZfsEndpoint({
     driver,
     logger,
     roots,
     identity,
     ...(job.type === 'source' ? { selects: selectionOf(job.filesystems).selects } : {}),
-  };
-  const endpoint = createZfsEndpoint(options);
+  });
   const session = { identity, roots, ...(job.type === 'sink' ? { pathMapping: job.pathMapping } : {}) };
   const served: Implementation<EndpointContract> = {
     ...endpoint,

@@ -174,8 +174,8 @@ describe('serving a sink over tcp and tls', () => {
       assert.equal(open?.identity, 'laptop');
       assert.equal(open?.transport, 'tcp');
       assert.match(open?.peer ?? '', /^tcp from 127\.0\.0\.1:\d+/);
-      // Confined: anything outside root_fs/laptop is refused.
-      await assert.rejects(client.listVersionTree({ root: sinkRoot, recursive: false }), /outside/i);
+      // Confined: anything outside root_fs/laptop is refused, the refusal naming the client.
+      await assert.rejects(client.listVersionTree({ root: sinkRoot, recursive: false }), /client 'laptop' may not touch/);
     } finally {
       await client.close();
     }
@@ -371,11 +371,12 @@ describe('serving a source over tcp and tls', () => {
     ca = await createTestCa();
     data = await createDataset(src.pool.dataset('data'));
     await createDataset(`${data}/a`);
+    await createDataset(`${data}/tmp`);
     await createDataset(src.pool.dataset('private'));
     await snapshot(`${data}@s1`, { recursive: true });
     await snapshot(`${src.pool.dataset('private')}@s1`);
     server = await serving([
-      { ...source('src-tcp', 'unused-1', { [`${data}<`]: true }), serve: serveTcp([clientRule('127.0.0.0/8', 'puller')]) },
+      { ...source('src-tcp', 'unused-1', { [`${data}<`]: true, [`${data}/tmp`]: false }), serve: serveTcp([clientRule('127.0.0.0/8', 'puller')]) },
       { ...source('src-tls', 'unused-2', { [`${data}<`]: true }), serve: serveTls(ca, ['backup-host']) },
     ]);
   });
@@ -385,7 +386,7 @@ describe('serving a source over tcp and tls', () => {
     await ca?.cleanup();
   });
 
-  test('a pull over tcp pulls exactly what the source serves', async () => {
+  test('a pull over tcp pulls exactly what the source serves, its exclusions held back', async () => {
     const { logger } = memoryLogger('info');
     const rootFs = await createDataset(dst.pool.dataset('pulled-tcp'), { properties: { mountpoint: 'none' } });
     const job = pullFromSource('pull-tcp', 'unused', rootFs, { connect: connectTcp(server.port('src-tcp')) });
@@ -394,6 +395,7 @@ describe('serving a source over tcp and tls', () => {
     assert.deepEqual(await guids(`${rootFs}/${data}`), await guids(data));
     assert.deepEqual(await guids(`${rootFs}/${data}/a`), await guids(`${data}/a`));
     assert.equal(await datasetExists(`${rootFs}/${src.pool.dataset('private')}`), false);
+    assert.equal(await datasetExists(`${rootFs}/${data}/tmp`), false, "the source's filter holds back what it excludes");
     const connected = server.records.find((record) => record.msg === 'client connected' && record.job === 'src-tcp');
     assert.equal(connected?.identity, 'puller');
     assert.deepEqual(connected?.roots, [data]);
