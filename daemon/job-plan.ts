@@ -56,7 +56,7 @@ export interface ReplicationPlan {
 export const SERVED_ROOT = '<served root>';
 
 /** What the serving side answered to `session`. */
-export interface ServedSession {
+export interface SessionAnswer {
   identity?: string | undefined;
   roots: readonly string[];
   /** A sink's path mapping, which a push over tcp, tls or stdinserver follows (it has none of its own there). */
@@ -150,7 +150,7 @@ function planPull(job: PullJob, listeners: Listeners): ReplicationPlan {
  * filter mapped below the single root a sink serves; a pull's runs over the roots a source
  * serves (each narrowed by the pull's own filter, if it has one).
  */
-export function resolveServedPlan(job: PushJob | PullJob, plan: ReplicationPlan, session: ServedSession): ReplicationPlan {
+export function resolveServedPlan(job: PushJob | PullJob, plan: ReplicationPlan, session: SessionAnswer): ReplicationPlan {
   if (plan.session === undefined) return plan;
   const { session: _bound, ...resolved } = plan;
   const who = session.identity !== undefined ? ` to identity '${session.identity}'` : '';
