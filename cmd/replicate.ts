@@ -8,8 +8,11 @@ import { Option, type Command } from 'commander';
 import type { EndpointOpener, OpenedEndpoint } from '../replication/endpoint/open.js';
 import { DEFAULT_REMOTE_COMMAND, type EndpointSpec } from '../replication/endpoint/spec.js';
 import type { JobSpec, JobSummary } from '../replication/job/types.js';
+import { defaultBucketCapacity, type BandwidthLimit } from '../replication/throttle/limit.js';
 import type { DivergedPolicy, InitialPolicy } from '../replication/planner/index.js';
 import { validateFilesystemName } from '../replication/zfs/names.js';
+import { parseByteSize } from '../platform/byte-size.js';
+import { errorMessage } from '../platform/errors.js';
 import { splitCommand } from './command-words.js';
 import { InterruptedError, JobFailedError, UsageError } from './errors.js';
 import { abortOnSignals } from './interrupt.js';
@@ -41,6 +44,7 @@ interface ReplicateOptions {
   exclude: string[];
   jobs: string;
   lockWait: string;
+  bwlimit?: string;
   dryRun?: boolean;
   json?: boolean;
   verbose?: number;
@@ -82,6 +86,10 @@ export function registerReplicate(program: Command, direction: Direction): void 
     .option('--exclude <glob>', 'never send snapshots whose name matches (repeatable)', collect, [])
     .option('-j, --jobs <n>', 'filesystems replicated at once', '4')
     .option('--lock-wait <seconds>', 'wait this long for another zferry replicating into DST (or above or below it) to finish', '5')
+    .option(
+      '--bwlimit <rate>',
+      'at most this many bytes per second for the whole run (50M, 50MiB, 500MB: K/M/G and KiB/MiB/GiB are 1024-based, kB/MB/GB 1000-based)',
+    )
     .option('-n, --dry-run', 'print the plan; change nothing')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-v, --verbose', 'more logging (repeat for debug)', (_value: string, previous: number) => previous + 1, 0)
@@ -113,6 +121,7 @@ async function replicate(direction: Direction, src: string, dst: string, options
   if (!Number.isFinite(lockWait) || lockWait < 0 || lockWait > MAX_LOCK_WAIT_SECONDS) {
     throw new UsageError(`--lock-wait must be a number of seconds from 0 to ${MAX_LOCK_WAIT_SECONDS}, not ${options.lockWait}`);
   }
+  const bandwidthLimit = options.bwlimit !== undefined ? bandwidthLimitOf(options.bwlimit) : undefined;
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.name)) throw new UsageError(`--name may only hold letters, digits, _ . - (got ${options.name})`);
   const ssh: SshSettings = {
     options: options.sshOption,
@@ -160,8 +169,9 @@ async function replicate(direction: Direction, src: string, dst: string, options
       concurrency: jobs,
       dryRun: options.dryRun === true,
       ...(options.snapshot ? { snapshotName: snapshotNameFor(now) } : {}),
-      // Same host and no byte progress to show: the kernel moves the stream, as `zfs send | zfs recv` would.
-      directPipe: !progress && source.kind === 'local' && target.kind === 'local',
+      // Same host, no byte progress to show and no limit to pace: the kernel moves the stream, as `zfs send | zfs recv` would.
+      directPipe: !progress && bandwidthLimit === undefined && source.kind === 'local' && target.kind === 'local',
+      ...(bandwidthLimit !== undefined ? { bandwidthLimit } : {}),
       // What a second run into the same target is told about this one.
       lock: { waitMs: lockWait * 1000, command: ['zferry', direction, ...(options.recursive ? ['-r'] : []), src, dst].join(' ') },
     };
@@ -191,6 +201,18 @@ async function replicate(direction: Direction, src: string, dst: string, options
     const failed = summary.filesystems.filter((fs) => fs.outcome === 'failed').map((fs) => fs.source);
     throw new JobFailedError(`replication failed for ${failed.join(', ')}`);
   }
+}
+
+/** `--bwlimit RATE`: bytes per second, with the config's default bucket (a quarter second, at least 128 KiB). */
+function bandwidthLimitOf(text: string): BandwidthLimit {
+  let bytes: number;
+  try {
+    bytes = parseByteSize(text);
+  } catch (error) {
+    throw new UsageError(`--bwlimit: ${errorMessage(error)}`);
+  }
+  if (bytes < 1024) throw new UsageError(`--bwlimit must be at least 1K per second, not ${text}`);
+  return { maxBytesPerSecond: bytes, bucketCapacityBytes: defaultBucketCapacity(bytes) };
 }
 
 function openSide(endpoints: EndpointOpener, spec: EndpointSpec, opened: OpenedEndpoint[]): OpenedEndpoint {

@@ -16,6 +16,9 @@ import type { EndpointOpener, OpenedEndpoint } from '../replication/endpoint/ope
 import { describeError } from '../replication/job/errors.js';
 import { startReplication } from '../replication/job/run-job.js';
 import type { FilesystemResult, FilesystemStatus, JobSpec, JobSummary, ProgressEvent, ReplicationHandle } from '../replication/job/types.js';
+import { lowerLimit, type BandwidthLimit } from '../replication/throttle/limit.js';
+import { createSharedBucket } from '../replication/throttle/throttled-stream.js';
+import type { TokenBucket } from '../replication/throttle/token-bucket.js';
 import { errorMessage } from '../platform/errors.js';
 import { destinationOf } from './destination.js';
 import { pruneOverRun, runPruneSides } from './prune.js';
@@ -92,12 +95,16 @@ export class Invocation {
   readonly #clock: () => number;
   #slots: Slot[] = [];
   #attempts = 0;
+  /** The job's bandwidth limit, one bucket for every root and attempt of this invocation. */
+  readonly #bandwidth: TokenBucket | undefined;
 
   constructor(options: InvocationOptions) {
     this.#options = options;
     this.trigger = options.trigger;
     this.#clock = options.now ?? Date.now;
     this.startedAt = this.#clock();
+    const limit = jobBandwidthLimit(options.job);
+    this.#bandwidth = limit !== undefined ? createSharedBucket(limit) : undefined;
     setMaxListeners(LISTENERS_PER_RUNNING_FILESYSTEM * Math.max(1, options.job.replication.concurrency) + LISTENERS_PER_INVOCATION, this.#controller.signal);
     this.result = this.#run();
   }
@@ -278,6 +285,7 @@ export class Invocation {
         onProgress: (event) => logProgress(runLogger, event),
         ...(this.#options.estimateSizes === true ? { estimateSizes: true } : {}),
         ...(this.#options.now !== undefined ? { now: this.#options.now } : {}),
+        ...(this.#bandwidth !== undefined ? { bandwidthBucket: this.#bandwidth } : {}),
       });
       slot.handle = handle;
       slot.summary = await handle.result;
@@ -366,6 +374,7 @@ export class Invocation {
 /** What the job runner is asked for one root: the job's name and policy, this root's paths and filter. */
 export function jobSpecOf(job: PushJob | PullJob, plan: ReplicationPlan, run: RunPlan, destination: DestinationIdentity, command?: string): JobSpec {
   const { policy } = plan;
+  const bandwidthLimit = jobBandwidthLimit(job);
   const sendFlags = enabledSendFlags({
     raw: policy.send.raw,
     compressed: policy.send.compressed,
@@ -395,7 +404,17 @@ export function jobSpecOf(job: PushJob | PullJob, plan: ReplicationPlan, run: Ru
     // and rate, and a killed daemon takes its transfers along (the pipes close with it).
     directPipe: false,
     lock: { command: command ?? `zferry daemon (job ${job.name})` },
+    ...(bandwidthLimit !== undefined ? { bandwidthLimit } : {}),
   };
+}
+
+/**
+ * What paces a push or pull job's streams: a push its `send.bandwidth_limit`, a pull its
+ * `recv.bandwidth_limit`; a job that sets both gets the lower (both bound the same bytes).
+ */
+export function jobBandwidthLimit(job: PushJob | PullJob): BandwidthLimit | undefined {
+  const { send, recv } = job.replication.bandwidthLimit;
+  return job.type === 'push' ? lowerLimit(send, recv) : lowerLimit(recv, send);
 }
 
 function logProgress(logger: Logger, event: ProgressEvent): void {

@@ -4,6 +4,8 @@
  */
 import type { Logger } from 'pino';
 import type { FilesystemMapping } from '../planner/index.js';
+import { createSharedBucket } from '../throttle/throttled-stream.js';
+import type { TokenBucket } from '../throttle/token-bucket.js';
 import { JobProgress, type FilesystemProgress } from './status.js';
 import type { EndpointClient, JobRuntime, JobSpec } from './types.js';
 
@@ -20,6 +22,8 @@ export interface RunContext {
   /** When the run started: the planner names a target renamed aside after it. */
   readonly startedAt: Date;
   readonly progress: JobProgress;
+  /** Paces every step's stream of the run (`spec.bandwidthLimit`), all filesystems on one bucket. */
+  readonly bandwidth: TokenBucket | undefined;
 }
 
 /** One filesystem's run: the run's context, which filesystem, and its live status record. */
@@ -42,6 +46,7 @@ export function runContextOf(spec: JobSpec, runtime: JobRuntime): RunContext {
     clock,
     startedAt: new Date(progress.startedAt),
     progress,
+    bandwidth: runtime.bandwidthBucket ?? (spec.bandwidthLimit !== undefined ? createSharedBucket(spec.bandwidthLimit) : undefined),
   };
 }
 

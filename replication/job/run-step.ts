@@ -5,6 +5,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { SendFlags } from '../contract.js';
 import { describeStep, type Step } from '../planner/index.js';
+import { throttleTransform } from '../throttle/throttled-stream.js';
 import type { FilesystemVersion } from '../zfs/types.js';
 import type { StepContext } from './context.js';
 import { countingStream } from './counting-stream.js';
@@ -41,11 +42,13 @@ export async function runStep(ctx: StepContext, task: StepTask): Promise<SentSte
     ctx.call,
   );
   // Same host: the stream object goes to the receiver untouched and zfs send writes straight
-  // into zfs recv. Otherwise the counter sits between the endpoints; pipeline() tears both
-  // down if either fails.
-  const counter = ctx.spec.directPipe ? undefined : countingStream((bytes) => ctx.status.sent(bytes));
+  // into zfs recv. Otherwise the counter sits between the endpoints, behind the bandwidth limit
+  // if there is one (here, so the pace is the same whatever carries the stream); pipeline()
+  // tears them all down if either side fails.
+  const counter = ctx.spec.directPipe && ctx.bandwidth === undefined ? undefined : countingStream((bytes) => ctx.status.sent(bytes));
   if (counter && ctx.estimateSizes && resumeToken === undefined) announceEstimate(ctx, step, index);
-  const piped = counter ? pipeline(stream, counter).catch(() => undefined) : Promise.resolve();
+  const throttle = ctx.bandwidth !== undefined ? throttleTransform(ctx.bandwidth) : undefined;
+  const piped = !counter ? Promise.resolve() : (throttle ? pipeline(stream, throttle, counter) : pipeline(stream, counter)).catch(() => undefined);
   const received = await ctx.receiver.receive(
     {
       target,

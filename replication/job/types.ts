@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { Client } from '../../rpc/index.js';
 import type { EndpointContract, SendFlags } from '../contract.js';
 import type { PlanOptions } from '../planner/index.js';
+import type { BandwidthLimit } from '../throttle/limit.js';
+import type { TokenBucket } from '../throttle/token-bucket.js';
 
 export type EndpointClient = Client<EndpointContract>;
 
@@ -46,6 +48,12 @@ export interface JobSpec {
    * (default 5 s; 0 tries once), and what this run tells one that finds the target busy.
    */
   lock?: { waitMs?: number; command?: string };
+  /**
+   * Paces the snapshot bytes between sender and receiver (`--bwlimit`, a job's
+   * `bandwidth_limit`): one bucket for every filesystem of the run. Turns `directPipe` off: the
+   * bytes must pass through here to be paced.
+   */
+  bandwidthLimit?: BandwidthLimit;
 }
 
 /** What one run works with: its endpoints, where it logs and reports, what stops it. */
@@ -65,6 +73,11 @@ export interface JobRuntime {
   estimateSizes?: boolean;
   /** The clock, in ms since the epoch (Date.now unless given): the run's start, durations, rates. */
   now?: () => number;
+  /**
+   * The bucket that paces the run's streams, shared with other runs (a daemon invocation's
+   * roots): used instead of a fresh one from the spec's `bandwidthLimit`.
+   */
+  bandwidthBucket?: TokenBucket;
 }
 
 /** A started run: where it stands now, and its summary once it ends. */

@@ -141,7 +141,7 @@ const EXPECTED: Record<string, string[]> = {
     "20:48: jobs[1].on_late[1].when: unknown key 'when' (allowed here: type, path, args, timeout, err_is_fatal, filesystems)",
   ],
   'bandwidth-limit': [
-    '7:28: jobs[0].send.bandwidth_limit.max: invalid size "50 Mbit": unknown unit "Mbit" (B, KiB, MiB, GiB, TiB, KB, MB, GB or TB); write it like 50 MiB, 23.5 MiB, 512 KiB or a number of bytes, or -1 for no limit',
+    '7:28: jobs[0].send.bandwidth_limit.max: invalid size "50 Mbit": cannot read it (units: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB); write it like 50 MiB, 23.5 MiB, 512 KiB or a number of bytes, or -1 for no limit',
     '7:54: jobs[0].send.bandwidth_limit.bucket_capacity: invalid size -1: it is negative; write it like 50 MiB, 23.5 MiB, 512 KiB or a number of bytes',
     '9:28: jobs[0].recv.bandwidth_limit.max: invalid size 0: it is 0 (-1, or leaving max out, means no limit)',
     "9:31: jobs[0].recv.bandwidth_limit.rate: unknown key 'rate' (allowed here: max, bucket_capacity)",

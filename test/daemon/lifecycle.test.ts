@@ -45,6 +45,15 @@ describe('stopping a daemon mid-transfer', () => {
     // The target has @s0 already: the job's stream is one incremental `zfs send -I @s0 @s3`.
     await zfs('create', '-p', `${sinkRoot}/laptop/${src.pool.name}`);
     await execa('sh', ['-c', `zfs send "$1" | zfs recv -u "$2"`, 'sh', `${data}@s0`, target]);
+    await writeJobs(true);
+  });
+
+  /**
+   * `paced`: the push sends at 16 MiB/s, so that the ~190 MiB stream is surely under way when the
+   * test stops the daemon, however quickly zfs-fuse here receives or reports its growth.
+   */
+  async function writeJobs(paced: boolean): Promise<void> {
+    const sinkRoot = dst.pool.dataset('sink');
     await dir.writeConfig(
       [
         'jobs:',
@@ -58,10 +67,11 @@ describe('stopping a daemon mid-transfer', () => {
         `    filesystems: {"${data}": true}`,
         '    interval: 1h',
         '    batch: true',
+        ...(paced ? ['    send: {bandwidth_limit: {max: 16 MiB}}'] : []),
         '',
       ].join('\n'),
     );
-  });
+  }
 
   after(async () => {
     if (daemon && !daemon.process.exited) await daemon.stop();
@@ -85,7 +95,10 @@ describe('stopping a daemon mid-transfer', () => {
     assert.equal(result.exitCode, 0, result.stderr);
     assert.ok(tookMs <= 10_000, `exited ${tookMs} ms after SIGTERM`);
     const logs = running.logs();
-    assert.ok(logs.some((line) => line.msg === 'shutting down: interrupting the running invocations' && JSON.stringify(line.jobs) === '["laptop"]'));
+    assert.ok(
+      logs.some((line) => line.msg === 'shutting down: interrupting the running invocations' && JSON.stringify(line.jobs) === '["laptop"]'),
+      `the daemon said it interrupted laptop:\n${result.stderr}`,
+    );
     const interrupted = logs.find((line) => line.msg === 'invocation interrupted');
     assert.deepEqual(interrupted?.filesystems, [data], 'the log names what was interrupted');
 
@@ -101,6 +114,7 @@ describe('stopping a daemon mid-transfer', () => {
       'no hold on the source (no cursor moved yet)',
     );
 
+    await writeJobs(false);
     daemon = startDaemon(dir);
     const again = await daemon.waitForJob('laptop', (job) => job.last !== undefined, 'the next invocation ended');
     assert.equal(again.last?.outcome, 'ok', JSON.stringify(again.last));
@@ -116,6 +130,7 @@ describe('stopping a daemon mid-transfer', () => {
 
   test('kill -9: the next start completes, no zfs process survives, every hold is a cursor', async () => {
     await addSnapshots(['s4', 's5', 's6']);
+    // Unpaced: the stream goes straight from zfs send to zfs recv, which a kill -9 must not leave running.
     daemon = startDaemon(dir);
     await daemonReady(daemon);
     const running = daemon;
