@@ -4,9 +4,12 @@
  * config: at start every listener starts, on reload only those whose job (or, for stdinserver,
  * socket directory) changed are restarted, removed jobs' listeners stop; at shutdown all stop.
  * Stopping says GOAWAY to the sessions, gives their calls a moment, then tears down the rest.
+ * A job's `bandwidth_limit` is one bucket shared by all its clients, kept here.
  */
 import type { Config, JobConfig } from '../../config/types.js';
 import { errorMessage } from '../../platform/errors.js';
+import type { EndpointBuckets } from '../../replication/endpoint/throttled-endpoint.js';
+import { createSharedBucket } from '../../replication/throttle/throttled-stream.js';
 import type { JobListener } from './listener-types.js';
 import type { ServeContext, ServedJob } from './serve-endpoint.js';
 import { startTcpListener } from './tcp-listener.js';
@@ -37,8 +40,21 @@ export class ServingListeners {
   readonly #running = new Map<string, { listener: JobListener; definition: string }>();
   #applying: Promise<void> = Promise.resolve();
 
+  /** Each job's bandwidth buckets, shared by its clients; made anew when its listener restarts. */
+  readonly #buckets = new Map<string, EndpointBuckets>();
+
   constructor(context: ServeContext) {
-    this.#context = context;
+    this.#context = { ...context, buckets: (job) => this.#bucketsOf(job) };
+  }
+
+  #bucketsOf(job: ServedJob): EndpointBuckets {
+    let buckets = this.#buckets.get(job.name);
+    if (buckets === undefined) {
+      const limit = job.bandwidthLimit;
+      buckets = limit === undefined ? {} : job.type === 'sink' ? { recv: createSharedBucket(limit) } : { send: createSharedBucket(limit) };
+      this.#buckets.set(job.name, buckets);
+    }
+    return buckets;
   }
 
   /** Makes the running listeners those of `config` (in turn with other applies and stop()). */
@@ -93,6 +109,7 @@ export class ServingListeners {
     const entry = this.#running.get(name);
     if (entry === undefined) return;
     this.#running.delete(name);
+    this.#buckets.delete(name);
     const { listener } = entry;
     const sessions = [...listener.sessions];
     if (sessions.length > 0) {

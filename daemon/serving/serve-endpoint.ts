@@ -15,6 +15,7 @@ import type { SinkJob, SourceJob } from '../../config/types.js';
 import { endpointContract, type EndpointContract } from '../../replication/contract.js';
 import { createZfsEndpoint } from '../../replication/endpoint/zfs-endpoint.js';
 import { ServedRootNotFoundError } from '../../replication/endpoint/errors.js';
+import { throttleEndpoint, type EndpointBuckets } from '../../replication/endpoint/throttled-endpoint.js';
 import { REPLICATION_RPC_LIMITS } from '../../replication/endpoint/rpc-limits.js';
 import type { ZfsDriver } from '../../replication/zfs/index.js';
 import type { Implementation } from '../../rpc/index.js';
@@ -37,6 +38,11 @@ export interface ServeContext {
   registry: ConnectionRegistry;
   /** This host's name: a sink session locks `local://<hostname>/<root>` as local runs name it. */
   hostname: string;
+  /**
+   * The job's bandwidth buckets (a sink's `recv.bandwidth_limit`, a source's `send.…`), one per
+   * job, shared by all its clients and listeners; listeners.ts keeps them. Absent: unpaced.
+   */
+  buckets?: (job: ServedJob) => EndpointBuckets;
 }
 
 /** A client's connection being served: close() says GOAWAY and resolves once its calls ended. */
@@ -109,7 +115,7 @@ export function serveConnection(connection: TransportConnection, job: ServedJob,
       ? sessionLock({ destination: localIdentity(context.hostname, roots[0]).canonical, root: roots[0], job: job.name, identity })
       : undefined;
   const server = new RpcServer({ logger, limits: REPLICATION_RPC_LIMITS, identity: job.name });
-  server.register(endpointContract, servedEndpoint(job, identity, context.driver, logger, lock));
+  server.register(endpointContract, throttleEndpoint(servedEndpoint(job, identity, context.driver, logger, lock), context.buckets?.(job) ?? {}));
   const rpc = server.serve(connection);
   const closedInRegistry = context.registry.opened({ job: job.name, identity, transport, peer });
   const since = Date.now();

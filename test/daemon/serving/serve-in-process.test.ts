@@ -20,7 +20,11 @@ import { Invocation, type InvocationResult } from '../../../daemon/invocation.js
 import { EndpointOpener } from '../../../replication/endpoint/open.js';
 import { endpointContract } from '../../../replication/contract.js';
 import { connect } from '../../../rpc/client.js';
-import { tcpConnector } from '../../../transport/tcp.js';
+import { listenTcp, tcpConnector } from '../../../transport/tcp.js';
+import { TokenBucket } from '../../../replication/throttle/token-bucket.js';
+import { ZfsDriver } from '../../../replication/zfs/index.js';
+import { ConnectionRegistry } from '../../../daemon/serving/connection-registry.js';
+import { serveConnection } from '../../../daemon/serving/serve-endpoint.js';
 import { localIdentity } from '../../../replication/endpoint/identity.js';
 import { acquireTargetLock } from '../../../replication/job/target-lock.js';
 import { daemonConfig, pullFromSource, pushToSink, sink, source } from '../../helpers/daemon-config.js';
@@ -212,6 +216,31 @@ describe('serving a sink over tcp and tls', () => {
     }
     assert.ok(lock !== undefined, 'free again once the session ended');
     await lock.release();
+  });
+
+  test("serveConnection, as every listener calls it: the client lands below its identity, paced by the job's bucket", async () => {
+    class CountingBucket extends TokenBucket {
+      taken = 0;
+      override take(bytes: number, signal?: AbortSignal): Promise<void> {
+        this.taken += bytes;
+        return super.take(bytes, signal);
+      }
+    }
+    const bucket = new CountingBucket({ bytesPerSecond: 1e10, capacityBytes: 1 << 20 });
+    const { logger } = memoryLogger('info');
+    const registry = new ConnectionRegistry();
+    const context = { logger, driver: new ZfsDriver({ logger }), registry, hostname: os.hostname(), buckets: () => ({ recv: bucket }) };
+    const job = sink('direct', 'unused-d', sinkRoot);
+    const listener = await listenTcp({ host: '127.0.0.1', port: 0 }, (connection) => void serveConnection(connection, job, 'via-serve', context));
+    try {
+      const push = pushToSink('via-serve-job', { [`${data}<`]: true }, 'unused', 'unused', { connect: connectTcp(listener.port) });
+      const result = await runJob(push, memoryLogger('info').logger);
+      assert.equal(result.outcome, 'ok', JSON.stringify(result.error));
+      assert.deepEqual(await guids(`${sinkRoot}/via-serve/${data}`), await guids(data));
+      assert.ok(bucket.taken >= result.bytes && result.bytes > 0, `the bucket paced ${bucket.taken} of ${result.bytes} bytes`);
+    } finally {
+      await listener.close();
+    }
   });
 
   test('a reload restarts the listener of a changed job only', async () => {
