@@ -54,8 +54,9 @@ async function pruneJob(name: string, options: PruneOptions): Promise<void> {
     // Checked as the daemon checks it (rules, plan, renames), without recording anything.
     const names = new JobNameStore(config.global.stateDir);
     checkDaemonConfig(config, await names.load((message) => logger.warn(message)), names.file);
-    const sides = await prune.pruneSidesOf(job, listenersOf(config.jobs), os.hostname(), dryRun);
-    const results = await prune.pruneSides(sides, new EndpointOpener({ logger }), logger);
+    const opener = new EndpointOpener({ logger });
+    const sides = await prune.pruneSidesOf(job, listenersOf(config.jobs), os.hostname(), dryRun, opener);
+    const results = await prune.pruneSides(sides, opener, logger);
     process.stdout.write(options.json === true ? `${JSON.stringify({ job: name, dryRun, sides: results }, null, 2)}\n` : table(results, dryRun));
     const leftInPlace = results.some((side) => side.filesystems.some((fs) => fs.refused.length > 0));
     if (prune.pruningFailed(results) || leftInPlace) throw new JobFailedError(`pruning of job ${name} failed`);

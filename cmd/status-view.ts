@@ -56,7 +56,14 @@ export function renderStatus(status: DaemonStatus, options: StatusViewOptions): 
       `config ${status.config}, loaded ${formatRelative(status.configLoadedAt, now)}`,
   ];
   if (status.jobs.length === 0) lines.push('', 'no jobs');
-  for (const job of status.jobs) lines.push('', ...renderJob(job, now));
+  for (const job of status.jobs) {
+    lines.push('', ...renderJob(job, now));
+    // A sink's or source's clients connected now.
+    for (const client of status.connections ?? []) {
+      if (client.job === job.name)
+        lines.push(detail('client', `${client.identity} over ${client.transport} (${client.peer}), since ${formatRelative(client.since, now)}`));
+    }
+  }
   return lines;
 }
 

@@ -7,6 +7,10 @@
  * invocation too), new ones scheduled, changed ones replaced once their running invocation has
  * ended; unchanged jobs go on untouched. Push and pull jobs read the sink and source jobs they
  * name at each invocation, so a changed sink applies from the next one.
+ *
+ * Sink and source jobs with a `serve` of their own (tcp, tls, stdinserver) listen from begin()
+ * to shutdown (serving/listeners.ts); a reload restarts the listeners of changed jobs only.
+ * Their open connections show in status and reach the metrics through onConnectionChange.
  */
 import os from 'node:os';
 import type { Logger } from 'pino';
@@ -26,6 +30,8 @@ import { scheduleOf } from './schedule-ticks.js';
 import { newestPrefixSnapshotAt } from './snapshot-rhythm.js';
 import type { DaemonStatus } from './status-types.js';
 import type { DaemonMetrics } from './metrics/daemon-metrics.js';
+import { ConnectionRegistry, type ConnectionChangeListener, type ServedConnection } from './serving/connection-registry.js';
+import { ServingListeners } from './serving/listeners.js';
 
 /** Jobs with more filesystems than this run without size estimates (one sender call per step). */
 const ESTIMATE_SIZES_UP_TO_FILESYSTEMS = 16;
@@ -55,6 +61,8 @@ export class Daemon implements DaemonControl {
   #shuttingDown = false;
   /** Invocations running now, across jobs. */
   #running = 0;
+  readonly #registry: ConnectionRegistry;
+  readonly #serving: ServingListeners;
 
   private constructor(options: DaemonOptions, remembered: RememberedJobs) {
     this.#options = options;
@@ -65,6 +73,13 @@ export class Daemon implements DaemonControl {
     this.#names = new JobNameStore(options.config.global.stateDir);
     this.#remembered = remembered;
     options.metrics?.readJobsFrom(() => [...this.#jobs.values()].map((job) => job.facts()));
+    this.#registry = new ConnectionRegistry(() => this.#now());
+    this.#serving = new ServingListeners({
+      logger: options.logger,
+      driver: options.opener.driver(),
+      registry: this.#registry,
+      hostname: options.hostname ?? os.hostname(),
+    });
   }
 
   /**
@@ -83,6 +98,7 @@ export class Daemon implements DaemonControl {
     const { config, logger } = this.#options;
     await this.#recordNames(config.jobs);
     for (const job of config.jobs) this.#add(job);
+    await this.#serving.apply(config);
     logger.info({ config: config.file, jobs: config.jobs.map((job) => job.name) }, 'daemon started');
   }
 
@@ -104,7 +120,29 @@ export class Daemon implements DaemonControl {
       config: this.#config.file,
       configLoadedAt: new Date(this.#configLoadedAt).toISOString(),
       jobs: [...this.#jobs.values()].map((job) => job.status(now)),
+      ...(this.#serving.listeners().length > 0 || this.#registry.connections().length > 0
+        ? {
+            connections: this.#registry
+              .connections()
+              .map(({ job, identity, transport, peer, since }) => ({ job, identity, transport, peer, since: new Date(since).toISOString() })),
+          }
+        : {}),
     };
+  }
+
+  /** The clients the sink and source jobs serve now. */
+  connections(): ServedConnection[] {
+    return this.#registry.connections();
+  }
+
+  /** Tells `listener` of every served connection opened or closed (the metrics count them); returns the unsubscribe. */
+  onConnectionChange(listener: ConnectionChangeListener): () => void {
+    return this.#registry.onConnectionChange(listener);
+  }
+
+  /** The running listeners (their bound ports), for tests and status. */
+  get serving(): ServingListeners {
+    return this.#serving;
   }
 
   wakeup(name: string): void {
@@ -149,6 +187,7 @@ export class Daemon implements DaemonControl {
         this.#replace(current, next);
       }
     }
+    await this.#serving.apply(config);
     logger.info({ config: config.file, jobs: config.jobs.map((job) => job.name) }, 'config reloaded');
   }
 
@@ -161,7 +200,7 @@ export class Daemon implements DaemonControl {
     const jobs = [...this.#jobs.values(), ...this.#leaving];
     const running = jobs.filter((job) => job.running).map((job) => job.name);
     if (running.length > 0) this.#options.logger.warn({ jobs: running }, 'shutting down: interrupting the running invocations');
-    await Promise.all(jobs.map((job) => job.stop(new InvocationStopped('shutdown'))));
+    await Promise.all([...jobs.map((job) => job.stop(new InvocationStopped('shutdown'))), this.#serving.stop()]);
   }
 
   #job(name: string): DaemonJob {

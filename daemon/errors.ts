@@ -26,3 +26,14 @@ export class JobRenamedError extends DaemonError {
     super('CONFIG', message);
   }
 }
+
+/**
+ * A served side (tcp, tls) that ended the connection before the session began: the server
+ * refuses without saying why (a refusal speaks no RPC), so this says what it most likely was.
+ * Keeps the transport's code (a lost connection stays transient).
+ */
+export class ServedSideRefusedError extends DaemonError {
+  constructor(code: string, message: string, hint: string, cause: unknown) {
+    super(code, `${message}; ${hint}`, { cause });
+  }
+}

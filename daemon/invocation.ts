@@ -24,6 +24,7 @@ import { destinationOf } from './destination.js';
 import { pruneOverRun, runPruneSides, type PruneObserver } from './prune.js';
 import { SinkRootMissingError } from './errors.js';
 import { planReplication, type Listeners, type ReplicationPlan, type RunPlan } from './job-plan.js';
+import { withServedSession } from './served-plan.js';
 import { ownedSnapshotGlobs } from './ownership.js';
 import { hookFailureError, runHooks, snapshotHooks } from './hooks.js';
 import { takeSnapshots } from './take-snapshots.js';
@@ -140,7 +141,6 @@ export class Invocation {
       logger.error({ err: error }, 'job cannot run');
       return this.#ended({ error: describeError(error) });
     }
-    this.#slots = plan.runs.map((run) => ({ plan: run }));
     // A push snapshots first (snapshot → replicate), once: a retry replicates what is there.
     let hookError: { code: string; message: string } | undefined;
     if (job.type === 'push' && job.snapshotting.type !== 'manual') {
@@ -163,6 +163,16 @@ export class Invocation {
         return this.#ended({ error: this.aborted ? { code: 'INTERRUPTED', message: errorMessage(this.#controller.signal.reason) } : describeError(error) });
       }
     }
+    if (plan.session !== undefined) {
+      // Over tcp or tls the other daemon says where this client lands (served-plan.ts).
+      try {
+        plan = await this.#servedSession(plan);
+      } catch (error) {
+        if (!this.aborted) logger.error({ err: error }, 'job cannot run: no session with the served side');
+        return this.#ended({ error: this.aborted ? { code: 'INTERRUPTED', message: errorMessage(this.#controller.signal.reason) } : describeError(error) });
+      }
+    }
+    this.#slots = plan.runs.map((run) => ({ plan: run }));
     await this.#preReplicationHooks();
     const maxAttempts = Math.max(1, this.#options.maxAttempts ?? 3);
     let pending = this.#slots.filter((slot) => slot.skippedByHook !== true);
@@ -184,6 +194,23 @@ export class Invocation {
     const ended = this.#ended(hookError !== undefined ? { error: hookError } : {});
     await this.#postReplicationHooks(ended.outcome);
     return ended;
+  }
+
+  /** The plan resolved by the served side's session; a transient failure (the server restarting) is tried again like a run. */
+  async #servedSession(plan: ReplicationPlan): Promise<ReplicationPlan> {
+    const { job, logger, opener } = this.#options;
+    const maxAttempts = Math.max(1, this.#options.maxAttempts ?? 3);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await withServedSession(job, plan, opener, this.#controller.signal);
+      } catch (error) {
+        const code = describeError(error).code;
+        if (this.aborted || attempt >= maxAttempts || !isTransient(code) || code === 'TARGET_BUSY') throw error;
+        const pause = backoffMs(attempt + 1, this.#options.firstBackoffMs);
+        logger.warn({ attempt, nextAttemptInMs: pause, code, err: errorMessage(error) }, 'no session with the served side: trying again');
+        if (!(await this.#pause(pause))) throw error;
+      }
+    }
   }
 
   /** Each root's pre_replication hooks, before the first transfer; a fatal failure skips that root's run. */

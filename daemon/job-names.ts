@@ -39,7 +39,11 @@ export function fingerprintOf(job: JobConfig, listeners: Listeners): string | un
 function describeReplication(job: PushJob | PullJob, listeners: Listeners): unknown {
   const plan = planReplication(job, listeners);
   const side = (spec: typeof plan.sender): string =>
-    spec.kind === 'ssh' ? `ssh://${spec.user ?? ''}@${spec.host.toLowerCase()}:${spec.port ?? ''}` : spec.kind;
+    spec.kind === 'ssh'
+      ? `ssh://${spec.user ?? ''}@${spec.host.toLowerCase()}:${spec.port ?? ''}`
+      : spec.kind === 'tcp' || spec.kind === 'tls'
+        ? `${spec.kind}://${spec.host.toLowerCase()}:${spec.port}`
+        : spec.kind;
   return {
     type: job.type,
     filter: job.filesystems.map((rule) => `${rule.include ? '+' : '-'}${rule.pattern}`).sort(),

@@ -22,6 +22,8 @@ import { pruneSide, type PruneSideResult, type PruneSideSpec } from '../replicat
 import { parseKeepRules } from '../replication/pruning/index.js';
 import { destinationOf } from './destination.js';
 import { planReplication, type Listeners, type ReplicationPlan, type RunPlan } from './job-plan.js';
+import { JobDefinitionError } from './errors.js';
+import { withServedSession } from './served-plan.js';
 import { ownsSnapshotOf } from './prune-ownership.js';
 import { selectionOf } from './selection.js';
 
@@ -110,10 +112,24 @@ export function localPruneSides(job: SnapJob | SourceJob, listeners: Listeners, 
   }));
 }
 
-/** Every side a job prunes (what `zferry prune JOB` runs). */
-export async function pruneSidesOf(job: PruningJob, listeners: Listeners, hostname: string, dryRun: boolean): Promise<PruneSidePlan[]> {
+/**
+ * Every side a job prunes (what `zferry prune JOB` runs). A job replicating over tcp or tls asks
+ * the served side where its filesystems are (served-plan.ts), through `opener`.
+ */
+export async function pruneSidesOf(
+  job: PruningJob,
+  listeners: Listeners,
+  hostname: string,
+  dryRun: boolean,
+  opener?: EndpointOpener,
+): Promise<PruneSidePlan[]> {
   if (job.type === 'snap' || job.type === 'source') return localPruneSides(job, listeners, dryRun);
-  const plan = planReplication(job, listeners);
+  let plan = planReplication(job, listeners);
+  if (plan.session !== undefined) {
+    if (opener === undefined)
+      throw new JobDefinitionError(job.name, `it replicates over ${job.connect.type}: the served side must be asked where its filesystems are`);
+    plan = await withServedSession(job, plan, opener);
+  }
   const sides: PruneSidePlan[] = [];
   for (const run of plan.runs) sides.push(...runPruneSides(job, plan, run, await destinationOf(plan.receiver, run.target, hostname), listeners, dryRun));
   return sides;

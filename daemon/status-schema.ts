@@ -90,6 +90,16 @@ const job = z
   })
   .meta({ id: 'JobStatusView', description: 'one job of the daemon' });
 
+const connection = z
+  .object({
+    job: z.string().describe('the sink or source job'),
+    identity: z.string().describe('who the listener authenticated the client as: its `clients` entry, certificate CN or stdinserver identity'),
+    transport: z.enum(['tcp', 'tls', 'stdinserver']),
+    peer: z.string().describe("the client's address, as the transport knows it"),
+    since: isoTime.describe('when it connected'),
+  })
+  .meta({ id: 'ServedConnectionView', description: 'one open connection of a client to a sink or source job' });
+
 export const daemonStatusSchema = z
   .object({
     version: z.string().describe("zferry's version"),
@@ -98,6 +108,10 @@ export const daemonStatusSchema = z
     config: z.string().describe('the config file the daemon runs (after the last successful reload)'),
     configLoadedAt: isoTime.describe('when the config was last loaded (at start or on SIGHUP)'),
     jobs: z.array(job),
+    connections: z
+      .array(connection)
+      .exactOptional()
+      .describe('the clients sink and source jobs serve now over tcp, tls or stdinserver; present where some job listens'),
   })
   .meta({ id: 'DaemonStatus', description: 'the daemon and every job it runs; times are ISO-8601 (UTC), durations and ages seconds, sizes bytes' });
 

@@ -15,6 +15,20 @@ export interface DaemonStatus {
   /** When the config was last loaded (start or SIGHUP). */
   configLoadedAt: string;
   jobs: JobStatusView[];
+  /** The clients sink and source jobs serve now over tcp, tls or stdinserver (present where some job listens). */
+  connections?: ServedConnectionView[];
+}
+
+/** One open connection of a client to a sink or source job. */
+export interface ServedConnectionView {
+  job: string;
+  /** Who the listener authenticated the client as: its `clients` entry, certificate CN or stdinserver identity. */
+  identity: string;
+  transport: 'tcp' | 'tls' | 'stdinserver';
+  /** The client's address, as the transport knows it. */
+  peer: string;
+  /** When it connected. */
+  since: string;
 }
 
 /**

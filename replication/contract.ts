@@ -88,6 +88,15 @@ const cursorTag = z
   .regex(/^zferry_[A-Za-z0-9_.:-]{1,200}$/)
   .meta({ id: 'CursorTag', description: 'the hold tag of a replication cursor (one per job and destination)' });
 
+/** A served client's identity: one dataset component (config/ checks the same at config time). */
+const clientIdentity = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_:.][A-Za-z0-9_:.-]*$/)
+  .refine((name) => name !== '.' && name !== '..', 'not a dataset component')
+  .meta({ id: 'ClientIdentity', description: 'the name a serving side knows its client by: a single dataset component (`laptop`, `db1`)' });
+
 /** Earlier spellings of one destination (endpoint/identity.ts): a handful, never more. */
 const MAX_FORMER_CURSOR_TAGS = 32;
 
@@ -108,6 +117,23 @@ const SNAPSHOT_REQUEST_BYTES = 4 * MiB; // 10,000 names: 2.6 MB at most
 const NAME_LIST_REQUEST_BYTES = 32 * MiB; // 100,000 names or moves
 
 export const endpointContract = defineContract('zferry.endpoint.v1', {
+  session: endpoint({
+    description:
+      'Who this connection is to the serving side, and where it may act: `identity` is the name the server authenticated the client as (a tcp address rule, a TLS certificate CN, a stdinserver identity; absent where it has none, as `zferry serve --stdio`), `roots` the datasets it is confined to, at or below which every name must lie (empty: unconfined). ' +
+      "A sink serves one root, `root_fs/<identity>` (or `root_fs` with `path_mapping: one_to_one`): a push plans its targets below it without knowing the server's `root_fs`. A source serves the roots of its `filesystems` filter: what a pull may list and send.",
+    errors: endpointErrors('ENDPOINT_SERVED_ROOT_NOT_FOUND'),
+    request: z.object({}),
+    response: z.object({
+      identity: clientIdentity.optional(),
+      roots: z.array(filesystemName).max(10_000),
+      pathMapping: z
+        .enum(['nested', 'one_to_one'])
+        .optional()
+        .describe(
+          "a sink's `path_mapping`: how a push maps its filesystems below the root (`nested`: `root/pool/x`; `one_to_one`: its single tree at the root itself)",
+        ),
+    }),
+  }),
   listVersionTree: endpoint({
     description:
       'The filesystem and (with `recursive`) its descendants, each with its snapshots (and bookmarks where supported), parents first: one `zfs get` for a whole tree. ' +

@@ -14,6 +14,7 @@ export const ENDPOINT_ERROR_CODES = {
   ENDPOINT_CURSOR_OUTSIDE_TREE: 'a cursor move names a filesystem that is not within the `root` it gives',
   ENDPOINT_POOL_NOT_FOUND: 'the pool a target would be created or received in does not exist (zfs never creates a pool)',
   ENDPOINT_PARENT_NOT_FOUND: "a full receive's target has no parent filesystem (zfs would only say `dataset does not exist`)",
+  ENDPOINT_SERVED_ROOT_NOT_FOUND: "the serving sink's `root_fs` does not exist on its host: nothing can be received below it until it is created",
   ZFS_INVALID_NAME: 'a name, tag, guid or token the zfs driver refuses before running zfs',
   ZFS_DATASET_NOT_FOUND: 'a dataset, snapshot or pool does not exist',
   ZFS_DESTINATION_EXISTS: 'the dataset or snapshot to create already exists',

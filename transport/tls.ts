@@ -26,6 +26,11 @@ export interface TlsConnectOptions extends TlsCredentials {
   port: number;
   /** Name the server certificate must carry; default: `host` (IP addresses match IP SANs). */
   servername?: string;
+  /**
+   * The common name the server certificate must carry (zrepl's `server_cn`): checked instead of
+   * the host name, whatever address the server was reached at. A mismatch fails the handshake.
+   */
+  serverCn?: string;
   /** How long to wait for the server to accept our certificate; default 30 s. */
   handshakeTimeoutMs?: number;
 }
@@ -93,6 +98,23 @@ function describeCert(cert: PeerCertificate | undefined): string {
   return `subject CN=${subject}, issuer CN=${issuer}`;
 }
 
+/** Our code for a server certificate whose CN is not the `serverCn` asked for. */
+const SERVER_CN_MISMATCH = 'ERR_TLS_SERVER_CN_MISMATCH';
+
+/** Checks the server certificate's CN (in place of Node's host name check). */
+function serverCnCheck(expected: string): (host: string, cert: PeerCertificate) => Error | undefined {
+  return (_host, cert) => {
+    const cn = commonName(cert);
+    if (cn === expected) return undefined;
+    return Object.assign(
+      new Error(`its certificate's CN is ${cn === undefined ? 'missing' : JSON.stringify(cn)}, expected server_cn ${JSON.stringify(expected)}`),
+      {
+        code: SERVER_CN_MISMATCH,
+      },
+    );
+  };
+}
+
 /** Certificate verification failures reported by OpenSSL/Node, by error code. */
 const SERVER_CERT_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -104,6 +126,7 @@ const SERVER_CERT_CODES = new Set([
   'CERT_NOT_YET_VALID',
   'ERR_TLS_CERT_ALTNAME_INVALID',
   'CERT_SIGNATURE_FAILURE',
+  SERVER_CN_MISMATCH,
 ]);
 
 function clientSideHandshakeError(target: string, err: Error): TransportError {
@@ -183,6 +206,7 @@ export function tlsConnector(options: TlsConnectOptions): Connector {
         minVersion: 'TLSv1.3',
       };
       if (options.servername !== undefined) connectOptions.servername = options.servername;
+      if (options.serverCn !== undefined) connectOptions.checkServerIdentity = serverCnCheck(options.serverCn);
       const socket = tls.connect(connectOptions);
       const confirmAccepted = watchAcceptance(socket, target);
       const describe = (err: Error): TransportError =>

@@ -101,6 +101,16 @@ export class ParentNotFoundError extends EndpointError {
   }
 }
 
+/** A daemon's sink serving a client whose `root_fs` does not exist (told at `session`, before anything else fails oddly). */
+export class ServedRootNotFoundError extends EndpointError {
+  constructor(sink: string, rootFs: string) {
+    super(
+      'ENDPOINT_SERVED_ROOT_NOT_FOUND',
+      `sink '${sink}': its root_fs ${rootFs} does not exist on the serving host; create it there (zfs create -o mountpoint=none ${rootFs})`,
+    );
+  }
+}
+
 /*
  * Opening a job's endpoints (open.ts): raised on the calling side, never by a handler.
  */
@@ -108,7 +118,14 @@ export class ParentNotFoundError extends EndpointError {
 /** An endpoint spec of a kind this version cannot open yet. */
 export class EndpointKindUnsupportedError extends EndpointError {
   constructor(kind: string) {
-    super('ENDPOINT_KIND_UNSUPPORTED', `${kind} endpoints are not supported yet: a side is a local dataset or reached over ssh`);
+    super('ENDPOINT_KIND_UNSUPPORTED', `${kind} endpoints are not supported yet: a side is a local dataset or reached over ssh, tcp or tls`);
+  }
+}
+
+/** A tcp or tls side did not answer within the dial timeout. */
+export class DialTimeoutError extends EndpointError {
+  constructor(target: string, timeoutMs: number, cause: unknown) {
+    super('ENDPOINT_DIAL_TIMEOUT', `cannot connect to ${target}: no answer within ${timeoutMs} ms (dial_timeout)`, { cause });
   }
 }
 

@@ -6,6 +6,10 @@
  *                                          `ssh -G` reports after ~/.ssh/config), the host as
  *                                          given, lowercased, an IPv6 address in brackets
  *   local://<hostname>/<dataset>           a dataset on the host that runs the job
+ *   tcp://<host>:<port>/<dataset>          a dataset served by another daemon's sink or source
+ *   tls://<host>:<port>/<dataset>          over tcp or mutual TLS: the address as given (lowercased,
+ *                                          an IPv6 address in brackets), the dataset as the
+ *                                          server names it (below `root_fs/<identity>` on a sink)
  *
  * The host stays the name the user gave (an alias, a DNS name), not the address it resolves
  * to: an address may change while the machine, and its holds, stay the same.
@@ -24,6 +28,12 @@ export interface DestinationIdentity {
 
 export function localIdentity(hostname: string, dataset: string): DestinationIdentity {
   return withLegacy(`local://${hostname.toLowerCase()}/${dataset}`, [`${hostname}:${dataset}`]);
+}
+
+/** A side served over tcp or tls: one name per address and dataset (no earlier spellings). */
+export function socketIdentity(kind: 'tcp' | 'tls', host: string, port: number, dataset: string): DestinationIdentity {
+  const lowered = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return withLegacy(`${kind}://${lowered.includes(':') ? `[${lowered}]` : lowered}:${port}/${dataset}`, []);
 }
 
 /** The user and port of an ssh connection. */

@@ -1,6 +1,7 @@
 /**
  * Opens the sides of a job from their specs (spec.ts): LocalRPC (direct calls, no framing) for
- * a dataset on this host, the framed RPC over ssh to `zferry serve --stdio` for a remote one.
+ * a dataset on this host, the framed RPC over ssh to `zferry serve --stdio` for a remote one,
+ * or over tcp or mutual TLS to another daemon's sink or source job.
  * The CLI and the daemon open endpoints only through here.
  */
 import os from 'node:os';
@@ -11,9 +12,9 @@ import type { Client, ConnectedClient } from '../../rpc/index.js';
 import { endpointContract, type EndpointContract } from '../contract.js';
 import { defaultProbeCachePath, ZfsDriver, type ZfsCommandObserver } from '../zfs/index.js';
 import { DestinationUnresolvedError, EndpointKindUnsupportedError } from './errors.js';
-import { localIdentity, resolveSshIdentity, type DestinationIdentity } from './identity.js';
+import { localIdentity, resolveSshIdentity, socketIdentity, type DestinationIdentity } from './identity.js';
 import { REPLICATION_RPC_LIMITS } from './rpc-limits.js';
-import type { EndpointSpec, LocalEndpointSpec, SshEndpointSpec } from './spec.js';
+import type { EndpointSpec, LocalEndpointSpec, SshEndpointSpec, TcpEndpointSpec, TlsEndpointSpec } from './spec.js';
 import { createZfsEndpoint } from './zfs-endpoint.js';
 
 export interface OpenedEndpoint {
@@ -55,25 +56,31 @@ export class EndpointOpener {
         return this.#openLocal(spec);
       case 'ssh':
         return openSsh(spec, this.#options.logger);
-      // Served by a listening `zferry serve`, which arrives later.
       case 'tcp':
       case 'tls':
+        return openSocket(spec, this.#options.logger);
+      // A unix socket is how `zferry stdinserver` reaches its own daemon, never a job's side.
       case 'unix':
         throw new EndpointKindUnsupportedError(spec.kind);
     }
   }
 
-  #openLocal(spec: LocalEndpointSpec): OpenedEndpoint {
-    const { logger } = this.#options;
+  /** The zfs driver of this opener's local sides (a daemon's served clients share it too). */
+  driver(): ZfsDriver {
     const onCommand = this.#options.onZfsCommand;
     this.#driver ??= new ZfsDriver({
-      logger,
+      logger: this.#options.logger,
       probeCacheFile: this.#options.probeCacheFile ?? defaultProbeCachePath(),
       ...(onCommand !== undefined ? { onCommand } : {}),
     });
+    return this.#driver;
+  }
+
+  #openLocal(spec: LocalEndpointSpec): OpenedEndpoint {
+    const { logger } = this.#options;
     const client = localClient(
       endpointContract,
-      createZfsEndpoint({ driver: this.#driver, logger, ...(spec.roots !== undefined ? { roots: spec.roots } : {}) }),
+      createZfsEndpoint({ driver: this.driver(), logger, ...(spec.roots !== undefined ? { roots: spec.roots } : {}) }),
     );
     const destination = localIdentity(this.#options.hostname ?? os.hostname(), spec.dataset);
     return { spec, client, destination: () => Promise.resolve(destination), close: () => client.close() };
@@ -119,5 +126,32 @@ async function connectSsh(spec: SshEndpointSpec, logger: Logger): Promise<Connec
     },
   });
   const connection = await connector.connect();
+  return connect(connection, endpointContract, { limits: REPLICATION_RPC_LIMITS });
+}
+
+/**
+ * A side served by another daemon over tcp or tls. Like ssh, the job starts with a client that
+ * waits for the connection; a refused TLS handshake (our certificate, the server's CN) fails the
+ * first call with the transport's own error, before any call reaches the server.
+ */
+function openSocket(spec: TcpEndpointSpec | TlsEndpointSpec, logger: Logger): OpenedEndpoint {
+  const connecting = connectSocket(spec, logger);
+  connecting.catch(() => undefined);
+  const destination = socketIdentity(spec.kind, spec.host, spec.port, spec.dataset);
+  return {
+    spec,
+    client: deferredClient(endpointContract, connecting),
+    destination: () => Promise.resolve(destination),
+    close: async () => {
+      const client = await connecting.catch(() => undefined);
+      await client?.close();
+    },
+  };
+}
+
+async function connectSocket(spec: TcpEndpointSpec | TlsEndpointSpec, logger: Logger): Promise<ConnectedClient<EndpointContract>> {
+  const [{ connect }, { dialed }] = await Promise.all([import('../../rpc/client.js'), import('./dial.js')]);
+  const connection = await dialed(spec);
+  logger.debug({ peer: connection.peer.detail ?? connection.peer.name }, 'connected');
   return connect(connection, endpointContract, { limits: REPLICATION_RPC_LIMITS });
 }

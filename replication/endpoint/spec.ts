@@ -34,8 +34,10 @@ export interface SshEndpointSpec {
 }
 
 /*
- * Sides reached over a socket, served by a listening `zferry serve`: declared so that each is
- * one case in open.ts and identity.ts when serving arrives; opening one fails until then.
+ * Sides reached over a socket, served by another daemon's `sink` or `source` job listening with
+ * `serve: {type: tcp}` or `{type: tls}` (daemon/serving). The server decides where the client
+ * lands (`root_fs/<identity>`, or a source's filter): `dataset` is a dataset as the server sees
+ * it, and the `session` call tells the client its roots.
  */
 
 export interface TcpEndpointSpec {
@@ -43,6 +45,8 @@ export interface TcpEndpointSpec {
   host: string;
   port: number;
   dataset: string;
+  /** How long connecting may take; default 10 s. */
+  dialTimeoutMs?: number;
 }
 
 export interface TlsEndpointSpec {
@@ -53,7 +57,13 @@ export interface TlsEndpointSpec {
   ca: string;
   cert: string;
   key: string;
+  /** The CN the server's certificate must carry (zrepl's `server_cn`), whatever address it was reached at. */
+  serverName: string;
   dataset: string;
+  /** How long connecting may take; default 10 s. */
+  dialTimeoutMs?: number;
+  /** How long the TLS handshake (and the server's acceptance of our certificate) may take; default 10 s. */
+  handshakeTimeoutMs?: number;
 }
 
 export interface UnixEndpointSpec {
@@ -65,6 +75,9 @@ export interface UnixEndpointSpec {
 export type EndpointSpec = LocalEndpointSpec | SshEndpointSpec | TcpEndpointSpec | TlsEndpointSpec | UnixEndpointSpec;
 
 export type EndpointKind = EndpointSpec['kind'];
+
+/** How long connecting to a tcp or tls side may take unless told otherwise (zrepl's `dial_timeout`). */
+export const DEFAULT_DIAL_TIMEOUT_MS = 10_000;
 
 /** What push/pull run on the remote host through ssh unless told otherwise. */
 export const DEFAULT_REMOTE_COMMAND: readonly string[] = ['zferry', 'serve', '--stdio'];

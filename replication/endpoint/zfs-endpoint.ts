@@ -116,6 +116,12 @@ export function createZfsEndpoint(options: ZfsEndpointOptions): Implementation<E
   }
 
   return {
+    // What a served client is told of where it lands; a server that knows the client's
+    // identity (daemon/serving) answers with it on top of this.
+    session() {
+      return Promise.resolve({ roots: [...roots] });
+    },
+
     async listVersionTree(req) {
       confinement.within('listVersionTree', req.root);
       const property = req.cursorTag === undefined ? undefined : confinement.cursorProperty('listVersionTree', req.cursorTag);

@@ -32,6 +32,8 @@ test('serve --stdio announces the replication stream window and answers calls', 
     // A dataset that cannot exist: a clean answer, not a broken connection.
     const answer = await client.listVersionTree({ root: 'zferry-no-such-pool/x', recursive: false });
     assert.equal(answer.exists, false);
+    // Unconfined without --root, and no identity: the session says so.
+    assert.deepEqual(await client.session({}), { roots: [] });
   } finally {
     await client.close();
   }
@@ -84,6 +86,7 @@ describe('serve --root: resume tokens', () => {
   test('a genuine token of a dataset outside the root, a token of another dataset, an unreadable token: refused', async () => {
     const client = await serve(['--root', allowed]);
     try {
+      assert.deepEqual(await client.session({}), { roots: [allowed] }, 'the session names the --root list');
       const foreign = genuine.tokens[0] as { token: string; toname: string };
       await refusedWith(client, foreign.token, 'ENDPOINT_OUTSIDE_ROOT', new RegExp(`resume token names ${foreign.toname.split('@')[0]}`));
       await refusedWith(client, encodeResumeToken(fullSendPairs(`${ctx.pool.dataset('outside')}@s1`, outsideGuid)), 'ENDPOINT_OUTSIDE_ROOT', /outside/);

@@ -100,3 +100,21 @@ test('a job that is due, with one skipped tick and no filesystems yet; a daemon 
 test('lines are cut to the terminal width, with a mark', () => {
   assert.deepEqual(fitWidth(['short', 'x'.repeat(30)], 21), ['short', `${'x'.repeat(19)}…`]);
 });
+
+test("a sink's clients connected now, under their job", () => {
+  const status: DaemonStatus = {
+    ...sampleStatus(),
+    connections: [
+      {
+        job: 'backup-sink',
+        identity: 'laptop',
+        transport: 'tls',
+        peer: 'tls from 192.0.2.7:50122 (subject CN=laptop, issuer CN=ca)',
+        since: '2025-03-01T11:58:00Z',
+      },
+    ],
+  };
+  const lines = renderStatus(status, { now: SAMPLE_NOW });
+  const at = lines.indexOf('backup-sink  sink  serving');
+  assert.equal(lines[at + 1], '  client      laptop over tls (tls from 192.0.2.7:50122 (subject CN=laptop, issuer CN=ca)), since 2m ago');
+});

@@ -49,7 +49,10 @@ test('a push over ssh lands below its own root_fs, on the remote side', () => {
     remoteCommand: ['zferry', 'serve', '--stdio'],
     dataset: 'vault/laptop',
   });
-  assert.throws(() => plan({ ...job, rootFs: undefined } as unknown as PushJob, []), /a push over ssh needs root_fs/);
+  // Without root_fs, the stdinserver sink behind the forced command says where they land (its session).
+  const bound = plan({ ...job, rootFs: undefined } as unknown as PushJob, []);
+  assert.equal(bound.session, 'receiver');
+  assert.equal((bound.receiver as { dataset: string }).dataset, '<served root>');
 });
 
 test("a pull from a local source: the source's roots confine the sender; the pull's own filter narrows them", () => {

@@ -31,7 +31,7 @@ test('docs/status.md lists every member of every object of the status, under its
   const shape = text.slice(text.indexOf('## The shape of `status --json`'));
   const json = z.toJSONSchema(daemonStatusSchema, { io: 'input' }) as JsonSchema;
   const objects = Object.entries({ DaemonStatus: json, ...json.$defs }).filter(([, schema]) => schema.type === 'object');
-  assert.deepEqual(objects.map(([id]) => id).sort(), ['DaemonStatus', 'FilesystemStatusView', 'InvocationView', 'JobStatusView']);
+  assert.deepEqual(objects.map(([id]) => id).sort(), ['DaemonStatus', 'FilesystemStatusView', 'InvocationView', 'JobStatusView', 'ServedConnectionView']);
   for (const [id, schema] of objects) {
     const start = shape.indexOf(`### ${id}\n`);
     assert.ok(start >= 0, `docs/status.md has a section ### ${id}`);

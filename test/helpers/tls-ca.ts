@@ -36,6 +36,8 @@ export interface TestCa {
   issueClient(commonName: string): Promise<CertificatePair>;
   /** A client certificate with CN=`commonName`, signed by a different, untrusted CA. */
   issueUntrustedClient(commonName: string): Promise<CertificatePair>;
+  /** A client certificate with CN=`commonName`, signed by the trusted CA, that expired yesterday. */
+  issueExpiredClient(commonName: string): Promise<CertificatePair>;
   cleanup(): Promise<void>;
 }
 
@@ -73,7 +75,7 @@ async function createCa(dir: string, name: string, commonName: string): Promise<
   );
 }
 
-async function issue(dir: string, caName: string, name: string, commonName: string, extensions: string): Promise<CertificatePair> {
+async function issue(dir: string, caName: string, name: string, commonName: string, extensions: string, days = 2): Promise<CertificatePair> {
   await writeFile(path.join(dir, `${name}.ext`), extensions);
   await openssl(['req', '-new', ...KEY_ARGS, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${commonName}`], dir);
   await openssl(
@@ -90,8 +92,9 @@ async function issue(dir: string, caName: string, name: string, commonName: stri
       `0x${randomBytes(8).toString('hex')}`,
       '-out',
       `${name}.crt`,
+      // -1: valid until a day before it was made (openssl 3.0 has no -not_after): expired.
       '-days',
-      '2',
+      String(days),
       '-extfile',
       `${name}.ext`,
     ],
@@ -121,6 +124,7 @@ export async function createTestCa(): Promise<TestCa> {
       server,
       issueClient: issueWith('ca'),
       issueUntrustedClient: issueWith('rogue-ca'),
+      issueExpiredClient: (commonName) => issue(dir, 'ca', `client-${++serial}`, commonName, CLIENT_EXT, -1),
       cleanup: () => rm(dir, { recursive: true, force: true }),
     };
   } catch (err) {

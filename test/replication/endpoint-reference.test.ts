@@ -16,6 +16,7 @@ import {
   ResumeTokenMismatchError,
   ResumeTokenUnreadableError,
   RollbackMismatchError,
+  ServedRootNotFoundError,
   TargetNotEmptyError,
 } from '../../replication/endpoint/errors.js';
 import * as zfs from '../../replication/zfs/index.js';
@@ -52,6 +53,8 @@ test('every declared code is the code of an error class the endpoint or the zfs 
     new CursorOutsideTreeError('a', 'b').code,
     new PoolNotFoundError('a', 'a/b').code,
     new ParentNotFoundError('a/b/c', 'a/b').code,
+    // Thrown by a daemon's served sink (daemon/serving), at `session`.
+    new ServedRootNotFoundError('sink', 'a/b').code,
     new zfs.InvalidNameError('a', 'x').code,
   ]);
   for (const value of Object.values(zfs)) {

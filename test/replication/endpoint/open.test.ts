@@ -1,8 +1,9 @@
 /**
  * Opening endpoints from their specs: a local side answers at once and names itself by this
- * host; the kinds that arrive with serving are refused clearly; an ssh side that cannot
+ * host; a unix side is refused clearly, a tcp side with nobody listening fails its first call; an ssh side that cannot
  * connect fails its calls, and its destination, with the connection's own error.
  */
+import net from 'node:net';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -35,19 +36,29 @@ describe('EndpointOpener', () => {
     }
   });
 
-  test('tcp, tls and unix sides are not supported yet: a clear error, nothing opened', () => {
-    const specs: EndpointSpec[] = [
-      { kind: 'tcp', host: 'nas', port: 7700, dataset: 'p/f' },
-      { kind: 'tls', host: 'nas', port: 7700, ca: 'ca.pem', cert: 'c.pem', key: 'k.pem', dataset: 'p/f' },
-      { kind: 'unix', path: '/run/zferry.sock', dataset: 'p/f' },
-    ];
-    const opener = new EndpointOpener({ logger });
-    for (const spec of specs) {
-      assert.throws(
-        () => opener.open(spec),
-        (error: Error & { code?: string }) =>
-          error.code === 'ENDPOINT_KIND_UNSUPPORTED' && error.message.startsWith(`${spec.kind} endpoints are not supported yet`),
+  test('a unix side is not supported: a clear error, nothing opened', () => {
+    const spec: EndpointSpec = { kind: 'unix', path: '/run/zferry.sock', dataset: 'p/f' };
+    assert.throws(
+      () => new EndpointOpener({ logger }).open(spec),
+      (error: Error & { code?: string }) => error.code === 'ENDPOINT_KIND_UNSUPPORTED' && error.message.startsWith('unix endpoints are not supported yet'),
+    );
+  });
+
+  test('a tcp side nobody listens at fails its first call with the connection error; its destination names address and dataset', async () => {
+    // A port just freed: nothing listens there.
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const side = new EndpointOpener({ logger }).open({ kind: 'tcp', host: '127.0.0.1', port, dataset: 'p/f' });
+    try {
+      assert.deepEqual(await side.destination(), { canonical: `tcp://127.0.0.1:${port}/p/f`, legacy: [] });
+      await assert.rejects(
+        side.client.session({}),
+        (error: Error & { code?: string }) => error.code === 'CONNECT_FAILED' && /nothing is listening/.test(error.message),
       );
+    } finally {
+      await side.close();
     }
   });
 
