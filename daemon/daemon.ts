@@ -74,6 +74,12 @@ export class Daemon implements DaemonControl {
     this.#remembered = remembered;
     options.metrics?.readJobsFrom(() => [...this.#jobs.values()].map((job) => job.facts()));
     this.#registry = new ConnectionRegistry(() => this.#now());
+    const metrics = options.metrics;
+    if (metrics !== undefined) {
+      this.#registry.onConnectionChange(({ change, connection: { job, identity, transport } }) =>
+        change === 'opened' ? metrics.connectionOpened(job, identity, transport) : metrics.connectionClosed(job, identity, transport),
+      );
+    }
     this.#serving = new ServingListeners({
       logger: options.logger,
       driver: options.opener.driver(),

@@ -14,22 +14,17 @@ import type { JobListener } from './listener-types.js';
 import type { ServeContext, ServedJob } from './serve-endpoint.js';
 import { startTcpListener } from './tcp-listener.js';
 import { startTlsListener } from './tls-listener.js';
+import { startStdinserverListener } from './stdinserver-job-listener.js';
 
 /** Starts one listener of `job` (its `serve.type` chose the starter). */
 export type ListenerStarter = (job: ServedJob, context: ServeContext, config: Config) => Promise<JobListener>;
 
-/**
- * How each `serve.type` is listened on. The stdinserver listener registers itself here with
- * registerListenerStarter('stdinserver', …) (its module is imported by the daemon).
- */
+/** How each `serve.type` is listened on. */
 const starters = new Map<string, ListenerStarter>([
   ['tcp', (job, context) => startTcpListener(job, job.serve as Extract<ServedJob['serve'], { type: 'tcp' }>, context)],
   ['tls', (job, context) => startTlsListener(job, job.serve as Extract<ServedJob['serve'], { type: 'tls' }>, context)],
+  ['stdinserver', (job, context, config) => startStdinserverListener(job, job.serve as Extract<ServedJob['serve'], { type: 'stdinserver' }>, context, config)],
 ]);
-
-export function registerListenerStarter(type: 'tcp' | 'tls' | 'stdinserver', starter: ListenerStarter): void {
-  starters.set(type, starter);
-}
 
 /** How long sessions of a stopping listener may finish their calls before they are cut. */
 const STOP_GRACE_MS = 2000;
