@@ -36,3 +36,22 @@ test('the sample the README installs (packaging/zferry.yml) is a valid configura
     ],
   );
 });
+
+test("the README's backup-server samples (a tls sink, a client's push) are valid configurations", () => {
+  const text = readFileSync(path.join(repositoryRoot(), 'README.md'), 'utf8');
+  const samples = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+  assert.equal(samples.length, 2);
+  const [server, client] = samples.map((sample, index) => parseConfig(sample, `README.md sample ${index + 1}`));
+  assert.deepEqual(
+    server?.jobs.map((job) => [job.type, job.type === 'sink' ? job.serve.type : '']),
+    [['sink', 'tls']],
+  );
+  const push = client?.jobs[0];
+  assert.equal(push?.type, 'push');
+  if (push?.type === 'push') {
+    assert.equal(push.connect.type, 'tls');
+    assert.equal(push.rpo?.maxAgeMs, 2 * 3600_000);
+    assert.equal(push.rpo?.onLate.length, 1);
+    assert.equal(push.replication.bandwidthLimit.send?.maxBytesPerSecond, 50 * 1024 * 1024);
+  }
+});
