@@ -5,50 +5,10 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { intervalTicks, InvocationStopped, JobScheduler, type Running, type SchedulerClock } from '../../daemon/scheduler.js';
+import { intervalTicks, InvocationStopped, JobScheduler, type Running } from '../../daemon/scheduler.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import type { Trigger } from '../../daemon/invocation.js';
 
-/** Timers fire only when the test moves the clock. */
-class FakeClock implements SchedulerClock {
-  #now: number;
-  #timers = new Map<number, { at: number; fire: () => void }>();
-  #ids = 0;
-
-  constructor(start = 1_000_000) {
-    this.#now = start;
-  }
-
-  now(): number {
-    return this.#now;
-  }
-
-  setTimer(fire: () => void, ms: number): unknown {
-    const id = ++this.#ids;
-    this.#timers.set(id, { at: this.#now + ms, fire });
-    return id;
-  }
-
-  clearTimer(timer: unknown): void {
-    this.#timers.delete(timer as number);
-  }
-
-  get pending(): number {
-    return this.#timers.size;
-  }
-
-  /** Moves the clock forward, firing each timer due on the way, in order. */
-  advance(ms: number): void {
-    const end = this.#now + ms;
-    for (;;) {
-      const due = [...this.#timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (due === undefined) break;
-      this.#timers.delete(due[0]);
-      this.#now = due[1].at;
-      due[1].fire();
-    }
-    this.#now = end;
-  }
-}
 
 /** Invocations the test ends by hand. */
 class FakeInvocations {
