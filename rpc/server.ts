@@ -20,6 +20,11 @@ export interface RpcServerOptions {
    * never below limits.maxMessageBytes.
    */
   maxBufferedMessageBytes?: number;
+  /**
+   * The budget to share instead of one of this server's own: a process serving each client with
+   * its own RpcServer (a daemon: one endpoint per authenticated identity) keeps one bound for all.
+   */
+  sharedMessageBudget?: MessageBudget;
 }
 
 export class RpcServer {
@@ -33,7 +38,9 @@ export class RpcServer {
   constructor(options: RpcServerOptions = {}) {
     const limits = resolveLimits(options.limits); // fail here, not on the first connection
     this.#options = options;
-    this.#messageBudget = new MessageBudget(Math.max(options.maxBufferedMessageBytes ?? DEFAULT_SERVER_MESSAGE_BUDGET, limits.maxMessageBytes), 'server');
+    this.#messageBudget =
+      options.sharedMessageBudget ??
+      new MessageBudget(Math.max(options.maxBufferedMessageBytes ?? DEFAULT_SERVER_MESSAGE_BUDGET, limits.maxMessageBytes), 'server');
   }
 
   register<C extends Contract>(contract: C, implementation: Implementation<C>): void {

@@ -11,7 +11,7 @@ import { errorMessage } from '../../platform/errors.js';
 import type { EndpointBuckets } from '../../replication/endpoint/throttled-endpoint.js';
 import { createSharedBucket } from '../../replication/throttle/throttled-stream.js';
 import type { JobListener } from './listener-types.js';
-import type { ServeContext, ServedJob } from './serve-endpoint.js';
+import { servedMessageBudget, type ServeContext, type ServedJob } from './serve-endpoint.js';
 import { startTcpListener } from './tcp-listener.js';
 import { startTlsListener } from './tls-listener.js';
 import { startStdinserverListener } from './stdinserver-job-listener.js';
@@ -39,7 +39,7 @@ export class ServingListeners {
   readonly #buckets = new Map<string, EndpointBuckets>();
 
   constructor(context: ServeContext) {
-    this.#context = { ...context, buckets: (job) => this.#bucketsOf(job) };
+    this.#context = { messageBudget: servedMessageBudget(), ...context, buckets: (job) => this.#bucketsOf(job) };
   }
 
   #bucketsOf(job: ServedJob): EndpointBuckets {

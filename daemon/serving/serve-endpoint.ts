@@ -20,6 +20,8 @@ import { REPLICATION_RPC_LIMITS } from '../../replication/endpoint/rpc-limits.js
 import type { ZfsDriver } from '../../replication/zfs/index.js';
 import type { Implementation } from '../../rpc/index.js';
 import { RpcServer } from '../../rpc/server.js';
+import { MessageBudget } from '../../rpc/message-budget.js';
+import { DEFAULT_SERVER_MESSAGE_BUDGET, resolveLimits } from '../../rpc/limits.js';
 import type { TransportConnection } from '../../transport/types.js';
 import { errorMessage } from '../../platform/errors.js';
 import { localIdentity } from '../../replication/endpoint/identity.js';
@@ -43,6 +45,11 @@ export interface ServeContext {
    * job, shared by all its clients and listeners; listeners.ts keeps them. Absent: unpaced.
    */
   buckets?: (job: ServedJob) => EndpointBuckets;
+  /**
+   * Unfinished request bytes held across every served connection (rpc/message-budget.ts): each
+   * client has its own RpcServer, the bound is the daemon's. Absent: per connection only.
+   */
+  messageBudget?: MessageBudget;
 }
 
 /** A client's connection being served: close() says GOAWAY and resolves once its calls ended. */
@@ -53,6 +60,11 @@ export interface ServedSession {
   close(): Promise<void>;
   /** Tears the connection down at once (calls in progress fail; a receive leaves its target as it was). */
   destroy(): void;
+}
+
+/** The one bound on unfinished request bytes across a daemon's served connections (48 MiB, as a `zferry serve`). */
+export function servedMessageBudget(): MessageBudget {
+  return new MessageBudget(Math.max(DEFAULT_SERVER_MESSAGE_BUDGET, resolveLimits(REPLICATION_RPC_LIMITS).maxMessageBytes), 'server');
 }
 
 /** Where a client of `job` known as `identity` may act: the roots its endpoint is confined to. */
@@ -114,7 +126,12 @@ export function serveConnection(connection: TransportConnection, job: ServedJob,
     job.type === 'sink' && roots[0] !== undefined
       ? sessionLock({ destination: localIdentity(context.hostname, roots[0]).canonical, root: roots[0], job: job.name, identity })
       : undefined;
-  const server = new RpcServer({ logger, limits: REPLICATION_RPC_LIMITS, identity: job.name });
+  const server = new RpcServer({
+    logger,
+    limits: REPLICATION_RPC_LIMITS,
+    identity: job.name,
+    ...(context.messageBudget !== undefined ? { sharedMessageBudget: context.messageBudget } : {}),
+  });
   server.register(endpointContract, throttleEndpoint(servedEndpoint(job, identity, context.driver, logger, lock), context.buckets?.(job) ?? {}));
   const rpc = server.serve(connection);
   const closedInRegistry = context.registry.opened({ job: job.name, identity, transport, peer });

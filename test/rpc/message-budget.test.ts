@@ -207,6 +207,35 @@ describe('budgets for unfinished messages', () => {
   });
 });
 
+describe('a budget shared by several servers (a daemon serves each client with its own)', () => {
+  const body = encodeMessage({ text: 'z'.repeat(600 * KiB) });
+  const fragment = body.subarray(0, 512 * KiB);
+
+  test('the second server refuses what would exceed the budget the first already holds', async () => {
+    const shared = new MessageBudget(MiB, 'server');
+    const servers = [0, 1].map(() => new RpcServer({ limits: { maxMessageBytes: MiB }, sharedMessageBudget: shared }));
+    for (const server of servers) server.register(testContract, testImplementation());
+    const [first, second] = await Promise.all(servers.map((server) => rawClient(server)));
+    if (first === undefined || second === undefined) throw new Error('no clients');
+    openRequest(first.peer, 1, ECHO);
+    first.peer.send(FrameType.MESSAGE, FrameFlag.MORE, 1, fragment);
+    openRequest(first.peer, 3, ECHO);
+    first.peer.send(FrameType.MESSAGE, FrameFlag.MORE, 3, fragment);
+    await roundTrip(first.peer);
+    assert.equal(shared.used, MiB);
+    openRequest(second.peer, 1, ECHO);
+    second.peer.send(FrameType.MESSAGE, FrameFlag.MORE, 1, fragment);
+    const refusal = await resetOn(second.peer, 1);
+    assert.equal(refusal['code'], 'RPC_RESOURCE_EXHAUSTED');
+    assert.match(String(refusal['message']), /the server's budget for unfinished messages \(1048576 bytes\) is spent/);
+    await first.close();
+    await first.connection.closed;
+    assert.equal(shared.used, 0, "the first server's connection gave its bytes back");
+    await second.close();
+    await Promise.all(servers.map((server) => server.close()));
+  });
+});
+
 describe('256 streams trying to pin memory in a server process', () => {
   /** Documented bound (docs/protocol.md §12): the server budget (48 MiB) plus decoder buffers and bookkeeping. */
   const BOUND = 64 * MiB;
