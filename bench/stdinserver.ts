@@ -12,7 +12,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { tuneProcessForBulkStreams } from '../platform/index.js';
@@ -21,8 +20,9 @@ import { startStdinserverSink, type StdinserverSink } from '../test/helpers/stdi
 import { fixed, median, MIB, table } from './lib/stats.js';
 import { machineNote, runBenchMain, zfsReadyPools } from './replication/bench-main.js';
 import { checkCommand, runCommand } from './replication/command.js';
+import { destroyTarget, guidsOf } from './replication/targets.js';
 import { writeRandom } from './replication/data.js';
-import { BenchSetupError, CommandFailedError, BenchUsageError, ReplicaMismatchError } from './replication/errors.js';
+import { BenchSetupError, BenchUsageError, ReplicaMismatchError } from './replication/errors.js';
 import { progress } from './replication/log.js';
 import { createPool, destroyAllPools, type BenchPool } from './replication/pools.js';
 
@@ -30,7 +30,6 @@ const CIPHER = 'aes128-gcm@openssh.com';
 const ZFERRY_CLI = fileURLToPath(new URL('../zferry.js', import.meta.url));
 const IDENTITY = 'bench';
 const TARGET_RATIO = 0.95;
-const CURSOR_PROPERTY_PREFIX = 'zferry:cursor.';
 
 const USAGE = `usage: npm run bench:stdinserver -- [--rounds N] [--size-mib N]
 
@@ -76,35 +75,6 @@ function cleanup(): Promise<void> {
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
   })();
   return cleaning;
-}
-
-async function guidsOf(dataset: string): Promise<string> {
-  // zfs-fuse's `zfs get` has no -t: keep the snapshots' rows.
-  const out = await checkCommand(['zfs', 'get', '-H', '-p', '-r', '-o', 'name,value', 'guid', dataset]);
-  return out.stdout
-    .split('\n')
-    .filter((line) => line.split('\t')[0]?.includes('@'))
-    .map((line) => line.split('\t')[1])
-    .join(' ');
-}
-
-/**
- * Destroy a pushed target: release the replication cursor's holds first (their tags are in the
- * filesystem's `zferry:cursor.<tag>` properties), then `zfs destroy -r`, retried while
- * zfs-fuse says "dataset is busy" (a race with the receive's mount).
- */
-async function destroyTarget(dataset: string, snapshotName: string): Promise<void> {
-  const props = await checkCommand(['zfs', 'get', '-H', '-o', 'property', 'all', dataset]);
-  for (const property of props.stdout.split('\n')) {
-    if (property.startsWith(CURSOR_PROPERTY_PREFIX))
-      await runCommand(['zfs', 'release', property.slice(CURSOR_PROPERTY_PREFIX.length), `${dataset}@${snapshotName}`]);
-  }
-  for (let attempt = 0; ; attempt++) {
-    const result = await runCommand(['zfs', 'destroy', '-r', dataset]);
-    if (result.exitCode === 0) return;
-    if (attempt >= 20 || !/dataset is busy/.test(result.stderr)) throw new CommandFailedError(result);
-    await sleep(500);
-  }
 }
 
 async function measure(options: Options): Promise<void> {
