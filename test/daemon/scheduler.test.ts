@@ -9,7 +9,6 @@ import { intervalTicks, InvocationStopped, JobScheduler, type Running } from '..
 import { FakeClock } from '../helpers/fake-clock.js';
 import type { Trigger } from '../../daemon/invocation.js';
 
-
 /** Invocations the test ends by hand. */
 class FakeInvocations {
   started: Array<{ trigger: Trigger; at: number; finish: () => void; aborted?: Error }> = [];
