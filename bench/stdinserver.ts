@@ -22,8 +22,9 @@ import { machineNote, runBenchMain, zfsReadyPools } from './replication/bench-ma
 import { checkCommand, runCommand } from './replication/command.js';
 import { destroyTarget, guidsOf } from './replication/targets.js';
 import { writeRandom } from './replication/data.js';
-import { BenchSetupError, BenchUsageError, ReplicaMismatchError } from './replication/errors.js';
+import { BenchSetupError, ReplicaMismatchError } from './replication/errors.js';
 import { progress } from './replication/log.js';
+import { parseRoundsOptions, roundsUsage, type RoundsOptions } from './replication/rounds-options.js';
 import { createPool, destroyAllPools, type BenchPool } from './replication/pools.js';
 
 const CIPHER = 'aes128-gcm@openssh.com';
@@ -31,35 +32,15 @@ const ZFERRY_CLI = fileURLToPath(new URL('../zferry.js', import.meta.url));
 const IDENTITY = 'bench';
 const TARGET_RATIO = 0.95;
 
-const USAGE = `usage: npm run bench:stdinserver -- [--rounds N] [--size-mib N]
+const DEFAULTS: RoundsOptions = { rounds: 5, sizeMiB: 1024 };
+const USAGE = roundsUsage('bench:stdinserver', 'pushes', DEFAULTS);
 
-  --rounds N     pushes of each kind, the order rotating each round (default 5)
-  --size-mib N   the snapshot's size (default 1024)
-`;
-
-interface Options {
-  rounds: number;
-  sizeMiB: number;
-}
+type Options = RoundsOptions;
 
 type Variant = 'stdinserver' | 'serve --stdio';
 
 function parse(argv: readonly string[]): Options | 'help' {
-  const options: Options = { rounds: 5, sizeMiB: 1024 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') return 'help';
-    const value = Number(argv[i + 1]);
-    if (arg === '--rounds' || arg === '--size-mib') {
-      if (!Number.isInteger(value) || value < 1) throw new BenchUsageError(`${arg} needs a positive integer\n${USAGE}`);
-      if (arg === '--rounds') options.rounds = value;
-      else options.sizeMiB = value;
-      i++;
-      continue;
-    }
-    throw new BenchUsageError(`unknown argument ${String(arg)}\n${USAGE}`);
-  }
-  return options;
+  return parseRoundsOptions(argv, DEFAULTS, USAGE);
 }
 
 let sshd: Sshd | undefined;

@@ -25,8 +25,9 @@ import { fixed, median, MIB, table } from './lib/stats.js';
 import { machineNote, runBenchMain, zfsReadyPools } from './replication/bench-main.js';
 import { checkCommand, runCommand } from './replication/command.js';
 import { writeRandom } from './replication/data.js';
-import { BenchSetupError, BenchUsageError, ReplicaMismatchError } from './replication/errors.js';
+import { BenchSetupError, ReplicaMismatchError } from './replication/errors.js';
 import { progress } from './replication/log.js';
+import { parseRoundsOptions, roundsUsage, type RoundsOptions } from './replication/rounds-options.js';
 import { createPool, destroyAllPools, type BenchPool } from './replication/pools.js';
 import { destroyTarget, guidsOf } from './replication/targets.js';
 
@@ -36,35 +37,15 @@ const JOB = 'push-tls';
 const SNAPSHOT = 'bench';
 const TARGET_RATIO = 0.9;
 
-const USAGE = `usage: npm run bench:tls -- [--rounds N] [--size-mib N]
+const DEFAULTS: RoundsOptions = { rounds: 3, sizeMiB: 1024 };
+const USAGE = roundsUsage('bench:tls', 'transfers', DEFAULTS);
 
-  --rounds N     transfers of each kind, the order rotating each round (default 3)
-  --size-mib N   the snapshot's size (default 1024)
-`;
-
-interface Options {
-  rounds: number;
-  sizeMiB: number;
-}
+type Options = RoundsOptions;
 
 type Variant = 'zferry push → tls sink' | 'raw TLS socket pair';
 
 function parse(argv: readonly string[]): Options | 'help' {
-  const options: Options = { rounds: 3, sizeMiB: 1024 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') return 'help';
-    const value = Number(argv[i + 1]);
-    if (arg === '--rounds' || arg === '--size-mib') {
-      if (!Number.isInteger(value) || value < 1) throw new BenchUsageError(`${arg} needs a positive integer\n${USAGE}`);
-      if (arg === '--rounds') options.rounds = value;
-      else options.sizeMiB = value;
-      i++;
-      continue;
-    }
-    throw new BenchUsageError(`unknown argument ${String(arg)}\n${USAGE}`);
-  }
-  return options;
+  return parseRoundsOptions(argv, DEFAULTS, USAGE);
 }
 
 let sink: BenchDaemon | undefined;
