@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runZferry } from '../helpers/cli.js';
-import { daemonDir, type DaemonDir } from '../helpers/daemon-process.js';
+import { daemonDir, type DaemonDir, sinkAndPushJobs } from '../helpers/daemon-process.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDataset, listSnapshots, snapshot, usePool, zfs } from '../helpers/zfs-pool.js';
 
@@ -57,14 +57,7 @@ describe('pruning on real ZFS (zferry run, zferry prune)', () => {
     await zfs('hold', 'keepme', `${data}@zf_a2`);
     await dir.writeConfig(
       [
-        'jobs:',
-        '  - name: backups',
-        '    type: sink',
-        '    serve: {type: local, listener_name: backups}',
-        `    root_fs: ${sinkRoot}`,
-        '  - name: laptop',
-        '    type: push',
-        '    connect: {type: local, listener_name: backups, client_identity: laptop}',
+        ...sinkAndPushJobs(sinkRoot),
         `    filesystems: {"${data}": true}`,
         '    interval: manual',
         '    snapshotting: {type: periodic, prefix: zf_, interval: 1h}',

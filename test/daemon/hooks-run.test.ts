@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runZferry } from '../helpers/cli.js';
-import { daemonDir, type DaemonDir } from '../helpers/daemon-process.js';
+import { daemonDir, type DaemonDir, sinkAndPushJobs } from '../helpers/daemon-process.js';
 import { createDataset, listAll, listSnapshots, snapshot, usePool } from '../helpers/zfs-pool.js';
 
 async function names(filesystem: string): Promise<string[]> {
@@ -48,14 +48,7 @@ describe('hooks in zferry run', () => {
     );
     await dir.writeConfig(
       [
-        'jobs:',
-        '  - name: backups',
-        '    type: sink',
-        '    serve: {type: local, listener_name: backups}',
-        `    root_fs: ${sinkRoot}`,
-        '  - name: laptop',
-        '    type: push',
-        '    connect: {type: local, listener_name: backups, client_identity: laptop}',
+        ...sinkAndPushJobs(sinkRoot),
         `    filesystems: {"${data}<": true}`,
         '    interval: manual',
         '    snapshotting:',

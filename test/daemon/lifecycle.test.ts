@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { daemonDir, daemonReady, startDaemon, type DaemonDir, type RunningDaemon } from '../helpers/daemon-process.js';
+import { daemonDir, daemonReady, startDaemon, type DaemonDir, type RunningDaemon, sinkAndPushJobs } from '../helpers/daemon-process.js';
 import { assertOnlyZferryHolds, assertPrefixReplica, assertStoppedGrowing, growthOf } from '../helpers/transfer-checks.js';
 import { createDataset, heldExactly, listSnapshots, snapshot, userrefsBelow, usePool, waitForNoZfsProcesses, writeFile, zfs } from '../helpers/zfs-pool.js';
 import { execa } from 'execa';
@@ -56,14 +56,7 @@ describe('stopping a daemon mid-transfer', () => {
     const sinkRoot = dst.pool.dataset('sink');
     await dir.writeConfig(
       [
-        'jobs:',
-        '  - name: backups',
-        '    type: sink',
-        '    serve: {type: local, listener_name: backups}',
-        `    root_fs: ${sinkRoot}`,
-        '  - name: laptop',
-        '    type: push',
-        '    connect: {type: local, listener_name: backups, client_identity: laptop}',
+        ...sinkAndPushJobs(sinkRoot),
         `    filesystems: {"${data}": true}`,
         '    interval: 1h',
         '    batch: true',

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DaemonStatus } from '../../daemon/status-types.js';
 import { runZferry } from '../helpers/cli.js';
-import { daemonDir, daemonReady, startDaemon, type DaemonDir, type RunningDaemon } from '../helpers/daemon-process.js';
+import { daemonDir, daemonReady, startDaemon, type DaemonDir, type RunningDaemon, sinkAndPushJobs } from '../helpers/daemon-process.js';
 import { createDataset, datasetExists, listSnapshots, snapshot, usePool } from '../helpers/zfs-pool.js';
 
 async function guids(filesystem: string): Promise<Record<string, string>> {
@@ -33,14 +33,7 @@ describe('a daemon pushing to its own sink', () => {
     sinkRoot = await createDataset(dst.pool.dataset('sink'), { properties: { mountpoint: 'none' } });
     await dir.writeConfig(
       [
-        'jobs:',
-        '  - name: backups',
-        '    type: sink',
-        '    serve: {type: local, listener_name: backups}',
-        `    root_fs: ${sinkRoot}`,
-        '  - name: laptop',
-        '    type: push',
-        '    connect: {type: local, listener_name: backups, client_identity: laptop}',
+        ...sinkAndPushJobs(sinkRoot),
         '    filesystems:',
         `      "${data}<": true`,
         `      "${data}/tmp": false`,

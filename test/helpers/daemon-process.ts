@@ -164,3 +164,21 @@ export function sshConnectYaml(sshd: Sshd, key: SshKeyPair, indent: string): str
     `${indent}  options: [${options.options.join(', ')}]`,
   ].join('\n');
 }
+
+/**
+ * The start of the commonest test config's `jobs:` list: a local sink `backups` at `sinkRoot`
+ * and a push job `laptop` connected to it as client `laptop`; the caller adds the push's
+ * remaining keys (filesystems, schedule, …), indented by four spaces.
+ */
+export function sinkAndPushJobs(sinkRoot: string): string[] {
+  return [
+    'jobs:',
+    '  - name: backups',
+    '    type: sink',
+    '    serve: {type: local, listener_name: backups}',
+    `    root_fs: ${sinkRoot}`,
+    '  - name: laptop',
+    '    type: push',
+    '    connect: {type: local, listener_name: backups, client_identity: laptop}',
+  ];
+}

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { daemonDir, daemonReady, startDaemon, type DaemonDir, type RunningDaemon } from '../../helpers/daemon-process.js';
+import { daemonDir, daemonReady, startDaemon, type DaemonDir, type RunningDaemon, sinkAndPushJobs } from '../../helpers/daemon-process.js';
 import { freePort } from '../../helpers/free-port.js';
 import { httpGet, samplesOf, valueOf } from '../../helpers/prometheus-text.js';
 import { createDataset, snapshot, usePool, writeFile as writeDataset } from '../../helpers/zfs-pool.js';
@@ -17,14 +17,7 @@ function configYaml(port: number, data: string, sinkRoot: string): string {
     '  monitoring:',
     '    - type: prometheus',
     `      listen: "127.0.0.1:${port}"`,
-    'jobs:',
-    '  - name: backups',
-    '    type: sink',
-    '    serve: {type: local, listener_name: backups}',
-    `    root_fs: ${sinkRoot}`,
-    '  - name: laptop',
-    '    type: push',
-    '    connect: {type: local, listener_name: backups, client_identity: laptop}',
+    ...sinkAndPushJobs(sinkRoot),
     `    filesystems: {"${data}": true}`,
     '    interval: 1h',
     '    conflict_resolution: {initial_replication: all}',

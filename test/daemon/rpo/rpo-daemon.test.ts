@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobStatusView } from '../../../daemon/status-types.js';
 import { runZferry } from '../../helpers/cli.js';
-import { daemonDir, daemonReady, startDaemon, type DaemonDir, type RunningDaemon } from '../../helpers/daemon-process.js';
+import { daemonDir, daemonReady, startDaemon, type DaemonDir, type RunningDaemon, sinkAndPushJobs } from '../../helpers/daemon-process.js';
 import { freePort } from '../../helpers/free-port.js';
 import { httpGet, valueOf } from '../../helpers/prometheus-text.js';
 import { createDataset, snapshot, usePool } from '../../helpers/zfs-pool.js';
@@ -46,14 +46,7 @@ describe('a daemon whose push job has an rpo', () => {
       [
         '  monitoring:',
         `    - {type: prometheus, listen: "127.0.0.1:${port}"}`,
-        'jobs:',
-        '  - name: backups',
-        '    type: sink',
-        '    serve: {type: local, listener_name: backups}',
-        `    root_fs: ${sinkRoot}`,
-        '  - name: laptop',
-        '    type: push',
-        '    connect: {type: local, listener_name: backups, client_identity: laptop}',
+        ...sinkAndPushJobs(sinkRoot),
         `    filesystems: {"${data}": true}`,
         '    interval: manual',
         '    conflict_resolution: {initial_replication: all}',
