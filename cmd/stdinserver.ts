@@ -7,8 +7,9 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { componentProblem } from '../config/names.js';
-import { DEFAULT_CONFIG_FILE } from '../config/types.js';
+import { DEFAULT_CONFIG_FILE, DEFAULT_STDINSERVER_SOCKDIR } from '../config/types.js';
 import { NoDaemonError } from '../daemon/control-errors.js';
 import { errorCode, errorMessage, ZferryError } from '../platform/errors.js';
 import { UsageError } from './errors.js';
@@ -36,10 +37,19 @@ export function registerStdinserver(program: Command): void {
       const problem = componentProblem(identity, `client identity ${JSON.stringify(identity)}`);
       if (problem !== undefined) throw new UsageError(problem);
       if (options.config !== undefined && options.sockdir !== undefined) throw new UsageError('give --config or --sockdir, not both');
-      const sockdir = options.sockdir ?? (await sockdirOf(options.config ?? DEFAULT_CONFIG_FILE));
+      const sockdir = options.sockdir ?? (options.config !== undefined ? await sockdirOf(options.config) : await defaultSockdir());
       const socketPath = path.join(path.resolve(sockdir), identity);
       await carrySession(identity, socketPath);
     });
+}
+
+/**
+ * No --config: the default file's sockdir, or the default sockdir when there is no such file
+ * (a host without a config has no daemon either: the session then ends with the one NO_DAEMON line).
+ */
+async function defaultSockdir(): Promise<string> {
+  if (!existsSync(DEFAULT_CONFIG_FILE)) return DEFAULT_STDINSERVER_SOCKDIR;
+  return sockdirOf(DEFAULT_CONFIG_FILE);
 }
 
 async function sockdirOf(configFile: string): Promise<string> {

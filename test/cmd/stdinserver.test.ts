@@ -4,11 +4,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import pino from 'pino';
+import { DEFAULT_CONFIG_FILE, DEFAULT_STDINSERVER_SOCKDIR } from '../../config/types.js';
 import { listenStdinserver, type StdinserverConnectionHandler } from '../../daemon/serving/stdinserver-listener.js';
 import { runZferry, sshLocation, ZFERRY_SCRIPT, zferryArgv } from '../helpers/cli.js';
 import { expectExit } from '../helpers/replication-modes.js';
@@ -113,6 +115,28 @@ describe('no daemon listening', () => {
       .filter((line) => line !== '');
     assert.equal(lines.length, 1, String(result.stderr));
     assert.match(lines[0] ?? '', NO_DAEMON_LINE);
+  });
+
+  test(
+    'no --config and no config file at the default place: the default sockdir, the same one line, exit 1',
+    {
+      skip: existsSync(DEFAULT_CONFIG_FILE) || existsSync(path.join(DEFAULT_STDINSERVER_SOCKDIR, 'laptop')) ? 'this host has a zferry config or daemon' : false,
+    },
+    async () => {
+      const result = await execa(process.execPath, zferryArgv(['stdinserver', 'laptop']), { reject: false, input: 'hello' });
+      assert.equal(result.exitCode, 1);
+      assert.equal(result.stdout, '');
+      assert.equal(
+        String(result.stderr).trim(),
+        `zferry: [NO_DAEMON] no zferry daemon serves stdinserver identity laptop (nothing listens on ${DEFAULT_STDINSERVER_SOCKDIR}/laptop)`,
+      );
+    },
+  );
+
+  test('an explicit --config that cannot be read is a configuration error (exit 2)', async () => {
+    const result = await runZferry(['stdinserver', 'laptop', '--config', path.join(base, 'missing.yml')]);
+    assert.equal(result.exitCode, 2, result.stderr);
+    assert.match(result.stderr, /missing\.yml: cannot read the configuration file/);
   });
 
   for (const [args, why] of [
