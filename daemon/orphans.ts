@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { OWNER_ENV, ownerAlive, processStartTime } from '../platform/process-owner.js';
 import type { ZfsDriver } from '../replication/zfs/index.js';
 import { filesystemNameProblem, isValidShortName } from '../replication/zfs/names.js';
+import { releaseSendHolds } from '../replication/zfs/send-holds.js';
 
 export interface OrphanProcess {
   pid: number;
@@ -121,42 +122,6 @@ export async function endOrphanZfsProcesses(options: EndOrphansOptions): Promise
     if (killed.has(orphan.pid) && orphan.argv[1] === 'send') await releaseSendHolds(orphan.pid, orphan.argv.slice(2), driver, logger);
   }
   return orphans.length;
-}
-
-/**
- * zfs-fuse holds every snapshot a `zfs send` streams under `.send-<pid>-0` and releases them
- * only when the send ends by itself: release what its arguments (after `send`) say it sent
- * (`-i`/`-I` base up to the snapshot). A snapshot without that hold just answers "no such tag".
- */
-export async function releaseSendHolds(pid: number, args: readonly string[], driver: ZfsDriver, logger: Logger): Promise<void> {
-  const snapshot = args.at(-1);
-  if (snapshot === undefined || !snapshot.includes('@')) return;
-  const filesystem = snapshot.slice(0, snapshot.indexOf('@'));
-  const baseIndex = args.findIndex((arg) => arg === '-i' || arg === '-I');
-  const base = baseIndex >= 0 ? args[baseIndex + 1] : undefined;
-  const baseName = base?.includes('@') ? base.slice(base.indexOf('@') + 1) : base?.startsWith('#') ? undefined : base;
-  let versions;
-  try {
-    versions = await driver.listVersions(filesystem, { types: ['snapshot'] });
-  } catch (error) {
-    logger.warn({ filesystem, err: error }, 'cannot list the snapshots a left-over zfs send may still hold');
-    return;
-  }
-  const to = versions.find((v) => v.fullName === snapshot);
-  const from = baseName === undefined ? to : versions.find((v) => v.name === baseName);
-  if (to === undefined) return;
-  const range = versions.filter((v) => v.createtxg >= (from ?? to).createtxg && v.createtxg <= to.createtxg);
-  const tag = `.send-${pid}-0`;
-  let released = 0;
-  for (const version of range) {
-    try {
-      await driver.release(tag, [version.fullName]);
-      released += 1;
-    } catch {
-      // No such hold: this zfs did not leave one there.
-    }
-  }
-  if (released > 0) logger.warn({ tag, filesystem, released }, "released the left-over zfs send's holds");
 }
 
 /** The orphans still running after up to `ms`. */

@@ -12,7 +12,7 @@ import { errorMessage } from '../platform/errors.js';
 import { ownerAlive, ownerMark, processStartTime } from '../platform/process-owner.js';
 import type { SendJournal } from '../replication/zfs/send-journal.js';
 import type { ZfsDriver } from '../replication/zfs/index.js';
-import { releaseSendHolds } from './orphans.js';
+import { releaseSendHolds } from '../replication/zfs/send-holds.js';
 
 interface Entry {
   owner: string;

@@ -47,7 +47,8 @@ import {
   type PropertyValue,
 } from './parse.js';
 import { combineCapabilities, probeBinary, probePool, type BinaryProbe, type CapabilityName, type PoolProbe } from './capabilities.js';
-import { buildSendArgs, startSend, type DirectSendProcess, type SendOptions, type SendProcess, type SendSizeEstimate } from './send.js';
+import { buildSendArgs, startSend, type DirectSendProcess, type KilledSendHandler, type SendOptions, type SendProcess, type SendSizeEstimate } from './send.js';
+import { releaseSendHolds } from './send-holds.js';
 import {
   buildReceiveArgs,
   feedReceive,
@@ -634,13 +635,24 @@ export class ZfsDriver {
    */
   send(opts: SendOptions): SendProcess {
     const args = buildSendArgs(opts, this.cachedCapabilities(opts.snapshot));
-    return this.timedSend(startSend(this.exec.zfsBin, args, this.logger, { ...signalOf(opts), output: opts.readNow ? 'pipe-read-now' : 'pipe' }));
+    return this.timedSend(
+      startSend(this.exec.zfsBin, args, this.logger, {
+        ...signalOf(opts),
+        output: opts.readNow ? 'pipe-read-now' : 'pipe',
+        onKilled: this.releaseHoldsOf(args),
+      }),
+    );
   }
 
   /** `zfs send` writing straight into `sink` (a pipe or socket with a file descriptor). */
   sendInto(opts: SendOptions, sink: Writable): DirectSendProcess {
     const args = buildSendArgs(opts, this.cachedCapabilities(opts.snapshot));
-    return this.timedSend(startSend(this.exec.zfsBin, args, this.logger, { ...signalOf(opts), output: sink }));
+    return this.timedSend(startSend(this.exec.zfsBin, args, this.logger, { ...signalOf(opts), output: sink, onKilled: this.releaseHoldsOf(args) }));
+  }
+
+  /** What a send of `args` killed by a signal left held on zfs-fuse is released (send-holds.ts). */
+  private releaseHoldsOf(args: readonly string[]): KilledSendHandler {
+    return (pid) => releaseSendHolds(pid, args.slice(1), this, this.logger);
   }
 
   /** Tells the command observer how long the send ran, once it is done. */

@@ -129,19 +129,27 @@ export type DirectSendProcess = Omit<SendProcess, 'stream'>;
  */
 export type SendOutput = 'pipe' | 'pipe-read-now' | Writable;
 
+/** Called with the process id of a send that died by a signal, before its `done` settles. */
+export type KilledSendHandler = (pid: number) => Promise<void>;
+
 /** Starts `zfs send` with already built args. */
 export function startSend(
   zfsBin: string,
   args: readonly string[],
   logger: Logger,
-  opts: { signal?: AbortSignal; output: 'pipe' | 'pipe-read-now' },
+  opts: { signal?: AbortSignal; output: 'pipe' | 'pipe-read-now'; onKilled?: KilledSendHandler },
 ): SendProcess;
-export function startSend(zfsBin: string, args: readonly string[], logger: Logger, opts: { signal?: AbortSignal; output: Writable }): DirectSendProcess;
 export function startSend(
   zfsBin: string,
   args: readonly string[],
   logger: Logger,
-  opts: { signal?: AbortSignal; output: SendOutput },
+  opts: { signal?: AbortSignal; output: Writable; onKilled?: KilledSendHandler },
+): DirectSendProcess;
+export function startSend(
+  zfsBin: string,
+  args: readonly string[],
+  logger: Logger,
+  opts: { signal?: AbortSignal; output: SendOutput; onKilled?: KilledSendHandler },
 ): SendProcess | DirectSendProcess {
   const { signal } = opts;
   const child = spawnStreamChild(zfsBin, args, { stdin: 'ignore', stdout: opts.output, shutDownOutput: true }, logger);
@@ -166,6 +174,8 @@ export function startSend(
   const done = (async (): Promise<void> => {
     const exit = await child.exited;
     signal?.removeEventListener('abort', onAbort);
+    // Settled only after what a killed send left behind is cleaned up (send-holds.ts).
+    if (exit.signal !== undefined && pid !== undefined) await opts.onKilled?.(pid).catch(() => undefined);
     if (aborted) {
       throw new ZfsAbortedError(`zfs send aborted${describe(abortReason)}`, {
         stderr: exit.stderr,
