@@ -123,7 +123,7 @@ describe('stopping a daemon mid-transfer', () => {
 
   test('kill -9: the next start completes, no zfs process survives, every hold is a cursor', async () => {
     await addSnapshots(['s4', 's5', 's6']);
-    // Unpaced: the stream goes straight from zfs send to zfs recv, which a kill -9 must not leave running.
+    // Unpaced, as a job runs without a limit: nothing of the transfer may outlive the kill.
     daemon = startDaemon(dir);
     await daemonReady(daemon);
     const running = daemon;
