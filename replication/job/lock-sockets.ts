@@ -35,6 +35,8 @@ const LOCK_NAME = /^zferry-target-[0-9a-f]{64}$/;
 const DESCRIPTION_LIMIT = 4096;
 /** A holder answers from its event loop at once; one that says nothing for this long is taken as unknown. */
 const DESCRIBE_TIMEOUT_MS = 2000;
+/** Questions asked before a reset or empty answer counts as `unknown` (see describeLock). */
+const DESCRIBE_ATTEMPTS = 4;
 /** __SO_ACCEPTCON in /proc/net/unix's Flags: the socket listens (accepted connections share its name but lack it). */
 const LISTENING_FLAG = 0x10000;
 
@@ -78,20 +80,35 @@ export function unbindLock(server: net.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-/** Asks whoever holds `name` to describe itself. */
-export function describeLock(name: string): Promise<LockState> {
+/**
+ * Asks whoever holds `name` to describe itself. A holder letting go while asked resets the
+ * connection (or closes it unanswered) instead of refusing it: asked again, a name let go is
+ * refused, so only an answer that stays inconclusive counts as `unknown`.
+ */
+export async function describeLock(name: string): Promise<LockState> {
+  for (let attempt = 1; ; attempt++) {
+    const found = await askOnce(name);
+    if (found !== 'inconclusive') return found;
+    if (attempt >= DESCRIBE_ATTEMPTS) return { state: 'unknown' };
+    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+  }
+}
+
+/** One question: the holder's answer, `free` when refused, `inconclusive` for a reset or no line. */
+function askOnce(name: string): Promise<LockState | 'inconclusive'> {
   return new Promise((resolve) => {
     const socket = net.connect({ path: addressOf(name) });
     const chunks: Buffer[] = [];
     let length = 0;
     let settled = false;
-    const settle = (state: LockState): void => {
+    const settle = (state: LockState | 'inconclusive'): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.destroy();
       resolve(state);
     };
+    // Silence for this long is an answer: something holds the name and does not say what.
     const timer = setTimeout(() => settle({ state: 'unknown' }), DESCRIBE_TIMEOUT_MS);
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
@@ -99,11 +116,12 @@ export function describeLock(name: string): Promise<LockState> {
       if (length > DESCRIPTION_LIMIT) settle({ state: 'unknown' });
     });
     socket.on('end', () => {
-      const holder = parseHolder(Buffer.concat(chunks).toString('utf8'));
-      settle(holder !== undefined ? { state: 'held', holder } : { state: 'unknown' });
+      const text = Buffer.concat(chunks).toString('utf8');
+      const holder = parseHolder(text);
+      settle(holder !== undefined ? { state: 'held', holder } : text === '' ? 'inconclusive' : { state: 'unknown' });
     });
     // Refused: nobody listens under the name (any more).
-    socket.on('error', (error) => settle(errorCode(error) === 'ECONNREFUSED' ? { state: 'free' } : { state: 'unknown' }));
+    socket.on('error', (error) => settle(errorCode(error) === 'ECONNREFUSED' ? { state: 'free' } : 'inconclusive'));
   });
 }
 
