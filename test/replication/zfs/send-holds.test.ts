@@ -4,6 +4,7 @@
  * send's `done` settles, so nothing is left that no cursor accounts for.
  */
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { ZfsDriver } from '../../../replication/zfs/index.js';
 import { createDataset, snapshot, userrefsBelow, usePool, waitForNoZfsProcesses, writeFile } from '../../helpers/zfs-pool.js';
@@ -22,16 +23,22 @@ describe('holds of a zfs send killed by a signal (real zfs)', () => {
     await snapshot(`${fs}@s2`);
     await writeFile(fs, 'c', 32 * MiB);
     await snapshot(`${fs}@s3`);
+    // zfs-fuse's daemon does the sending for the client process: killed, the client does not stop
+    // the stream, which the daemon writes to its end, but it no longer releases the holds.
     const send = driver.send({ snapshot: `${fs}@s3`, from: `${fs}@s1`, intermediates: true });
-    // Read a little, then stop reading: the send is blocked mid-stream, holding its snapshots.
-    const first = await new Promise<Buffer>((resolve) => send.stream.once('data', resolve));
-    send.stream.pause();
-    assert.ok(first.length > 0);
     const pid = send.pid;
     assert.ok(pid !== undefined);
+    const drained = new Promise<void>((resolve) => send.stream.once('close', resolve));
+    // Unread, the stream stops on a full pipe, mid-stream, holds in place.
+    const deadline = Date.now() + 30_000;
+    while ((await userrefsBelow(fs))[`${fs}@s3`] !== 1) {
+      assert.ok(Date.now() < deadline, 'the send never held its snapshots');
+      await sleep(20);
+    }
     process.kill(pid, 'SIGKILL');
+    send.stream.resume();
     await send.done.catch(() => undefined);
-    send.stream.destroy();
+    await drained;
     assert.deepEqual(await waitForNoZfsProcesses(src.pool.name, 5000), []);
     assert.deepEqual(
       Object.entries(await userrefsBelow(fs)).filter(([, refs]) => refs > 0),
