@@ -90,8 +90,12 @@ export function spawnStreamChild(
       rawStdout.destroy();
       return;
     }
-    // Closing at once could reset the connection under a writing zfs send (socket-pair.ts).
-    void shutDownSocket(rawStdout).then(() => rawStdout.destroy());
+    // Closing at once could reset the connection under a writing zfs send (socket-pair.ts). Even
+    // after the shutdown, closing our end with unread data in it resets the writer if it has not
+    // yet run to see the shutdown (a loaded machine): keep the end until the writer has gone.
+    void shutDownSocket(rawStdout)
+      .then((shut) => (shut ? Promise.race([exited, unrefDelay(ABORT_KILL_AFTER_MS)]) : undefined))
+      .then(() => rawStdout.destroy());
   };
   if (rawStdout && readNow) {
     output = rawStdout;
@@ -142,4 +146,9 @@ export function spawnStreamChild(
       timers.push(term, kill);
     },
   };
+}
+
+/** Resolves after `ms` without keeping the process alive for it. */
+function unrefDelay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
