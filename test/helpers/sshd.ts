@@ -32,6 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before } from 'node:test';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 
@@ -96,18 +97,6 @@ function installExitHook(): void {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('could not pick a free port');
-  return address.port;
 }
 
 function portAccepts(port: number): Promise<boolean> {
