@@ -8,7 +8,8 @@
  * - a socket left by a daemon that died is replaced, one a daemon still answers on is not:
  *   two daemons would run the same jobs into the same targets.
  */
-import { lstat, mkdir, stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
+import { privateDirectoryFix, privateDirectoryProblem } from './private-directory.js';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -102,27 +103,14 @@ function checkedStatus(status: DaemonStatus, logger: Logger): DaemonStatus {
 
 /** Create the socket's directory 0700 when missing; refuse one that someone else could write into. */
 async function prepareDirectory(dir: string): Promise<void> {
+  let problem: string | undefined;
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    problem = await privateDirectoryProblem(dir);
   } catch (error) {
     throw new ControlSocketError(`cannot create the control socket's directory ${dir}: ${errorMessage(error)}`, { cause: error });
   }
-  // stat, not lstat: what matters is the directory the socket lands in, wherever a link points.
-  const info = await stat(dir);
-  if (!info.isDirectory()) throw new ControlSocketUnsafeError(`the control socket's directory ${dir} is not a directory`);
-  const uid = process.getuid?.();
-  const fix = `make it the daemon's alone (chown ${uid ?? 'root'} ${dir} && chmod 700 ${dir}) or set global.control.sockpath elsewhere`;
-  if (uid !== undefined && info.uid !== uid) {
-    throw new ControlSocketUnsafeError(
-      `refusing to serve the control socket in ${dir}: it belongs to uid ${info.uid}, not to the daemon's user (uid ${uid}), who could replace the socket; ${fix}`,
-    );
-  }
-  const mode = info.mode & 0o777;
-  const writableBy = (mode & 0o002) !== 0 ? 'world-writable' : (mode & 0o020) !== 0 ? 'group-writable' : undefined;
-  if (writableBy !== undefined) {
-    throw new ControlSocketUnsafeError(
-      `refusing to serve the control socket in ${dir}: the directory is ${writableBy} (mode ${mode.toString(8).padStart(4, '0')}), so others could replace the socket; ${fix}`,
-    );
+  if (problem !== undefined) {
+    throw new ControlSocketUnsafeError(`refusing to serve the control socket in ${dir}: ${problem}; ${privateDirectoryFix(dir, 'global.control.sockpath')}`);
   }
 }
 

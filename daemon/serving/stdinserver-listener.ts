@@ -16,7 +16,8 @@
  * - a socket left by a daemon that died is replaced, one that something still answers on is
  *   refused: a second daemon (or job) would serve the same identity.
  */
-import { lstat, mkdir, stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
+import { privateDirectoryFix, privateDirectoryProblem } from '../private-directory.js';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -129,22 +130,17 @@ export async function listenStdinserver(options: StdinserverListenOptions): Prom
 
 /** Create `dir` 0700 when missing; refuse one that is not the daemon's user's alone to write. */
 async function preparePrivateDirectory(dir: string, job: string): Promise<void> {
+  let problem: string | undefined;
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    problem = await privateDirectoryProblem(dir);
   } catch (error) {
     throw new StdinserverSocketError(`job '${job}': cannot create the stdinserver socket directory ${dir}: ${errorMessage(error)}`, { cause: error });
   }
-  // stat, not lstat: what matters is the directory the sockets land in, wherever a link points.
-  const info = await stat(dir);
-  const uid = process.getuid?.();
-  const fix = `make it the daemon's alone (chown ${uid ?? 'root'} ${dir} && chmod 700 ${dir}) or set global.serve.stdinserver.sockdir elsewhere`;
-  const refuse = (why: string): StdinserverSockdirUnsafeError =>
-    new StdinserverSockdirUnsafeError(`job '${job}': refusing to serve stdinserver sockets in ${dir}: ${why}; ${fix}`);
-  if (!info.isDirectory()) throw refuse('it is not a directory');
-  if (uid !== undefined && info.uid !== uid) throw refuse(`it belongs to uid ${info.uid}, not to the daemon's user (uid ${uid}), who could replace a socket`);
-  const mode = info.mode & 0o777;
-  const writableBy = (mode & 0o002) !== 0 ? 'world-writable' : (mode & 0o020) !== 0 ? 'group-writable' : undefined;
-  if (writableBy !== undefined) throw refuse(`the directory is ${writableBy} (mode ${mode.toString(8).padStart(4, '0')}), so others could replace a socket`);
+  if (problem !== undefined) {
+    throw new StdinserverSockdirUnsafeError(
+      `job '${job}': refusing to serve stdinserver sockets in ${dir}: ${problem}; ${privateDirectoryFix(dir, 'global.serve.stdinserver.sockdir')}`,
+    );
+  }
 }
 
 /** Whether something accepts connections on the socket file at `socketPath` (a stale socket does not). */
